@@ -1,0 +1,36 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{impl_event, timefmt, Agency, AlertSeverity, Envelope, Topic};
+
+/// schemas/AlertRaised.avsc
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRaised {
+    pub envelope: Envelope,
+    pub alert_id: Uuid,
+    pub rule: String,
+    pub owner: Agency,
+    pub severity: AlertSeverity,
+    pub evidence_event_ids: Vec<Uuid>,
+    pub summary: String,
+    #[serde(with = "timefmt::millis::option")]
+    pub review_by: Option<OffsetDateTime>,
+}
+impl_event!(AlertRaised, Topic::Alerts, |e| e.alert_id.to_string());
+
+impl AlertRaised {
+    /// The alert id for a rule and its evidence: the same rule over the same events always
+    /// gives the same id, so a redelivery, replay or restart cannot raise a second alert.
+    pub fn derive_id(rule: &str, evidence: &[Uuid]) -> Uuid {
+        let mut sorted = evidence.to_vec();
+        sorted.sort();
+        let mut name = rule.as_bytes().to_vec();
+        for id in sorted {
+            name.extend_from_slice(id.as_bytes());
+        }
+        Uuid::new_v5(&ALERT_NAMESPACE, &name)
+    }
+}
+
+const ALERT_NAMESPACE: Uuid = Uuid::from_u128(0x6c696e74_6173_4000_8000_616c65727473);

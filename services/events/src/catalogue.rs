@@ -1,0 +1,192 @@
+//! The `.avsc` files, embedded at build time, made self-contained for the registry.
+//!
+//! Shared named types (Envelope, Agency, VisaType) live in their own files and events refer to
+//! them by full name. A registry subject must hold a schema that parses on its own (Confluent
+//! clients in other languages resolve nothing else), so each event's schema is registered with
+//! every referenced type inlined at its first use, exactly as Avro requires.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use apache_avro::Schema;
+use serde_json::Value as Json;
+
+use crate::{
+    AlertRaised, ApplicantRegistered, CaseReferred, DepartureBlocked, Event, Topic, VisaTypeFlagged,
+};
+
+/// Every file of `schemas/`, by file name.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("Agency.avsc", include_str!("../../../schemas/Agency.avsc")),
+    (
+        "VisaType.avsc",
+        include_str!("../../../schemas/VisaType.avsc"),
+    ),
+    (
+        "Envelope.avsc",
+        include_str!("../../../schemas/Envelope.avsc"),
+    ),
+    (
+        "ApplicantRegistered.avsc",
+        include_str!("../../../schemas/ApplicantRegistered.avsc"),
+    ),
+    (
+        "VisaTypeFlagged.avsc",
+        include_str!("../../../schemas/VisaTypeFlagged.avsc"),
+    ),
+    (
+        "DepartureBlocked.avsc",
+        include_str!("../../../schemas/DepartureBlocked.avsc"),
+    ),
+    (
+        "CaseReferred.avsc",
+        include_str!("../../../schemas/CaseReferred.avsc"),
+    ),
+    (
+        "AlertRaised.avsc",
+        include_str!("../../../schemas/AlertRaised.avsc"),
+    ),
+];
+
+/// One event type's contract: where it travels and its self-contained schema.
+#[derive(Debug)]
+pub struct EventSchema {
+    pub full_name: &'static str,
+    pub topic: Topic,
+    /// Self-contained schema JSON, as registered.
+    pub json: String,
+    pub schema: Schema,
+}
+
+#[derive(Debug)]
+pub struct Catalogue {
+    events: Vec<EventSchema>,
+}
+
+impl Catalogue {
+    pub fn events(&self) -> &[EventSchema] {
+        &self.events
+    }
+
+    pub fn get(&self, full_name: &str) -> Option<&EventSchema> {
+        self.events.iter().find(|e| e.full_name == full_name)
+    }
+
+    pub fn of<E: Event>(&self) -> &EventSchema {
+        self.get(E::FULL_NAME)
+            .expect("every Event type has a schema in the catalogue")
+    }
+
+    /// Registry subject of an event on a topic: Confluent's TopicRecordNameStrategy, since one
+    /// topic carries several record types.
+    pub fn subject(topic_name: &str, full_name: &str) -> String {
+        format!("{topic_name}-{full_name}")
+    }
+}
+
+/// The catalogue of this build. The embedded files are checked by the tests, so a failure here
+/// is a build defect, not an operating condition.
+pub fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        // UUIDs must travel as the Avro `uuid` logical type (a string), which apache-avro's
+        // serde bridge only does in human-readable mode. It is a process-wide setting, so it
+        // is made before any event is encoded or decoded.
+        apache_avro::util::set_serde_human_readable(true);
+        build().unwrap_or_else(|e| panic!("schemas/ is inconsistent: {e}"))
+    })
+}
+
+fn build() -> Result<Catalogue, String> {
+    let mut named: HashMap<String, Json> = HashMap::new();
+    for (file, text) in SOURCES {
+        let json: Json = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        named.insert(
+            full_name_of(&json).ok_or_else(|| format!("{file}: no name"))?,
+            json,
+        );
+    }
+    let entries: [(&'static str, Topic); 5] = [
+        (ApplicantRegistered::FULL_NAME, ApplicantRegistered::TOPIC),
+        (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPIC),
+        (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPIC),
+        (CaseReferred::FULL_NAME, CaseReferred::TOPIC),
+        (AlertRaised::FULL_NAME, AlertRaised::TOPIC),
+    ];
+    let events = entries
+        .into_iter()
+        .map(|(full_name, topic)| {
+            let mut json = named
+                .get(full_name)
+                .cloned()
+                .ok_or_else(|| format!("no schema file for {full_name}"))?;
+            inline(&mut json, &named, &mut HashSet::new());
+            let text = json.to_string();
+            let schema = Schema::parse_str(&text).map_err(|e| format!("{full_name}: {e}"))?;
+            Ok(EventSchema {
+                full_name,
+                topic,
+                json: text,
+                schema,
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(Catalogue { events })
+}
+
+fn full_name_of(json: &Json) -> Option<String> {
+    let name = json.get("name")?.as_str()?;
+    Some(match json.get("namespace").and_then(Json::as_str) {
+        Some(ns) if !name.contains('.') => format!("{ns}.{name}"),
+        _ => name.to_owned(),
+    })
+}
+
+/// Replaces the first reference to each named type from another file with its definition.
+/// Walks in document order, which is the order Avro defines names in.
+fn inline(node: &mut Json, named: &HashMap<String, Json>, defined: &mut HashSet<String>) {
+    match node {
+        Json::String(name)
+            if named.contains_key(name.as_str()) && !defined.contains(name.as_str()) =>
+        {
+            *node = named[name.as_str()].clone();
+            inline(node, named, defined);
+        }
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|item| inline(item, named, defined)),
+        Json::Object(map) => {
+            if matches!(
+                map.get("type").and_then(Json::as_str),
+                Some("record" | "enum" | "fixed")
+            ) {
+                if let Some(full) = full_name_of(&Json::Object(map.clone())) {
+                    defined.insert(full);
+                }
+            }
+            if let Some(Json::Array(fields)) = map.get_mut("fields") {
+                for field in fields {
+                    if let Some(t) = field.get_mut("type") {
+                        inline(t, named, defined);
+                    }
+                }
+            }
+            for key in ["items", "values"] {
+                if let Some(t) = map.get_mut(key) {
+                    inline(t, named, defined);
+                }
+            }
+            if let Some(t) = map.get_mut("type") {
+                if !t.is_string()
+                    || !matches!(
+                        t.as_str(),
+                        Some("record" | "enum" | "fixed" | "array" | "map")
+                    )
+                {
+                    inline(t, named, defined);
+                }
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,114 @@
+//! The enums of the contract. Symbols are the Avro symbols, in schema order.
+
+/// An enum that mirrors an Avro enum; the drift test compares `SYMBOLS` with the schema.
+pub trait AvroEnum: Sized + Copy + 'static {
+    const AVRO_NAME: &'static str;
+    const ALL: &'static [Self];
+    fn symbol(self) -> &'static str;
+    fn from_symbol(symbol: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.symbol() == symbol)
+    }
+    fn symbols() -> Vec<&'static str> {
+        Self::ALL.iter().map(|v| v.symbol()).collect()
+    }
+}
+
+macro_rules! avro_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $symbol:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $symbol)] $variant),+
+        }
+        impl AvroEnum for $name {
+            const AVRO_NAME: &'static str = concat!("lintas.events.", stringify!($name));
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+            fn symbol(self) -> &'static str {
+                match self { $($name::$variant => $symbol),+ }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.symbol())
+            }
+        }
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::from_symbol(s).ok_or_else(|| format!(
+                    "unknown {} `{s}`; expected one of: {}", stringify!($name), Self::symbols().join(", ")
+                ))
+            }
+        }
+    };
+}
+
+avro_enum!(
+    /// An agency taking part in Lintas.
+    Agency {
+        Imigrasi = "imigrasi", Disnaker = "disnaker", Polri = "polri", Kejaksaan = "kejaksaan",
+        Desa = "desa", P2mi = "p2mi", Dinsos = "dinsos", Other = "other",
+    }
+);
+
+avro_enum!(VisaType {
+    None = "none", Work = "work", Umrah = "umrah", Haji = "haji", Ziarah = "ziarah",
+    Tourist = "tourist", Visit = "visit", Student = "student", Internship = "internship",
+    Seaman = "seaman", Spouse = "spouse", Other = "other",
+});
+
+avro_enum!(RegistrationSource {
+    JobseekerCardAk1 = "jobseeker_card_ak1", PassportApplication = "passport_application",
+    VillageReport = "village_report", Other = "other",
+});
+
+avro_enum!(Sex { Female = "female", Male = "male" });
+
+avro_enum!(DeclaredPurpose {
+    Work = "work", Umrah = "umrah", Haji = "haji", Ziarah = "ziarah", Tourism = "tourism",
+    FamilyVisit = "family_visit", Internship = "internship", CulturalAmbassador = "cultural_ambassador",
+    Seaman = "seaman", Study = "study", Marriage = "marriage", Other = "other",
+});
+
+avro_enum!(VisaFlagReason {
+    PurposeWorkWithoutRecommendation = "purpose_work_without_recommendation",
+    UmrahOrZiarahWithoutTravelOperatorLetter = "umrah_or_ziarah_without_travel_operator_letter",
+    InternshipWithoutMinistryRecommendation = "internship_without_ministry_recommendation",
+    FamilyVisitWithoutGuarantee = "family_visit_without_guarantee",
+    TouristVisaToHighRiskDestination = "tourist_visa_to_high_risk_destination",
+    CulturalAmbassador = "cultural_ambassador",
+    CleaningServiceOffer = "cleaning_service_offer",
+    MarriageArrangedAbroad = "marriage_arranged_abroad",
+    SeamanWithoutSeamanBook = "seaman_without_seaman_book",
+    ConcealedPriorPassport = "concealed_prior_passport",
+    DuplicateApplication = "duplicate_application",
+    Other = "other",
+});
+
+avro_enum!(ScreeningStage { PassportInterview = "passport_interview", Checkpoint = "checkpoint", Other = "other" });
+
+avro_enum!(BlockDecision { Deferred = "deferred", Refused = "refused" });
+
+avro_enum!(BlockReason {
+    SuspectedNonProceduralWorker = "suspected_non_procedural_worker",
+    VisaPurposeMismatch = "visa_purpose_mismatch",
+    IncompleteDocuments = "incomplete_documents",
+    NoPlacementAgreement = "no_placement_agreement",
+    SuspectedTraffickingVictim = "suspected_trafficking_victim",
+    MinorWithoutGuardian = "minor_without_guardian",
+    ForgedDocuments = "forged_documents",
+    Other = "other",
+});
+
+avro_enum!(HandedTo {
+    None = "none", AirportPolice = "airport_police", Bp3miShelter = "bp3mi_shelter",
+    SocialServices = "social_services", Family = "family", Other = "other",
+});
+
+avro_enum!(ReferralReason {
+    SuspectedTrafficking = "suspected_trafficking", IllegalPlacement = "illegal_placement",
+    ChildExploitation = "child_exploitation", DocumentFraud = "document_fraud",
+    VictimProtection = "victim_protection", Other = "other",
+});
+
+avro_enum!(AlertSeverity { Info = "info", Warning = "warning", Priority = "priority" });

@@ -1,0 +1,145 @@
+//! The Lintas event contract.
+//!
+//! The `.avsc` files in the repository's `schemas/` folder are the source of truth; the types
+//! here mirror them and a test fails when the two drift apart. Every event shares an
+//! [`Envelope`]; each event type knows its Avro full name, its topic and its partition key.
+#![forbid(unsafe_code)]
+
+mod alert;
+mod applicant;
+mod case;
+mod catalogue;
+mod codes;
+mod departure;
+mod envelope;
+mod identity;
+mod screening;
+pub mod timefmt;
+mod topic;
+
+pub use alert::AlertRaised;
+pub use applicant::{ApplicantPersonalData, ApplicantRegistered, PlacementAgency};
+pub use case::CaseReferred;
+pub use catalogue::{catalogue, Catalogue, EventSchema};
+pub use codes::{
+    Agency, AlertSeverity, AvroEnum, BlockDecision, BlockReason, DeclaredPurpose, HandedTo,
+    ReferralReason, RegistrationSource, ScreeningStage, Sex, VisaFlagReason, VisaType,
+};
+pub use departure::DepartureBlocked;
+pub use envelope::Envelope;
+pub use identity::{SubjectKeyError, SubjectKeyer};
+pub use screening::VisaTypeFlagged;
+pub use topic::Topic;
+
+use serde::{de::DeserializeOwned, Serialize};
+
+/// One event type of the contract.
+pub trait Event: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    /// Avro full name; with the topic it names the registry subject
+    /// (`<topic>-<full name>`, Confluent's TopicRecordNameStrategy).
+    const FULL_NAME: &'static str;
+    const TOPIC: Topic;
+
+    fn envelope(&self) -> &Envelope;
+
+    /// Partition key: keeps every event about one subject (or one case, or one alert) in one
+    /// partition, so it is read in the order it was written. Nothing is ordered across topics.
+    fn key(&self) -> String;
+
+    fn into_any(self) -> AnyEvent;
+}
+
+/// Any event of the contract, as a consumer receives it after decoding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyEvent {
+    ApplicantRegistered(ApplicantRegistered),
+    VisaTypeFlagged(VisaTypeFlagged),
+    DepartureBlocked(DepartureBlocked),
+    CaseReferred(CaseReferred),
+    AlertRaised(AlertRaised),
+}
+
+impl AnyEvent {
+    pub fn envelope(&self) -> &Envelope {
+        match self {
+            AnyEvent::ApplicantRegistered(e) => &e.envelope,
+            AnyEvent::VisaTypeFlagged(e) => &e.envelope,
+            AnyEvent::DepartureBlocked(e) => &e.envelope,
+            AnyEvent::CaseReferred(e) => &e.envelope,
+            AnyEvent::AlertRaised(e) => &e.envelope,
+        }
+    }
+
+    /// Short type name, used as a metric label and in logs.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            AnyEvent::ApplicantRegistered(_) => "ApplicantRegistered",
+            AnyEvent::VisaTypeFlagged(_) => "VisaTypeFlagged",
+            AnyEvent::DepartureBlocked(_) => "DepartureBlocked",
+            AnyEvent::CaseReferred(_) => "CaseReferred",
+            AnyEvent::AlertRaised(_) => "AlertRaised",
+        }
+    }
+
+    /// Decodes an Avro value already resolved against the reader schema of `full_name`.
+    pub fn from_avro(
+        full_name: &str,
+        value: apache_avro::types::Value,
+    ) -> Result<Self, apache_avro::Error> {
+        catalogue(); // settles the serde mode the types need
+        fn typed<E: Event>(
+            value: apache_avro::types::Value,
+        ) -> Result<AnyEvent, apache_avro::Error> {
+            apache_avro::from_value::<E>(&value).map(Event::into_any)
+        }
+        match full_name {
+            ApplicantRegistered::FULL_NAME => typed::<ApplicantRegistered>(value),
+            VisaTypeFlagged::FULL_NAME => typed::<VisaTypeFlagged>(value),
+            DepartureBlocked::FULL_NAME => typed::<DepartureBlocked>(value),
+            CaseReferred::FULL_NAME => typed::<CaseReferred>(value),
+            AlertRaised::FULL_NAME => typed::<AlertRaised>(value),
+            other => Err(apache_avro::Error::new(
+                apache_avro::error::Details::DeserializeValue(format!(
+                    "record {other} is not part of the Lintas contract known to this build"
+                )),
+            )),
+        }
+    }
+}
+
+macro_rules! impl_event {
+    ($ty:ident, $topic:expr, |$e:ident| $key:expr) => {
+        impl $crate::Event for $ty {
+            const FULL_NAME: &'static str = concat!("lintas.events.", stringify!($ty));
+            const TOPIC: $crate::Topic = $topic;
+            fn envelope(&self) -> &$crate::Envelope {
+                &self.envelope
+            }
+            fn into_any(self) -> $crate::AnyEvent {
+                $crate::AnyEvent::$ty(self)
+            }
+            fn key(&self) -> String {
+                let $e = self;
+                $key
+            }
+        }
+    };
+}
+pub(crate) use impl_event;
+
+/// Key of events about one person: the subject key, or the event id for the rare event
+/// about no single person.
+pub(crate) fn subject_partition_key(envelope: &Envelope) -> String {
+    envelope
+        .subject_key
+        .clone()
+        .unwrap_or_else(|| envelope.event_id.to_string())
+}
+
+/// Avro binary body of an event, written with its schema from the catalogue (no framing; the
+/// kit's codec adds the Confluent header).
+pub fn to_datum<E: Event>(event: &E) -> Result<Vec<u8>, apache_avro::Error> {
+    let schema = &catalogue().of::<E>().schema;
+    let value = apache_avro::to_value(event)?.resolve(schema)?;
+    apache_avro::to_avro_datum(schema, value)
+}

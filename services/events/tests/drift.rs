@@ -1,0 +1,289 @@
+//! The `.avsc` files are the contract; these tests fail when a Rust type drifts from its file:
+//! a field renamed, added or dropped on either side, a symbol missing from an enum, a type
+//! that no longer encodes or decodes.
+
+use std::collections::BTreeSet;
+
+use apache_avro::{schema::Schema, types::Value};
+use lintas_events::*;
+use time::macros::{date, datetime};
+use uuid::Uuid;
+
+type Names = std::collections::HashMap<apache_avro::schema::Name, Schema>;
+
+fn envelope(full: bool) -> Envelope {
+    Envelope {
+        event_id: Uuid::new_v4(),
+        occurred_at: datetime!(2026-03-01 08:15:00.123 UTC),
+        recorded_at: datetime!(2026-03-01 08:16:00 UTC),
+        agency: Agency::Imigrasi,
+        office: "KANIM-CILACAP".into(),
+        officer_id: "off-17".into(),
+        subject_key: full.then(|| "ab".repeat(32)),
+        case_id: full.then(|| "LINTAS-CLP-2026-0001".into()),
+        correlation_id: full.then(Uuid::new_v4),
+        legal_basis: full.then(|| "UU 18/2017 Pasal 13".into()),
+    }
+}
+
+fn samples(full: bool) -> Vec<AnyEvent> {
+    vec![
+        ApplicantRegistered {
+            envelope: envelope(full),
+            source: RegistrationSource::PassportApplication,
+            personal: ApplicantPersonalData {
+                nik: "3301014501900001".into(),
+                full_name: "Siti Aminah".into(),
+            },
+            sex: Sex::Female,
+            birth_date: date!(1990 - 01 - 05),
+            village: "Kesugihan".into(),
+            sub_district: "Kesugihan".into(),
+            regency: "Cilacap".into(),
+            declared_purpose: DeclaredPurpose::Umrah,
+            destination_country: "SA".into(),
+            placement_agency: full.then(|| PlacementAgency {
+                name: "PT Maju".into(),
+                licence_number: Some("SIP3MI-1".into()),
+            }),
+            sponsor_name: full.then(|| "Pak Budi".into()),
+        }
+        .into_any(),
+        VisaTypeFlagged {
+            envelope: envelope(full),
+            reason: VisaFlagReason::UmrahOrZiarahWithoutTravelOperatorLetter,
+            stage: ScreeningStage::PassportInterview,
+            visa_type: VisaType::Umrah,
+            destination_country: "SA".into(),
+        }
+        .into_any(),
+        DepartureBlocked {
+            envelope: envelope(full),
+            checkpoint_code: "TPI-CGK".into(),
+            decision: BlockDecision::Deferred,
+            carrier: "Garuda".into(),
+            flight_or_vessel: "GA 980".into(),
+            destination_country: "KH".into(),
+            transit_points: if full { vec!["KUL".into()] } else { vec![] },
+            visa_shown: VisaType::Tourist,
+            return_ticket: false,
+            reason: BlockReason::SuspectedNonProceduralWorker,
+            group_id: full.then(Uuid::new_v4),
+            handed_to: HandedTo::Bp3miShelter,
+        }
+        .into_any(),
+        CaseReferred {
+            envelope: envelope(full),
+            from_agency: Agency::Imigrasi,
+            to_agency: Agency::Polri,
+            reason: ReferralReason::SuspectedTrafficking,
+            subject_keys: vec!["cd".repeat(32)],
+            suspected_recruiter_keys: if full { vec!["rk-1".into()] } else { vec![] },
+            legal_articles: vec!["UU 21/2007 Pasal 4".into()],
+        }
+        .into_any(),
+        AlertRaised {
+            envelope: envelope(full),
+            alert_id: Uuid::new_v4(),
+            rule: "IM1".into(),
+            owner: Agency::Imigrasi,
+            severity: AlertSeverity::Warning,
+            evidence_event_ids: vec![Uuid::new_v4(), Uuid::new_v4()],
+            summary: "flagged again within 12 months".into(),
+            review_by: full.then(|| datetime!(2026-04-01 00:00 UTC)),
+        }
+        .into_any(),
+    ]
+}
+
+fn datum(event: &AnyEvent) -> Vec<u8> {
+    match event {
+        AnyEvent::ApplicantRegistered(e) => to_datum(e),
+        AnyEvent::VisaTypeFlagged(e) => to_datum(e),
+        AnyEvent::DepartureBlocked(e) => to_datum(e),
+        AnyEvent::CaseReferred(e) => to_datum(e),
+        AnyEvent::AlertRaised(e) => to_datum(e),
+    }
+    .unwrap_or_else(|err| {
+        panic!(
+            "{} does not encode with its schema file: {err}",
+            event.type_name()
+        )
+    })
+}
+
+fn rust_value(event: &AnyEvent) -> Value {
+    match event {
+        AnyEvent::ApplicantRegistered(e) => apache_avro::to_value(e),
+        AnyEvent::VisaTypeFlagged(e) => apache_avro::to_value(e),
+        AnyEvent::DepartureBlocked(e) => apache_avro::to_value(e),
+        AnyEvent::CaseReferred(e) => apache_avro::to_value(e),
+        AnyEvent::AlertRaised(e) => apache_avro::to_value(e),
+    }
+    .unwrap()
+}
+
+#[test]
+fn every_event_round_trips_through_its_schema_file() {
+    for full in [true, false] {
+        for event in samples(full) {
+            let schema = &catalogue()
+                .get(&format!("lintas.events.{}", event.type_name()))
+                .unwrap()
+                .schema;
+            let bytes = datum(&event);
+            let value = apache_avro::from_avro_datum(schema, &mut &bytes[..], None).unwrap();
+            let back = AnyEvent::from_avro(&format!("lintas.events.{}", event.type_name()), value)
+                .unwrap();
+            assert_eq!(back, event, "{} changed in a round trip", event.type_name());
+        }
+    }
+}
+
+/// Field names of the Rust value and the schema record, recursively: encoding alone would
+/// silently drop a Rust field that the schema lacks.
+fn same_fields(path: &str, value: &Value, schema: &Schema, names: &Names) {
+    let schema = match schema {
+        Schema::Ref { name } => names.get(name).expect("named type defined"),
+        other => other,
+    };
+    match (value, schema) {
+        (Value::Record(fields), Schema::Record(record)) => {
+            let rust: BTreeSet<_> = fields.iter().map(|(n, _)| n.clone()).collect();
+            let avro: BTreeSet<_> = record.fields.iter().map(|f| f.name.clone()).collect();
+            assert_eq!(
+                rust, avro,
+                "fields of {path} differ between Rust and the .avsc file"
+            );
+            for (name, v) in fields {
+                let f = record.fields.iter().find(|f| &f.name == name).unwrap();
+                same_fields(&format!("{path}.{name}"), v, &f.schema, names);
+            }
+        }
+        (v, Schema::Union(u)) => {
+            let v = match v {
+                Value::Union(_, inner) => inner.as_ref(),
+                v => v,
+            };
+            if !matches!(v, Value::Null) {
+                for variant in u.variants() {
+                    if matches!(variant, Schema::Record(_) | Schema::Ref { .. }) {
+                        same_fields(path, v, variant, names);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn rust_fields_match_schema_fields() {
+    for event in samples(true) {
+        let entry = catalogue()
+            .get(&format!("lintas.events.{}", event.type_name()))
+            .unwrap();
+        let mut names = Names::new();
+        collect_names(&entry.schema, &mut names);
+        same_fields(
+            event.type_name(),
+            &rust_value(&event),
+            &entry.schema,
+            &names,
+        );
+    }
+}
+
+fn collect_names(schema: &Schema, names: &mut Names) {
+    match schema {
+        Schema::Record(r) => {
+            names.insert(r.name.clone(), schema.clone());
+            r.fields
+                .iter()
+                .for_each(|f| collect_names(&f.schema, names));
+        }
+        Schema::Enum(e) => {
+            names.insert(e.name.clone(), schema.clone());
+        }
+        Schema::Union(u) => u.variants().iter().for_each(|s| collect_names(s, names)),
+        Schema::Array(a) => collect_names(&a.items, names),
+        _ => {}
+    }
+}
+
+fn enum_symbols(full_name: &str) -> Vec<String> {
+    for entry in catalogue().events() {
+        let mut names = Names::new();
+        collect_names(&entry.schema, &mut names);
+        for (name, schema) in &names {
+            if name.fullname(None) == full_name {
+                if let Schema::Enum(e) = schema {
+                    return e.symbols.clone();
+                }
+            }
+        }
+    }
+    panic!("enum {full_name} is in no schema file")
+}
+
+fn check_enum<E: AvroEnum>() {
+    let rust: Vec<String> = E::symbols().into_iter().map(String::from).collect();
+    assert_eq!(
+        rust,
+        enum_symbols(E::AVRO_NAME),
+        "symbols of {} differ between Rust and the .avsc file",
+        E::AVRO_NAME
+    );
+}
+
+#[test]
+fn rust_enums_match_schema_enums() {
+    check_enum::<Agency>();
+    check_enum::<VisaType>();
+    check_enum::<RegistrationSource>();
+    check_enum::<Sex>();
+    check_enum::<DeclaredPurpose>();
+    check_enum::<VisaFlagReason>();
+    check_enum::<ScreeningStage>();
+    check_enum::<BlockDecision>();
+    check_enum::<BlockReason>();
+    check_enum::<HandedTo>();
+    check_enum::<ReferralReason>();
+    check_enum::<AlertSeverity>();
+}
+
+#[test]
+fn every_field_is_documented_and_schemas_are_self_contained() {
+    for entry in catalogue().events() {
+        let json: serde_json::Value = serde_json::from_str(&entry.json).unwrap();
+        assert_documented(entry.full_name, &json);
+        // Self-contained: parses without any other schema, as a Python or Java client would.
+        apache_avro::Schema::parse_str(&entry.json).unwrap();
+    }
+}
+
+fn assert_documented(path: &str, json: &serde_json::Value) {
+    match json {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Array(fields)) = map.get("fields") {
+                for f in fields {
+                    let name = f["name"].as_str().unwrap();
+                    assert!(
+                        f.get("doc")
+                            .and_then(|d| d.as_str())
+                            .is_some_and(|d| !d.is_empty()),
+                        "{path}.{name} has no doc"
+                    );
+                    assert_documented(&format!("{path}.{name}"), &f["type"]);
+                }
+            }
+            for v in map.values() {
+                if v.is_object() || v.is_array() {
+                    assert_documented(path, v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| assert_documented(path, i)),
+        _ => {}
+    }
+}

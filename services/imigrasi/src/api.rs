@@ -1,0 +1,170 @@
+//! Query API of the immigration views, for immigration tokens only.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lintas_kit::auth::{AuthError, Caller, Tokens};
+use lintas_kit::events::{timefmt::millis, Agency};
+use lintas_kit::store::Store;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::Row;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub tokens: Tokens,
+}
+
+impl AsRef<Tokens> for ApiState {
+    fn as_ref(&self) -> &Tokens {
+        &self.tokens
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route(
+            "/v1/agencies/imigrasi/subjects/{subject_key}",
+            get(subject_history),
+        )
+        .route("/v1/agencies/imigrasi/alerts", get(list_alerts))
+        .with_state(state)
+}
+
+fn authorize(caller: &Caller) -> Result<(), AuthError> {
+    if caller.agency == Agency::Imigrasi {
+        Ok(())
+    } else {
+        Err(AuthError::forbidden())
+    }
+}
+
+fn internal(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "query failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "error": "database unavailable" })),
+    )
+        .into_response()
+}
+
+fn rfc3339(ms: i64) -> String {
+    millis::from_millis(ms)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+async fn subject_history(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(subject_key): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(&caller) {
+        return e.into_response();
+    }
+    let events = match sqlx::query(
+        "SELECT event_id, event_type, occurred_at_ms, recorded_at_ms, agency, office, details, deliveries \
+         FROM subject_history WHERE subject_key = $1 ORDER BY occurred_at_ms, event_id",
+    )
+    .bind(&subject_key)
+    .fetch_all(state.store.pool())
+    .await
+    {
+        Ok(rows) => rows,
+        Err(e) => return internal(e),
+    };
+    if events.is_empty() {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "no events for this subject" })),
+        )
+            .into_response();
+    }
+    let events: Vec<Value> = events
+        .iter()
+        .map(|r| {
+            json!({
+                "event_id": r.get::<String, _>(0),
+                "event_type": r.get::<String, _>(1),
+                "occurred_at": rfc3339(r.get::<i64, _>(2)),
+                "recorded_at": rfc3339(r.get::<i64, _>(3)),
+                "agency": r.get::<String, _>(4),
+                "office": r.get::<String, _>(5),
+                "details": serde_json::from_str::<Value>(&r.get::<String, _>(6)).unwrap_or(Value::Null),
+                "deliveries": r.get::<i32, _>(7),
+            })
+        })
+        .collect();
+    let alerts = match alerts_where(&state.store, Some(&subject_key), None, 1000).await {
+        Ok(a) => a,
+        Err(e) => return internal(e),
+    };
+    Json(json!({ "subject_key": subject_key, "events": events, "alerts": alerts })).into_response()
+}
+
+#[derive(Deserialize)]
+struct AlertFilter {
+    rule: Option<String>,
+    subject_key: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_alerts(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(filter): Query<AlertFilter>,
+) -> Response {
+    if let Err(e) = authorize(&caller) {
+        return e.into_response();
+    }
+    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
+    match alerts_where(
+        &state.store,
+        filter.subject_key.as_deref(),
+        filter.rule.as_deref(),
+        limit,
+    )
+    .await
+    {
+        Ok(alerts) => Json(json!({ "alerts": alerts })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn alerts_where(
+    store: &Store,
+    subject: Option<&str>,
+    rule: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Value>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT alert_id, rule, subject_key, severity, status, summary, evidence, triggered_at_ms FROM alerts \
+         WHERE ($1 IS NULL OR subject_key = $1) AND ($2 IS NULL OR rule = $2) \
+         ORDER BY triggered_at_ms DESC, alert_id LIMIT $3",
+    )
+    .bind(subject)
+    .bind(rule)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            json!({
+                "alert_id": r.get::<String, _>(0),
+                "rule": r.get::<String, _>(1),
+                "subject_key": r.get::<String, _>(2),
+                "severity": r.get::<String, _>(3),
+                "status": r.get::<String, _>(4),
+                "summary": r.get::<String, _>(5),
+                "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(6)).unwrap_or(Value::Null),
+                "triggered_at": rfc3339(r.get::<i64, _>(7)),
+            })
+        })
+        .collect())
+}

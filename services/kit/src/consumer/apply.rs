@@ -1,0 +1,306 @@
+//! The applier: decodes a batch, dead-letters what cannot be read, and commits the view
+//! update with the offsets in one transaction.
+
+use std::collections::HashMap;
+use std::sync::{mpsc as std_mpsc, Arc};
+use std::time::Instant;
+
+use rdkafka::message::{Message, OwnedMessage};
+use tokio::sync::mpsc;
+
+use super::dead_letter::{error_headers, DeadLetterStage};
+use super::poll::{Command, PartitionKey};
+use super::{backoff, Batch, Handler, HandlerError, Record};
+use crate::codec::Codec;
+use crate::metrics::{
+    APPLY_RETRIES, BATCH_DURATION, DEAD_LETTERS, END_TO_END_LATENCY, EVENTS_APPLIED, FENCED_BATCHES,
+};
+use crate::outbox::now_ms;
+use crate::producer::EventProducer;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+
+pub(super) struct Applier<H> {
+    pub group: String,
+    pub dead_letter_topic: String,
+    pub store: Store,
+    pub producer: EventProducer,
+    pub handler: Arc<H>,
+    pub committed: std_mpsc::Sender<Vec<(String, i32, i64)>>,
+    pub relay_wakeup: Arc<tokio::sync::Notify>,
+    pub shutdown: Shutdown,
+}
+
+/// Why a batch did not commit.
+enum Abandoned {
+    /// Shutdown while waiting out a transient failure: nothing committed, the records will
+    /// be read again from the stored offsets.
+    Shutdown,
+    /// Another instance advanced a partition's offset: this instance lost it.
+    Fenced,
+}
+
+impl<H: Handler> Applier<H> {
+    pub async fn run(self, mut commands: mpsc::Receiver<Command>) {
+        // Offset row value this instance last read or wrote, per owned partition.
+        let mut positions: HashMap<PartitionKey, Option<i64>> = HashMap::new();
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Assigned(assigned) => positions.extend(assigned),
+                Command::Revoked(revoked) => revoked.iter().for_each(|p| {
+                    positions.remove(p);
+                }),
+                Command::Drain(done) => {
+                    let _ = done.send(());
+                }
+                Command::Apply(messages) => {
+                    let started = Instant::now();
+                    match self.apply_batch(messages, &mut positions).await {
+                        Ok(()) => BATCH_DURATION
+                            .with_label_values(&[&self.group])
+                            .observe(started.elapsed().as_secs_f64()),
+                        Err(Abandoned::Shutdown) => {
+                            tracing::info!(group = %self.group, "batch abandoned at shutdown; it will be read again")
+                        }
+                        Err(Abandoned::Fenced) => {
+                            FENCED_BATCHES.with_label_values(&[&self.group]).inc();
+                            tracing::warn!(group = %self.group, "batch discarded: another instance owns the partition now");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn apply_batch(
+        &self,
+        messages: Vec<OwnedMessage>,
+        positions: &mut HashMap<PartitionKey, Option<i64>>,
+    ) -> Result<(), Abandoned> {
+        // Records of partitions we no longer own, or already applied, are not ours to apply.
+        let messages: Vec<OwnedMessage> = messages
+            .into_iter()
+            .filter(
+                |m| match positions.get(&(m.topic().to_string(), m.partition())) {
+                    Some(Some(next)) => m.offset() >= *next,
+                    Some(None) => true,
+                    None => false,
+                },
+            )
+            .collect();
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let codec = self.producer.codec().clone();
+        let mut records = Vec::with_capacity(messages.len());
+        let mut sources = Vec::with_capacity(messages.len());
+        for message in &messages {
+            match self.decode(&codec, message).await? {
+                Ok(event) => {
+                    records.push(Record {
+                        event,
+                        topic: message.topic().to_string(),
+                        partition: message.partition(),
+                        offset: message.offset(),
+                    });
+                    sources.push(message);
+                }
+                Err((class, reason)) => {
+                    self.dead_letter(message, DeadLetterStage::Decode, class, &reason)
+                        .await?
+                }
+            }
+        }
+        let mut next_offsets: HashMap<PartitionKey, i64> = HashMap::new();
+        for m in &messages {
+            let next = next_offsets
+                .entry((m.topic().to_string(), m.partition()))
+                .or_insert(0);
+            *next = (*next).max(m.offset() + 1);
+        }
+        let mut attempt = 0;
+        loop {
+            match self
+                .commit(&codec, &records, &next_offsets, positions)
+                .await
+            {
+                Ok(true) => break,
+                Ok(false) => {
+                    for key in next_offsets.keys() {
+                        positions.remove(key);
+                    }
+                    return Err(Abandoned::Fenced);
+                }
+                Err(HandlerError::Rejected { index, reason }) if index < records.len() => {
+                    let message = sources.remove(index);
+                    records.remove(index);
+                    self.dead_letter(message, DeadLetterStage::Handler, "rejected", &reason)
+                        .await?;
+                }
+                Err(e) => {
+                    APPLY_RETRIES
+                        .with_label_values(&[&self.group, "apply"])
+                        .inc();
+                    tracing::warn!(group = %self.group, error = %e, attempt, "batch not applied; retrying");
+                    self.pause(attempt).await?;
+                    attempt += 1;
+                }
+            }
+        }
+        let now = now_ms();
+        for record in &records {
+            EVENTS_APPLIED
+                .with_label_values(&[&self.group, &record.topic, record.event.type_name()])
+                .inc();
+            let recorded =
+                lintas_events::timefmt::millis::to_millis(&record.event.envelope().recorded_at);
+            END_TO_END_LATENCY
+                .with_label_values(&[&self.group])
+                .observe(((now - recorded).max(0) as f64) / 1000.0);
+        }
+        for (key, next) in &next_offsets {
+            positions.insert(key.clone(), Some(*next));
+        }
+        let _ = self.committed.send(
+            next_offsets
+                .into_iter()
+                .map(|((t, p), n)| (t, p, n))
+                .collect(),
+        );
+        self.relay_wakeup.notify_one();
+        Ok(())
+    }
+
+    /// Decodes one record, waiting out registry outages; `Err` inside means dead-letter it.
+    async fn decode(
+        &self,
+        codec: &Codec,
+        message: &OwnedMessage,
+    ) -> Result<Result<lintas_events::AnyEvent, (&'static str, String)>, Abandoned> {
+        let mut attempt = 0;
+        loop {
+            let Some(payload) = message.payload() else {
+                return Ok(Err(("framing", "record has no value (tombstone)".into())));
+            };
+            match codec.decode(payload).await {
+                Ok(event) => return Ok(Ok(event)),
+                Err(e) if e.is_transient() => {
+                    APPLY_RETRIES
+                        .with_label_values(&[&self.group, "registry"])
+                        .inc();
+                    tracing::warn!(group = %self.group, error = %e, "schema registry unavailable; retrying");
+                    self.pause(attempt).await?;
+                    attempt += 1;
+                }
+                Err(e) => return Ok(Err((e.class(), e.to_string()))),
+            }
+        }
+    }
+
+    /// One transaction: handler writes, offsets compare-and-set, commit. `Ok(false)` when
+    /// fenced by another instance.
+    async fn commit(
+        &self,
+        codec: &Codec,
+        records: &[Record],
+        next_offsets: &HashMap<PartitionKey, i64>,
+        positions: &HashMap<PartitionKey, Option<i64>>,
+    ) -> Result<bool, HandlerError> {
+        let mut tx = self.store.pool().begin().await?;
+        if !records.is_empty() {
+            let mut batch = Batch {
+                tx: &mut tx,
+                records,
+                codec,
+            };
+            self.handler.apply(&mut batch).await?;
+        }
+        let now = now_ms();
+        for ((topic, partition), next) in next_offsets {
+            let expected = positions
+                .get(&(topic.clone(), *partition))
+                .copied()
+                .flatten();
+            let result = match expected {
+                Some(expected) => sqlx::query(
+                    "UPDATE lintas_offsets SET next_offset = $1, updated_at_ms = $2 \
+                     WHERE consumer_group = $3 AND topic = $4 AND partition_id = $5 AND next_offset = $6",
+                )
+                .bind(*next)
+                .bind(now)
+                .bind(&self.group)
+                .bind(topic)
+                .bind(*partition)
+                .bind(expected),
+                None => sqlx::query(
+                    "INSERT INTO lintas_offsets (next_offset, updated_at_ms, consumer_group, topic, partition_id) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(*next)
+                .bind(now)
+                .bind(&self.group)
+                .bind(topic)
+                .bind(*partition),
+            }
+            .execute(&mut *tx)
+            .await?;
+            if result.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sends a record to the dead-letter topic and waits for the ack, retrying until the
+    /// broker takes it: its offset may only advance once it is safe there.
+    async fn dead_letter(
+        &self,
+        message: &OwnedMessage,
+        stage: DeadLetterStage,
+        class: &str,
+        reason: &str,
+    ) -> Result<(), Abandoned> {
+        let headers = error_headers(message, &self.group, stage, class, reason);
+        let key = message
+            .key()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default();
+        let payload = message.payload().unwrap_or_default();
+        let mut attempt = 0;
+        loop {
+            match self
+                .producer
+                .send(&self.dead_letter_topic, &key, payload, headers.clone())
+                .await
+            {
+                Ok(_) => {
+                    DEAD_LETTERS
+                        .with_label_values(&[&self.group, message.topic(), stage.as_str(), class])
+                        .inc();
+                    tracing::warn!(
+                        group = %self.group, topic = message.topic(), partition = message.partition(),
+                        offset = message.offset(), stage = stage.as_str(), class, reason, "record dead-lettered"
+                    );
+                    return Ok(());
+                }
+                Err(e) => {
+                    APPLY_RETRIES
+                        .with_label_values(&[&self.group, "dead_letter"])
+                        .inc();
+                    tracing::warn!(group = %self.group, error = %e, "dead-letter topic unavailable; retrying");
+                    self.pause(attempt).await?;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn pause(&self, attempt: u32) -> Result<(), Abandoned> {
+        tokio::select! {
+            _ = tokio::time::sleep(backoff(attempt)) => Ok(()),
+            _ = self.shutdown.wait() => Err(Abandoned::Shutdown),
+        }
+    }
+}

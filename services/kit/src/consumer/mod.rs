@@ -1,0 +1,238 @@
+//! The effectively-once consumer runtime, on which every subscriber is built.
+//!
+//! ```text
+//! assign ─► read next_offset per partition from lintas_offsets ─► assign at those offsets
+//! loop: poll up to `max_batch` records or `max_wait`
+//!       decode each ── cannot ─► dead-letter topic, await ack
+//!       BEGIN; handler.apply(batch); compare-and-set lintas_offsets; COMMIT
+//!       store offsets in Kafka (only so lag tools see progress); relay the outbox
+//! revoke ─► finish the batches in flight, then give the partitions up
+//! ```
+//! The offset row is updated with a compare-and-set on the value this instance last saw, so
+//! an instance that lost its partitions in a rebalance while a slow batch was in flight
+//! cannot overwrite the new owner's progress: its transaction rolls back instead.
+//!
+//! librdkafka is polled on a dedicated thread; rebalances run inside that poll and hand off
+//! to the async applier through a channel, so no tokio worker ever blocks on Kafka.
+
+mod apply;
+mod dead_letter;
+mod poll;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lintas_events::{AnyEvent, Event, Topic};
+use sqlx::{Any, AnyConnection, Transaction};
+
+use crate::codec::Codec;
+use crate::outbox;
+use crate::producer::EventProducer;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+use crate::telemetry::Health;
+
+pub use dead_letter::{error_headers, DeadLetterStage};
+
+/// One decoded record handed to a handler.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub event: AnyEvent,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+/// Why a handler could not apply a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The record at `index` of the batch is invalid for this subscriber (it will never
+    /// apply): it goes to the dead-letter topic and the rest of the batch is applied.
+    #[error("record {index} rejected: {reason}")]
+    Rejected { index: usize, reason: String },
+    /// Anything else (database unavailable, deadlock): the whole batch is retried with
+    /// backoff. Never skipped, never dead-lettered.
+    #[error(transparent)]
+    Transient(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+/// What a handler gets: the records of one batch and the open database transaction in which
+/// the runtime will also write the offsets.
+pub struct Batch<'a> {
+    tx: &'a mut Transaction<'static, Any>,
+    records: &'a [Record],
+    codec: &'a Codec,
+}
+
+impl<'a> Batch<'a> {
+    pub fn records(&self) -> &[Record] {
+        self.records
+    }
+
+    /// The transaction: every write through it commits together with the offsets.
+    pub fn tx(&mut self) -> &mut AnyConnection {
+        self.tx
+    }
+
+    /// Publishes `event` once this batch commits (transactional outbox): an alert raised
+    /// by a view update is published if and only if the update commits.
+    pub async fn publish<E: Event>(&mut self, event: &E) -> Result<(), HandlerError> {
+        outbox::enqueue(self.tx, self.codec, event)
+            .await
+            .map_err(HandlerError::Transient)
+    }
+}
+
+/// A subscriber's logic: turn a batch of events into view writes (and alerts).
+///
+/// Must be deterministic given the database state and the batch: the runtime may apply the
+/// same records again after a rollback.
+pub trait Handler: Send + Sync + 'static {
+    fn apply(&self, batch: &mut Batch<'_>)
+        -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Where a partition with no stored offset starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartFrom {
+    /// Replay everything retained: the default, so a new subscriber builds its views from the
+    /// whole feed.
+    Beginning,
+    End,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriberSettings {
+    /// Consumer group; also the key of the offsets rows and the dead-letter topic's name.
+    pub group: String,
+    pub brokers: String,
+    pub topics: Vec<Topic>,
+    pub max_batch: usize,
+    pub max_wait: Duration,
+    pub session_timeout: Duration,
+    pub start_from: StartFrom,
+    /// Create the dead-letter topic at start if missing (off where topics are managed
+    /// declaratively, or on brokers without the admin API).
+    pub create_dead_letter_topic: bool,
+    /// Extra librdkafka properties (security settings in production).
+    pub extra: Vec<(String, String)>,
+}
+
+impl SubscriberSettings {
+    pub fn new(group: &str, brokers: &str, topics: &[Topic]) -> Self {
+        SubscriberSettings {
+            group: group.into(),
+            brokers: brokers.into(),
+            topics: topics.to_vec(),
+            max_batch: 1000,
+            max_wait: Duration::from_millis(100),
+            session_timeout: Duration::from_secs(10),
+            start_from: StartFrom::Beginning,
+            create_dead_letter_topic: true,
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// Everything the runtime needs besides the handler.
+#[derive(Clone)]
+pub struct Runtime {
+    pub settings: SubscriberSettings,
+    pub store: Store,
+    pub producer: EventProducer,
+    pub health: Health,
+    pub shutdown: Shutdown,
+}
+
+impl Runtime {
+    /// Runs `handler` until shutdown: consumer group, offsets in the view's transaction,
+    /// batching, dead letters, retries, outbox relay, lag metrics and readiness.
+    pub async fn run<H: Handler>(self, handler: Arc<H>) -> anyhow::Result<()> {
+        let prefix = self.producer.codec().topic_prefix().to_string();
+        let dlq = crate::topics::dead_letter_topic(&prefix, &self.settings.group);
+        if self.settings.create_dead_letter_topic {
+            if let Err(e) =
+                crate::topics::ensure_topics(&self.settings.brokers, &[dlq.clone()], 1, 1).await
+            {
+                // Production creates topics declaratively and may forbid creation: not fatal.
+                tracing::warn!(topic = %dlq, error = %e, "could not ensure the dead-letter topic exists");
+            }
+        }
+        for part in ["broker", "assignment", "database"] {
+            self.health
+                .register(&format!("{}:{part}", self.settings.group));
+        }
+        let (commands_tx, commands_rx) = tokio::sync::mpsc::channel(1);
+        let (committed_tx, committed_rx) = std::sync::mpsc::channel();
+        let relay_wakeup = Arc::new(tokio::sync::Notify::new());
+
+        let poller = poll::spawn(poll::PollSetup {
+            settings: self.settings.clone(),
+            topic_prefix: prefix,
+            store: self.store.clone(),
+            commands: commands_tx,
+            committed: committed_rx,
+            health: self.health.clone(),
+            shutdown: self.shutdown.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        })?;
+        let relay = tokio::spawn(outbox::relay(
+            self.store.clone(),
+            self.producer.clone(),
+            relay_wakeup.clone(),
+            self.shutdown.clone(),
+        ));
+        let db_health = tokio::spawn(watch_database(
+            self.store.clone(),
+            self.health.clone(),
+            format!("{}:database", self.settings.group),
+            self.shutdown.clone(),
+        ));
+        let applier = apply::Applier {
+            group: self.settings.group.clone(),
+            dead_letter_topic: dlq,
+            store: self.store.clone(),
+            producer: self.producer.clone(),
+            handler,
+            committed: committed_tx,
+            relay_wakeup,
+            shutdown: self.shutdown.clone(),
+        };
+        applier.run(commands_rx).await;
+        let joined = tokio::task::spawn_blocking(move || poller.join()).await;
+        if !matches!(joined, Ok(Ok(()))) {
+            tracing::error!("consumer poll thread ended abnormally");
+        }
+        db_health.abort();
+        let _ = relay.await;
+        self.producer.flush(Duration::from_secs(10));
+        Ok(())
+    }
+}
+
+async fn watch_database(store: Store, health: Health, part: String, shutdown: Shutdown) {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {
+            Ok(Ok(())) => health.ready(&part),
+            Ok(Err(e)) => health.not_ready(&part, format!("database: {e}")),
+            Err(_) => health.not_ready(&part, "database: ping timed out"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.wait() => return,
+        }
+    }
+}
+
+/// Exponential backoff with jitter for transient failures, capped at 10 s.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = 100u64.saturating_mul(1 << attempt.min(7)).min(10_000);
+    Duration::from_millis(base / 2 + rand::random::<u64>() % (base / 2 + 1))
+}

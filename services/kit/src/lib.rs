@@ -1,0 +1,25 @@
+//! The Lintas kit: everything a publisher or a subscriber needs, so that services stay thin.
+//!
+//! - [`codec`]: Confluent wire format (magic byte, schema id, Avro body) over a cached
+//!   [`registry::RegistryClient`];
+//! - [`producer`]: idempotent, delivery-confirmed publishing with backpressure;
+//! - [`consumer`]: the effectively-once consumer runtime: offsets live in the subscriber's
+//!   database and commit in the same transaction as the view update;
+//! - [`store`]: sqlx on PostgreSQL or SQLite, migrations per dialect;
+//! - [`telemetry`]: tracing, Prometheus metrics, `/livez`, `/readyz`, `/metrics`;
+//! - [`shutdown`]: one signal that every task watches.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod codec;
+pub mod consumer;
+pub mod metrics;
+pub mod outbox;
+pub mod producer;
+pub mod registry;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+pub mod topics;
+
+pub use lintas_events as events;

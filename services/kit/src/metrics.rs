@@ -1,0 +1,120 @@
+//! The kit's Prometheus metrics, registered once in the default registry that `/metrics`
+//! serves. Names follow Prometheus conventions: `_total` counters, `_seconds` histograms.
+
+use std::sync::LazyLock;
+
+use prometheus::{
+    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec, HistogramVec,
+    IntCounterVec, IntGaugeVec,
+};
+
+pub static RECORDS_CONSUMED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_records_consumed_total",
+        "Records read from Kafka by a consumer group.",
+        &["group", "topic"]
+    )
+    .unwrap()
+});
+
+pub static EVENTS_APPLIED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_events_applied_total",
+        "Events applied to a subscriber's views, committed with their offsets.",
+        &["group", "topic", "type"]
+    )
+    .unwrap()
+});
+
+pub static DEAD_LETTERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_dead_letters_total",
+        "Records sent to a dead-letter topic, by stage (decode, handler) and error class.",
+        &["group", "topic", "stage", "class"]
+    )
+    .unwrap()
+});
+
+pub static APPLY_RETRIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_apply_retries_total",
+        "Batches retried after a transient failure (database, registry, broker).",
+        &["group", "cause"]
+    )
+    .unwrap()
+});
+
+pub static FENCED_BATCHES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_fenced_batches_total",
+        "Batches discarded because another instance had already advanced the partition's offset.",
+        &["group"]
+    )
+    .unwrap()
+});
+
+pub static BATCH_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "lintas_apply_batch_duration_seconds",
+        "Time to apply one batch: handler, offsets and commit.",
+        &["group"],
+        vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]
+    )
+    .unwrap()
+});
+
+pub static END_TO_END_LATENCY: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "lintas_end_to_end_latency_seconds",
+        "From the time an event was recorded by its publisher to the commit of the view update.",
+        &["group"],
+        vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]
+    )
+    .unwrap()
+});
+
+pub static CONSUMER_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "lintas_consumer_lag",
+        "Records behind the partition's high watermark, from librdkafka statistics.",
+        &["group", "topic", "partition"]
+    )
+    .unwrap()
+});
+
+pub static EVENTS_PUBLISHED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_events_published_total",
+        "Records acknowledged by the broker, by topic and event type.",
+        &["topic", "type"]
+    )
+    .unwrap()
+});
+
+pub static PUBLISH_FAILURES: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_publish_failures_total",
+        "Records the broker did not acknowledge.",
+        &["topic", "type"]
+    )
+    .unwrap()
+});
+
+pub static HTTP_REQUESTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_http_requests_total",
+        "HTTP requests served, by route and status.",
+        &["route", "method", "status"]
+    )
+    .unwrap()
+});
+
+pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register_histogram_vec!(
+        "lintas_http_request_duration_seconds",
+        "HTTP request duration by route.",
+        &["route", "method"],
+        vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
+    )
+    .unwrap()
+});

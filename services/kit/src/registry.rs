@@ -1,0 +1,188 @@
+//! Client of a Confluent-compatible schema registry (ours, or Confluent's), with caches so
+//! that the hot path never makes an HTTP call per record: ids by subject and schema, and
+//! parsed writer schemas by id. Misses are fetched once; failures are not cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use apache_avro::Schema;
+use serde::Deserialize;
+
+/// A writer schema as the registry returned it, parsed once.
+#[derive(Debug)]
+pub struct WriterSchema {
+    pub id: u32,
+    pub schema: Schema,
+    /// Full name of the top-level record, which names the Rust type to decode into.
+    pub full_name: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry could not be reached or failed: retry, never treat a record as bad for it.
+    #[error("schema registry unavailable: {0}")]
+    Unavailable(String),
+    /// The registry answered that the schema id does not exist.
+    #[error("schema id {0} is unknown to the registry")]
+    UnknownId(u32),
+    /// The registry refused a registration (incompatible, invalid): a contract defect.
+    #[error("schema registry refused {subject}: HTTP {status}: {body}")]
+    Refused {
+        subject: String,
+        status: u16,
+        body: String,
+    },
+    #[error("schema id {id} does not hold a usable Avro record schema: {reason}")]
+    BadSchema { id: u32, reason: String },
+}
+
+impl RegistryError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, RegistryError::Unavailable(_))
+    }
+}
+
+#[derive(Clone)]
+pub struct RegistryClient {
+    base: String,
+    http: reqwest::Client,
+    by_id: Arc<RwLock<HashMap<u32, Arc<WriterSchema>>>>,
+    ids: Arc<RwLock<HashMap<(String, String), u32>>>,
+}
+
+const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+impl RegistryClient {
+    pub fn new(base_url: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .expect("a plain HTTP client builds");
+        RegistryClient {
+            base: base_url.trim_end_matches('/').to_string(),
+            http,
+            by_id: Default::default(),
+            ids: Default::default(),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Registers `schema_json` under `subject` (idempotent on the registry side) and returns
+    /// its global id; cached per (subject, schema).
+    pub async fn register(&self, subject: &str, schema_json: &str) -> Result<u32, RegistryError> {
+        let cache_key = (subject.to_string(), schema_json.to_string());
+        if let Some(id) = self.ids.read().expect("lock").get(&cache_key) {
+            return Ok(*id);
+        }
+        #[derive(Deserialize)]
+        struct Registered {
+            id: u32,
+        }
+        let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
+        let response = self
+            .http
+            .post(url)
+            .header("content-type", CONTENT_TYPE)
+            .json(&serde_json::json!({ "schema": schema_json, "schemaType": "AVRO" }))
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        let status = response.status();
+        if status.is_server_error() {
+            return Err(RegistryError::Unavailable(format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(RegistryError::Refused {
+                subject: subject.into(),
+                status: status.as_u16(),
+                body,
+            });
+        }
+        let registered: Registered = response
+            .json()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        self.ids
+            .write()
+            .expect("lock")
+            .insert(cache_key, registered.id);
+        Ok(registered.id)
+    }
+
+    /// The writer schema of `id`, fetched once and then served from memory.
+    pub async fn schema_by_id(&self, id: u32) -> Result<Arc<WriterSchema>, RegistryError> {
+        if let Some(found) = self.by_id.read().expect("lock").get(&id) {
+            return Ok(found.clone());
+        }
+        #[derive(Deserialize)]
+        struct ById {
+            schema: String,
+            #[serde(rename = "schemaType")]
+            schema_type: Option<String>,
+        }
+        let response = self
+            .http
+            .get(format!("{}/schemas/ids/{id}", self.base))
+            .header("accept", CONTENT_TYPE)
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        let status = response.status();
+        if status.as_u16() == 404 {
+            return Err(RegistryError::UnknownId(id));
+        }
+        if !status.is_success() {
+            return Err(RegistryError::Unavailable(format!(
+                "HTTP {status} for schema id {id}"
+            )));
+        }
+        let found: ById = response
+            .json()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        if found.schema_type.as_deref().is_some_and(|t| t != "AVRO") {
+            return Err(RegistryError::BadSchema {
+                id,
+                reason: "not an Avro schema".into(),
+            });
+        }
+        let schema = Schema::parse_str(&found.schema).map_err(|e| RegistryError::BadSchema {
+            id,
+            reason: e.to_string(),
+        })?;
+        let full_name = match &schema {
+            Schema::Record(r) => r.name.fullname(None),
+            _ => {
+                return Err(RegistryError::BadSchema {
+                    id,
+                    reason: "not a record".into(),
+                })
+            }
+        };
+        let writer = Arc::new(WriterSchema {
+            id,
+            schema,
+            full_name,
+        });
+        self.by_id.write().expect("lock").insert(id, writer.clone());
+        Ok(writer)
+    }
+}
+
+fn encode_path(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,32 @@
+use clap::Args;
+use lintas_kit::shutdown::Shutdown;
+use lintas_kit::store::Store;
+use lintas_kit::telemetry::{serve, Health};
+
+use crate::settings::listen;
+
+#[derive(Args, Debug)]
+pub struct RegistryArgs {
+    /// Database of the registry (its own schema `registry` is used).
+    #[arg(long, env = "LINTAS_DATABASE_URL")]
+    pub database_url: String,
+    #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8081")]
+    pub listen: String,
+}
+
+pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
+    let shutdown = Shutdown::new();
+    tokio::spawn(shutdown.clone().on_signals());
+    let router = registry_router(&args.database_url).await?;
+    let health = Health::new();
+    let listener = listen(&args.listen).await?;
+    tracing::info!(url = %format!("http://{}", listener.local_addr()?), "schema registry listening");
+    serve(listener, super::with_ops(router, health), shutdown).await?;
+    Ok(())
+}
+
+pub async fn registry_router(database_url: &str) -> anyhow::Result<axum::Router> {
+    let store = Store::connect(database_url, "registry").await?;
+    let registry = lintas_registry::Registry::new(store.pool().clone()).await?;
+    Ok(registry.router())
+}

@@ -1,0 +1,183 @@
+//! `lintas up`: the whole system in one process, for a laptop or a trial. Without --brokers
+//! the broker is librdkafka's in-process mock cluster: EPHEMERAL, its events are gone when
+//! the process stops (the SQLite views stay). With --brokers, --database-url and
+//! --schema-registry-url the same code runs against real infrastructure.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use lintas_intake::IntakeState;
+use lintas_kit::consumer::{Runtime, SubscriberSettings};
+use lintas_kit::events::Agency;
+use lintas_kit::shutdown::Shutdown;
+use lintas_kit::store::Store;
+use lintas_kit::telemetry::{serve, Health};
+use lintas_kit::topics::{dead_letter_topic, ensure_topics, event_topics, DEFAULT_PARTITIONS};
+
+use crate::settings::{keyer, listen, local_secret, random_token, tokens, KafkaArgs};
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    /// Where the embedded run keeps its SQLite files and its generated secret.
+    #[arg(long, env = "LINTAS_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// One address for every API: intake, views, registry, metrics, health.
+    #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Real Kafka instead of the ephemeral in-process broker.
+    #[arg(long, env = "LINTAS_BROKERS")]
+    pub brokers: Option<String>,
+    /// PostgreSQL (or another SQLite file) instead of SQLite in the data directory.
+    #[arg(long, env = "LINTAS_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// An external registry instead of the in-process one served under /registry.
+    #[arg(long, env = "LINTAS_SCHEMA_REGISTRY_URL")]
+    pub schema_registry_url: Option<String>,
+    #[arg(long, env = "LINTAS_SUBJECT_KEY_SECRET", hide_env_values = true)]
+    pub subject_key_secret: Option<String>,
+    /// Caller tokens `token=agency:OFFICE,...`; generated and printed when absent.
+    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
+    pub tokens: Option<String>,
+}
+
+pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)?;
+    let shutdown = Shutdown::new();
+    tokio::spawn(shutdown.clone().on_signals());
+    let group = lintas_imigrasi::GROUP;
+
+    // The broker. The mock cluster must outlive everything that talks to it.
+    let mut topics = event_topics("");
+    topics.push(dead_letter_topic("", group));
+    let (_mock, brokers, external_broker) = match &args.brokers {
+        Some(brokers) => {
+            ensure_topics(brokers, &topics, DEFAULT_PARTITIONS, 1).await?;
+            (None, brokers.clone(), true)
+        }
+        None => {
+            let mock = rdkafka::mocking::MockCluster::new(1)?;
+            // Its admin API does not answer CreateTopics; the mock has its own call.
+            for topic in &topics {
+                mock.create_topic(topic, DEFAULT_PARTITIONS, 1)?;
+            }
+            let brokers = mock.bootstrap_servers();
+            (Some(mock), brokers, false)
+        }
+    };
+
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/lintas.db", args.data_dir.display()));
+    let listener = listen(&args.listen).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+
+    let (registry_url, registry_routes) = match &args.schema_registry_url {
+        Some(url) => (url.clone(), axum::Router::new()),
+        None => (
+            format!("{base}/registry"),
+            axum::Router::new().nest(
+                "/registry",
+                super::registry::registry_router(&database_url).await?,
+            ),
+        ),
+    };
+    let secret = match &args.subject_key_secret {
+        Some(s) => s.clone(),
+        None => local_secret(&args.data_dir)?,
+    };
+    let (token_spec, generated) = match &args.tokens {
+        Some(spec) => (spec.clone(), Vec::new()),
+        None => {
+            let generated: Vec<(Agency, String, String)> = [
+                (Agency::Disnaker, "DISNAKER-CILACAP"),
+                (Agency::Imigrasi, "KANIM-CILACAP"),
+                (Agency::Polri, "POLRESTA-CILACAP"),
+                (Agency::Kejaksaan, "KEJARI-CILACAP"),
+            ]
+            .into_iter()
+            .map(|(agency, office)| {
+                (
+                    agency,
+                    office.to_string(),
+                    format!("{agency}-{}", random_token(24)),
+                )
+            })
+            .collect();
+            let spec = generated
+                .iter()
+                .map(|(a, o, t)| format!("{t}={a}:{o}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            (spec, generated)
+        }
+    };
+    let tokens = tokens(&token_spec)?;
+    let kafka = KafkaArgs {
+        brokers: brokers.clone(),
+        schema_registry_url: registry_url.clone(),
+        topic_prefix: String::new(),
+    };
+    let producer = kafka.producer()?;
+    let store = Store::connect(&database_url, group).await?;
+    store.migrate(lintas_imigrasi::migrations()).await?;
+
+    let health = Health::new();
+    let routes = registry_routes
+        .merge(lintas_intake::router(IntakeState {
+            producer: producer.clone(),
+            keyer: keyer(&secret)?,
+            tokens: tokens.clone(),
+        }))
+        .merge(lintas_imigrasi::router(lintas_imigrasi::ApiState {
+            store: store.clone(),
+            tokens,
+        }));
+    let server = tokio::spawn(serve(
+        listener,
+        super::with_ops(routes, health.clone()),
+        shutdown.clone(),
+    ));
+    producer.codec().register_all().await?;
+    tokio::spawn(super::intake::watch_broker(
+        producer.clone(),
+        health.clone(),
+        shutdown.clone(),
+    ));
+
+    let mut settings = SubscriberSettings::new(group, &brokers, lintas_imigrasi::TOPICS);
+    settings.create_dead_letter_topic = external_broker;
+    let runtime = Runtime {
+        settings,
+        store,
+        producer,
+        health,
+        shutdown: shutdown.clone(),
+    };
+
+    println!("Lintas is up.");
+    if external_broker {
+        println!("  broker             {brokers}");
+    } else {
+        println!("  broker             {brokers}  (in-process mock cluster: EPHEMERAL, events vanish at exit)");
+    }
+    println!("  database           {database_url}");
+    println!("  schema registry    {registry_url}");
+    println!("  intake             POST {base}/v1/applicants");
+    println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}");
+    println!("  alerts             GET  {base}/v1/agencies/imigrasi/alerts");
+    println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
+    for (agency, office, token) in &generated {
+        println!("  token {agency:<10} {token}   ({office})");
+    }
+    println!("Stop with Ctrl-C.");
+
+    let handler = Arc::new(lintas_imigrasi::ImigrasiHandler {
+        im1: Default::default(),
+    });
+    let result = runtime.run(handler).await;
+    shutdown.trigger();
+    let _ = server.await;
+    result
+}

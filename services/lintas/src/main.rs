@@ -1,0 +1,54 @@
+//! `lintas`: every Lintas service as a subcommand, `lintas up` for all of them in one
+//! process, and the tools around them. The embedded run and the distributed run are the same
+//! code.
+#![forbid(unsafe_code)]
+
+mod cmd;
+mod settings;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "lintas",
+    version,
+    about = "Lintas: the inter-agency event backbone"
+)]
+struct Cli {
+    /// Log as JSON lines (for log shippers) instead of text.
+    #[arg(long, global = true, env = "LINTAS_LOG_JSON")]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Everything in one process: broker (embedded, ephemeral, unless --brokers), registry,
+    /// intake, immigration subscriber, on SQLite unless --database-url.
+    Up(cmd::up::UpArgs),
+    /// The schema registry (Confluent REST API).
+    Registry(cmd::registry::RegistryArgs),
+    /// The registration intake (publisher).
+    Intake(cmd::intake::IntakeArgs),
+    /// An agency subscriber.
+    Subscriber(cmd::subscriber::SubscriberArgs),
+    /// Create the feed's topics on a broker.
+    Topics(cmd::topics::TopicsArgs),
+    /// Benchmark: raw consume rate against the immigration subscriber's apply rate.
+    Bench(cmd::bench::BenchArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    lintas_kit::telemetry::init_logging(cli.log_json);
+    match cli.command {
+        Command::Up(args) => cmd::up::run(args).await,
+        Command::Registry(args) => cmd::registry::run(args).await,
+        Command::Intake(args) => cmd::intake::run(args).await,
+        Command::Subscriber(args) => cmd::subscriber::run(args).await,
+        Command::Topics(args) => cmd::topics::run(args).await,
+        Command::Bench(args) => cmd::bench::run(args).await,
+    }
+}

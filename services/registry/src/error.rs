@@ -1,0 +1,102 @@
+//! Errors rendered as Confluent error bodies, so existing Schema Registry
+//! clients (serializers, CLI tools) branch on the codes they already know.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("Subject '{0}' not found.")]
+    SubjectNotFound(String),
+    #[error("Version {0} not found.")]
+    VersionNotFound(String),
+    #[error("Schema not found")]
+    SchemaNotFound,
+    #[error("Subject '{0}' was soft deleted. Set permanent=true to delete permanently")]
+    SubjectSoftDeleted(String),
+    #[error("Subject '{0}' was not deleted first before being permanently deleted")]
+    SubjectNotSoftDeleted(String),
+    #[error(
+        "Subject '{0}' Version {1} was soft deleted. Set permanent=true to delete permanently"
+    )]
+    VersionSoftDeleted(String, i64),
+    #[error("Subject '{0}' Version {1} was not deleted first before being permanently deleted")]
+    VersionNotSoftDeleted(String, i64),
+    #[error("Subject '{0}' does not have subject-level compatibility configured")]
+    SubjectLevelNotConfigured(String),
+    #[error("Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]", details.join(", "))]
+    Incompatible {
+        subject: String,
+        details: Vec<String>,
+    },
+    #[error("Invalid schema {0}")]
+    InvalidSchema(String),
+    #[error("The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")]
+    InvalidVersion(String),
+    #[error("Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive: {0}")]
+    InvalidCompatibilityLevel(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("HTTP 404 Not Found")]
+    RouteNotFound,
+    #[error("HTTP 405 Method Not Allowed")]
+    MethodNotAllowed,
+    #[error("Error in the backend data store: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("Error while migrating the registry database: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("Error in the backend data store: {0}")]
+    Corrupt(String),
+    #[error("Unsupported database backend {0}; the registry runs on PostgreSQL or SQLite")]
+    UnsupportedBackend(String),
+}
+
+impl RegistryError {
+    /// The Confluent `error_code`; its first three digits are the HTTP status.
+    pub fn error_code(&self) -> u32 {
+        use RegistryError::*;
+        match self {
+            SubjectNotFound(_) => 40401,
+            VersionNotFound(_) => 40402,
+            SchemaNotFound => 40403,
+            SubjectSoftDeleted(_) => 40404,
+            SubjectNotSoftDeleted(_) => 40405,
+            VersionSoftDeleted(..) => 40406,
+            VersionNotSoftDeleted(..) => 40407,
+            SubjectLevelNotConfigured(_) => 40408,
+            Incompatible { .. } => 409,
+            InvalidSchema(_) => 42201,
+            InvalidVersion(_) => 42202,
+            InvalidCompatibilityLevel(_) => 42203,
+            BadRequest(_) => 400,
+            RouteNotFound => 404,
+            MethodNotAllowed => 405,
+            Database(_) | Migration(_) | Corrupt(_) | UnsupportedBackend(_) => 50001,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        let code = self.error_code();
+        let http = if code >= 1000 { code / 100 } else { code };
+        StatusCode::from_u16(http as u16).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl IntoResponse for RegistryError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "schema registry request failed");
+            // Driver errors can leak table names and connection details; the log has them.
+            "Error in the backend data store".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = serde_json::json!({
+            "error_code": self.error_code(),
+            "message": message,
+        });
+        // The content type is overwritten uniformly by the router middleware.
+        (status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,41 @@
+//! `lintas-registry`: an Avro schema registry speaking the Confluent Schema
+//! Registry REST API, so stock Kafka serializers work against Lintas unchanged.
+//!
+//! Storage goes through sqlx's `Any` driver so one binary runs on PostgreSQL
+//! (deployments) and SQLite (tests, single-node setups).
+#![forbid(unsafe_code)]
+
+mod api;
+mod compat;
+mod config;
+mod error;
+mod metrics;
+mod schema;
+mod store;
+mod subjects;
+
+pub use error::RegistryError;
+
+/// Handle to a registry; cheap to clone (it only holds the pool).
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pool: sqlx::AnyPool,
+}
+
+impl Registry {
+    /// `pool` is dedicated to the registry (its own PostgreSQL schema or its own
+    /// SQLite file); this runs the registry's migrations on it.
+    ///
+    /// For `sqlite::memory:` give the pool a single connection without idle
+    /// timeout or max lifetime, or the database vanishes with the connection.
+    pub async fn new(pool: sqlx::AnyPool) -> Result<Self, RegistryError> {
+        store::migrate(&pool).await?;
+        metrics::init();
+        Ok(Self { pool })
+    }
+
+    /// The REST API: routes without prefix, state already applied.
+    pub fn router(&self) -> axum::Router {
+        api::router(self.clone())
+    }
+}

@@ -1,0 +1,69 @@
+//! Prometheus request metrics, labelled by route template so that subject
+//! names and ids in paths cannot blow up label cardinality.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
+
+struct Metrics {
+    requests: IntCounterVec,
+    duration: HistogramVec,
+}
+
+// Registered once per process: `Registry::new` may run many times (tests, or
+// several pools) while the default Prometheus registry is global.
+static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let requests = IntCounterVec::new(
+        Opts::new(
+            "lintas_registry_requests_total",
+            "Schema registry HTTP requests",
+        ),
+        &["route", "method", "status"],
+    )
+    .expect("valid counter definition");
+    let duration = HistogramVec::new(
+        HistogramOpts::new(
+            "lintas_registry_request_duration_seconds",
+            "Schema registry HTTP request latency",
+        ),
+        &["route", "method"],
+    )
+    .expect("valid histogram definition");
+    for collector in [
+        Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+        Box::new(duration.clone()),
+    ] {
+        // Failure only means someone else registered the name; serving must not stop for it.
+        if let Err(e) = prometheus::register(collector) {
+            tracing::warn!(error = %e, "registry metrics not registered");
+        }
+    }
+    Metrics { requests, duration }
+});
+
+pub(crate) fn init() {
+    LazyLock::force(&METRICS);
+}
+
+pub(crate) async fn track(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    METRICS
+        .duration
+        .with_label_values(&[&route, &method])
+        .observe(started.elapsed().as_secs_f64());
+    METRICS
+        .requests
+        .with_label_values(&[route.as_str(), method.as_str(), response.status().as_str()])
+        .inc();
+    response
+}
