@@ -17,6 +17,18 @@ pub struct ImigrasiHandler {
 
 impl Handler for ImigrasiHandler {
     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
+        // An event about a person without the person's key cannot enter a subject history:
+        // it is a publisher defect, so it goes to the dead-letter topic with the reason.
+        if let Some(index) = batch
+            .records()
+            .iter()
+            .position(|r| details(&r.event).is_some() && r.event.envelope().subject_key.is_none())
+        {
+            return Err(HandlerError::Rejected {
+                index,
+                reason: format!("{} without envelope.subject_key", batch.records()[index].event.type_name()),
+            });
+        }
         let rows = history_rows(batch.records());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             insert_history(batch, chunk).await?;

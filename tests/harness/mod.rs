@@ -1,0 +1,259 @@
+//! Test harness: real processes on this machine. A tansu broker per test (a real Kafka
+//! protocol broker), a fresh PostgreSQL database per test, and the `lintas` binary itself.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lintas_kit::codec::Codec;
+use lintas_kit::producer::{EventProducer, ProducerSettings};
+use lintas_kit::registry::RegistryClient;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const DISNAKER_TOKEN: &str = "disnaker-token-000000000001";
+pub const IMIGRASI_TOKEN: &str = "imigrasi-token-000000000001";
+pub const POLRI_TOKEN: &str = "polri-token-00000000000001";
+
+pub fn tokens_spec() -> String {
+    format!("{DISNAKER_TOKEN}=disnaker:DISNAKER-CILACAP,{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP,{POLRI_TOKEN}=polri:POLRESTA-CILACAP")
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A child process killed (SIGKILL) when dropped; its output goes to a log file that the
+/// test prints when it fails.
+pub struct Proc {
+    pub child: Child,
+    pub log: PathBuf,
+    pub name: String,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, mut command: Command, dir: &PathBuf) -> Proc {
+        let log = dir.join(format!("{name}-{}.log", uuid::Uuid::new_v4().simple()));
+        let file = std::fs::File::create(&log).unwrap();
+        command.stdout(file.try_clone().unwrap()).stderr(file).stdin(Stdio::null()).current_dir(dir);
+        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc { child, log, name: name.into() }
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait, as an orchestrator would.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().unwrap()
+    }
+
+    pub fn tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!("---- last lines of {} ({}) ----\n{}", self.name, self.log.display(), self.tail());
+        }
+    }
+}
+
+/// The tansu binary: $LINTAS_TANSU, else `tansu` on PATH, else the CI cache. Missing tansu is
+/// a failure, never a skip.
+fn tansu_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("LINTAS_TANSU") {
+        return PathBuf::from(path);
+    }
+    for dir in std::env::var("PATH").unwrap_or_default().split(':').chain(["/var/cache/lintas/tools/bin"]) {
+        let candidate = PathBuf::from(dir).join("tansu");
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!("tansu not found: run .ci/run (it installs tansu 0.6) or set LINTAS_TANSU to the binary");
+}
+
+pub struct Broker {
+    pub proc: Proc,
+    pub brokers: String,
+    pub dir: PathBuf,
+    port: u16,
+}
+
+impl Broker {
+    /// A tansu broker with the in-memory engine, and the feed's topics.
+    pub async fn start(partitions: i32) -> Broker {
+        let dir = scratch_dir("tansu");
+        let port = free_port();
+        let broker = Self::spawn_on(port, dir);
+        let mut topics = lintas_kit::topics::event_topics("");
+        topics.push(lintas_kit::topics::dead_letter_topic("", "imigrasi"));
+        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1).await.expect("topics created");
+        broker
+    }
+
+    fn spawn_on(port: u16, dir: PathBuf) -> Broker {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let mut command = Command::new(tansu_binary());
+        command.args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"]);
+        let proc = Proc::spawn("tansu", command, &dir);
+        let brokers = format!("127.0.0.1:{port}");
+        wait_for_broker(&brokers, Duration::from_secs(60));
+        Broker { proc, brokers, dir, port }
+    }
+
+    pub fn stop(&mut self) {
+        self.proc.kill();
+    }
+}
+
+pub fn wait_for_broker(brokers: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    while Instant::now() < deadline {
+        if consumer.fetch_metadata(None, Duration::from_secs(2)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("broker at {brokers} did not come up");
+}
+
+/// A fresh PostgreSQL database; $LINTAS_TEST_POSTGRES_URL points at the server (default:
+/// the local trust-auth server, database `test`).
+pub async fn fresh_database() -> String {
+    let admin = std::env::var("LINTAS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("lintas_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+pub fn lintas(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lintas"));
+    command.args(args).env("RUST_LOG", "info,librdkafka=warn");
+    command
+}
+
+pub struct Registry {
+    pub proc: Proc,
+    pub url: String,
+}
+
+pub async fn start_registry(database_url: &str, dir: &PathBuf) -> Registry {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let proc = Proc::spawn("registry", lintas(&["registry", "--database-url", database_url, "--listen", &listen]), dir);
+    let url = format!("http://{listen}");
+    wait_http_ok(&format!("{url}/subjects"), Duration::from_secs(60)).await;
+    Registry { proc, url }
+}
+
+pub struct Service {
+    pub proc: Proc,
+    pub url: String,
+}
+
+pub async fn start_intake(brokers: &str, registry: &str, dir: &PathBuf) -> Service {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut command = lintas(&["intake", "--brokers", brokers, "--schema-registry-url", registry, "--listen", &listen]);
+    command.env("LINTAS_TOKENS", tokens_spec()).env("LINTAS_SUBJECT_KEY_SECRET", SECRET);
+    let proc = Proc::spawn("intake", command, dir);
+    let url = format!("http://{listen}");
+    wait_http_ok(&format!("{url}/readyz"), Duration::from_secs(60)).await;
+    Service { proc, url }
+}
+
+/// The immigration subscriber as its own process.
+pub fn spawn_imigrasi(brokers: &str, registry: &str, database_url: &str, dir: &PathBuf, extra: &[&str]) -> Service {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut args = vec![
+        "subscriber", "imigrasi", "--brokers", brokers, "--schema-registry-url", registry, "--database-url", database_url,
+        "--listen", &listen, "--session-timeout-ms", "6000",
+    ];
+    args.extend_from_slice(extra);
+    let mut command = lintas(&args);
+    command.env("LINTAS_TOKENS", tokens_spec());
+    let proc = Proc::spawn("imigrasi", command, dir);
+    Service { proc, url: format!("http://{listen}") }
+}
+
+pub async fn wait_http_ok(url: &str, timeout: Duration) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{url} did not answer 200 within {timeout:?}");
+}
+
+/// A producer from the kit, as a publisher service would use it.
+pub fn producer(brokers: &str, registry: &str) -> EventProducer {
+    let codec = Codec::new(RegistryClient::new(registry), "");
+    EventProducer::new(&ProducerSettings::new(brokers), codec).unwrap()
+}
+
+/// Records in a topic, summed over partitions (high watermarks).
+pub fn records_in(brokers: &str, topic: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    metadata.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap().1)
+        .sum()
+}
+
+/// Every record of a topic, read with a throw-away consumer group.
+pub fn read_all(brokers: &str, topic: &str, expected: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
+    use rdkafka::Message;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("test-reader-{}", uuid::Uuid::new_v4()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + timeout;
+    let mut out = Vec::new();
+    while out.len() < expected && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let _ = m.topic();
+            out.push(m.detach());
+        }
+    }
+    out
+}
+
+pub async fn pg(database_url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(database_url).await.unwrap()
+}
