@@ -191,8 +191,11 @@ pub fn spawn_imigrasi(brokers: &str, registry: &str, database_url: &str, dir: &P
     let listen = format!("127.0.0.1:{}", free_port());
     let mut args = vec![
         "subscriber", "imigrasi", "--brokers", brokers, "--schema-registry-url", registry, "--database-url", database_url,
-        "--listen", &listen, "--session-timeout-ms", "6000",
+        "--listen", &listen,
     ];
+    if !extra.contains(&"--session-timeout-ms") {
+        args.extend_from_slice(&["--session-timeout-ms", "6000"]);
+    }
     args.extend_from_slice(extra);
     let mut command = lintas(&args);
     command.env("LINTAS_TOKENS", tokens_spec());
