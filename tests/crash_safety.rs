@@ -16,12 +16,20 @@ const EVENTS: usize = 10_000;
 
 fn applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
     let nik = format!("3301014501{:06}", i);
-    let mut envelope = Envelope::new(Agency::Disnaker, "DISNAKER-CILACAP", "crash-test", timefmt::millis::now());
+    let mut envelope = Envelope::new(
+        Agency::Disnaker,
+        "DISNAKER-CILACAP",
+        "crash-test",
+        timefmt::millis::now(),
+    );
     envelope.subject_key = Some(keyer.subject_key(&nik));
     ApplicantRegistered {
         envelope,
         source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData { nik, full_name: format!("Pemohon {i}") },
+        personal: ApplicantPersonalData {
+            nik,
+            full_name: format!("Pemohon {i}"),
+        },
         sex: Sex::Female,
         birth_date: time::macros::date!(1990 - 01 - 05),
         village: format!("Desa {}", i % 50),
@@ -36,7 +44,10 @@ fn applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
-    let seed: u64 = std::env::var("LINTAS_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    let seed: u64 = std::env::var("LINTAS_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
     eprintln!("crash schedule seed: {seed} (set LINTAS_CRASH_SEED to replay)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 
@@ -48,7 +59,10 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let producer = producer(&broker.brokers, &registry.url);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
     let events: Vec<ApplicantRegistered> = (0..EVENTS).map(|i| applicant(&keyer, i)).collect();
-    let expected: HashSet<String> = events.iter().map(|e| e.envelope.event_id.to_string()).collect();
+    let expected: HashSet<String> = events
+        .iter()
+        .map(|e| e.envelope.event_id.to_string())
+        .collect();
     let streaming = tokio::spawn(async move {
         for chunk in events.chunks(100) {
             let mut tasks = tokio::task::JoinSet::new();
@@ -64,11 +78,24 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     });
 
     // Small batches make many transactions, so kills land inside and between them.
-    let extra = ["--max-batch", "37", "--max-wait-ms", "20", "--session-timeout-ms", "3000"];
+    let extra = [
+        "--max-batch",
+        "37",
+        "--max-wait-ms",
+        "20",
+        "--session-timeout-ms",
+        "3000",
+    ];
     let pool = pg(&database).await;
     let mut kills = 0;
     while kills < 6 {
-        let mut subscriber = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &extra);
+        let mut subscriber = spawn_imigrasi(
+            &broker.brokers,
+            &registry.url,
+            &database,
+            &broker.dir,
+            &extra,
+        );
         // Kill while it is applying: wait for progress, then a random moment later.
         let start = applied(&pool).await;
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -79,7 +106,10 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         tokio::time::sleep(alive).await;
         subscriber.proc.kill();
         kills += 1;
-        eprintln!("kill {kills}, {alive:?} into applying: {start} -> {} events applied", applied(&pool).await);
+        eprintln!(
+            "kill {kills}, {alive:?} into applying: {start} -> {} events applied",
+            applied(&pool).await
+        );
         // The restarted instance joins once the broker has expired the dead member's
         // session, as an orchestrator's restart delay would; joining earlier only delays its
         // assignment on Kafka, but tansu 0.6 can leave it with none.
@@ -87,7 +117,13 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     }
     streaming.await.unwrap();
 
-    let subscriber = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &extra);
+    let subscriber = spawn_imigrasi(
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &extra,
+    );
     let deadline = Instant::now() + Duration::from_secs(240);
     while applied(&pool).await < EVENTS as i64 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -95,7 +131,10 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     // Let anything that would be a duplicate arrive before judging.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let rows = sqlx::query("SELECT event_id, deliveries FROM imigrasi.subject_history").fetch_all(&pool).await.unwrap();
+    let rows = sqlx::query("SELECT event_id, deliveries FROM imigrasi.subject_history")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     let ids: HashSet<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
     let deliveries: i64 = rows.iter().map(|r| r.get::<i32, _>(1) as i64).sum();
     assert_eq!(rows.len(), EVENTS, "rows in the view");
@@ -105,7 +144,10 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(offsets, EVENTS as i64, "stored offsets account for every record");
+    assert_eq!(
+        offsets, EVENTS as i64,
+        "stored offsets account for every record"
+    );
     drop(subscriber);
 }
 

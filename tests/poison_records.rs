@@ -16,12 +16,20 @@ use rdkafka::ClientConfig;
 use sqlx::Row;
 
 fn applicant(keyer: &SubjectKeyer, nik: &str) -> ApplicantRegistered {
-    let mut envelope = Envelope::new(Agency::Disnaker, "DISNAKER-CILACAP", "poison-test", timefmt::millis::now());
+    let mut envelope = Envelope::new(
+        Agency::Disnaker,
+        "DISNAKER-CILACAP",
+        "poison-test",
+        timefmt::millis::now(),
+    );
     envelope.subject_key = Some(keyer.subject_key(nik));
     ApplicantRegistered {
         envelope,
         source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData { nik: nik.into(), full_name: "Dewi".into() },
+        personal: ApplicantPersonalData {
+            nik: nik.into(),
+            full_name: "Dewi".into(),
+        },
         sex: Sex::Female,
         birth_date: time::macros::date!(1990 - 01 - 05),
         village: "Adipala".into(),
@@ -39,7 +47,8 @@ async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied
     let broker = Broker::start(1).await;
     let database = fresh_database().await;
     let registry = start_registry(&database, &broker.dir).await;
-    let codec = lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let codec =
+        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
 
     let before = applicant(&keyer, "3301014501900001");
@@ -63,40 +72,69 @@ async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied
         ("k-rejected", rejected.clone()),
         ("k-valid-after", codec.encode(&after).await.unwrap()),
     ];
-    let raw: FutureProducer = ClientConfig::new().set("bootstrap.servers", &broker.brokers).create().unwrap();
+    let raw: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.brokers)
+        .create()
+        .unwrap();
     for (key, value) in &records {
-        let headers = OwnedHeaders::new().insert(Header { key: "origin", value: Some(*key) });
-        raw.send(FutureRecord::to("lintas.applicants.v1").key(*key).payload(value).headers(headers), Duration::from_secs(10))
-            .await
-            .unwrap();
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "origin",
+            value: Some(*key),
+        });
+        raw.send(
+            FutureRecord::to("lintas.applicants.v1")
+                .key(*key)
+                .payload(value)
+                .headers(headers),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
     }
 
     let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
     let pool = pg(&database).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imigrasi.subject_history").fetch_one(&pool).await.unwrap_or(0);
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM imigrasi.subject_history")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
         if applied == 2 {
             break;
         }
-        assert!(Instant::now() < deadline, "valid events around the poison were not applied (applied {applied})");
+        assert!(
+            Instant::now() < deadline,
+            "valid events around the poison were not applied (applied {applied})"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let ids: Vec<String> = sqlx::query("SELECT event_id FROM imigrasi.subject_history ORDER BY event_id")
-        .fetch_all(&pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let mut expected = vec![before.envelope.event_id.to_string(), after.envelope.event_id.to_string()];
+    let ids: Vec<String> =
+        sqlx::query("SELECT event_id FROM imigrasi.subject_history ORDER BY event_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let mut expected = vec![
+        before.envelope.event_id.to_string(),
+        after.envelope.event_id.to_string(),
+    ];
     expected.sort();
     assert_eq!(ids, expected);
 
-    let dead = read_all(&broker.brokers, "lintas.imigrasi.dlq", 4, Duration::from_secs(30));
+    let dead = read_all(
+        &broker.brokers,
+        "lintas.imigrasi.dlq",
+        4,
+        Duration::from_secs(30),
+    );
     assert_eq!(dead.len(), 4, "four dead letters");
-    let by_key: HashMap<String, &rdkafka::message::OwnedMessage> =
-        dead.iter().map(|m| (String::from_utf8(m.key().unwrap().to_vec()).unwrap(), m)).collect();
+    let by_key: HashMap<String, &rdkafka::message::OwnedMessage> = dead
+        .iter()
+        .map(|m| (String::from_utf8(m.key().unwrap().to_vec()).unwrap(), m))
+        .collect();
     let expectations = [
         ("k-not-avro", 1, "decode", "framing", records[1].1.clone()),
         ("k-unknown-id", 2, "decode", "unknown_schema_id", unknown_id),
@@ -104,21 +142,39 @@ async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied
         ("k-rejected", 4, "handler", "rejected", rejected),
     ];
     for (key, offset, stage, class, value) in expectations {
-        let m = by_key.get(key).unwrap_or_else(|| panic!("no dead letter for {key}"));
-        assert_eq!(m.payload().unwrap(), &value[..], "{key}: original value kept");
+        let m = by_key
+            .get(key)
+            .unwrap_or_else(|| panic!("no dead letter for {key}"));
+        assert_eq!(
+            m.payload().unwrap(),
+            &value[..],
+            "{key}: original value kept"
+        );
         let headers: HashMap<String, String> = m
             .headers()
             .unwrap()
             .iter()
-            .map(|h| (h.key.to_string(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+            .map(|h| {
+                (
+                    h.key.to_string(),
+                    String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                )
+            })
             .collect();
         assert_eq!(headers["origin"], key, "{key}: original headers kept");
         assert_eq!(headers["__connect.errors.topic"], "lintas.applicants.v1");
         assert_eq!(headers["__connect.errors.partition"], "0");
-        assert_eq!(headers["__connect.errors.offset"], offset.to_string(), "{key}");
+        assert_eq!(
+            headers["__connect.errors.offset"],
+            offset.to_string(),
+            "{key}"
+        );
         assert_eq!(headers["__connect.errors.stage"], stage, "{key}");
         assert_eq!(headers["__connect.errors.class.name"], class, "{key}");
-        assert!(!headers["__connect.errors.exception.message"].is_empty(), "{key}: a reason");
+        assert!(
+            !headers["__connect.errors.exception.message"].is_empty(),
+            "{key}: a reason"
+        );
         assert_eq!(headers["__connect.errors.connector.name"], "imigrasi");
     }
     // The stored offset moved past every record, poison included.

@@ -29,7 +29,13 @@ fn applicant() -> Value {
     })
 }
 
-async fn post(client: &reqwest::Client, url: &str, token: &str, content_type: &str, body: Vec<u8>) -> (u16, Value, reqwest::header::HeaderMap) {
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let response = client
         .post(url)
         .bearer_auth(token)
@@ -45,7 +51,14 @@ async fn post(client: &reqwest::Client, url: &str, token: &str, content_type: &s
 }
 
 fn bad_fields(body: &Value) -> Vec<String> {
-    body["fields"].as_array().map(|a| a.iter().map(|f| f["field"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+    body["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,12 +73,27 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     let applicants = format!("{}/v1/applicants", intake.url);
 
     // The good path: 202 with the event id, and the event in the immigration view.
-    let (status, accepted, _) = post(&client, &applicants, DISNAKER_TOKEN, "application/json", applicant().to_string().into_bytes()).await;
+    let (status, accepted, _) = post(
+        &client,
+        &applicants,
+        DISNAKER_TOKEN,
+        "application/json",
+        applicant().to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 202, "{accepted}");
     let event_id = accepted["event_id"].as_str().unwrap().to_string();
     let subject_key = accepted["subject_key"].as_str().unwrap().to_string();
-    assert_eq!(subject_key, SubjectKeyer::new(SECRET.as_bytes()).unwrap().subject_key("3301014501900001"));
-    let view_url = format!("{}/v1/agencies/imigrasi/subjects/{subject_key}", imigrasi.url);
+    assert_eq!(
+        subject_key,
+        SubjectKeyer::new(SECRET.as_bytes())
+            .unwrap()
+            .subject_key("3301014501900001")
+    );
+    let view_url = format!(
+        "{}/v1/agencies/imigrasi/subjects/{subject_key}",
+        imigrasi.url
+    );
     let history = wait_for_history(&client, &view_url, 1).await;
     let event = &history["events"][0];
     assert_eq!(event["event_id"], event_id);
@@ -73,11 +101,22 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     assert_eq!(event["agency"], "disnaker", "agency comes from the token");
     assert_eq!(event["office"], "DISNAKER-CILACAP");
     assert_eq!(event["details"]["declared_purpose"], "umrah");
-    assert!(!history.to_string().contains("3301014501900001"), "the view must not hold the NIK");
-    assert!(!history.to_string().contains("Siti"), "the view must not hold the name");
+    assert!(
+        !history.to_string().contains("3301014501900001"),
+        "the view must not hold the NIK"
+    );
+    assert!(
+        !history.to_string().contains("Siti"),
+        "the view must not hold the name"
+    );
 
     // Only immigration tokens read immigration views.
-    let forbidden = client.get(&view_url).bearer_auth(DISNAKER_TOKEN).send().await.unwrap();
+    let forbidden = client
+        .get(&view_url)
+        .bearer_auth(DISNAKER_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forbidden.status().as_u16(), 403);
     let anonymous = client.get(&view_url).send().await.unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
@@ -86,35 +125,142 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     let published_before = records_in(&broker.brokers, "lintas.applicants.v1");
     assert_eq!(published_before, 1);
     let cases: Vec<(&str, Value, &[&str])> = vec![
-        ("missing NIK", { let mut b = applicant(); b.as_object_mut().unwrap().remove("nik"); b }, &["nik"]),
-        ("malformed NIK", { let mut b = applicant(); b["nik"] = json!("33010145019000AB"); b }, &["nik"]),
-        ("unknown province", { let mut b = applicant(); b["nik"] = json!("9901014501900001"); b }, &["nik"]),
-        ("unknown purpose", { let mut b = applicant(); b["declared_purpose"] = json!("holiday"); b }, &["declared_purpose"]),
-        ("future birth date", { let mut b = applicant(); b["birth_date"] = json!("2999-01-05"); b }, &["birth_date"]),
-        ("birth date not the NIK's", { let mut b = applicant(); b["birth_date"] = json!("1991-01-05"); b }, &["birth_date"]),
-        ("bad country", { let mut b = applicant(); b["destination_country"] = json!("Malaysia"); b }, &["destination_country"]),
-        ("several at once", { let mut b = applicant(); b["sex"] = json!("x"); b["regency"] = json!(""); b }, &["sex", "regency"]),
+        (
+            "missing NIK",
+            {
+                let mut b = applicant();
+                b.as_object_mut().unwrap().remove("nik");
+                b
+            },
+            &["nik"],
+        ),
+        (
+            "malformed NIK",
+            {
+                let mut b = applicant();
+                b["nik"] = json!("33010145019000AB");
+                b
+            },
+            &["nik"],
+        ),
+        (
+            "unknown province",
+            {
+                let mut b = applicant();
+                b["nik"] = json!("9901014501900001");
+                b
+            },
+            &["nik"],
+        ),
+        (
+            "unknown purpose",
+            {
+                let mut b = applicant();
+                b["declared_purpose"] = json!("holiday");
+                b
+            },
+            &["declared_purpose"],
+        ),
+        (
+            "future birth date",
+            {
+                let mut b = applicant();
+                b["birth_date"] = json!("2999-01-05");
+                b
+            },
+            &["birth_date"],
+        ),
+        (
+            "birth date not the NIK's",
+            {
+                let mut b = applicant();
+                b["birth_date"] = json!("1991-01-05");
+                b
+            },
+            &["birth_date"],
+        ),
+        (
+            "bad country",
+            {
+                let mut b = applicant();
+                b["destination_country"] = json!("Malaysia");
+                b
+            },
+            &["destination_country"],
+        ),
+        (
+            "several at once",
+            {
+                let mut b = applicant();
+                b["sex"] = json!("x");
+                b["regency"] = json!("");
+                b
+            },
+            &["sex", "regency"],
+        ),
     ];
     for (name, body, fields) in cases {
-        let (status, answer, _) = post(&client, &applicants, DISNAKER_TOKEN, "application/json", body.to_string().into_bytes()).await;
+        let (status, answer, _) = post(
+            &client,
+            &applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await;
         assert_eq!(status, 422, "{name}: {answer}");
         let named = bad_fields(&answer);
         for field in fields {
-            assert!(named.iter().any(|n| n == field), "{name}: {field} not named in {answer}");
+            assert!(
+                named.iter().any(|n| n == field),
+                "{name}: {field} not named in {answer}"
+            );
         }
     }
-    let (status, answer, _) = post(&client, &applicants, DISNAKER_TOKEN, "text/plain", applicant().to_string().into_bytes()).await;
+    let (status, answer, _) = post(
+        &client,
+        &applicants,
+        DISNAKER_TOKEN,
+        "text/plain",
+        applicant().to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 415, "wrong content type: {answer}");
     assert!(answer["error"].as_str().unwrap().contains("content type"));
-    let (status, answer, _) = post(&client, &applicants, DISNAKER_TOKEN, "application/json", b"{\"nik\":".to_vec()).await;
+    let (status, answer, _) = post(
+        &client,
+        &applicants,
+        DISNAKER_TOKEN,
+        "application/json",
+        b"{\"nik\":".to_vec(),
+    )
+    .await;
     assert_eq!(status, 400, "malformed JSON: {answer}");
     let mut huge = applicant();
     huge["full_name"] = json!("x".repeat(100_000));
-    let (status, _, _) = post(&client, &applicants, DISNAKER_TOKEN, "application/json", huge.to_string().into_bytes()).await;
+    let (status, _, _) = post(
+        &client,
+        &applicants,
+        DISNAKER_TOKEN,
+        "application/json",
+        huge.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 413, "oversize body");
-    let (status, _, _) = post(&client, &applicants, "not-a-valid-token-at-all", "application/json", applicant().to_string().into_bytes()).await;
+    let (status, _, _) = post(
+        &client,
+        &applicants,
+        "not-a-valid-token-at-all",
+        "application/json",
+        applicant().to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 401, "unknown token");
-    assert_eq!(records_in(&broker.brokers, "lintas.applicants.v1"), published_before, "refused input must publish nothing");
+    assert_eq!(
+        records_in(&broker.brokers, "lintas.applicants.v1"),
+        published_before,
+        "refused input must publish nothing"
+    );
 
     // IM1: flagged, then blocked 3 months later → one alert on the AlertRaised topic and in
     // the view. A near miss (13 months apart) raises nothing.
@@ -123,27 +269,65 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     let blocked = block(&subject_key, datetime!(2026-04-10 22:30 UTC));
     producer.publish(&flagged).await.unwrap();
     producer.publish(&blocked).await.unwrap();
-    let other = SubjectKeyer::new(SECRET.as_bytes()).unwrap().subject_key("3301011301900001");
-    producer.publish(&flag(&other, datetime!(2025-01-10 09:00 UTC))).await.unwrap();
-    producer.publish(&block(&other, datetime!(2026-02-12 09:00 UTC))).await.unwrap();
+    let other = SubjectKeyer::new(SECRET.as_bytes())
+        .unwrap()
+        .subject_key("3301011301900001");
+    producer
+        .publish(&flag(&other, datetime!(2025-01-10 09:00 UTC)))
+        .await
+        .unwrap();
+    producer
+        .publish(&block(&other, datetime!(2026-02-12 09:00 UTC)))
+        .await
+        .unwrap();
     let history = wait_for_history(&client, &view_url, 3).await;
     let alerts = history["alerts"].as_array().unwrap();
     assert_eq!(alerts.len(), 1, "{history}");
     assert_eq!(alerts[0]["rule"], "IM1");
-    let evidence: Vec<&str> = alerts[0]["evidence_event_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let evidence: Vec<&str> = alerts[0]["evidence_event_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert!(evidence.contains(&flagged.envelope.event_id.to_string().as_str()));
     assert!(evidence.contains(&blocked.envelope.event_id.to_string().as_str()));
-    let near_miss = wait_for_history(&client, &format!("{}/v1/agencies/imigrasi/subjects/{other}", imigrasi.url), 2).await;
-    assert_eq!(near_miss["alerts"].as_array().unwrap().len(), 0, "13 months apart is not IM1: {near_miss}");
-    let raised = read_all(&broker.brokers, "lintas.alerts.v1", 1, Duration::from_secs(30));
-    assert_eq!(raised.len(), 1, "AlertRaised must be published through the outbox");
-    let codec = lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let near_miss = wait_for_history(
+        &client,
+        &format!("{}/v1/agencies/imigrasi/subjects/{other}", imigrasi.url),
+        2,
+    )
+    .await;
+    assert_eq!(
+        near_miss["alerts"].as_array().unwrap().len(),
+        0,
+        "13 months apart is not IM1: {near_miss}"
+    );
+    let raised = read_all(
+        &broker.brokers,
+        "lintas.alerts.v1",
+        1,
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        raised.len(),
+        1,
+        "AlertRaised must be published through the outbox"
+    );
+    let codec =
+        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
     use rdkafka::Message;
     match codec.decode(raised[0].payload().unwrap()).await.unwrap() {
         AnyEvent::AlertRaised(alert) => {
             assert_eq!(alert.rule, "IM1");
-            assert_eq!(alert.alert_id.to_string(), alerts[0]["alert_id"].as_str().unwrap());
-            assert_eq!(alert.envelope.subject_key.as_deref(), Some(subject_key.as_str()));
+            assert_eq!(
+                alert.alert_id.to_string(),
+                alerts[0]["alert_id"].as_str().unwrap()
+            );
+            assert_eq!(
+                alert.envelope.subject_key.as_deref(),
+                Some(subject_key.as_str())
+            );
         }
         other => panic!("expected AlertRaised, got {other:?}"),
     }
@@ -151,7 +335,14 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     // Broker down: the intake answers 503 with Retry-After, never 202.
     broker.stop();
     let started = Instant::now();
-    let (status, answer, headers) = post(&client, &applicants, DISNAKER_TOKEN, "application/json", applicant().to_string().into_bytes()).await;
+    let (status, answer, headers) = post(
+        &client,
+        &applicants,
+        DISNAKER_TOKEN,
+        "application/json",
+        applicant().to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(status, 503, "{answer}");
     assert!(headers.contains_key("retry-after"));
     assert!(started.elapsed() < Duration::from_secs(30));
@@ -194,14 +385,22 @@ fn block(subject_key: &str, at: time::OffsetDateTime) -> DepartureBlocked {
 async fn wait_for_history(client: &reqwest::Client, url: &str, events: usize) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let response = client.get(url).bearer_auth(IMIGRASI_TOKEN).send().await.unwrap();
+        let response = client
+            .get(url)
+            .bearer_auth(IMIGRASI_TOKEN)
+            .send()
+            .await
+            .unwrap();
         if response.status().as_u16() == 200 {
             let body: Value = response.json().await.unwrap();
             if body["events"].as_array().unwrap().len() >= events {
                 return body;
             }
         }
-        assert!(Instant::now() < deadline, "{url} did not show {events} events within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "{url} did not show {events} events within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -23,11 +23,16 @@ pub fn tokens_spec() -> String {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", uuid::Uuid::new_v4().simple()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -44,9 +49,19 @@ impl Proc {
     pub fn spawn(name: &str, mut command: Command, dir: &PathBuf) -> Proc {
         let log = dir.join(format!("{name}-{}.log", uuid::Uuid::new_v4().simple()));
         let file = std::fs::File::create(&log).unwrap();
-        command.stdout(file.try_clone().unwrap()).stderr(file).stdin(Stdio::null()).current_dir(dir);
-        let child = command.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Proc { child, log, name: name.into() }
+        command
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .stdin(Stdio::null())
+            .current_dir(dir);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc {
+            child,
+            log,
+            name: name.into(),
+        }
     }
 
     /// SIGKILL, as a crash would.
@@ -57,7 +72,10 @@ impl Proc {
 
     /// SIGTERM and wait, as an orchestrator would.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         self.child.wait().unwrap()
     }
 
@@ -72,7 +90,12 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.kill();
         if std::thread::panicking() {
-            eprintln!("---- last lines of {} ({}) ----\n{}", self.name, self.log.display(), self.tail());
+            eprintln!(
+                "---- last lines of {} ({}) ----\n{}",
+                self.name,
+                self.log.display(),
+                self.tail()
+            );
         }
     }
 }
@@ -83,13 +106,19 @@ fn tansu_binary() -> PathBuf {
     if let Ok(path) = std::env::var("LINTAS_TANSU") {
         return PathBuf::from(path);
     }
-    for dir in std::env::var("PATH").unwrap_or_default().split(':').chain(["/var/cache/lintas/tools/bin"]) {
+    for dir in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .chain(["/var/cache/lintas/tools/bin"])
+    {
         let candidate = PathBuf::from(dir).join("tansu");
         if candidate.is_file() {
             return candidate;
         }
     }
-    panic!("tansu not found: run .ci/run (it installs tansu 0.6) or set LINTAS_TANSU to the binary");
+    panic!(
+        "tansu not found: run .ci/run (it installs tansu 0.6) or set LINTAS_TANSU to the binary"
+    );
 }
 
 pub struct Broker {
@@ -107,18 +136,33 @@ impl Broker {
         let broker = Self::spawn_on(port, dir);
         let mut topics = lintas_kit::topics::event_topics("");
         topics.push(lintas_kit::topics::dead_letter_topic("", "imigrasi"));
-        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1).await.expect("topics created");
+        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1)
+            .await
+            .expect("topics created");
         broker
     }
 
     fn spawn_on(port: u16, dir: PathBuf) -> Broker {
         let url = format!("tcp://127.0.0.1:{port}");
         let mut command = Command::new(tansu_binary());
-        command.args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"]);
+        command.args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]);
         let proc = Proc::spawn("tansu", command, &dir);
         let brokers = format!("127.0.0.1:{port}");
         wait_for_broker(&brokers, Duration::from_secs(60));
-        Broker { proc, brokers, dir, port }
+        Broker {
+            proc,
+            brokers,
+            dir,
+            port,
+        }
     }
 
     pub fn stop(&mut self) {
@@ -128,9 +172,15 @@ impl Broker {
 
 pub fn wait_for_broker(brokers: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
     while Instant::now() < deadline {
-        if consumer.fetch_metadata(None, Duration::from_secs(2)).is_ok() {
+        if consumer
+            .fetch_metadata(None, Duration::from_secs(2))
+            .is_ok()
+        {
             return;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -141,11 +191,17 @@ pub fn wait_for_broker(brokers: &str, timeout: Duration) {
 /// A fresh PostgreSQL database; $LINTAS_TEST_POSTGRES_URL points at the server (default:
 /// the local trust-auth server, database `test`).
 pub async fn fresh_database() -> String {
-    let admin = std::env::var("LINTAS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = std::env::var("LINTAS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let name = format!("lintas_test_{}", uuid::Uuid::new_v4().simple());
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&admin).await.unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed: {e}"));
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is needed: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let (base, _) = admin.rsplit_once('/').unwrap();
     format!("{base}/{name}")
@@ -165,7 +221,17 @@ pub struct Registry {
 pub async fn start_registry(database_url: &str, dir: &PathBuf) -> Registry {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let proc = Proc::spawn("registry", lintas(&["registry", "--database-url", database_url, "--listen", &listen]), dir);
+    let proc = Proc::spawn(
+        "registry",
+        lintas(&[
+            "registry",
+            "--database-url",
+            database_url,
+            "--listen",
+            &listen,
+        ]),
+        dir,
+    );
     let url = format!("http://{listen}");
     wait_http_ok(&format!("{url}/subjects"), Duration::from_secs(60)).await;
     Registry { proc, url }
@@ -178,8 +244,18 @@ pub struct Service {
 
 pub async fn start_intake(brokers: &str, registry: &str, dir: &PathBuf) -> Service {
     let listen = format!("127.0.0.1:{}", free_port());
-    let mut command = lintas(&["intake", "--brokers", brokers, "--schema-registry-url", registry, "--listen", &listen]);
-    command.env("LINTAS_TOKENS", tokens_spec()).env("LINTAS_SUBJECT_KEY_SECRET", SECRET);
+    let mut command = lintas(&[
+        "intake",
+        "--brokers",
+        brokers,
+        "--schema-registry-url",
+        registry,
+        "--listen",
+        &listen,
+    ]);
+    command
+        .env("LINTAS_TOKENS", tokens_spec())
+        .env("LINTAS_SUBJECT_KEY_SECRET", SECRET);
     let proc = Proc::spawn("intake", command, dir);
     let url = format!("http://{listen}");
     wait_http_ok(&format!("{url}/readyz"), Duration::from_secs(60)).await;
@@ -187,11 +263,25 @@ pub async fn start_intake(brokers: &str, registry: &str, dir: &PathBuf) -> Servi
 }
 
 /// The immigration subscriber as its own process.
-pub fn spawn_imigrasi(brokers: &str, registry: &str, database_url: &str, dir: &PathBuf, extra: &[&str]) -> Service {
+pub fn spawn_imigrasi(
+    brokers: &str,
+    registry: &str,
+    database_url: &str,
+    dir: &PathBuf,
+    extra: &[&str],
+) -> Service {
     let listen = format!("127.0.0.1:{}", free_port());
     let mut args = vec![
-        "subscriber", "imigrasi", "--brokers", brokers, "--schema-registry-url", registry, "--database-url", database_url,
-        "--listen", &listen,
+        "subscriber",
+        "imigrasi",
+        "--brokers",
+        brokers,
+        "--schema-registry-url",
+        registry,
+        "--database-url",
+        database_url,
+        "--listen",
+        &listen,
     ];
     if !extra.contains(&"--session-timeout-ms") {
         args.extend_from_slice(&["--session-timeout-ms", "6000"]);
@@ -200,7 +290,10 @@ pub fn spawn_imigrasi(brokers: &str, registry: &str, database_url: &str, dir: &P
     let mut command = lintas(&args);
     command.env("LINTAS_TOKENS", tokens_spec());
     let proc = Proc::spawn("imigrasi", command, dir);
-    Service { proc, url: format!("http://{listen}") }
+    Service {
+        proc,
+        url: format!("http://{listen}"),
+    }
 }
 
 pub async fn wait_http_ok(url: &str, timeout: Duration) {
@@ -225,17 +318,32 @@ pub fn producer(brokers: &str, registry: &str) -> EventProducer {
 
 /// Records in a topic, summed over partitions (high watermarks).
 pub fn records_in(brokers: &str, topic: &str) -> i64 {
-    let consumer: BaseConsumer = ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
     metadata.topics()[0]
         .partitions()
         .iter()
-        .map(|p| consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap().1)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(topic, p.id(), Duration::from_secs(10))
+                .unwrap()
+                .1
+        })
         .sum()
 }
 
 /// Every record of a topic, read with a throw-away consumer group.
-pub fn read_all(brokers: &str, topic: &str, expected: usize, timeout: Duration) -> Vec<rdkafka::message::OwnedMessage> {
+pub fn read_all(
+    brokers: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<rdkafka::message::OwnedMessage> {
     use rdkafka::Message;
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)

@@ -56,6 +56,8 @@ pub struct EventSchema {
     /// Self-contained schema JSON, as registered.
     pub json: String,
     pub schema: Schema,
+    /// Parsing Canonical Form: a writer schema with the same form needs no resolution.
+    pub canonical: String,
 }
 
 #[derive(Debug)]
@@ -123,11 +125,13 @@ fn build() -> Result<Catalogue, String> {
             inline(&mut json, &named, &mut HashSet::new());
             let text = json.to_string();
             let schema = Schema::parse_str(&text).map_err(|e| format!("{full_name}: {e}"))?;
+            let canonical = schema.canonical_form();
             Ok(EventSchema {
                 full_name,
                 topic,
                 json: text,
                 schema,
+                canonical,
             })
         })
         .collect::<Result<_, String>>()?;

@@ -26,7 +26,10 @@ impl Handler for ImigrasiHandler {
         {
             return Err(HandlerError::Rejected {
                 index,
-                reason: format!("{} without envelope.subject_key", batch.records()[index].event.type_name()),
+                reason: format!(
+                    "{} without envelope.subject_key",
+                    batch.records()[index].event.type_name()
+                ),
             });
         }
         let rows = history_rows(batch.records());

@@ -108,11 +108,13 @@ impl Codec {
         let reader = catalogue()
             .get(&writer.full_name)
             .ok_or_else(|| DecodeError::UnknownType(writer.full_name.clone()))?;
-        let value = apache_avro::from_avro_datum(&writer.schema, &mut body, Some(&reader.schema))
+        // Resolution is only needed when the writer used another version of the schema.
+        let reader_schema = (writer.canonical != reader.canonical).then_some(&reader.schema);
+        let value = apache_avro::from_avro_datum(&writer.schema, &mut body, reader_schema)
             .map_err(|e| DecodeError::Avro {
-            id,
-            reason: e.to_string(),
-        })?;
+                id,
+                reason: e.to_string(),
+            })?;
         if !body.is_empty() {
             return Err(DecodeError::Avro {
                 id,

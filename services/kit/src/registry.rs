@@ -16,6 +16,8 @@ pub struct WriterSchema {
     pub schema: Schema,
     /// Full name of the top-level record, which names the Rust type to decode into.
     pub full_name: String,
+    /// Parsing Canonical Form, to skip schema resolution when it equals the reader's.
+    pub canonical: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,10 +167,12 @@ impl RegistryClient {
                 })
             }
         };
+        let canonical = schema.canonical_form();
         let writer = Arc::new(WriterSchema {
             id,
             schema,
             full_name,
+            canonical,
         });
         self.by_id.write().expect("lock").insert(id, writer.clone());
         Ok(writer)

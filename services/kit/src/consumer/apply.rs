@@ -1,4 +1,4 @@
-//! The applier: decodes a batch, dead-letters what cannot be read, and commits the view
+//! The applier: dead-letters what could not be decoded, and commits the view
 //! update with the offsets in one transaction.
 
 use std::collections::HashMap;
@@ -9,6 +9,7 @@ use rdkafka::message::{Message, OwnedMessage};
 use tokio::sync::mpsc;
 
 use super::dead_letter::{error_headers, DeadLetterStage};
+use super::decode::Decoded;
 use super::poll::{Command, PartitionKey};
 use super::{backoff, Batch, Handler, HandlerError, Record};
 use crate::codec::Codec;
@@ -74,28 +75,29 @@ impl<H: Handler> Applier<H> {
 
     async fn apply_batch(
         &self,
-        messages: Vec<OwnedMessage>,
+        batch: Vec<Decoded>,
         positions: &mut HashMap<PartitionKey, Option<i64>>,
     ) -> Result<(), Abandoned> {
         // Records of partitions we no longer own, or already applied, are not ours to apply.
-        let messages: Vec<OwnedMessage> = messages
+        let batch: Vec<Decoded> = batch
             .into_iter()
-            .filter(
-                |m| match positions.get(&(m.topic().to_string(), m.partition())) {
-                    Some(Some(next)) => m.offset() >= *next,
+            .filter(|d| {
+                match positions.get(&(d.message.topic().to_string(), d.message.partition())) {
+                    Some(Some(next)) => d.message.offset() >= *next,
                     Some(None) => true,
                     None => false,
-                },
-            )
+                }
+            })
             .collect();
-        if messages.is_empty() {
+        if batch.is_empty() {
             return Ok(());
         }
         let codec = self.producer.codec().clone();
-        let mut records = Vec::with_capacity(messages.len());
-        let mut sources = Vec::with_capacity(messages.len());
-        for message in &messages {
-            match self.decode(&codec, message).await? {
+        let mut records = Vec::with_capacity(batch.len());
+        let mut sources = Vec::with_capacity(batch.len());
+        let mut messages = Vec::with_capacity(batch.len());
+        for Decoded { message, event } in batch {
+            match event {
                 Ok(event) => {
                     records.push(Record {
                         event,
@@ -103,13 +105,14 @@ impl<H: Handler> Applier<H> {
                         partition: message.partition(),
                         offset: message.offset(),
                     });
-                    sources.push(message);
+                    sources.push(messages.len());
                 }
                 Err((class, reason)) => {
-                    self.dead_letter(message, DeadLetterStage::Decode, class, &reason)
+                    self.dead_letter(&message, DeadLetterStage::Decode, class, &reason)
                         .await?
                 }
             }
+            messages.push(message);
         }
         let mut next_offsets: HashMap<PartitionKey, i64> = HashMap::new();
         for m in &messages {
@@ -132,7 +135,7 @@ impl<H: Handler> Applier<H> {
                     return Err(Abandoned::Fenced);
                 }
                 Err(HandlerError::Rejected { index, reason }) if index < records.len() => {
-                    let message = sources.remove(index);
+                    let message = &messages[sources.remove(index)];
                     records.remove(index);
                     self.dead_letter(message, DeadLetterStage::Handler, "rejected", &reason)
                         .await?;
@@ -148,15 +151,20 @@ impl<H: Handler> Applier<H> {
             }
         }
         let now = now_ms();
+        let latency = END_TO_END_LATENCY.with_label_values(&[&self.group]);
+        let mut applied: HashMap<(&str, &str), u64> = HashMap::new();
         for record in &records {
-            EVENTS_APPLIED
-                .with_label_values(&[&self.group, &record.topic, record.event.type_name()])
-                .inc();
+            *applied
+                .entry((record.topic.as_str(), record.event.type_name()))
+                .or_default() += 1;
             let recorded =
                 lintas_events::timefmt::millis::to_millis(&record.event.envelope().recorded_at);
-            END_TO_END_LATENCY
-                .with_label_values(&[&self.group])
-                .observe(((now - recorded).max(0) as f64) / 1000.0);
+            latency.observe(((now - recorded).max(0) as f64) / 1000.0);
+        }
+        for ((topic, type_name), count) in applied {
+            EVENTS_APPLIED
+                .with_label_values(&[&self.group, topic, type_name])
+                .inc_by(count);
         }
         for (key, next) in &next_offsets {
             positions.insert(key.clone(), Some(*next));
@@ -169,32 +177,6 @@ impl<H: Handler> Applier<H> {
         );
         self.relay_wakeup.notify_one();
         Ok(())
-    }
-
-    /// Decodes one record, waiting out registry outages; `Err` inside means dead-letter it.
-    async fn decode(
-        &self,
-        codec: &Codec,
-        message: &OwnedMessage,
-    ) -> Result<Result<lintas_events::AnyEvent, (&'static str, String)>, Abandoned> {
-        let mut attempt = 0;
-        loop {
-            let Some(payload) = message.payload() else {
-                return Ok(Err(("framing", "record has no value (tombstone)".into())));
-            };
-            match codec.decode(payload).await {
-                Ok(event) => return Ok(Ok(event)),
-                Err(e) if e.is_transient() => {
-                    APPLY_RETRIES
-                        .with_label_values(&[&self.group, "registry"])
-                        .inc();
-                    tracing::warn!(group = %self.group, error = %e, "schema registry unavailable; retrying");
-                    self.pause(attempt).await?;
-                    attempt += 1;
-                }
-                Err(e) => return Ok(Err((e.class(), e.to_string()))),
-            }
-        }
     }
 
     /// One transaction: handler writes, offsets compare-and-set, commit. `Ok(false)` when

@@ -17,6 +17,7 @@
 
 mod apply;
 mod dead_letter;
+mod decode;
 mod poll;
 
 use std::future::Future;
@@ -99,6 +100,11 @@ pub trait Handler: Send + Sync + 'static {
         -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
+/// Records per transaction at most. Batches fill only when there is a backlog (otherwise
+/// `max_wait` closes them), so a large bound costs no latency and amortises each commit's
+/// fsync over a replay or a backfill.
+pub const DEFAULT_MAX_BATCH: usize = 5000;
+
 /// Where a partition with no stored offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartFrom {
@@ -131,7 +137,7 @@ impl SubscriberSettings {
             group: group.into(),
             brokers: brokers.into(),
             topics: topics.to_vec(),
-            max_batch: 1000,
+            max_batch: DEFAULT_MAX_BATCH,
             max_wait: Duration::from_millis(100),
             session_timeout: Duration::from_secs(10),
             start_from: StartFrom::Beginning,
@@ -182,6 +188,7 @@ impl Runtime {
             health: self.health.clone(),
             shutdown: self.shutdown.clone(),
             runtime: tokio::runtime::Handle::current(),
+            codec: self.producer.codec().clone(),
         })?;
         let relay = tokio::spawn(outbox::relay(
             self.store.clone(),

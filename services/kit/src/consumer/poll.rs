@@ -15,7 +15,9 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use tokio::sync::{mpsc, oneshot};
 
+use super::decode::{decode_batch, Decoded};
 use super::{backoff, StartFrom, SubscriberSettings};
+use crate::codec::Codec;
 use crate::metrics::{CONSUMER_LAG, RECORDS_CONSUMED};
 use crate::shutdown::Shutdown;
 use crate::store::Store;
@@ -28,7 +30,7 @@ pub(super) type PartitionKey = (String, i32);
 pub(super) enum Command {
     /// Partitions now owned, with the offset row value as read (None: no row yet).
     Assigned(HashMap<PartitionKey, Option<i64>>),
-    Apply(Vec<OwnedMessage>),
+    Apply(Vec<Decoded>),
     /// Reply once every earlier batch is committed or abandoned.
     Drain(oneshot::Sender<()>),
     Revoked(Vec<PartitionKey>),
@@ -44,6 +46,7 @@ pub(super) struct PollSetup {
     pub health: Health,
     pub shutdown: Shutdown,
     pub runtime: tokio::runtime::Handle,
+    pub codec: Codec,
 }
 
 struct RuntimeContext {
@@ -276,7 +279,21 @@ fn poll_loop(
         if full || due {
             let batch = std::mem::take(&mut *pending.lock().expect("lock"));
             batch_started = None;
-            if !batch.is_empty() && setup.commands.blocking_send(Command::Apply(batch)).is_err() {
+            if batch.is_empty() {
+                continue;
+            }
+            let Some(decoded) =
+                setup
+                    .runtime
+                    .block_on(decode_batch(&setup.codec, &group, batch, &setup.shutdown))
+            else {
+                break;
+            };
+            if setup
+                .commands
+                .blocking_send(Command::Apply(decoded))
+                .is_err()
+            {
                 break;
             }
         }
@@ -284,7 +301,14 @@ fn poll_loop(
     // Shutdown: hand over what was polled, wait for it to commit, then leave the group.
     let batch = std::mem::take(&mut *pending.lock().expect("lock"));
     if !batch.is_empty() {
-        let _ = setup.commands.blocking_send(Command::Apply(batch));
+        // With shutdown requested, a registry outage leaves the batch to be read again later.
+        if let Some(decoded) =
+            setup
+                .runtime
+                .block_on(decode_batch(&setup.codec, &group, batch, &setup.shutdown))
+        {
+            let _ = setup.commands.blocking_send(Command::Apply(decoded));
+        }
     }
     let (done_tx, done_rx) = oneshot::channel();
     if setup

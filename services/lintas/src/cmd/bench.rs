@@ -29,7 +29,7 @@ pub struct BenchArgs {
     pub events: usize,
     #[arg(long, default_value_t = 6)]
     pub partitions: i32,
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = lintas_kit::consumer::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
 }
 
@@ -42,7 +42,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // A registry for this run, in the same database.
     let listener = listen("127.0.0.1:0").await?;
     let registry_url = format!("http://{}", listener.local_addr()?);
-    let router = super::registry::registry_router(&args.database_url).await?;
+    let registry_schema = format!("{schema}_registry");
+    let router = super::registry::registry_router(&args.database_url, &registry_schema).await?;
     tokio::spawn(serve(listener, router, shutdown.clone()));
 
     let mut topics = lintas_kit::topics::event_topics(&prefix);

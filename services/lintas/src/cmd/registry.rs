@@ -17,7 +17,7 @@ pub struct RegistryArgs {
 pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().on_signals());
-    let router = registry_router(&args.database_url).await?;
+    let router = registry_router(&args.database_url, "registry").await?;
     let health = Health::new();
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "schema registry listening");
@@ -25,8 +25,9 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn registry_router(database_url: &str) -> anyhow::Result<axum::Router> {
-    let store = Store::connect(database_url, "registry").await?;
+/// The registry's routes on its own schema (PostgreSQL) or file (SQLite).
+pub async fn registry_router(database_url: &str, schema: &str) -> anyhow::Result<axum::Router> {
+    let store = Store::connect(database_url, schema).await?;
     let registry = lintas_registry::Registry::new(store.pool().clone()).await?;
     Ok(registry.router())
 }

@@ -23,7 +23,7 @@ pub struct SubscriberArgs {
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: String,
     /// Records per database transaction, at most.
-    #[arg(long, env = "LINTAS_MAX_BATCH", default_value_t = 1000)]
+    #[arg(long, env = "LINTAS_MAX_BATCH", default_value_t = lintas_kit::consumer::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
     /// Milliseconds a batch waits to fill.
     #[arg(long, env = "LINTAS_MAX_WAIT_MS", default_value_t = 100)]

@@ -79,7 +79,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             format!("{base}/registry"),
             axum::Router::new().nest(
                 "/registry",
-                super::registry::registry_router(&database_url).await?,
+                super::registry::registry_router(&database_url, "registry").await?,
             ),
         ),
     };
