@@ -56,7 +56,7 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let registry = start_registry(&database, &broker.dir).await;
 
     // Stream the events in the background, about 250 a second, while the subscriber dies.
-    let producer = producer(&broker.brokers, &registry.url);
+    let producer = producer_one_record_per_batch(&broker.brokers, &registry.url);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
     let events: Vec<ApplicantRegistered> = (0..EVENTS).map(|i| applicant(&keyer, i)).collect();
     let expected: HashSet<String> = events

@@ -224,6 +224,17 @@ impl Runtime {
     }
 }
 
+/// Forgets where `group` stands in every partition, so it starts again from
+/// [`StartFrom`]. For a broker whose topics were recreated (offsets start again at 0), such as
+/// the embedded run's ephemeral broker; the views are kept.
+pub async fn reset_offsets(store: &Store, group: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM lintas_offsets WHERE consumer_group = $1")
+        .bind(group)
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
 async fn watch_database(store: Store, health: Health, part: String, shutdown: Shutdown) {
     loop {
         match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {

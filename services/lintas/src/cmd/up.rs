@@ -122,6 +122,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let producer = kafka.producer()?;
     let store = Store::connect(&database_url, group).await?;
     store.migrate(lintas_imigrasi::migrations()).await?;
+    if !external_broker {
+        // A new ephemeral broker numbers its offsets from 0 again; offsets stored by the last
+        // run would skip its first records.
+        lintas_kit::consumer::reset_offsets(&store, group).await?;
+    }
 
     let health = Health::new();
     let routes = registry_routes

@@ -1,0 +1,169 @@
+//! The README's run command: `lintas up` on its embedded default (in-process broker, SQLite,
+//! in-process registry) starts, accepts an applicant, shows it in the immigration view, shuts
+//! down cleanly on SIGTERM, and keeps its views across a restart.
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::*;
+use serde_json::{json, Value};
+
+struct Up {
+    proc: Proc,
+    base: String,
+    disnaker: String,
+    imigrasi: String,
+}
+
+async fn start_up(dir: &std::path::PathBuf) -> Up {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let data = dir.join("data");
+    let proc = Proc::spawn(
+        "up",
+        lintas(&[
+            "up",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            &listen,
+        ]),
+        dir,
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let banner = loop {
+        let text = std::fs::read_to_string(&proc.log).unwrap_or_default();
+        if text.contains("Stop with Ctrl-C.") {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lintas up did not print its banner:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let token = |agency: &str| {
+        banner
+            .lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix(&format!("token {agency}"))
+                    .map(|rest| rest.split_whitespace().next().unwrap().to_string())
+            })
+            .unwrap_or_else(|| panic!("no {agency} token in banner:\n{banner}"))
+    };
+    assert!(
+        banner.contains("EPHEMERAL"),
+        "the embedded broker must be labelled ephemeral"
+    );
+    let base = format!("http://{listen}");
+    Up {
+        disnaker: token("disnaker"),
+        imigrasi: token("imigrasi"),
+        proc,
+        base,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_run_serves_the_whole_flow() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("up-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut up = start_up(&dir).await;
+    wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
+    let client = reqwest::Client::new();
+    let subjects: Vec<String> = client
+        .get(format!("{}/registry/subjects", up.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        subjects.contains(&"lintas.applicants.v1-lintas.events.ApplicantRegistered".to_string()),
+        "{subjects:?}"
+    );
+
+    let body = json!({
+        "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
+        "birth_date": "1990-01-13", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
+        "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
+    });
+    let accepted: Value = client
+        .post(format!("{}/v1/applicants", up.base))
+        .bearer_auth(&up.disnaker)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let subject = accepted["subject_key"]
+        .as_str()
+        .expect("202 with subject key")
+        .to_string();
+    let view = format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base);
+    let history = wait_for(&client, &view, &up.imigrasi).await;
+    assert_eq!(history["events"][0]["event_id"], accepted["event_id"]);
+
+    // SIGTERM: a clean exit.
+    let status = up.proc.terminate();
+    assert!(
+        status.success(),
+        "lintas up exited with {status} on SIGTERM"
+    );
+
+    // Restart on the same data directory: the views are still there, and a new event about
+    // the same person is applied (the new ephemeral broker starts at offset 0 again).
+    let up = start_up(&dir).await;
+    wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
+    let kept = wait_for(
+        &client,
+        &format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base),
+        &up.imigrasi,
+    )
+    .await;
+    assert_eq!(kept["events"].as_array().unwrap().len(), 1);
+    let status = client
+        .post(format!("{}/v1/applicants", up.base))
+        .bearer_auth(&up.disnaker)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 202);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = wait_for(
+            &client,
+            &format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base),
+            &up.imigrasi,
+        )
+        .await;
+        if now["events"].as_array().unwrap().len() == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "event after restart not applied: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn wait_for(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = client.get(url).bearer_auth(token).send().await.unwrap();
+        if response.status().as_u16() == 200 {
+            return response.json().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "{url} never answered 200");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
