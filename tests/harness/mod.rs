@@ -17,9 +17,18 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const DISNAKER_TOKEN: &str = "disnaker-token-000000000001";
 pub const IMIGRASI_TOKEN: &str = "imigrasi-token-000000000001";
 pub const POLRI_TOKEN: &str = "polri-token-00000000000001";
+pub const KEJAKSAAN_TOKEN: &str = "kejaksaan-token-0000000001";
+pub const CHECKPOINT_TOKEN: &str = "imigrasi-tpi-cgk-token-0001";
 
 pub fn tokens_spec() -> String {
-    format!("{DISNAKER_TOKEN}=disnaker:DISNAKER-CILACAP,{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP,{POLRI_TOKEN}=polri:POLRESTA-CILACAP")
+    [
+        format!("{DISNAKER_TOKEN}=disnaker:DISNAKER-CILACAP"),
+        format!("{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP"),
+        format!("{CHECKPOINT_TOKEN}=imigrasi:TPI-CGK"),
+        format!("{POLRI_TOKEN}=polri:POLRESTA-CILACAP"),
+        format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
+    ]
+    .join(",")
 }
 
 pub fn free_port() -> u16 {
@@ -126,6 +135,7 @@ pub struct Broker {
     pub brokers: String,
     pub dir: PathBuf,
     port: u16,
+    engine: String,
 }
 
 impl Broker {
@@ -142,7 +152,28 @@ impl Broker {
         broker
     }
 
+    /// A tansu broker with the SQLite engine: it keeps its records across a restart.
+    pub async fn start_persistent(partitions: i32) -> Broker {
+        let dir = scratch_dir("tansu");
+        let broker = Self::spawn_with(free_port(), dir, "sqlite://broker.db");
+        let topics = lintas_kit::topics::event_topics("");
+        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1)
+            .await
+            .expect("topics created");
+        broker
+    }
+
+    /// Starts a stopped broker again on the same address (a persistent one keeps its records).
+    pub fn restart(&mut self) {
+        let again = Self::spawn_with(self.port, self.dir.clone(), &self.engine.clone());
+        self.proc = again.proc;
+    }
+
     fn spawn_on(port: u16, dir: PathBuf) -> Broker {
+        Self::spawn_with(port, dir, "memory://tansu/")
+    }
+
+    fn spawn_with(port: u16, dir: PathBuf, engine: &str) -> Broker {
         let url = format!("tcp://127.0.0.1:{port}");
         let mut command = Command::new(tansu_binary());
         command.args([
@@ -152,7 +183,7 @@ impl Broker {
             "--advertised-listener-url",
             &url,
             "--storage-engine",
-            "memory://tansu/",
+            engine,
         ]);
         let proc = Proc::spawn("tansu", command, &dir);
         let brokers = format!("127.0.0.1:{port}");
@@ -162,6 +193,7 @@ impl Broker {
             brokers,
             dir,
             port,
+            engine: engine.to_string(),
         }
     }
 
@@ -245,14 +277,32 @@ pub struct Service {
     pub url: String,
 }
 
-pub async fn start_intake(brokers: &str, registry: &str, dir: &PathBuf) -> Service {
-    let listen = format!("127.0.0.1:{}", free_port());
+pub async fn start_intake(
+    brokers: &str,
+    registry: &str,
+    database_url: &str,
+    dir: &PathBuf,
+) -> Service {
+    start_intake_on(brokers, registry, database_url, dir, free_port()).await
+}
+
+pub async fn start_intake_on(
+    brokers: &str,
+    registry: &str,
+    database_url: &str,
+    dir: &PathBuf,
+    port: u16,
+) -> Service {
+    let listen = format!("127.0.0.1:{port}");
     let mut command = lintas(&[
         "intake",
+        "all",
         "--brokers",
         brokers,
         "--schema-registry-url",
         registry,
+        "--database-url",
+        database_url,
         "--listen",
         &listen,
     ]);

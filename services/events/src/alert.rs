@@ -2,7 +2,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{impl_event, timefmt, Agency, AlertSeverity, Envelope, Topic};
+use crate::{
+    impl_event, timefmt, Agency, AlertCloseReason, AlertSeverity, Envelope, EscalationReason, Topic,
+};
 
 /// schemas/AlertRaised.avsc
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,5 +34,43 @@ impl AlertRaised {
         Uuid::new_v5(&ALERT_NAMESPACE, &name)
     }
 }
+
+/// schemas/AlertAcknowledged.avsc
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertAcknowledged {
+    pub envelope: Envelope,
+    pub alert_id: Uuid,
+    pub by_agency: Agency,
+    /// Free text without personal data.
+    pub note: Option<String>,
+}
+impl_event!(AlertAcknowledged, Topic::Alerts, |e| e.alert_id.to_string());
+
+/// schemas/AlertEscalated.avsc
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertEscalated {
+    pub envelope: Envelope,
+    pub alert_id: Uuid,
+    pub by_agency: Agency,
+    pub escalated_to: Agency,
+    /// 1 for the first escalation of an alert, one more for each further one.
+    pub level: i32,
+    pub reason: EscalationReason,
+    /// Free text without personal data.
+    pub note: Option<String>,
+}
+impl_event!(AlertEscalated, Topic::Alerts, |e| e.alert_id.to_string());
+
+/// schemas/AlertClosed.avsc
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertClosed {
+    pub envelope: Envelope,
+    pub alert_id: Uuid,
+    pub by_agency: Agency,
+    pub reason: AlertCloseReason,
+    /// Free text without personal data.
+    pub note: Option<String>,
+}
+impl_event!(AlertClosed, Topic::Alerts, |e| e.alert_id.to_string());
 
 const ALERT_NAMESPACE: Uuid = Uuid::from_u128(0x6c696e74_6173_4000_8000_616c65727473);

@@ -12,7 +12,9 @@ use apache_avro::Schema;
 use serde_json::Value as Json;
 
 use crate::{
-    AlertRaised, ApplicantRegistered, CaseReferred, DepartureBlocked, Event, Topic, VisaTypeFlagged,
+    AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised, ApplicantRegistered, CaseReferred,
+    DepartureBlocked, DepartureCleared, Event, InvestigationOpened, PassportInterviewConducted,
+    ProsecutionStageChanged, RecruiterReported, SpdpSent, Topic, VisaTypeFlagged,
 };
 
 /// Every file of `schemas/`, by file name.
@@ -45,6 +47,42 @@ pub const SOURCES: &[(&str, &str)] = &[
     (
         "AlertRaised.avsc",
         include_str!("../../../schemas/AlertRaised.avsc"),
+    ),
+    (
+        "PassportInterviewConducted.avsc",
+        include_str!("../../../schemas/PassportInterviewConducted.avsc"),
+    ),
+    (
+        "DepartureCleared.avsc",
+        include_str!("../../../schemas/DepartureCleared.avsc"),
+    ),
+    (
+        "RecruiterReported.avsc",
+        include_str!("../../../schemas/RecruiterReported.avsc"),
+    ),
+    (
+        "InvestigationOpened.avsc",
+        include_str!("../../../schemas/InvestigationOpened.avsc"),
+    ),
+    (
+        "SpdpSent.avsc",
+        include_str!("../../../schemas/SpdpSent.avsc"),
+    ),
+    (
+        "ProsecutionStageChanged.avsc",
+        include_str!("../../../schemas/ProsecutionStageChanged.avsc"),
+    ),
+    (
+        "AlertAcknowledged.avsc",
+        include_str!("../../../schemas/AlertAcknowledged.avsc"),
+    ),
+    (
+        "AlertEscalated.avsc",
+        include_str!("../../../schemas/AlertEscalated.avsc"),
+    ),
+    (
+        "AlertClosed.avsc",
+        include_str!("../../../schemas/AlertClosed.avsc"),
     ),
 ];
 
@@ -99,31 +137,36 @@ pub fn catalogue() -> &'static Catalogue {
     })
 }
 
+/// The events of the contract, in catalogue order: (full name, topic).
+const ENTRIES: [(&str, Topic); 14] = [
+    (ApplicantRegistered::FULL_NAME, ApplicantRegistered::TOPIC),
+    (
+        PassportInterviewConducted::FULL_NAME,
+        PassportInterviewConducted::TOPIC,
+    ),
+    (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPIC),
+    (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPIC),
+    (DepartureCleared::FULL_NAME, DepartureCleared::TOPIC),
+    (CaseReferred::FULL_NAME, CaseReferred::TOPIC),
+    (RecruiterReported::FULL_NAME, RecruiterReported::TOPIC),
+    (InvestigationOpened::FULL_NAME, InvestigationOpened::TOPIC),
+    (SpdpSent::FULL_NAME, SpdpSent::TOPIC),
+    (
+        ProsecutionStageChanged::FULL_NAME,
+        ProsecutionStageChanged::TOPIC,
+    ),
+    (AlertRaised::FULL_NAME, AlertRaised::TOPIC),
+    (AlertAcknowledged::FULL_NAME, AlertAcknowledged::TOPIC),
+    (AlertEscalated::FULL_NAME, AlertEscalated::TOPIC),
+    (AlertClosed::FULL_NAME, AlertClosed::TOPIC),
+];
+
 fn build() -> Result<Catalogue, String> {
-    let mut named: HashMap<String, Json> = HashMap::new();
-    for (file, text) in SOURCES {
-        let json: Json = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
-        named.insert(
-            full_name_of(&json).ok_or_else(|| format!("{file}: no name"))?,
-            json,
-        );
-    }
-    let entries: [(&'static str, Topic); 5] = [
-        (ApplicantRegistered::FULL_NAME, ApplicantRegistered::TOPIC),
-        (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPIC),
-        (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPIC),
-        (CaseReferred::FULL_NAME, CaseReferred::TOPIC),
-        (AlertRaised::FULL_NAME, AlertRaised::TOPIC),
-    ];
-    let events = entries
+    let named = named_types(SOURCES)?;
+    let events = ENTRIES
         .into_iter()
         .map(|(full_name, topic)| {
-            let mut json = named
-                .get(full_name)
-                .cloned()
-                .ok_or_else(|| format!("no schema file for {full_name}"))?;
-            inline(&mut json, &named, &mut HashSet::new());
-            let text = json.to_string();
+            let text = inline_event(&named, full_name)?;
             let schema = Schema::parse_str(&text).map_err(|e| format!("{full_name}: {e}"))?;
             let canonical = schema.canonical_form();
             Ok(EventSchema {
@@ -136,6 +179,38 @@ fn build() -> Result<Catalogue, String> {
         })
         .collect::<Result<_, String>>()?;
     Ok(Catalogue { events })
+}
+
+/// The self-contained schema JSON of the named type `full_name` (for example
+/// `lintas.events.CaseReferred`), made from `file_texts`, given as (file name, `.avsc` text)
+/// pairs: every named type defined in another file is inlined at its first use, exactly as
+/// the catalogue registers it. Pass [`SOURCES`] for this build's contract, or the files of
+/// an earlier commit to rebuild what was registered then. Errors name the file or type at
+/// fault; the result is not parsed, so callers parse it with [`Schema::parse_str`].
+pub fn self_contained(file_texts: &[(&str, &str)], full_name: &str) -> Result<String, String> {
+    inline_event(&named_types(file_texts)?, full_name)
+}
+
+/// Top-level named types of the files, by full name.
+fn named_types(file_texts: &[(&str, &str)]) -> Result<HashMap<String, Json>, String> {
+    let mut named: HashMap<String, Json> = HashMap::new();
+    for (file, text) in file_texts {
+        let json: Json = serde_json::from_str(text).map_err(|e| format!("{file}: {e}"))?;
+        let full = full_name_of(&json).ok_or_else(|| format!("{file}: no name"))?;
+        if named.insert(full.clone(), json).is_some() {
+            return Err(format!("{file}: {full} is defined in two files"));
+        }
+    }
+    Ok(named)
+}
+
+fn inline_event(named: &HashMap<String, Json>, full_name: &str) -> Result<String, String> {
+    let mut json = named
+        .get(full_name)
+        .cloned()
+        .ok_or_else(|| format!("no schema file for {full_name}"))?;
+    inline(&mut json, named, &mut HashSet::new());
+    Ok(json.to_string())
 }
 
 fn full_name_of(json: &Json) -> Option<String> {

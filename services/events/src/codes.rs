@@ -14,11 +14,11 @@ pub trait AvroEnum: Sized + Copy + 'static {
 }
 
 macro_rules! avro_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $symbol:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $symbol:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $symbol)] $variant),+
+            $($(#[$vmeta])* #[serde(rename = $symbol)] $variant),+
         }
         impl AvroEnum for $name {
             const AVRO_NAME: &'static str = concat!("lintas.events.", stringify!($name));
@@ -59,7 +59,8 @@ avro_enum!(VisaType {
 
 avro_enum!(RegistrationSource {
     JobseekerCardAk1 = "jobseeker_card_ak1", PassportApplication = "passport_application",
-    VillageReport = "village_report", Other = "other",
+    VillageReport = "village_report", PassportRecommendation = "passport_recommendation",
+    Other = "other",
 });
 
 avro_enum!(Sex { Female = "female", Male = "male" });
@@ -112,3 +113,77 @@ avro_enum!(ReferralReason {
 });
 
 avro_enum!(AlertSeverity { Info = "info", Warning = "warning", Priority = "priority" });
+
+avro_enum!(
+    /// Decision of a passport interview; a closed set.
+    InterviewOutcome { Approve = "approve", Defer = "defer", Reject = "reject" }
+);
+
+avro_enum!(
+    /// Why a passport application was deferred or rejected at the interview.
+    InterviewReason {
+        PurposeMismatch = "purpose_mismatch",
+        MissingRecommendation = "missing_recommendation",
+        MissingTravelOperatorLetter = "missing_travel_operator_letter",
+        SuspectedNonProcedural = "suspected_non_procedural",
+        IncompleteDocuments = "incomplete_documents",
+        ConcealedPriorPassport = "concealed_prior_passport",
+        Other = "other",
+    }
+);
+
+avro_enum!(
+    /// Role of a reported person in the recruitment or trafficking process.
+    RecruiterRole {
+        Recruiter = "recruiter", Sponsor = "sponsor", Transporter = "transporter",
+        ShelterOperator = "shelter_operator", UnlicensedTrainingCentre = "unlicensed_training_centre",
+        Broker = "broker", Other = "other",
+    }
+);
+
+avro_enum!(
+    /// Placement licence status; unknown newer symbols read as `unknown`.
+    LicenceStatus { Licensed = "licensed", Unlicensed = "unlicensed", Revoked = "revoked", Unknown = "unknown" }
+);
+
+avro_enum!(
+    /// Stage of pre-prosecution or prosecution, named by the prosecutor's form.
+    ProsecutionStage {
+        /// P-16: prosecutor assigned to follow the investigation (after the SPDP).
+        P16 = "p16",
+        /// P-17: prosecutor's request for the progress of the investigation.
+        P17 = "p17",
+        /// P-18: investigation file incomplete.
+        P18 = "p18",
+        /// P-19: file returned to the investigator with instructions.
+        P19 = "p19",
+        /// P-20: notice that the deadline for returning the corrected file has passed.
+        P20 = "p20",
+        /// P-21: investigation file complete.
+        P21 = "p21",
+        /// P-22: request for handover of the suspect and the evidence.
+        P22 = "p22",
+        /// P-29: indictment.
+        P29 = "p29",
+        /// P-31: case transferred to the court.
+        P31 = "p31",
+        /// Any other form.
+        Other = "other",
+    }
+);
+
+avro_enum!(
+    /// Why an alert was escalated.
+    EscalationReason {
+        NotAcknowledged = "not_acknowledged", ReviewOverdue = "review_overdue",
+        SeverityRaised = "severity_raised", Manual = "manual", Other = "other",
+    }
+);
+
+avro_enum!(
+    /// Why an alert was closed.
+    AlertCloseReason {
+        Resolved = "resolved", FalsePositive = "false_positive", Expired = "expired",
+        Duplicate = "duplicate", Other = "other",
+    }
+);

@@ -13,21 +13,27 @@ mod codes;
 mod departure;
 mod envelope;
 mod identity;
+mod interview;
 mod screening;
 pub mod timefmt;
 mod topic;
 
-pub use alert::AlertRaised;
+pub use alert::{AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised};
 pub use applicant::{ApplicantPersonalData, ApplicantRegistered, PlacementAgency};
-pub use case::CaseReferred;
-pub use catalogue::{catalogue, Catalogue, EventSchema};
-pub use codes::{
-    Agency, AlertSeverity, AvroEnum, BlockDecision, BlockReason, DeclaredPurpose, HandedTo,
-    ReferralReason, RegistrationSource, ScreeningStage, Sex, VisaFlagReason, VisaType,
+pub use case::{
+    CaseReferred, InvestigationOpened, ProsecutionStageChanged, RecruiterReported, SpdpSent,
 };
-pub use departure::DepartureBlocked;
+pub use catalogue::{catalogue, self_contained, Catalogue, EventSchema, SOURCES};
+pub use codes::{
+    Agency, AlertCloseReason, AlertSeverity, AvroEnum, BlockDecision, BlockReason, DeclaredPurpose,
+    EscalationReason, HandedTo, InterviewOutcome, InterviewReason, LicenceStatus, ProsecutionStage,
+    RecruiterRole, ReferralReason, RegistrationSource, ScreeningStage, Sex, VisaFlagReason,
+    VisaType,
+};
+pub use departure::{DepartureBlocked, DepartureCleared};
 pub use envelope::Envelope;
 pub use identity::{SubjectKeyError, SubjectKeyer};
+pub use interview::PassportInterviewConducted;
 pub use screening::VisaTypeFlagged;
 pub use topic::Topic;
 
@@ -57,6 +63,15 @@ pub enum AnyEvent {
     DepartureBlocked(DepartureBlocked),
     CaseReferred(CaseReferred),
     AlertRaised(AlertRaised),
+    PassportInterviewConducted(PassportInterviewConducted),
+    DepartureCleared(DepartureCleared),
+    RecruiterReported(RecruiterReported),
+    InvestigationOpened(InvestigationOpened),
+    SpdpSent(SpdpSent),
+    ProsecutionStageChanged(ProsecutionStageChanged),
+    AlertAcknowledged(AlertAcknowledged),
+    AlertEscalated(AlertEscalated),
+    AlertClosed(AlertClosed),
 }
 
 impl AnyEvent {
@@ -67,6 +82,15 @@ impl AnyEvent {
             AnyEvent::DepartureBlocked(e) => &e.envelope,
             AnyEvent::CaseReferred(e) => &e.envelope,
             AnyEvent::AlertRaised(e) => &e.envelope,
+            AnyEvent::PassportInterviewConducted(e) => &e.envelope,
+            AnyEvent::DepartureCleared(e) => &e.envelope,
+            AnyEvent::RecruiterReported(e) => &e.envelope,
+            AnyEvent::InvestigationOpened(e) => &e.envelope,
+            AnyEvent::SpdpSent(e) => &e.envelope,
+            AnyEvent::ProsecutionStageChanged(e) => &e.envelope,
+            AnyEvent::AlertAcknowledged(e) => &e.envelope,
+            AnyEvent::AlertEscalated(e) => &e.envelope,
+            AnyEvent::AlertClosed(e) => &e.envelope,
         }
     }
 
@@ -78,6 +102,15 @@ impl AnyEvent {
             AnyEvent::DepartureBlocked(_) => "DepartureBlocked",
             AnyEvent::CaseReferred(_) => "CaseReferred",
             AnyEvent::AlertRaised(_) => "AlertRaised",
+            AnyEvent::PassportInterviewConducted(_) => "PassportInterviewConducted",
+            AnyEvent::DepartureCleared(_) => "DepartureCleared",
+            AnyEvent::RecruiterReported(_) => "RecruiterReported",
+            AnyEvent::InvestigationOpened(_) => "InvestigationOpened",
+            AnyEvent::SpdpSent(_) => "SpdpSent",
+            AnyEvent::ProsecutionStageChanged(_) => "ProsecutionStageChanged",
+            AnyEvent::AlertAcknowledged(_) => "AlertAcknowledged",
+            AnyEvent::AlertEscalated(_) => "AlertEscalated",
+            AnyEvent::AlertClosed(_) => "AlertClosed",
         }
     }
 
@@ -98,6 +131,15 @@ impl AnyEvent {
             DepartureBlocked::FULL_NAME => typed::<DepartureBlocked>(value),
             CaseReferred::FULL_NAME => typed::<CaseReferred>(value),
             AlertRaised::FULL_NAME => typed::<AlertRaised>(value),
+            PassportInterviewConducted::FULL_NAME => typed::<PassportInterviewConducted>(value),
+            DepartureCleared::FULL_NAME => typed::<DepartureCleared>(value),
+            RecruiterReported::FULL_NAME => typed::<RecruiterReported>(value),
+            InvestigationOpened::FULL_NAME => typed::<InvestigationOpened>(value),
+            SpdpSent::FULL_NAME => typed::<SpdpSent>(value),
+            ProsecutionStageChanged::FULL_NAME => typed::<ProsecutionStageChanged>(value),
+            AlertAcknowledged::FULL_NAME => typed::<AlertAcknowledged>(value),
+            AlertEscalated::FULL_NAME => typed::<AlertEscalated>(value),
+            AlertClosed::FULL_NAME => typed::<AlertClosed>(value),
             other => Err(apache_avro::Error::new(
                 apache_avro::error::Details::DeserializeValue(format!(
                     "record {other} is not part of the Lintas contract known to this build"
@@ -132,6 +174,14 @@ pub(crate) use impl_event;
 pub(crate) fn subject_partition_key(envelope: &Envelope) -> String {
     envelope
         .subject_key
+        .clone()
+        .unwrap_or_else(|| envelope.event_id.to_string())
+}
+
+/// Key of case events: the case id, or the event id for an event that names no case.
+pub(crate) fn case_partition_key(envelope: &Envelope) -> String {
+    envelope
+        .case_id
         .clone()
         .unwrap_or_else(|| envelope.event_id.to_string())
 }

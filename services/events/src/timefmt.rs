@@ -67,4 +67,27 @@ pub mod days {
                 serde::de::Error::custom(format!("date {days} days from epoch is out of range"))
             })
     }
+
+    pub mod option {
+        use super::*;
+        pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.serialize_some(&((*d - EPOCH).whole_days() as i32)),
+                None => s.serialize_none(),
+            }
+        }
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+            Option::<i32>::deserialize(d)?
+                .map(|days| {
+                    EPOCH
+                        .checked_add(Duration::days(days.into()))
+                        .ok_or_else(|| {
+                            serde::de::Error::custom(format!(
+                                "date {days} days from epoch is out of range"
+                            ))
+                        })
+                })
+                .transpose()
+        }
+    }
 }

@@ -93,18 +93,138 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             review_by: full.then(|| datetime!(2026-04-01 00:00 UTC)),
         }
         .into_any(),
+        PassportInterviewConducted {
+            envelope: envelope(full),
+            interview_office: "KANIM-CILACAP".into(),
+            outcome: if full {
+                InterviewOutcome::Defer
+            } else {
+                InterviewOutcome::Approve
+            },
+            defer_until: full
+                .then(|| PassportInterviewConducted::default_defer_until(date!(2026 - 03 - 01))),
+            reason_codes: if full {
+                vec![
+                    InterviewReason::MissingTravelOperatorLetter,
+                    InterviewReason::SuspectedNonProcedural,
+                ]
+            } else {
+                vec![]
+            },
+            passport_number: full.then(|| "X1234567".into()),
+        }
+        .into_any(),
+        DepartureCleared {
+            envelope: envelope(full),
+            checkpoint_code: "TPI-YIA".into(),
+            carrier: "AirAsia".into(),
+            flight_or_vessel: "QZ 7712".into(),
+            destination_country: "MY".into(),
+            transit_points: if full { vec!["SIN".into()] } else { vec![] },
+            visa_shown: VisaType::Work,
+            epmi_id: full.then(|| "EPMI-2026-000123".into()),
+            group_id: full.then(Uuid::new_v4),
+        }
+        .into_any(),
+        RecruiterReported {
+            envelope: envelope(full),
+            recruiter_key: "polri:RK-2026-0012".into(),
+            role: RecruiterRole::ShelterOperator,
+            phone_numbers: if full {
+                vec!["+6281234567890".into()]
+            } else {
+                vec![]
+            },
+            licence_status: LicenceStatus::Unlicensed,
+            village: full.then(|| "Kesugihan".into()),
+            sub_district: full.then(|| "Kesugihan".into()),
+            regency: "Cilacap".into(),
+            linked_subject_keys: if full { vec!["cd".repeat(32)] } else { vec![] },
+            placement_agency_name: full.then(|| "PT Maju".into()),
+        }
+        .into_any(),
+        InvestigationOpened {
+            envelope: envelope(full),
+            investigating_unit: "SATRESKRIM-PPA-PPO-POLRESTA-CILACAP".into(),
+            legal_articles: if full {
+                vec!["UU 21/2007 Pasal 4".into()]
+            } else {
+                vec![]
+            },
+            suspect_recruiter_keys: if full { vec!["rk-1".into()] } else { vec![] },
+            subject_keys: if full { vec!["cd".repeat(32)] } else { vec![] },
+        }
+        .into_any(),
+        SpdpSent {
+            envelope: envelope(full),
+            spdp_number: "SPDP/12/III/2026/Satreskrim".into(),
+            sent_to_office: "KEJARI-CILACAP".into(),
+            investigation_opened_on: date!(2026 - 02 - 26),
+        }
+        .into_any(),
+        ProsecutionStageChanged {
+            envelope: envelope(full),
+            stage: if full {
+                ProsecutionStage::P19
+            } else {
+                ProsecutionStage::P16
+            },
+            prosecutor_id: full.then(|| "jpu-4".into()),
+            due_date: full.then(|| date!(2026 - 03 - 15)),
+        }
+        .into_any(),
+        AlertAcknowledged {
+            envelope: envelope(full),
+            alert_id: Uuid::new_v4(),
+            by_agency: Agency::Imigrasi,
+            note: full.then(|| "secondary interview scheduled".into()),
+        }
+        .into_any(),
+        AlertEscalated {
+            envelope: envelope(full),
+            alert_id: Uuid::new_v4(),
+            by_agency: Agency::Imigrasi,
+            escalated_to: Agency::Polri,
+            level: 1,
+            reason: EscalationReason::ReviewOverdue,
+            note: full.then(|| "review date passed".into()),
+        }
+        .into_any(),
+        AlertClosed {
+            envelope: envelope(full),
+            alert_id: Uuid::new_v4(),
+            by_agency: Agency::Imigrasi,
+            reason: AlertCloseReason::FalsePositive,
+            note: full.then(|| "documents verified".into()),
+        }
+        .into_any(),
     ]
 }
 
+/// Encodes or converts any event with the function given for each concrete type.
+macro_rules! each_event {
+    ($event:expr, |$e:ident| $body:expr) => {
+        match $event {
+            AnyEvent::ApplicantRegistered($e) => $body,
+            AnyEvent::VisaTypeFlagged($e) => $body,
+            AnyEvent::DepartureBlocked($e) => $body,
+            AnyEvent::CaseReferred($e) => $body,
+            AnyEvent::AlertRaised($e) => $body,
+            AnyEvent::PassportInterviewConducted($e) => $body,
+            AnyEvent::DepartureCleared($e) => $body,
+            AnyEvent::RecruiterReported($e) => $body,
+            AnyEvent::InvestigationOpened($e) => $body,
+            AnyEvent::SpdpSent($e) => $body,
+            AnyEvent::ProsecutionStageChanged($e) => $body,
+            AnyEvent::AlertAcknowledged($e) => $body,
+            AnyEvent::AlertEscalated($e) => $body,
+            AnyEvent::AlertClosed($e) => $body,
+        }
+    };
+}
+
 fn datum(event: &AnyEvent) -> Vec<u8> {
-    match event {
-        AnyEvent::ApplicantRegistered(e) => to_datum(e),
-        AnyEvent::VisaTypeFlagged(e) => to_datum(e),
-        AnyEvent::DepartureBlocked(e) => to_datum(e),
-        AnyEvent::CaseReferred(e) => to_datum(e),
-        AnyEvent::AlertRaised(e) => to_datum(e),
-    }
-    .unwrap_or_else(|err| {
+    each_event!(event, |e| to_datum(e)).unwrap_or_else(|err| {
         panic!(
             "{} does not encode with its schema file: {err}",
             event.type_name()
@@ -113,14 +233,79 @@ fn datum(event: &AnyEvent) -> Vec<u8> {
 }
 
 fn rust_value(event: &AnyEvent) -> Value {
-    match event {
-        AnyEvent::ApplicantRegistered(e) => apache_avro::to_value(e),
-        AnyEvent::VisaTypeFlagged(e) => apache_avro::to_value(e),
-        AnyEvent::DepartureBlocked(e) => apache_avro::to_value(e),
-        AnyEvent::CaseReferred(e) => apache_avro::to_value(e),
-        AnyEvent::AlertRaised(e) => apache_avro::to_value(e),
+    each_event!(event, |e| apache_avro::to_value(e)).unwrap()
+}
+
+#[test]
+fn every_catalogue_event_has_samples() {
+    for full in [true, false] {
+        let sampled: BTreeSet<String> = samples(full)
+            .iter()
+            .map(|e| format!("lintas.events.{}", e.type_name()))
+            .collect();
+        let catalogued: BTreeSet<String> = catalogue()
+            .events()
+            .iter()
+            .map(|e| e.full_name.to_string())
+            .collect();
+        assert_eq!(
+            sampled, catalogued,
+            "samples(full: {full}) do not cover the catalogue"
+        );
     }
-    .unwrap()
+}
+
+fn topic_of<E: Event>(_: &E) -> Topic {
+    E::TOPIC
+}
+
+#[test]
+fn topics_and_keys() {
+    for full in [true, false] {
+        for event in samples(full) {
+            let (topic, key) = each_event!(&event, |e| (topic_of(e), e.key()));
+            let envelope = event.envelope();
+            let (want_topic, want_key) = match &event {
+                AnyEvent::ApplicantRegistered(_) | AnyEvent::PassportInterviewConducted(_) => {
+                    (Topic::Applicants, envelope.subject_key.clone())
+                }
+                AnyEvent::VisaTypeFlagged(_) => (Topic::Screening, envelope.subject_key.clone()),
+                AnyEvent::DepartureBlocked(_) | AnyEvent::DepartureCleared(_) => {
+                    (Topic::Departures, envelope.subject_key.clone())
+                }
+                AnyEvent::RecruiterReported(e) => (
+                    Topic::Cases,
+                    Some(
+                        envelope
+                            .case_id
+                            .clone()
+                            .unwrap_or_else(|| e.recruiter_key.clone()),
+                    ),
+                ),
+                AnyEvent::CaseReferred(_)
+                | AnyEvent::InvestigationOpened(_)
+                | AnyEvent::SpdpSent(_)
+                | AnyEvent::ProsecutionStageChanged(_) => (Topic::Cases, envelope.case_id.clone()),
+                AnyEvent::AlertRaised(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
+                AnyEvent::AlertAcknowledged(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
+                AnyEvent::AlertEscalated(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
+                AnyEvent::AlertClosed(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
+            };
+            // Without a subject or case the key falls back to the event id.
+            let want_key = want_key.unwrap_or_else(|| envelope.event_id.to_string());
+            assert_eq!(topic, want_topic, "topic of {}", event.type_name());
+            assert_eq!(key, want_key, "key of {} (full: {full})", event.type_name());
+            assert_eq!(
+                catalogue()
+                    .get(&format!("lintas.events.{}", event.type_name()))
+                    .unwrap()
+                    .topic,
+                want_topic,
+                "catalogue topic of {}",
+                event.type_name()
+            );
+        }
+    }
 }
 
 #[test]
@@ -250,6 +435,13 @@ fn rust_enums_match_schema_enums() {
     check_enum::<HandedTo>();
     check_enum::<ReferralReason>();
     check_enum::<AlertSeverity>();
+    check_enum::<InterviewOutcome>();
+    check_enum::<InterviewReason>();
+    check_enum::<RecruiterRole>();
+    check_enum::<LicenceStatus>();
+    check_enum::<ProsecutionStage>();
+    check_enum::<EscalationReason>();
+    check_enum::<AlertCloseReason>();
 }
 
 #[test]
@@ -274,6 +466,15 @@ fn assert_documented(path: &str, json: &serde_json::Value) {
                             .is_some_and(|d| !d.is_empty()),
                         "{path}.{name} has no doc"
                     );
+                    let personal = f.get("lintas.personal_data") == Some(&serde_json::json!(true));
+                    let documented_personal = f["doc"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .starts_with("PERSONAL DATA");
+                    assert_eq!(
+                        personal, documented_personal,
+                        "{path}.{name}: a field is documented as PERSONAL DATA exactly when it is marked \"lintas.personal_data\": true"
+                    );
                     assert_documented(&format!("{path}.{name}"), &f["type"]);
                 }
             }
@@ -286,4 +487,19 @@ fn assert_documented(path: &str, json: &serde_json::Value) {
         serde_json::Value::Array(items) => items.iter().for_each(|i| assert_documented(path, i)),
         _ => {}
     }
+}
+
+#[test]
+fn every_schema_file_is_in_the_catalogue_sources() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+    let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".avsc"))
+        .collect();
+    let embedded: BTreeSet<String> = SOURCES.iter().map(|(f, _)| f.to_string()).collect();
+    assert_eq!(
+        on_disk, embedded,
+        "schemas/*.avsc and catalogue::SOURCES differ"
+    );
 }

@@ -114,7 +114,17 @@ fn details(event: &AnyEvent) -> Option<Value> {
             "destination_country": e.destination_country, "transit_points": e.transit_points,
             "visa_shown": e.visa_shown, "return_ticket": e.return_ticket, "group_id": e.group_id, "handed_to": e.handed_to,
         }),
-        AnyEvent::CaseReferred(_) | AnyEvent::AlertRaised(_) => return None,
+        AnyEvent::PassportInterviewConducted(e) => json!({
+            "interview_office": e.interview_office, "outcome": e.outcome,
+            "defer_until": e.defer_until.map(|d| d.to_string()), "reason_codes": e.reason_codes,
+        }),
+        AnyEvent::DepartureCleared(e) => json!({
+            "checkpoint_code": e.checkpoint_code, "carrier": e.carrier, "flight_or_vessel": e.flight_or_vessel,
+            "destination_country": e.destination_country, "transit_points": e.transit_points,
+            "visa_shown": e.visa_shown, "group_id": e.group_id,
+        }),
+        // Cases and alerts are not facts about one subject's travel; they live in other views.
+        _ => return None,
     })
 }
 

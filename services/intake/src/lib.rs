@@ -1,29 +1,54 @@
 //! Publisher services: HTTP in, validated events out. Each endpoint answers `202` only after
-//! the broker acknowledged the event, and publishes nothing for input it refuses.
+//! the broker acknowledged its events, publishes nothing for input it refuses, and honours
+//! `Idempotency-Key`. Requests are declared field by field ([`spec`]); the same declaration
+//! validates them and produces `/openapi.json`.
 #![forbid(unsafe_code)]
 
-mod applicants;
-pub mod validate;
+pub mod accept;
+pub mod checks;
+pub mod endpoints;
+mod idempotency;
+pub mod spec;
 
-use std::time::Duration;
-
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use lintas_kit::auth::Tokens;
+use lintas_kit::auth::{Caller, Tokens};
 use lintas_kit::events::SubjectKeyer;
 use lintas_kit::producer::{EventProducer, PublishError};
+use lintas_kit::store::{Migrations, Store};
 
-/// Largest request body accepted; an applicant record is a few hundred bytes.
+use accept::Build;
+use spec::{Checks, Endpoint, FieldError};
+
+/// Largest request body accepted; the largest request is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Checkpoints (TPI) known by default: the main international airports and the seaports used
+/// by people from Cilacap. Deployments configure their own (LINTAS_CHECKPOINTS).
+pub const DEFAULT_CHECKPOINTS: &str =
+    "TPI-CGK,TPI-YIA,TPI-SRG,TPI-SUB,TPI-KNO,TPI-DPS,TPI-BTH,TPI-CLP,TPI-TPR,TPI-DUM";
+
+/// Database schema (or SQLite file) of the intakes: the idempotency answers.
+pub const SCHEMA: &str = "intake";
+
+pub fn migrations() -> Migrations {
+    Migrations {
+        postgres: sqlx::migrate!("./migrations/postgres"),
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+    }
+}
 
 #[derive(Clone)]
 pub struct IntakeState {
     pub producer: EventProducer,
     pub keyer: SubjectKeyer,
     pub tokens: Tokens,
+    pub store: Store,
+    pub checkpoints: Vec<String>,
 }
 
 impl AsRef<Tokens> for IntakeState {
@@ -32,10 +57,120 @@ impl AsRef<Tokens> for IntakeState {
     }
 }
 
-/// The registration intake's routes.
-pub fn router(state: IntakeState) -> Router {
-    Router::new()
-        .route("/v1/applicants", post(applicants::register))
+/// An intake: its endpoints and how each builds its events.
+pub struct Intake {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub endpoints: &'static [(&'static Endpoint, Build)],
+}
+
+pub static DISNAKER: Intake = Intake {
+    name: "disnaker",
+    title: "Lintas Disnaker intake",
+    endpoints: &[
+        (
+            &endpoints::applicants::JOBSEEKERS,
+            endpoints::applicants::jobseeker,
+        ),
+        (
+            &endpoints::applicants::PASSPORT_RECOMMENDATIONS,
+            endpoints::applicants::passport_recommendation,
+        ),
+        (
+            &endpoints::applicants::APPLICANTS,
+            endpoints::applicants::any_source,
+        ),
+    ],
+};
+
+pub static IMIGRASI: Intake = Intake {
+    name: "imigrasi",
+    title: "Lintas immigration office intake",
+    endpoints: &[
+        (
+            &endpoints::applicants::PASSPORT_APPLICATIONS,
+            endpoints::applicants::passport_application,
+        ),
+        (
+            &endpoints::interviews::INTERVIEWS,
+            endpoints::interviews::interview,
+        ),
+        (
+            &endpoints::screening::VISA_FLAGS,
+            endpoints::screening::visa_flag,
+        ),
+    ],
+};
+
+pub static CHECKPOINT: Intake = Intake {
+    name: "checkpoint",
+    title: "Lintas checkpoint (TPI) intake",
+    endpoints: &[
+        (
+            &endpoints::checkpoints::DEPARTURE_CHECKS,
+            endpoints::checkpoints::departure_check,
+        ),
+        (
+            &endpoints::checkpoints::GROUP_CHECKS,
+            endpoints::checkpoints::group_check,
+        ),
+    ],
+};
+
+pub static REFERRAL: Intake = Intake {
+    name: "referral",
+    title: "Lintas referral and case intake",
+    endpoints: &[
+        (&endpoints::cases::REFERRALS, endpoints::cases::referral),
+        (&endpoints::cases::RECRUITERS, endpoints::cases::recruiter),
+        (
+            &endpoints::cases::INVESTIGATIONS,
+            endpoints::cases::investigation,
+        ),
+        (&endpoints::cases::SPDP, endpoints::cases::spdp),
+        (
+            &endpoints::cases::PROSECUTION_STAGES,
+            endpoints::cases::prosecution_stage,
+        ),
+    ],
+};
+
+/// Every intake, for `lintas up` and `lintas intake all`.
+pub static ALL: &[&Intake] = &[&DISNAKER, &IMIGRASI, &CHECKPOINT, &REFERRAL];
+
+/// Routes of the given intakes, plus `/openapi.json` describing exactly them.
+pub fn router(state: IntakeState, intakes: &[&'static Intake]) -> Router {
+    let endpoints: Vec<(&'static Endpoint, Build)> = intakes
+        .iter()
+        .flat_map(|i| i.endpoints.iter().copied())
+        .collect();
+    let title = match intakes {
+        [one] => one.title,
+        _ => "Lintas intakes",
+    };
+    let document = spec::openapi(
+        title,
+        &endpoints.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
+        &Checks {
+            checkpoints: &state.checkpoints,
+        },
+    );
+    let mut router =
+        Router::new().route("/openapi.json", get(move || async move { Json(document) }));
+    for (endpoint, build) in endpoints {
+        router = router.route(
+            endpoint.path,
+            post(
+                move |State(state): State<IntakeState>,
+                      caller: Caller,
+                      headers: HeaderMap,
+                      body: Bytes| {
+                    accept::handle(endpoint, build, state, caller, headers, body)
+                },
+            ),
+        );
+    }
+    router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -43,7 +178,7 @@ pub fn router(state: IntakeState) -> Router {
 /// A refusal with a JSON body naming the reason and, for validation, each bad field.
 #[derive(Debug)]
 pub enum Refusal {
-    Invalid(Vec<validate::FieldError>),
+    Invalid(Vec<FieldError>),
     BadRequest(StatusCode, String),
     Unavailable(String),
 }
@@ -80,6 +215,3 @@ impl From<PublishError> for Refusal {
         Refusal::Unavailable(e.to_string())
     }
 }
-
-/// How long the intake waits for the broker before answering 503.
-pub const BROKER_WAIT: Duration = Duration::from_secs(10);

@@ -7,7 +7,10 @@ use std::time::Duration;
 use lintas_events::Event;
 use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
+use std::sync::{Arc, RwLock};
+
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 
 use crate::codec::{Codec, EncodeError, CONTENT_TYPE};
@@ -42,10 +45,17 @@ pub struct Delivery {
 
 #[derive(Clone)]
 pub struct EventProducer {
-    producer: FutureProducer,
+    current: Arc<RwLock<Current>>,
+    config: ClientConfig,
     codec: Codec,
     /// How long a publish may wait for room in the local queue (backpressure) before failing.
     queue_timeout: Duration,
+}
+
+/// The live librdkafka producer and how many times it was replaced.
+struct Current {
+    producer: FutureProducer,
+    generation: u64,
 }
 
 /// Producer settings; defaults suit an intake answering HTTP requests.
@@ -92,7 +102,11 @@ impl EventProducer {
         }
         let producer: FutureProducer = config.create()?;
         Ok(EventProducer {
-            producer,
+            current: Arc::new(RwLock::new(Current {
+                producer,
+                generation: 0,
+            })),
+            config,
             codec,
             queue_timeout: settings.queue_timeout,
         })
@@ -137,9 +151,9 @@ impl EventProducer {
             .key(key)
             .payload(payload)
             .headers(headers);
+        let (producer, generation) = self.producer();
         // FutureProducer retries a full local queue until `queue_timeout`: backpressure, not an error.
-        match self
-            .producer
+        match producer
             .send(record, Timeout::After(self.queue_timeout))
             .await
         {
@@ -147,20 +161,56 @@ impl EventProducer {
                 partition: delivery.partition,
                 offset: delivery.offset,
             }),
-            Err((e, _)) => Err(PublishError::Broker(e.to_string())),
+            Err((e, _)) => {
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(RDKafkaErrorCode::MessageTimedOut | RDKafkaErrorCode::Fatal)
+                ) {
+                    self.replace(generation);
+                }
+                Err(PublishError::Broker(e.to_string()))
+            }
+        }
+    }
+
+    fn producer(&self) -> (FutureProducer, u64) {
+        let current = self.current.read().expect("lock");
+        (current.producer.clone(), current.generation)
+    }
+
+    /// An idempotent producer whose record timed out may not know whether the broker stored
+    /// it, and librdkafka then treats the producer's sequence state as unusable. A fresh
+    /// producer (new producer id) continues cleanly; readers de-duplicate by event id. Only
+    /// the first caller to see a failure of a generation replaces it.
+    fn replace(&self, failed_generation: u64) {
+        let mut current = self.current.write().expect("lock");
+        if current.generation != failed_generation {
+            return;
+        }
+        match self.config.create::<FutureProducer>() {
+            Ok(producer) => {
+                current.producer = producer;
+                current.generation += 1;
+                tracing::warn!(
+                    generation = current.generation,
+                    "producer replaced after a delivery timeout"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "could not create a new producer"),
         }
     }
 
     /// Waits for every record in flight; call on shutdown.
     pub fn flush(&self, timeout: Duration) {
-        if let Err(e) = self.producer.flush(Timeout::After(timeout)) {
+        if let Err(e) = self.producer().0.flush(Timeout::After(timeout)) {
             tracing::warn!(error = %e, "records still in flight at shutdown");
         }
     }
 
     /// Whether the broker answers a metadata request: for `/readyz`.
     pub fn broker_reachable(&self, timeout: Duration) -> bool {
-        self.producer
+        self.producer()
+            .0
             .client()
             .fetch_metadata(None, Timeout::After(timeout))
             .is_ok()

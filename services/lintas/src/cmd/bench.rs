@@ -109,10 +109,18 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             ])
             .get() as usize
     };
+    // Like the raw consumer's, the clock starts when the first record reaches the subscriber
+    // (after its group join) and stops when the last one is committed.
+    let topic = format!("{prefix}lintas.applicants.v1");
+    let received = || {
+        lintas_kit::metrics::RECORDS_CONSUMED
+            .with_label_values(&[&schema, &topic])
+            .get()
+    };
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut first: Option<Instant> = None;
     while applied() < args.events {
-        if applied() > 0 && first.is_none() {
+        if first.is_none() && received() > 0 {
             first = Some(Instant::now());
         }
         anyhow::ensure!(
@@ -121,7 +129,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             applied(),
             args.events
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let apply_secs = first
         .map(|f| f.elapsed().as_secs_f64())

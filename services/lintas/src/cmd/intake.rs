@@ -1,17 +1,27 @@
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use lintas_intake::IntakeState;
 use lintas_kit::producer::EventProducer;
 use lintas_kit::shutdown::Shutdown;
+use lintas_kit::store::Store;
 use lintas_kit::telemetry::{serve, Health};
 
 use crate::settings::{keyer, listen, tokens, KafkaArgs};
 
 #[derive(Args, Debug)]
 pub struct IntakeArgs {
+    /// Which agency's intake to serve.
+    #[arg(value_enum, default_value_t = IntakeKind::All)]
+    pub which: IntakeKind,
     #[command(flatten)]
     pub kafka: KafkaArgs,
+    /// Database for idempotency answers (schema `intake`).
+    #[arg(long, env = "LINTAS_DATABASE_URL")]
+    pub database_url: String,
+    /// Checkpoint codes accepted by the checkpoint intake, comma-separated.
+    #[arg(long, env = "LINTAS_CHECKPOINTS", default_value = lintas_intake::DEFAULT_CHECKPOINTS)]
+    pub checkpoints: String,
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8082")]
     pub listen: String,
     /// Caller tokens: `token=agency:OFFICE,...`.
@@ -34,16 +44,20 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
         health.clone(),
         shutdown.clone(),
     ));
+    let store = Store::connect(&args.database_url, lintas_intake::SCHEMA).await?;
+    store.migrate(lintas_intake::migrations()).await?;
     let state = IntakeState {
         producer: producer.clone(),
         keyer: keyer(&args.subject_key_secret)?,
         tokens: tokens(&args.tokens)?,
+        store,
+        checkpoints: checkpoints(&args.checkpoints),
     };
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "registration intake listening");
     serve(
         listener,
-        super::with_ops(lintas_intake::router(state), health),
+        super::with_ops(lintas_intake::router(state, args.which.intakes()), health),
         shutdown,
     )
     .await?;
@@ -70,4 +84,40 @@ pub async fn watch_broker(producer: EventProducer, health: Health, shutdown: Shu
             _ = shutdown.wait() => return,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IntakeKind {
+    Disnaker,
+    Imigrasi,
+    Checkpoint,
+    Referral,
+    All,
+}
+
+impl IntakeKind {
+    pub fn intakes(self) -> &'static [&'static lintas_intake::Intake] {
+        let all = lintas_intake::ALL;
+        let named = |name: &str| {
+            all.iter()
+                .position(|i| i.name == name)
+                .map(|p| &all[p..=p])
+                .expect("intake exists")
+        };
+        match self {
+            IntakeKind::Disnaker => named("disnaker"),
+            IntakeKind::Imigrasi => named("imigrasi"),
+            IntakeKind::Checkpoint => named("checkpoint"),
+            IntakeKind::Referral => named("referral"),
+            IntakeKind::All => all,
+        }
+    }
+}
+
+pub fn checkpoints(spec: &str) -> Vec<String> {
+    spec.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect()
 }

@@ -128,13 +128,20 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         lintas_kit::consumer::reset_offsets(&store, group).await?;
     }
 
+    let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
+    intake_store.migrate(lintas_intake::migrations()).await?;
     let health = Health::new();
     let routes = registry_routes
-        .merge(lintas_intake::router(IntakeState {
-            producer: producer.clone(),
-            keyer: keyer(&secret)?,
-            tokens: tokens.clone(),
-        }))
+        .merge(lintas_intake::router(
+            IntakeState {
+                producer: producer.clone(),
+                keyer: keyer(&secret)?,
+                tokens: tokens.clone(),
+                store: intake_store,
+                checkpoints: super::intake::checkpoints(lintas_intake::DEFAULT_CHECKPOINTS),
+            },
+            lintas_intake::ALL,
+        ))
         .merge(lintas_imigrasi::router(lintas_imigrasi::ApiState {
             store: store.clone(),
             tokens,

@@ -1,0 +1,209 @@
+//! The one path every intake request takes: who may call, what the body must be, the
+//! idempotency key, validation, publishing with acknowledgement, the answer.
+
+use std::cell::Cell;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lintas_kit::auth::{AuthError, Caller};
+use lintas_kit::events::{self, timefmt, AnyEvent, Envelope, Event, Topic};
+use lintas_kit::producer::{Delivery, EventProducer, PublishError};
+use serde_json::{json, Value};
+
+use crate::idempotency::{self, Key, Seen};
+use crate::spec::{validate, Checks, Endpoint, FieldError, Validated};
+use crate::{IntakeState, Refusal};
+
+/// Turns a validated request into the events to publish, or names the fields that do not
+/// fit together.
+pub type Build = fn(&Validated, &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>>;
+
+/// What a builder may use: the caller and the service's configuration.
+pub struct Request<'a> {
+    pub caller: &'a Caller,
+    pub state: &'a IntakeState,
+    key: Option<&'a Key<'a>>,
+    next: Cell<usize>,
+}
+
+impl Request<'_> {
+    /// An envelope stamped with the caller's agency and office, the officer and times from
+    /// the request, and a fresh event id (derived from the idempotency key when there is one).
+    pub fn envelope(&self, v: &Validated, nik: Option<&str>) -> Envelope {
+        let occurred = v
+            .opt_time("occurred_at")
+            .unwrap_or_else(timefmt::millis::now);
+        let mut envelope = Envelope::new(
+            self.caller.agency,
+            self.caller.office.clone(),
+            v.text("officer_id"),
+            occurred,
+        );
+        let index = self.next.get();
+        self.next.set(index + 1);
+        if let Some(key) = self.key {
+            envelope.event_id = key.event_id(index);
+        }
+        envelope.subject_key = nik.map(|n| self.subject_key(n));
+        envelope.correlation_id = v.opt_uuid("correlation_id");
+        envelope
+    }
+
+    pub fn subject_key(&self, nik: &str) -> String {
+        self.state.keyer.subject_key(nik)
+    }
+}
+
+pub async fn handle(
+    endpoint: &'static Endpoint,
+    build: Build,
+    state: IntakeState,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match accept(endpoint, build, &state, &caller, &headers, &body).await {
+        Ok(response) => response,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn accept(
+    endpoint: &'static Endpoint,
+    build: Build,
+    state: &IntakeState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, Refusal> {
+    if !endpoint.agencies.contains(&caller.agency) {
+        return Ok(AuthError::forbidden().into_response());
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/json")
+    {
+        return Err(Refusal::BadRequest(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content type must be application/json, got `{content_type}`"),
+        ));
+    }
+    let json: Value = serde_json::from_slice(body).map_err(|e| {
+        Refusal::BadRequest(
+            StatusCode::BAD_REQUEST,
+            format!("body is not valid JSON: {e}"),
+        )
+    })?;
+
+    let key_text = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str() {
+            Ok(k) if !k.trim().is_empty() && k.len() <= 200 => Some(k.trim().to_string()),
+            _ => {
+                return Err(Refusal::BadRequest(
+                    StatusCode::BAD_REQUEST,
+                    "Idempotency-Key must be 1 to 200 visible characters".into(),
+                ))
+            }
+        },
+    };
+    let key = key_text
+        .as_deref()
+        .map(|k| Key::new(&caller.office, k, body));
+    if let Some(key) = &key {
+        match idempotency::lookup(&state.store, key).await {
+            Ok(Seen::Replay(answer)) => {
+                let mut response = (StatusCode::ACCEPTED, Json(answer)).into_response();
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return Ok(response);
+            }
+            Ok(Seen::Conflict) => {
+                return Err(Refusal::BadRequest(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Idempotency-Key was already used for a different request".into(),
+                ))
+            }
+            Ok(Seen::New) => {}
+            Err(e) => return Err(Refusal::Unavailable(format!("idempotency store: {e}"))),
+        }
+    }
+
+    let checks = Checks {
+        checkpoints: &state.checkpoints,
+    };
+    let validated = validate(endpoint.fields, &json, &checks).map_err(Refusal::Invalid)?;
+    let request = Request {
+        caller,
+        state,
+        key: key.as_ref(),
+        next: Cell::new(0),
+    };
+    let events = build(&validated, &request).map_err(Refusal::Invalid)?;
+
+    let mut published = Vec::with_capacity(events.len());
+    for event in &events {
+        let (delivery, topic) = publish_any(&state.producer, event).await?;
+        published.push(json!({
+            "event_id": event.envelope().event_id,
+            "type": event.type_name(),
+            "topic": state.producer.codec().topic_name(topic),
+            "partition": delivery.partition,
+            "offset": delivery.offset,
+        }));
+    }
+    let first = events.first().map(|e| e.envelope());
+    let answer = json!({
+        "event_id": first.map(|e| e.event_id),
+        "subject_key": first.and_then(|e| e.subject_key.clone()),
+        "events": published,
+    });
+    if let Some(key) = &key {
+        // Not fatal: a retry would republish the same event ids, which readers de-duplicate.
+        if let Err(e) = idempotency::remember(&state.store, key, &answer).await {
+            tracing::warn!(error = %e, "could not store the idempotent answer");
+        }
+    }
+    tracing::info!(endpoint = endpoint.path, office = %caller.office, events = events.len(), "accepted");
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
+}
+
+/// Publishes any event of the contract and says on which topic it went.
+async fn publish_any(
+    producer: &EventProducer,
+    event: &AnyEvent,
+) -> Result<(Delivery, Topic), PublishError> {
+    macro_rules! each {
+        ($($variant:ident),* $(,)?) => {
+            match event {
+                $(AnyEvent::$variant(e) => (producer.publish(e).await?, <events::$variant as Event>::TOPIC),)*
+            }
+        };
+    }
+    Ok(each!(
+        ApplicantRegistered,
+        PassportInterviewConducted,
+        VisaTypeFlagged,
+        DepartureBlocked,
+        DepartureCleared,
+        CaseReferred,
+        RecruiterReported,
+        InvestigationOpened,
+        SpdpSent,
+        ProsecutionStageChanged,
+        AlertRaised,
+        AlertAcknowledged,
+        AlertEscalated,
+        AlertClosed,
+    ))
+}

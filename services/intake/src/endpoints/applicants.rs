@@ -1,0 +1,138 @@
+//! Registrations: jobseeker cards (AK-1) and passport recommendations at Disnaker, passport
+//! applications at the immigration office → ApplicantRegistered.
+
+use lintas_kit::events::*;
+
+use super::{fields, NIK};
+use crate::accept::Request;
+use crate::checks::nik_mismatches;
+use crate::spec::{optional, required, symbols, Endpoint, Field, FieldError, Kind, Validated};
+
+const PLACEMENT_AGENCY: &[Field] = &[
+    required(
+        "name",
+        Kind::Text { max: 200 },
+        "Registered name of the placement agency (P3MI) as given.",
+    ),
+    optional(
+        "licence_number",
+        Kind::Text { max: 64 },
+        "Its licence (SIP3MI) number, if the applicant gave one.",
+    ),
+];
+
+macro_rules! applicant_fields {
+    ($($extra:expr),* $(,)?) => {
+        fields![
+            NIK,
+            required("full_name", Kind::Text { max: 200 }, "Name as on the identity card (personal data)."),
+            required("sex", Kind::Symbol(symbols::<Sex>), "Sex as on the identity card; must match the NIK."),
+            required("birth_date", Kind::PastDate, "Date of birth; must match the NIK."),
+            required("village", Kind::Text { max: 100 }, "Village (desa/kelurahan) of residence."),
+            required("sub_district", Kind::Text { max: 100 }, "Sub-district (kecamatan) of residence."),
+            required("regency", Kind::Text { max: 100 }, "Regency or city (kabupaten/kota) of residence."),
+            required("declared_purpose", Kind::Symbol(symbols::<DeclaredPurpose>), "Declared purpose of travel."),
+            required("destination_country", Kind::Country, "Destination country."),
+            optional("placement_agency", Kind::Object(PLACEMENT_AGENCY), "Placement agency named by the applicant."),
+            optional("sponsor_name", Kind::Text { max: 200 }, "Recruiter or sponsor named by the applicant (personal data)."),
+            $($extra),*
+        ]
+    };
+}
+
+pub static APPLICANTS: Endpoint = Endpoint {
+    path: "/v1/applicants",
+    summary: "Register a prospective migrant worker through any registration channel",
+    publishes: &["ApplicantRegistered"],
+    agencies: &[Agency::Disnaker, Agency::Imigrasi, Agency::Desa],
+    fields: applicant_fields![required(
+        "source",
+        Kind::Symbol(symbols::<RegistrationSource>),
+        "Registration channel."
+    )],
+};
+
+pub static JOBSEEKERS: Endpoint = Endpoint {
+    path: "/v1/disnaker/jobseekers",
+    summary: "Jobseeker card (AK-1) issued by Disnaker",
+    publishes: &["ApplicantRegistered"],
+    agencies: &[Agency::Disnaker],
+    fields: applicant_fields![],
+};
+
+pub static PASSPORT_RECOMMENDATIONS: Endpoint = Endpoint {
+    path: "/v1/disnaker/passport-recommendations",
+    summary: "Disnaker recommendation letter for a passport application",
+    publishes: &["ApplicantRegistered"],
+    agencies: &[Agency::Disnaker],
+    fields: applicant_fields![],
+};
+
+pub static PASSPORT_APPLICATIONS: Endpoint = Endpoint {
+    path: "/v1/imigrasi/passport-applications",
+    summary: "Passport application received by an immigration office",
+    publishes: &["ApplicantRegistered"],
+    agencies: &[Agency::Imigrasi],
+    fields: applicant_fields![],
+};
+
+pub fn any_source(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    applicant(v, r, v.symbol("source"))
+}
+
+pub fn jobseeker(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    applicant(v, r, RegistrationSource::JobseekerCardAk1)
+}
+
+pub fn passport_recommendation(
+    v: &Validated,
+    r: &Request<'_>,
+) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    applicant(v, r, RegistrationSource::PassportRecommendation)
+}
+
+pub fn passport_application(
+    v: &Validated,
+    r: &Request<'_>,
+) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    applicant(v, r, RegistrationSource::PassportApplication)
+}
+
+fn applicant(
+    v: &Validated,
+    r: &Request<'_>,
+    source: RegistrationSource,
+) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    let nik = v.text("nik");
+    let (birth_date, sex) = (v.date("birth_date"), v.symbol::<Sex>("sex"));
+    let mismatches: Vec<FieldError> = nik_mismatches(&nik, birth_date, sex)
+        .into_iter()
+        .map(|(f, m)| FieldError::new(f, m))
+        .collect();
+    if !mismatches.is_empty() {
+        return Err(mismatches);
+    }
+    let mut envelope = r.envelope(v, Some(&nik));
+    envelope.legal_basis = Some("UU 18/2017 Pasal 13 (dokumen penempatan PMI)".into());
+    Ok(vec![ApplicantRegistered {
+        envelope,
+        source,
+        personal: ApplicantPersonalData {
+            nik,
+            full_name: v.text("full_name"),
+        },
+        sex,
+        birth_date,
+        village: v.text("village"),
+        sub_district: v.text("sub_district"),
+        regency: v.text("regency"),
+        declared_purpose: v.symbol("declared_purpose"),
+        destination_country: v.text("destination_country"),
+        placement_agency: v.object("placement_agency").map(|p| PlacementAgency {
+            name: p.text("name"),
+            licence_number: p.opt_text("licence_number"),
+        }),
+        sponsor_name: v.opt_text("sponsor_name"),
+    }
+    .into_any()])
+}

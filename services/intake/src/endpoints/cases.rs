@@ -1,0 +1,302 @@
+//! Referrals and the police and prosecution lifecycle → CaseReferred, RecruiterReported,
+//! InvestigationOpened, SpdpSent, ProsecutionStageChanged. All keyed by case id, so one
+//! case's events are read in order.
+
+use lintas_kit::events::*;
+
+use super::fields;
+use crate::accept::Request;
+use crate::spec::{optional, required, symbols, Endpoint, FieldError, Kind, Validated};
+
+const CASE_ID: crate::spec::Field = required(
+    "case_id",
+    Kind::Key,
+    "Case id shared by every agency, for example LINTAS-CLP-2026-0042.",
+);
+const SUBJECT_NIKS: crate::spec::Field = optional(
+    "subject_niks",
+    Kind::List {
+        item: &Kind::Nik,
+        max: 500,
+    },
+    "NIKs of the people concerned; only their subject keys are published.",
+);
+const SUBJECT_KEYS: crate::spec::Field = optional(
+    "subject_keys",
+    Kind::List {
+        item: &Kind::Key,
+        max: 500,
+    },
+    "Subject keys of people already known by key.",
+);
+const LEGAL_ARTICLES: crate::spec::Field = optional(
+    "legal_articles",
+    Kind::List {
+        item: &Kind::Text { max: 100 },
+        max: 20,
+    },
+    "Legal articles cited, for example 'UU 21/2007 Pasal 4' or 'UU 18/2017 Pasal 81'.",
+);
+
+pub static REFERRALS: Endpoint = Endpoint {
+    path: "/v1/cases/referrals",
+    summary: "Refer a person or a group to another agency",
+    publishes: &["CaseReferred"],
+    agencies: &[
+        Agency::Imigrasi,
+        Agency::Disnaker,
+        Agency::Polri,
+        Agency::Kejaksaan,
+        Agency::Desa,
+    ],
+    fields: fields![
+        CASE_ID,
+        required(
+            "to_agency",
+            Kind::Symbol(symbols::<Agency>),
+            "Agency the case is referred to."
+        ),
+        required(
+            "reason",
+            Kind::Symbol(symbols::<ReferralReason>),
+            "Reason code."
+        ),
+        SUBJECT_NIKS,
+        SUBJECT_KEYS,
+        optional(
+            "suspected_recruiter_keys",
+            Kind::List {
+                item: &Kind::Key,
+                max: 100
+            },
+            "Pseudonymous ids of suspected recruiters."
+        ),
+        LEGAL_ARTICLES,
+    ],
+};
+
+pub static RECRUITERS: Endpoint = Endpoint {
+    path: "/v1/cases/recruiters",
+    summary:
+        "Report a recruiter, sponsor, transporter, shelter operator or unlicensed training centre",
+    publishes: &["RecruiterReported"],
+    agencies: &[
+        Agency::Polri,
+        Agency::Imigrasi,
+        Agency::Disnaker,
+        Agency::Desa,
+    ],
+    fields: fields![
+        optional("case_id", Kind::Key, "Case the report belongs to, if any."),
+        required(
+            "recruiter_key",
+            Kind::Key,
+            "Pseudonymous id of the reported person or organisation."
+        ),
+        required(
+            "role",
+            Kind::Symbol(symbols::<RecruiterRole>),
+            "Role in the recruitment or trafficking process."
+        ),
+        optional(
+            "phone_numbers",
+            Kind::List {
+                item: &Kind::Phone,
+                max: 10
+            },
+            "Phone numbers used (personal data)."
+        ),
+        required(
+            "licence_status",
+            Kind::Symbol(symbols::<LicenceStatus>),
+            "Placement licence status."
+        ),
+        optional("village", Kind::Text { max: 100 }, "Village where active."),
+        optional(
+            "sub_district",
+            Kind::Text { max: 100 },
+            "Sub-district where active."
+        ),
+        required("regency", Kind::Text { max: 100 }, "Regency where active."),
+        optional(
+            "linked_subject_niks",
+            Kind::List {
+                item: &Kind::Nik,
+                max: 500
+            },
+            "NIKs of people linked to this recruiter; published as subject keys."
+        ),
+        optional(
+            "linked_subject_keys",
+            Kind::List {
+                item: &Kind::Key,
+                max: 500
+            },
+            "Subject keys of people linked to this recruiter."
+        ),
+        optional(
+            "placement_agency_name",
+            Kind::Text { max: 200 },
+            "Placement agency the recruiter claims to work for."
+        ),
+    ],
+};
+
+pub static INVESTIGATIONS: Endpoint = Endpoint {
+    path: "/v1/cases/investigations",
+    summary: "Police open an investigation (penyidikan)",
+    publishes: &["InvestigationOpened"],
+    agencies: &[Agency::Polri],
+    fields: fields![
+        CASE_ID,
+        required(
+            "investigating_unit",
+            Kind::Text { max: 100 },
+            "Investigating unit, for example Satreskrim Unit PPA Polresta Cilacap."
+        ),
+        LEGAL_ARTICLES,
+        optional(
+            "suspect_recruiter_keys",
+            Kind::List {
+                item: &Kind::Key,
+                max: 100
+            },
+            "Pseudonymous ids of the suspects."
+        ),
+        SUBJECT_NIKS,
+        SUBJECT_KEYS,
+    ],
+};
+
+pub static SPDP: Endpoint = Endpoint {
+    path: "/v1/cases/spdp",
+    summary: "Notice of investigation (SPDP) sent to the prosecutor, due within 7 days of opening",
+    publishes: &["SpdpSent"],
+    agencies: &[Agency::Polri],
+    fields: fields![
+        CASE_ID,
+        required(
+            "spdp_number",
+            Kind::Text { max: 100 },
+            "Number of the SPDP letter."
+        ),
+        required(
+            "sent_to_office",
+            Kind::Text { max: 100 },
+            "Prosecutor's office it was sent to, for example KEJARI-CILACAP."
+        ),
+        required(
+            "investigation_opened_on",
+            Kind::PastDate,
+            "Date the investigation was opened."
+        ),
+    ],
+};
+
+pub static PROSECUTION_STAGES: Endpoint = Endpoint {
+    path: "/v1/cases/prosecution-stages",
+    summary: "Prosecution form issued (P-16 to P-31)",
+    publishes: &["ProsecutionStageChanged"],
+    agencies: &[Agency::Kejaksaan],
+    fields: fields![
+        CASE_ID,
+        required("stage", Kind::Symbol(symbols::<ProsecutionStage>), "Form: p16 prosecutor assigned, p18 file incomplete, p19 returned with instructions, p21 complete, p22 handover, p29 indictment, p31 to court."),
+        optional("prosecutor_id", Kind::Key, "Pseudonymous id of the prosecutor assigned."),
+        optional("due_date", Kind::FutureDate, "Deadline the stage sets, if any."),
+    ],
+};
+
+/// Subject keys from NIKs and keys given; `field` names the error when there are none.
+fn subjects(v: &Validated, r: &Request<'_>, niks: &str, keys: &str) -> Vec<String> {
+    let mut out: Vec<String> = v.texts(niks).iter().map(|n| r.subject_key(n)).collect();
+    out.extend(v.texts(keys));
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn case_envelope(v: &Validated, r: &Request<'_>) -> Envelope {
+    let mut envelope = r.envelope(v, None);
+    envelope.case_id = v.opt_text("case_id");
+    envelope
+}
+
+pub fn referral(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    let subject_keys = subjects(v, r, "subject_niks", "subject_keys");
+    let to_agency: Agency = v.symbol("to_agency");
+    let mut errors = Vec::new();
+    if subject_keys.is_empty() {
+        errors.push(FieldError::new(
+            "subject_niks",
+            "a referral concerns at least one person (subject_niks or subject_keys)",
+        ));
+    }
+    if to_agency == r.caller.agency {
+        errors.push(FieldError::new(
+            "to_agency",
+            "an agency does not refer a case to itself",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut envelope = case_envelope(v, r);
+    envelope.subject_key = (subject_keys.len() == 1).then(|| subject_keys[0].clone());
+    Ok(vec![CaseReferred {
+        envelope,
+        from_agency: r.caller.agency,
+        to_agency,
+        reason: v.symbol("reason"),
+        subject_keys,
+        suspected_recruiter_keys: v.texts("suspected_recruiter_keys"),
+        legal_articles: v.texts("legal_articles"),
+    }
+    .into_any()])
+}
+
+pub fn recruiter(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    Ok(vec![RecruiterReported {
+        envelope: case_envelope(v, r),
+        recruiter_key: v.text("recruiter_key"),
+        role: v.symbol("role"),
+        phone_numbers: v.texts("phone_numbers"),
+        licence_status: v.symbol("licence_status"),
+        village: v.opt_text("village"),
+        sub_district: v.opt_text("sub_district"),
+        regency: v.text("regency"),
+        linked_subject_keys: subjects(v, r, "linked_subject_niks", "linked_subject_keys"),
+        placement_agency_name: v.opt_text("placement_agency_name"),
+    }
+    .into_any()])
+}
+
+pub fn investigation(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    Ok(vec![InvestigationOpened {
+        envelope: case_envelope(v, r),
+        investigating_unit: v.text("investigating_unit"),
+        legal_articles: v.texts("legal_articles"),
+        suspect_recruiter_keys: v.texts("suspect_recruiter_keys"),
+        subject_keys: subjects(v, r, "subject_niks", "subject_keys"),
+    }
+    .into_any()])
+}
+
+pub fn spdp(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    Ok(vec![SpdpSent {
+        envelope: case_envelope(v, r),
+        spdp_number: v.text("spdp_number"),
+        sent_to_office: v.text("sent_to_office"),
+        investigation_opened_on: v.date("investigation_opened_on"),
+    }
+    .into_any()])
+}
+
+pub fn prosecution_stage(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    Ok(vec![ProsecutionStageChanged {
+        envelope: case_envelope(v, r),
+        stage: v.symbol("stage"),
+        prosecutor_id: v.opt_text("prosecutor_id"),
+        due_date: v.opt_date("due_date"),
+    }
+    .into_any()])
+}

@@ -1,0 +1,510 @@
+//! Every intake endpoint against a real broker: a valid request is published and decodes with
+//! its registered schema; each class of bad input is refused with field errors and publishes
+//! nothing; the OpenAPI document describes exactly what is accepted; a retried
+//! Idempotency-Key publishes once, also after a restart; a stopped broker gives 503 and a
+//! retry once it is back publishes the event.
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::*;
+use lintas_kit::events::AnyEvent;
+use rdkafka::Message;
+use serde_json::{json, Value};
+
+/// One endpoint: who may call it, a valid body, and what it publishes where.
+struct Case {
+    path: &'static str,
+    token: &'static str,
+    /// A token of an agency that may not call this endpoint.
+    forbidden: &'static str,
+    body: Value,
+    publishes: &'static [(&'static str, &'static str)],
+}
+
+fn person(nik: &str, sex: &str, birth: &str) -> Value {
+    json!({
+        "nik": nik, "full_name": "Siti Aminah", "sex": sex, "birth_date": birth,
+        "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
+        "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17",
+        "placement_agency": {"name": "PT Maju Jaya"}
+    })
+}
+
+fn cases() -> Vec<Case> {
+    let mut any_source = person("3301014501900001", "female", "1990-01-05");
+    any_source["source"] = json!("village_report");
+    vec![
+        Case {
+            path: "/v1/applicants",
+            token: DISNAKER_TOKEN,
+            forbidden: POLRI_TOKEN,
+            body: any_source,
+            publishes: &[("ApplicantRegistered", "lintas.applicants.v1")],
+        },
+        Case {
+            path: "/v1/disnaker/jobseekers",
+            token: DISNAKER_TOKEN,
+            forbidden: IMIGRASI_TOKEN,
+            body: person("3301011301900001", "male", "1990-01-13"),
+            publishes: &[("ApplicantRegistered", "lintas.applicants.v1")],
+        },
+        Case {
+            path: "/v1/disnaker/passport-recommendations",
+            token: DISNAKER_TOKEN,
+            forbidden: IMIGRASI_TOKEN,
+            body: person("3301015502950002", "female", "1995-02-15"),
+            publishes: &[("ApplicantRegistered", "lintas.applicants.v1")],
+        },
+        Case {
+            path: "/v1/imigrasi/passport-applications",
+            token: IMIGRASI_TOKEN,
+            forbidden: DISNAKER_TOKEN,
+            body: person("3301016007000003", "female", "2000-07-20"),
+            publishes: &[("ApplicantRegistered", "lintas.applicants.v1")],
+        },
+        Case {
+            path: "/v1/imigrasi/visa-flags",
+            token: IMIGRASI_TOKEN,
+            forbidden: DISNAKER_TOKEN,
+            body: json!({"nik": "3301014501900001", "reason": "umrah_or_ziarah_without_travel_operator_letter", "stage": "passport_interview",
+                         "visa_type": "umrah", "destination_country": "SA", "officer_id": "off-3", "occurred_at": "2026-03-01T08:15:00+07:00"}),
+            publishes: &[("VisaTypeFlagged", "lintas.screening.v1")],
+        },
+        Case {
+            path: "/v1/imigrasi/interviews",
+            token: IMIGRASI_TOKEN,
+            forbidden: POLRI_TOKEN,
+            body: json!({"nik": "3301014501900001", "outcome": "defer", "reason_codes": ["missing_travel_operator_letter"], "officer_id": "off-4",
+                         "flag": {"reason": "umrah_or_ziarah_without_travel_operator_letter", "visa_type": "umrah", "destination_country": "SA"}}),
+            publishes: &[
+                ("PassportInterviewConducted", "lintas.applicants.v1"),
+                ("VisaTypeFlagged", "lintas.screening.v1"),
+            ],
+        },
+        Case {
+            path: "/v1/checkpoints/departure-checks",
+            token: CHECKPOINT_TOKEN,
+            forbidden: DISNAKER_TOKEN,
+            body: trip(
+                json!({"nik": "3301014501900001", "decision": "deferred", "return_ticket": false,
+                              "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter"}),
+            ),
+            publishes: &[("DepartureBlocked", "lintas.departures.v1")],
+        },
+        Case {
+            path: "/v1/checkpoints/group-checks",
+            token: CHECKPOINT_TOKEN,
+            forbidden: POLRI_TOKEN,
+            body: trip(json!({"travellers": [
+                {"nik": "3301014501900001", "decision": "refused", "return_ticket": false, "reason": "suspected_trafficking_victim", "handed_to": "airport_police"},
+                {"nik": "3301011301900001", "decision": "cleared", "epmi_id": "EPMI-2026-000123"}
+            ]})),
+            publishes: &[
+                ("DepartureBlocked", "lintas.departures.v1"),
+                ("DepartureCleared", "lintas.departures.v1"),
+            ],
+        },
+        Case {
+            path: "/v1/cases/referrals",
+            token: IMIGRASI_TOKEN,
+            forbidden: "not-used-see-below",
+            body: json!({"case_id": "LINTAS-CLP-2026-0042", "to_agency": "polri", "reason": "suspected_trafficking",
+                         "subject_niks": ["3301014501900001", "3301011301900001"], "suspected_recruiter_keys": ["rk-cilacap-0001"],
+                         "legal_articles": ["UU 21/2007 Pasal 4"], "officer_id": "off-1"}),
+            publishes: &[("CaseReferred", "lintas.cases.v1")],
+        },
+        Case {
+            path: "/v1/cases/recruiters",
+            token: POLRI_TOKEN,
+            forbidden: KEJAKSAAN_TOKEN,
+            body: json!({"case_id": "LINTAS-CLP-2026-0042", "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "phone_numbers": ["+6281234567890"],
+                         "licence_status": "unlicensed", "village": "Kesugihan", "regency": "Cilacap",
+                         "linked_subject_niks": ["3301014501900001"], "officer_id": "pol-7"}),
+            publishes: &[("RecruiterReported", "lintas.cases.v1")],
+        },
+        Case {
+            path: "/v1/cases/investigations",
+            token: POLRI_TOKEN,
+            forbidden: IMIGRASI_TOKEN,
+            body: json!({"case_id": "LINTAS-CLP-2026-0042", "investigating_unit": "Satreskrim Unit PPA Polresta Cilacap",
+                         "legal_articles": ["UU 21/2007 Pasal 4"], "suspect_recruiter_keys": ["rk-cilacap-0001"],
+                         "subject_niks": ["3301014501900001"], "officer_id": "pol-7"}),
+            publishes: &[("InvestigationOpened", "lintas.cases.v1")],
+        },
+        Case {
+            path: "/v1/cases/spdp",
+            token: POLRI_TOKEN,
+            forbidden: DISNAKER_TOKEN,
+            body: json!({"case_id": "LINTAS-CLP-2026-0042", "spdp_number": "SPDP/42/III/2026/Reskrim", "sent_to_office": "KEJARI-CILACAP",
+                         "investigation_opened_on": "2026-03-02", "officer_id": "pol-7"}),
+            publishes: &[("SpdpSent", "lintas.cases.v1")],
+        },
+        Case {
+            path: "/v1/cases/prosecution-stages",
+            token: KEJAKSAAN_TOKEN,
+            forbidden: POLRI_TOKEN,
+            body: json!({"case_id": "LINTAS-CLP-2026-0042", "stage": "p16", "prosecutor_id": "jaksa-0007", "officer_id": "jaksa-7"}),
+            publishes: &[("ProsecutionStageChanged", "lintas.cases.v1")],
+        },
+    ]
+}
+
+fn trip(mut people: Value) -> Value {
+    let trip = json!({"checkpoint_code": "TPI-CGK", "carrier": "AirAsia", "flight_or_vessel": "QZ 262", "destination_country": "KH",
+                      "transit_points": ["KUL"], "visa_shown": "tourist", "officer_id": "tpi-9"});
+    for (k, v) in trip.as_object().unwrap() {
+        people[k] = v.clone();
+    }
+    people
+}
+
+fn office(token: &str) -> &'static str {
+    match token {
+        DISNAKER_TOKEN => "DISNAKER-CILACAP",
+        IMIGRASI_TOKEN => "KANIM-CILACAP",
+        CHECKPOINT_TOKEN => "TPI-CGK",
+        POLRI_TOKEN => "POLRESTA-CILACAP",
+        KEJAKSAAN_TOKEN => "KEJARI-CILACAP",
+        other => panic!("unknown token {other}"),
+    }
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = client.post(url).bearer_auth(token).json(body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+fn total(brokers: &str) -> i64 {
+    [
+        "lintas.applicants.v1",
+        "lintas.screening.v1",
+        "lintas.departures.v1",
+        "lintas.cases.v1",
+        "lintas.alerts.v1",
+    ]
+    .iter()
+    .map(|t| records_in(brokers, t))
+    .sum()
+}
+
+fn named(answer: &Value) -> Vec<String> {
+    answer["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|f| f["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
+    let broker = Broker::start(3).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let client = reqwest::Client::new();
+    let codec =
+        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let openapi: Value = client
+        .get(format!("{}/openapi.json", intake.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    for case in cases() {
+        let url = format!("{}{}", intake.url, case.path);
+        let schema = &openapi["paths"][case.path]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{} is missing from /openapi.json",
+            case.path
+        );
+
+        // The document lists every field of the valid body, and its required ones are exactly
+        // those whose absence is refused.
+        let properties = schema["properties"].as_object().unwrap();
+        for field in case.body.as_object().unwrap().keys() {
+            assert!(
+                properties.contains_key(field),
+                "{}: {field} accepted but not documented",
+                case.path
+            );
+        }
+        let before = total(&broker.brokers);
+        for required in schema["required"].as_array().unwrap() {
+            let field = required.as_str().unwrap();
+            let mut body = case.body.clone();
+            body.as_object_mut().unwrap().remove(field);
+            let (status, answer, _) = post(&client, &url, case.token, &body, None).await;
+            assert_eq!(status, 422, "{} without {field}: {answer}", case.path);
+            assert!(
+                named(&answer).contains(&field.to_string()),
+                "{} without {field}: {answer}",
+                case.path
+            );
+        }
+        // Wrong types, unknown codes, unknown fields: every bad field named at once.
+        let mut bad = case.body.clone();
+        bad["officer_id"] = json!(42);
+        bad["smuggled"] = json!("x");
+        if let Some(nik) = bad.get_mut("nik") {
+            *nik = json!("3301014501900");
+        }
+        let (status, answer, _) = post(&client, &url, case.token, &bad, None).await;
+        assert_eq!(status, 422, "{}: {answer}", case.path);
+        let fields = named(&answer);
+        assert!(
+            fields.contains(&"officer_id".to_string()) && fields.contains(&"smuggled".to_string()),
+            "{}: {answer}",
+            case.path
+        );
+        if case.body.get("nik").is_some() {
+            assert!(
+                fields.contains(&"nik".to_string()),
+                "{}: {answer}",
+                case.path
+            );
+        }
+        for (field, documented) in properties {
+            if let Some(symbols) = documented["enum"].as_array() {
+                if symbols.len() < 300 && case.body.get(field).is_some() {
+                    let mut body = case.body.clone();
+                    body[field] = json!("no_such_code");
+                    let (status, answer, _) = post(&client, &url, case.token, &body, None).await;
+                    assert_eq!(status, 422, "{} {field}=no_such_code: {answer}", case.path);
+                }
+            }
+        }
+        // Another agency's token: 403; no token: 401; not JSON: 415 / 400.
+        if case.forbidden != "not-used-see-below" {
+            assert_eq!(
+                post(&client, &url, case.forbidden, &case.body, None)
+                    .await
+                    .0,
+                403,
+                "{}",
+                case.path
+            );
+        }
+        assert_eq!(
+            client
+                .post(&url)
+                .json(&case.body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            401
+        );
+        let text = client
+            .post(&url)
+            .bearer_auth(case.token)
+            .header("content-type", "text/plain")
+            .body(case.body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(text.status().as_u16(), 415);
+        let broken = client
+            .post(&url)
+            .bearer_auth(case.token)
+            .header("content-type", "application/json")
+            .body("{")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(broken.status().as_u16(), 400);
+        assert_eq!(
+            total(&broker.brokers),
+            before,
+            "{}: refused requests published something",
+            case.path
+        );
+
+        // The valid request: 202 after the broker's ack, and each event decodes on its topic.
+        let (status, answer, _) = post(&client, &url, case.token, &case.body, None).await;
+        assert_eq!(status, 202, "{}: {answer}", case.path);
+        let events = answer["events"].as_array().unwrap();
+        assert_eq!(
+            events.len(),
+            case.publishes.len(),
+            "{}: {answer}",
+            case.path
+        );
+        for ((type_name, topic), event) in case.publishes.iter().zip(events) {
+            assert_eq!(event["type"], *type_name);
+            assert_eq!(event["topic"], *topic);
+            let records = read_all(
+                &broker.brokers,
+                topic,
+                records_in(&broker.brokers, topic) as usize,
+                Duration::from_secs(20),
+            );
+            let found = records.iter().find(|r| {
+                r.partition() as i64 == event["partition"].as_i64().unwrap()
+                    && r.offset() == event["offset"].as_i64().unwrap()
+            });
+            let decoded = codec
+                .decode(found.expect("published record").payload().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(decoded.type_name(), *type_name);
+            assert_eq!(
+                decoded.envelope().event_id.to_string(),
+                event["event_id"].as_str().unwrap()
+            );
+            assert_eq!(
+                decoded.envelope().office,
+                office(case.token),
+                "office comes from the token"
+            );
+            if let Some(nik) = case.body.get("nik").and_then(Value::as_str) {
+                let key = lintas_kit::events::SubjectKeyer::new(SECRET.as_bytes())
+                    .unwrap()
+                    .subject_key(nik);
+                assert_eq!(
+                    decoded.envelope().subject_key.as_deref(),
+                    Some(key.as_str())
+                );
+            }
+            if let AnyEvent::ApplicantRegistered(a) = &decoded {
+                assert_eq!(
+                    a.personal.nik,
+                    case.body["nik"].as_str().unwrap(),
+                    "the NIK travels only in the personal-data field"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_key_publishes_once_across_restarts_and_outages() {
+    let mut broker = Broker::start_persistent(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let port = free_port();
+    let mut intake =
+        start_intake_on(&broker.brokers, &registry.url, &database, &broker.dir, port).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/disnaker/jobseekers", intake.url);
+    let body = person("3301011301900001", "male", "1990-01-13");
+
+    let (status, first, _) =
+        post(&client, &url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001")).await;
+    assert_eq!(status, 202, "{first}");
+    let (status, again, headers) =
+        post(&client, &url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001")).await;
+    assert_eq!(
+        (status, &again),
+        (202, &first),
+        "a retry gets the first answer"
+    );
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(
+        records_in(&broker.brokers, "lintas.applicants.v1"),
+        1,
+        "the retry published nothing"
+    );
+
+    // Same key, different request: refused.
+    let mut other = body.clone();
+    other["village"] = json!("Maos");
+    let (status, answer, _) =
+        post(&client, &url, DISNAKER_TOKEN, &other, Some("ak1-2026-0001")).await;
+    assert_eq!(status, 422, "{answer}");
+
+    // After a restart of the intake the key is still known.
+    drop(intake);
+    intake = start_intake_on(&broker.brokers, &registry.url, &database, &broker.dir, port).await;
+    let (status, after_restart, _) =
+        post(&client, &url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001")).await;
+    assert_eq!((status, &after_restart), (202, &first));
+    assert_eq!(records_in(&broker.brokers, "lintas.applicants.v1"), 1);
+
+    // Broker down: 503 with Retry-After, never 202. Once it is back, the client's retry with
+    // the same key publishes the event; nothing is lost.
+    broker.stop();
+    let started = Instant::now();
+    let mut later = body.clone();
+    later["nik"] = json!("3301014501900001");
+    later["sex"] = json!("female");
+    later["birth_date"] = json!("1990-01-05");
+    let (status, answer, headers) =
+        post(&client, &url, DISNAKER_TOKEN, &later, Some("ak1-2026-0002")).await;
+    assert_eq!(status, 503, "{answer}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(started.elapsed() < Duration::from_secs(30));
+    broker.restart();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let accepted = loop {
+        let (status, answer, _) =
+            post(&client, &url, DISNAKER_TOKEN, &later, Some("ak1-2026-0002")).await;
+        if status == 202 {
+            break answer;
+        }
+        assert_eq!(status, 503, "{answer}");
+        assert!(
+            Instant::now() < deadline,
+            "intake did not recover after the broker came back"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let records = read_all(
+        &broker.brokers,
+        "lintas.applicants.v1",
+        3,
+        Duration::from_secs(20),
+    );
+    let codec =
+        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let mut ids = Vec::new();
+    for r in &records {
+        ids.push(
+            codec
+                .decode(r.payload().unwrap())
+                .await
+                .unwrap()
+                .envelope()
+                .event_id
+                .to_string(),
+        );
+    }
+    assert!(
+        ids.contains(&first["event_id"].as_str().unwrap().to_string()),
+        "the first event survived the broker restart"
+    );
+    assert!(
+        ids.contains(&accepted["event_id"].as_str().unwrap().to_string()),
+        "the retried event was published"
+    );
+    // A possible copy from the attempt that timed out carries the same event id.
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 2, "{ids:?}");
+    drop(intake);
+}
