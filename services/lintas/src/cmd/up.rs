@@ -93,6 +93,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             let generated: Vec<(Agency, String, String)> = [
                 (Agency::Disnaker, "DISNAKER-CILACAP"),
                 (Agency::Imigrasi, "KANIM-CILACAP"),
+                (Agency::Imigrasi, "TPI-CGK"),
                 (Agency::Polri, "POLRESTA-CILACAP"),
                 (Agency::Kejaksaan, "KEJARI-CILACAP"),
             ]
@@ -176,7 +177,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     println!("  database           {database_url}");
     println!("  schema registry    {registry_url}");
-    println!("  intake             POST {base}/v1/applicants");
+    println!("  intakes            POST {base}/v1/...  (every endpoint: {base}/openapi.json)");
     println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}");
     println!("  alerts             GET  {base}/v1/agencies/imigrasi/alerts");
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
