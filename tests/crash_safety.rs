@@ -14,34 +14,6 @@ use sqlx::Row;
 
 const EVENTS: usize = 10_000;
 
-fn applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
-    let nik = format!("3301014501{:06}", i);
-    let mut envelope = Envelope::new(
-        Agency::Disnaker,
-        "DISNAKER-CILACAP",
-        "crash-test",
-        timefmt::millis::now(),
-    );
-    envelope.subject_key = Some(keyer.subject_key(&nik));
-    ApplicantRegistered {
-        envelope,
-        source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData {
-            nik,
-            full_name: format!("Pemohon {i}"),
-        },
-        sex: Sex::Female,
-        birth_date: time::macros::date!(1990 - 01 - 05),
-        village: format!("Desa {}", i % 50),
-        sub_district: "Kesugihan".into(),
-        regency: "Cilacap".into(),
-        declared_purpose: DeclaredPurpose::Work,
-        destination_country: "MY".into(),
-        placement_agency: None,
-        sponsor_name: None,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let seed: u64 = std::env::var("LINTAS_CRASH_SEED")
@@ -58,7 +30,9 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     // Stream the events in the background, about 250 a second, while the subscriber dies.
     let producer = producer_one_record_per_batch(&broker.brokers, &registry.url);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
-    let events: Vec<ApplicantRegistered> = (0..EVENTS).map(|i| applicant(&keyer, i)).collect();
+    let events: Vec<ApplicantRegistered> = (0..EVENTS)
+        .map(|i| applicant(&keyer, &format!("3301014501{i:06}")))
+        .collect();
     let expected: HashSet<String> = events
         .iter()
         .map(|e| e.envelope.event_id.to_string())

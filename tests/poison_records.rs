@@ -15,33 +15,6 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use sqlx::Row;
 
-fn applicant(keyer: &SubjectKeyer, nik: &str) -> ApplicantRegistered {
-    let mut envelope = Envelope::new(
-        Agency::Disnaker,
-        "DISNAKER-CILACAP",
-        "poison-test",
-        timefmt::millis::now(),
-    );
-    envelope.subject_key = Some(keyer.subject_key(nik));
-    ApplicantRegistered {
-        envelope,
-        source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData {
-            nik: nik.into(),
-            full_name: "Dewi".into(),
-        },
-        sex: Sex::Female,
-        birth_date: time::macros::date!(1990 - 01 - 05),
-        village: "Adipala".into(),
-        sub_district: "Adipala".into(),
-        regency: "Cilacap".into(),
-        declared_purpose: DeclaredPurpose::Work,
-        destination_country: "MY".into(),
-        placement_agency: None,
-        sponsor_name: None,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied() {
     let broker = Broker::start(1).await;

@@ -12,34 +12,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
-fn applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
-    let nik = format!("3301014501{:06}", i);
-    let mut envelope = Envelope::new(
-        Agency::Disnaker,
-        "DISNAKER-CILACAP",
-        "transient-test",
-        timefmt::millis::now(),
-    );
-    envelope.subject_key = Some(keyer.subject_key(&nik));
-    ApplicantRegistered {
-        envelope,
-        source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData {
-            nik,
-            full_name: "Ayu".into(),
-        },
-        sex: Sex::Female,
-        birth_date: time::macros::date!(1990 - 01 - 05),
-        village: "Maos".into(),
-        sub_district: "Maos".into(),
-        regency: "Cilacap".into(),
-        declared_purpose: DeclaredPurpose::Work,
-        destination_country: "SG".into(),
-        placement_agency: None,
-        sponsor_name: None,
-    }
-}
-
 /// A TCP proxy to PostgreSQL that the test can cut and restore, as a network fault would.
 struct Proxy {
     port: u16,
@@ -108,7 +80,10 @@ async fn registry_and_database_outages_are_waited_out() {
     let producer = producer(&broker.brokers, &registry.url);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
     for i in 0..3 {
-        producer.publish(&applicant(&keyer, i)).await.unwrap();
+        producer
+            .publish(&applicant(&keyer, &format!("3301014501{i:06}")))
+            .await
+            .unwrap();
     }
 
     // Registry down while a subscriber with a cold cache starts: nothing applied, nothing
@@ -140,7 +115,10 @@ async fn registry_and_database_outages_are_waited_out() {
     // Database cut off mid-stream: the batch waits, the subscriber says why it is not ready.
     proxy.cut().await;
     for i in 3..6 {
-        producer.publish(&applicant(&keyer, i)).await.unwrap();
+        producer
+            .publish(&applicant(&keyer, &format!("3301014501{i:06}")))
+            .await
+            .unwrap();
     }
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
