@@ -508,3 +508,204 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
     assert_eq!(distinct.len(), 2, "{ids:?}");
     drop(intake);
 }
+
+/// Rules that tie fields together, each refused with the field named and nothing published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_across_fields_are_enforced() {
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let client = reqwest::Client::new();
+    let blocked = |extra: Value| {
+        let mut body = trip(
+            json!({"nik": "3301014501900001", "decision": "deferred", "return_ticket": false,
+                                    "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter"}),
+        );
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        body
+    };
+    let interview = json!({"nik": "3301014501900001", "officer_id": "off-4"});
+    let with = |base: &Value, extra: Value| {
+        let mut body = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let referral = json!({"case_id": "LINTAS-CLP-2026-0042", "reason": "suspected_trafficking", "officer_id": "off-1"});
+    let cases: Vec<(&str, &str, Value, &str)> = vec![
+        (
+            "/v1/imigrasi/interviews",
+            IMIGRASI_TOKEN,
+            with(
+                &interview,
+                json!({"outcome": "approve", "reason_codes": ["purpose_mismatch"]}),
+            ),
+            "reason_codes",
+        ),
+        (
+            "/v1/imigrasi/interviews",
+            IMIGRASI_TOKEN,
+            with(&interview, json!({"outcome": "defer"})),
+            "reason_codes",
+        ),
+        (
+            "/v1/imigrasi/interviews",
+            IMIGRASI_TOKEN,
+            with(
+                &interview,
+                json!({"outcome": "reject", "reason_codes": ["incomplete_documents"], "defer_until": "2099-01-01"}),
+            ),
+            "defer_until",
+        ),
+        (
+            "/v1/imigrasi/interviews",
+            IMIGRASI_TOKEN,
+            with(
+                &interview,
+                json!({"outcome": "defer", "reason_codes": ["incomplete_documents"], "defer_until": "2020-01-01"}),
+            ),
+            "defer_until",
+        ),
+        (
+            "/v1/checkpoints/departure-checks",
+            CHECKPOINT_TOKEN,
+            blocked(json!({"reason": null})),
+            "reason",
+        ),
+        (
+            "/v1/checkpoints/departure-checks",
+            CHECKPOINT_TOKEN,
+            blocked(json!({"handed_to": null})),
+            "handed_to",
+        ),
+        (
+            "/v1/checkpoints/departure-checks",
+            CHECKPOINT_TOKEN,
+            blocked(json!({"decision": "cleared", "handed_to": null, "return_ticket": null})),
+            "reason",
+        ),
+        (
+            "/v1/checkpoints/departure-checks",
+            CHECKPOINT_TOKEN,
+            blocked(json!({"checkpoint_code": "TPI-XXX"})),
+            "checkpoint_code",
+        ),
+        (
+            "/v1/checkpoints/departure-checks",
+            CHECKPOINT_TOKEN,
+            blocked(json!({"destination_country": "KHM"})),
+            "destination_country",
+        ),
+        (
+            "/v1/checkpoints/group-checks",
+            CHECKPOINT_TOKEN,
+            trip(json!({"travellers": [{"nik": "3301014501900001", "decision": "cleared"}]})),
+            "travellers",
+        ),
+        (
+            "/v1/checkpoints/group-checks",
+            CHECKPOINT_TOKEN,
+            trip(
+                json!({"travellers": [{"nik": "3301014501900001", "decision": "cleared"}, {"nik": "3301011301900001", "decision": "refused"}]}),
+            ),
+            "travellers[1].reason",
+        ),
+        (
+            "/v1/cases/referrals",
+            IMIGRASI_TOKEN,
+            with(
+                &referral,
+                json!({"to_agency": "imigrasi", "subject_niks": ["3301014501900001"]}),
+            ),
+            "to_agency",
+        ),
+        (
+            "/v1/cases/referrals",
+            IMIGRASI_TOKEN,
+            with(&referral, json!({"to_agency": "polri"})),
+            "subject_niks",
+        ),
+        (
+            "/v1/cases/referrals",
+            IMIGRASI_TOKEN,
+            with(
+                &referral,
+                json!({"to_agency": "polri", "subject_niks": ["3301014501900001", "12"]}),
+            ),
+            "subject_niks[1]",
+        ),
+        (
+            "/v1/cases/recruiters",
+            POLRI_TOKEN,
+            json!({"recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "regency": "Cilacap",
+                   "phone_numbers": ["12345"], "officer_id": "pol-7"}),
+            "phone_numbers[0]",
+        ),
+        (
+            "/v1/cases/spdp",
+            POLRI_TOKEN,
+            json!({"case_id": "LINTAS-CLP-2026-0042", "spdp_number": "SPDP/1", "sent_to_office": "KEJARI-CILACAP",
+                   "investigation_opened_on": "2999-01-01", "officer_id": "pol-7"}),
+            "investigation_opened_on",
+        ),
+        (
+            "/v1/cases/prosecution-stages",
+            KEJAKSAAN_TOKEN,
+            json!({"case_id": "x", "stage": "p16", "officer_id": "jaksa-7"}),
+            "case_id",
+        ),
+    ];
+    for (path, token, body, field) in cases {
+        let (status, answer, _) = post(
+            &client,
+            &format!("{}{path}", intake.url),
+            token,
+            &body,
+            None,
+        )
+        .await;
+        assert_eq!(status, 422, "{path} {body}: {answer}");
+        assert!(
+            named(&answer).contains(&field.to_string()),
+            "{path}: expected {field} named in {answer}"
+        );
+    }
+    assert_eq!(
+        total(&broker.brokers),
+        0,
+        "refused requests published something"
+    );
+
+    // A deferral without a date gets the default 30 days.
+    let (status, answer, _) = post(
+        &client,
+        &format!("{}/v1/imigrasi/interviews", intake.url),
+        IMIGRASI_TOKEN,
+        &with(&interview, json!({"outcome": "defer", "reason_codes": ["missing_travel_operator_letter"], "occurred_at": "2026-03-01T08:00:00Z"})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{answer}");
+    let records = read_all(
+        &broker.brokers,
+        "lintas.applicants.v1",
+        1,
+        Duration::from_secs(20),
+    );
+    let codec =
+        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    match codec.decode(records[0].payload().unwrap()).await.unwrap() {
+        AnyEvent::PassportInterviewConducted(i) => {
+            assert_eq!(i.defer_until, Some(time::macros::date!(2026 - 03 - 31)))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

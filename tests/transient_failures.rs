@@ -179,5 +179,12 @@ async fn registry_and_database_outages_are_waited_out() {
         metrics.contains("lintas_apply_retries_total{cause=\"registry\""),
         "registry retries counted"
     );
+    // Lag comes from librdkafka statistics (every 5 s): caught up now, so 0 on every partition.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("lintas_consumer_lag{") && l.contains("lintas.applicants.v1")),
+        "consumer lag exported: {metrics}"
+    );
     drop(subscriber);
 }

@@ -66,10 +66,20 @@ impl ClientContext for RuntimeContext {
     fn stats(&self, statistics: Statistics) {
         for (topic, t) in &statistics.topics {
             for (partition, p) in &t.partitions {
-                if *partition >= 0 && p.consumer_lag >= 0 {
+                // librdkafka reports -1 when it cannot tell. The stored offset is what this
+                // subscriber committed to its database; before the first commit the fetch
+                // position is the best estimate.
+                let lag = if p.consumer_lag_stored >= 0 {
+                    p.consumer_lag_stored
+                } else if p.hi_offset >= 0 && p.app_offset >= 0 {
+                    (p.hi_offset - p.app_offset).max(0)
+                } else {
+                    continue;
+                };
+                if *partition >= 0 && p.desired {
                     CONSUMER_LAG
                         .with_label_values(&[&self.group, topic, &partition.to_string()])
-                        .set(p.consumer_lag);
+                        .set(lag);
                 }
             }
         }
