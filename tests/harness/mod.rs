@@ -19,6 +19,7 @@ pub const IMIGRASI_TOKEN: &str = "imigrasi-token-000000000001";
 pub const POLRI_TOKEN: &str = "polri-token-00000000000001";
 pub const KEJAKSAAN_TOKEN: &str = "kejaksaan-token-0000000001";
 pub const CHECKPOINT_TOKEN: &str = "imigrasi-tpi-cgk-token-0001";
+pub const DESA_KESUGIHAN_TOKEN: &str = "desa-kesugihan-token-00001";
 
 pub fn tokens_spec() -> String {
     [
@@ -27,6 +28,7 @@ pub fn tokens_spec() -> String {
         format!("{CHECKPOINT_TOKEN}=imigrasi:TPI-CGK"),
         format!("{POLRI_TOKEN}=polri:POLRESTA-CILACAP"),
         format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
+        format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN"),
     ]
     .join(",")
 }
@@ -146,7 +148,7 @@ impl Broker {
         let broker = Self::spawn_on(port, dir);
         let mut topics = lintas_kit::topics::event_topics("");
         topics.push(lintas_kit::topics::dead_letter_topic("", "imigrasi"));
-        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1)
+        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1, &[])
             .await
             .expect("topics created");
         broker
@@ -157,7 +159,7 @@ impl Broker {
         let dir = scratch_dir("tansu");
         let broker = Self::spawn_with(free_port(), dir, "sqlite://broker.db");
         let topics = lintas_kit::topics::event_topics("");
-        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1)
+        lintas_kit::topics::ensure_topics(&broker.brokers, &topics, partitions, 1, &[])
             .await
             .expect("topics created");
         broker
@@ -343,6 +345,31 @@ pub fn spawn_imigrasi(
     let mut command = lintas(&args);
     command.env("LINTAS_TOKENS", tokens_spec());
     let proc = Proc::spawn("imigrasi", command, dir);
+    Service {
+        proc,
+        url: format!("http://{listen}"),
+    }
+}
+
+/// The village early-warning subscriber as its own process.
+pub fn spawn_desa(brokers: &str, registry: &str, database_url: &str, dir: &PathBuf) -> Service {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut command = lintas(&[
+        "subscriber",
+        "desa",
+        "--brokers",
+        brokers,
+        "--schema-registry-url",
+        registry,
+        "--database-url",
+        database_url,
+        "--listen",
+        &listen,
+        "--session-timeout-ms",
+        "6000",
+    ]);
+    command.env("LINTAS_TOKENS", tokens_spec());
+    let proc = Proc::spawn("desa", command, dir);
     Service {
         proc,
         url: format!("http://{listen}"),

@@ -94,6 +94,19 @@ impl AnyEvent {
         }
     }
 
+    /// The topic this event travels on.
+    pub fn topic(&self) -> Topic {
+        fn of<E: Event>(_: &E) -> Topic {
+            E::TOPIC
+        }
+        each_variant!(self, |e| of(e))
+    }
+
+    /// The partition key this event is published with.
+    pub fn key(&self) -> String {
+        each_variant!(self, |e| e.key())
+    }
+
     /// Short type name, used as a metric label and in logs.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -148,6 +161,29 @@ impl AnyEvent {
         }
     }
 }
+
+/// Applies one expression to the event inside any variant.
+macro_rules! each_variant {
+    ($value:expr, |$e:ident| $body:expr) => {
+        match $value {
+            AnyEvent::ApplicantRegistered($e) => $body,
+            AnyEvent::VisaTypeFlagged($e) => $body,
+            AnyEvent::DepartureBlocked($e) => $body,
+            AnyEvent::CaseReferred($e) => $body,
+            AnyEvent::AlertRaised($e) => $body,
+            AnyEvent::PassportInterviewConducted($e) => $body,
+            AnyEvent::DepartureCleared($e) => $body,
+            AnyEvent::RecruiterReported($e) => $body,
+            AnyEvent::InvestigationOpened($e) => $body,
+            AnyEvent::SpdpSent($e) => $body,
+            AnyEvent::ProsecutionStageChanged($e) => $body,
+            AnyEvent::AlertAcknowledged($e) => $body,
+            AnyEvent::AlertEscalated($e) => $body,
+            AnyEvent::AlertClosed($e) => $body,
+        }
+    };
+}
+use each_variant;
 
 macro_rules! impl_event {
     ($ty:ident, $topic:expr, |$e:ident| $key:expr) => {

@@ -7,8 +7,13 @@
 //!   database and commit in the same transaction as the view update;
 //! - [`store`]: sqlx on PostgreSQL or SQLite, migrations per dialect;
 //! - [`telemetry`]: tracing, Prometheus metrics, `/livez`, `/readyz`, `/metrics`;
-//! - [`shutdown`]: one signal that every task watches.
+//! - [`shutdown`]: one signal that every task watches;
+//! - [`testing`]: run a handler against events in memory, with no broker.
 #![forbid(unsafe_code)]
+#![doc = ""]
+#![doc = "## Guide"]
+#![doc = ""]
+#![doc = include_str!("../README.md")]
 
 pub mod auth;
 pub mod codec;
@@ -20,6 +25,7 @@ pub mod registry;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod testing;
 pub mod topics;
 
 pub use lintas_events as events;

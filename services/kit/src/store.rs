@@ -26,6 +26,47 @@ pub struct Migrations {
     pub sqlite: Migrator,
 }
 
+impl Migrations {
+    /// One migration written in SQL that runs on both dialects (version 1000), for tests and
+    /// small services.
+    pub async fn inline(sql: &'static str) -> Migrations {
+        Migrations {
+            postgres: Migrator::new(Inline(sql))
+                .await
+                .expect("an inline source always resolves"),
+            sqlite: Migrator::new(Inline(sql))
+                .await
+                .expect("an inline source always resolves"),
+        }
+    }
+}
+
+type MigrationsFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<Vec<sqlx::migrate::Migration>, sqlx::error::BoxDynError>,
+            > + Send,
+    >,
+>;
+
+/// A migration source holding one SQL text.
+#[derive(Debug)]
+struct Inline(&'static str);
+
+impl sqlx::migrate::MigrationSource<'static> for Inline {
+    fn resolve(self) -> MigrationsFuture {
+        Box::pin(async move {
+            Ok(vec![sqlx::migrate::Migration::new(
+                1000,
+                std::borrow::Cow::Borrowed("inline"),
+                sqlx::migrate::MigrationType::Simple,
+                std::borrow::Cow::Borrowed(self.0),
+                false,
+            )])
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
@@ -85,9 +126,21 @@ impl Store {
         } else if let Some(rest) = url.strip_prefix("sqlite:") {
             let file_url = sqlite_file_for_schema(rest, schema);
             let options = AnyConnectOptions::from_str(&file_url)?;
+            // An in-memory database lives in one connection; a file is shared by a few.
+            let in_memory = file_url == "sqlite::memory:";
             let pool = AnyPoolOptions::new()
                 // One writer at a time is SQLite's model; readers share the WAL.
-                .max_connections(4)
+                .max_connections(if in_memory { 1 } else { 4 })
+                .idle_timeout(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if in_memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(1800))
+                })
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|conn, _| {
                     Box::pin(async move {

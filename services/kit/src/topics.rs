@@ -25,15 +25,20 @@ pub fn dead_letter_topic(prefix: &str, group: &str) -> String {
     format!("{prefix}lintas.{group}.dlq")
 }
 
+/// Creates `names` where missing. `extra` are librdkafka properties (security settings).
 pub async fn ensure_topics(
     brokers: &str,
     names: &[String],
     partitions: i32,
     replication: i32,
+    extra: &[(String, String)],
 ) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()?;
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (k, v) in extra {
+        config.set(k, v);
+    }
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
     let new: Vec<NewTopic<'_>> = names
         .iter()
         .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(replication)))

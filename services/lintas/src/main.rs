@@ -37,6 +37,10 @@ enum Command {
     Topics(cmd::topics::TopicsArgs),
     /// Benchmark: raw consume rate against the immigration subscriber's apply rate.
     Bench(cmd::bench::BenchArgs),
+    /// Scaffolding: `lintas new subscriber NAME` creates a subscriber crate.
+    New(cmd::new::NewArgs),
+    /// Synthetic feed: drives the intake APIs with a realistic, reproducible mix.
+    Simulate(cmd::simulate::SimulateArgs),
 }
 
 #[tokio::main]
@@ -50,5 +54,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Subscriber(args) => cmd::subscriber::run(args).await,
         Command::Topics(args) => cmd::topics::run(args).await,
         Command::Bench(args) => cmd::bench::run(args).await,
+        Command::Simulate(args) => cmd::simulate::run(args).await,
+        Command::New(args) => cmd::new::run(args).await,
     }
 }

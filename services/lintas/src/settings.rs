@@ -20,6 +20,13 @@ pub struct KafkaArgs {
     /// Prefix of every topic name (lets several deployments share a cluster).
     #[arg(long, env = "LINTAS_TOPIC_PREFIX", default_value = "")]
     pub topic_prefix: String,
+    /// Extra librdkafka properties `key=value` (TLS, SASL), repeatable or comma-separated.
+    #[arg(
+        long = "kafka-property",
+        env = "LINTAS_KAFKA_PROPERTIES",
+        value_delimiter = ','
+    )]
+    pub kafka_properties: Vec<String>,
 }
 
 impl KafkaArgs {
@@ -28,11 +35,28 @@ impl KafkaArgs {
             RegistryClient::new(&self.schema_registry_url),
             &self.topic_prefix,
         );
-        Ok(EventProducer::new(
-            &ProducerSettings::new(&self.brokers),
-            codec,
-        )?)
+        let mut settings = ProducerSettings::new(&self.brokers);
+        settings.extra = self.extra()?;
+        Ok(EventProducer::new(&settings, codec)?)
     }
+
+    pub fn extra(&self) -> anyhow::Result<Vec<(String, String)>> {
+        kafka_properties(&self.kafka_properties)
+    }
+}
+
+/// `key=value` librdkafka properties.
+pub fn kafka_properties(pairs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => anyhow::bail!("Kafka property `{p}` is not key=value"),
+        })
+        .collect()
 }
 
 /// Caller tokens: `token=agency:OFFICE,...` (at least 16 characters per token).

@@ -190,11 +190,7 @@ impl<H: Handler> Applier<H> {
     ) -> Result<bool, HandlerError> {
         let mut tx = self.store.pool().begin().await?;
         if !records.is_empty() {
-            let mut batch = Batch {
-                tx: &mut tx,
-                records,
-                codec,
-            };
+            let mut batch = Batch::new(&mut tx, records, super::Sink::Outbox(codec));
             self.handler.apply(&mut batch).await?;
         }
         let now = now_ms();

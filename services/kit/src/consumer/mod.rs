@@ -58,6 +58,13 @@ pub enum HandlerError {
     Transient(#[from] anyhow::Error),
 }
 
+impl HandlerError {
+    /// A failure worth retrying, from any error.
+    pub fn transient(error: impl std::fmt::Display) -> Self {
+        HandlerError::Transient(anyhow::anyhow!("{error}"))
+    }
+}
+
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
         HandlerError::Transient(e.into())
@@ -69,7 +76,15 @@ impl From<sqlx::Error> for HandlerError {
 pub struct Batch<'a> {
     tx: &'a mut Transaction<'static, Any>,
     records: &'a [Record],
-    codec: &'a Codec,
+    sink: Sink<'a>,
+}
+
+/// Where [`Batch::publish`] sends events.
+pub(crate) enum Sink<'a> {
+    /// The transactional outbox, relayed to Kafka after commit.
+    Outbox(&'a Codec),
+    /// Collected in memory, for the test harness.
+    Memory(&'a mut Vec<AnyEvent>),
 }
 
 impl<'a> Batch<'a> {
@@ -85,9 +100,23 @@ impl<'a> Batch<'a> {
     /// Publishes `event` once this batch commits (transactional outbox): an alert raised
     /// by a view update is published if and only if the update commits.
     pub async fn publish<E: Event>(&mut self, event: &E) -> Result<(), HandlerError> {
-        outbox::enqueue(self.tx, self.codec, event)
-            .await
-            .map_err(HandlerError::Transient)
+        match &mut self.sink {
+            Sink::Outbox(codec) => outbox::enqueue(self.tx, codec, event)
+                .await
+                .map_err(HandlerError::Transient),
+            Sink::Memory(published) => {
+                published.push(event.clone().into_any());
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn new(
+        tx: &'a mut Transaction<'static, Any>,
+        records: &'a [Record],
+        sink: Sink<'a>,
+    ) -> Self {
+        Batch { tx, records, sink }
     }
 }
 
@@ -164,8 +193,14 @@ impl Runtime {
         let prefix = self.producer.codec().topic_prefix().to_string();
         let dlq = crate::topics::dead_letter_topic(&prefix, &self.settings.group);
         if self.settings.create_dead_letter_topic {
-            if let Err(e) =
-                crate::topics::ensure_topics(&self.settings.brokers, &[dlq.clone()], 1, 1).await
+            if let Err(e) = crate::topics::ensure_topics(
+                &self.settings.brokers,
+                &[dlq.clone()],
+                1,
+                1,
+                &self.settings.extra,
+            )
+            .await
             {
                 // Production creates topics declaratively and may forbid creation: not fatal.
                 tracing::warn!(topic = %dlq, error = %e, "could not ensure the dead-letter topic exists");

@@ -174,11 +174,16 @@ impl RuntimeContext {
         if self.commands.blocking_send(Command::Drain(done_tx)).is_ok() {
             let _ = done_rx.blocking_recv();
         }
-        let revoked = tpl
+        let revoked: Vec<PartitionKey> = tpl
             .elements()
             .iter()
             .map(|e| (e.topic().to_string(), e.partition()))
             .collect();
+        // Another instance reports these partitions now; a stale value here would look like
+        // a stopped consumer.
+        for (topic, partition) in &revoked {
+            let _ = CONSUMER_LAG.remove_label_values(&[&self.group, topic, &partition.to_string()]);
+        }
         let _ = self.commands.blocking_send(Command::Revoked(revoked));
         if let Err(e) = consumer.unassign() {
             tracing::warn!(group = %self.group, error = %e, "unassign failed");

@@ -48,11 +48,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     let mut topics = lintas_kit::topics::event_topics(&prefix);
     topics.push(lintas_kit::topics::dead_letter_topic(&prefix, &schema));
-    lintas_kit::topics::ensure_topics(&args.brokers, &topics, args.partitions, 1).await?;
+    lintas_kit::topics::ensure_topics(&args.brokers, &topics, args.partitions, 1, &[]).await?;
     let kafka = KafkaArgs {
         brokers: args.brokers.clone(),
         schema_registry_url: registry_url,
         topic_prefix: prefix.clone(),
+        kafka_properties: Vec::new(),
     };
     let producer = kafka.producer()?;
     producer.codec().register_all().await?;

@@ -1,6 +1,8 @@
 pub mod bench;
 pub mod intake;
+pub mod new;
 pub mod registry;
+pub mod simulate;
 pub mod subscriber;
 pub mod topics;
 pub mod up;

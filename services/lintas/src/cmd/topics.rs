@@ -18,6 +18,13 @@ pub enum TopicsAction {
         partitions: i32,
         #[arg(long, default_value_t = 1)]
         replication: i32,
+        /// Extra librdkafka properties `key=value` (TLS, SASL).
+        #[arg(
+            long = "kafka-property",
+            env = "LINTAS_KAFKA_PROPERTIES",
+            value_delimiter = ','
+        )]
+        kafka_properties: Vec<String>,
     },
 }
 
@@ -28,9 +35,17 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
             topic_prefix,
             partitions,
             replication,
+            kafka_properties,
         } => {
             let names = lintas_kit::topics::event_topics(&topic_prefix);
-            lintas_kit::topics::ensure_topics(&brokers, &names, partitions, replication).await?;
+            lintas_kit::topics::ensure_topics(
+                &brokers,
+                &names,
+                partitions,
+                replication,
+                &crate::settings::kafka_properties(&kafka_properties)?,
+            )
+            .await?;
             for n in names {
                 println!("{n}");
             }

@@ -36,6 +36,13 @@ pub struct UpArgs {
     pub schema_registry_url: Option<String>,
     #[arg(long, env = "LINTAS_SUBJECT_KEY_SECRET", hide_env_values = true)]
     pub subject_key_secret: Option<String>,
+    /// Extra librdkafka properties `key=value` (TLS, SASL) for --brokers.
+    #[arg(
+        long = "kafka-property",
+        env = "LINTAS_KAFKA_PROPERTIES",
+        value_delimiter = ','
+    )]
+    pub kafka_properties: Vec<String>,
     /// Caller tokens `token=agency:OFFICE,...`; generated and printed when absent.
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: Option<String>,
@@ -50,9 +57,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // The broker. The mock cluster must outlive everything that talks to it.
     let mut topics = event_topics("");
     topics.push(dead_letter_topic("", group));
+    topics.push(dead_letter_topic("", lintas_desa::GROUP));
     let (_mock, brokers, external_broker) = match &args.brokers {
         Some(brokers) => {
-            ensure_topics(brokers, &topics, DEFAULT_PARTITIONS, 1).await?;
+            ensure_topics(
+                brokers,
+                &topics,
+                DEFAULT_PARTITIONS,
+                1,
+                &crate::settings::kafka_properties(&args.kafka_properties)?,
+            )
+            .await?;
             (None, brokers.clone(), true)
         }
         None => {
@@ -96,6 +111,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 (Agency::Imigrasi, "TPI-CGK"),
                 (Agency::Polri, "POLRESTA-CILACAP"),
                 (Agency::Kejaksaan, "KEJARI-CILACAP"),
+                (Agency::Desa, "DPMD-CILACAP"),
             ]
             .into_iter()
             .map(|(agency, office)| {
@@ -119,6 +135,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         brokers: brokers.clone(),
         schema_registry_url: registry_url.clone(),
         topic_prefix: String::new(),
+        kafka_properties: args.kafka_properties.clone(),
     };
     let producer = kafka.producer()?;
     let store = Store::connect(&database_url, group).await?;
@@ -127,6 +144,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         // A new ephemeral broker numbers its offsets from 0 again; offsets stored by the last
         // run would skip its first records.
         lintas_kit::consumer::reset_offsets(&store, group).await?;
+    }
+
+    let desa_store = Store::connect(&database_url, lintas_desa::GROUP).await?;
+    desa_store.migrate(lintas_desa::migrations()).await?;
+    if !external_broker {
+        lintas_kit::consumer::reset_offsets(&desa_store, lintas_desa::GROUP).await?;
     }
 
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
@@ -145,6 +168,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ))
         .merge(lintas_imigrasi::router(lintas_imigrasi::ApiState {
             store: store.clone(),
+            tokens: tokens.clone(),
+        }))
+        .merge(lintas_desa::router(lintas_desa::ApiState {
+            store: desa_store.clone(),
             tokens,
         }));
     let server = tokio::spawn(serve(
@@ -161,6 +188,18 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let mut settings = SubscriberSettings::new(group, &brokers, lintas_imigrasi::TOPICS);
     settings.create_dead_letter_topic = external_broker;
+    settings.extra = kafka.extra()?;
+    let mut desa_settings =
+        SubscriberSettings::new(lintas_desa::GROUP, &brokers, lintas_desa::TOPICS);
+    desa_settings.create_dead_letter_topic = external_broker;
+    desa_settings.extra = kafka.extra()?;
+    let desa = Runtime {
+        settings: desa_settings,
+        store: desa_store,
+        producer: producer.clone(),
+        health: health.clone(),
+        shutdown: shutdown.clone(),
+    };
     let runtime = Runtime {
         settings,
         store,
@@ -180,6 +219,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  intakes            POST {base}/v1/...  (every endpoint: {base}/openapi.json)");
     println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}");
     println!("  alerts             GET  {base}/v1/agencies/imigrasi/alerts");
+    println!("  village notices    GET  {base}/v1/agencies/desa/villages/{{village}}/notices");
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
     for (agency, office, token) in &generated {
         println!("  token {agency:<10} {token}   ({office})");
@@ -189,8 +229,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let handler = Arc::new(lintas_imigrasi::ImigrasiHandler {
         im1: Default::default(),
     });
+    let desa = tokio::spawn(desa.run(Arc::new(lintas_desa::DesaHandler::default())));
     let result = runtime.run(handler).await;
     shutdown.trigger();
+    let desa = desa.await.map_err(anyhow::Error::from).and_then(|r| r);
     let _ = server.await;
-    result
+    result.and(desa)
 }

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Checks that every metric and label the operator assets use exists in the Rust sources.
+
+Reads the metrics the services register (`register_*!("lintas_…", "help", &[labels])` and
+`Opts::new` / `HistogramOpts::new("lintas_…", …)` followed by their label list) from every `.rs`
+file under services/, then every PromQL expression in
+
+  deploy/prometheus/rules.yml            (rule `expr`)
+  deploy/grafana/dashboards/lintas.json  (panel targets, template variable queries, legends)
+
+and fails (exit 1) when an expression uses a metric that no service exports, a label in a
+selector or a `by (…)` / `on (…)` clause that none of the expression's metrics carries, or a
+legend `{{label}}` that none of them carries. Prometheus adds `job` and `instance` to every
+series and `le` to histogram buckets; `up` is Prometheus' own.
+
+Run from anywhere: python3 deploy/check_metrics.py   (needs PyYAML)
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "deploy/prometheus/rules.yml"
+DASHBOARD = ROOT / "deploy/grafana/dashboards/lintas.json"
+
+TARGET_LABELS = {"job", "instance"}
+EXTERNAL = {"up": set()}  # Prometheus' own series: labels are only job and instance
+KEYWORDS = {
+    "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
+    "group_left", "group_right", "inf", "nan", "atan2",
+}
+IDENT = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+
+
+def rust_metrics() -> dict[str, set[str]]:
+    """Series names the services export, each with its label names."""
+    found: dict[str, set[str]] = {}
+    register = re.compile(
+        r'(register_(?:int_)?(counter|gauge|histogram)(?:_vec)?!|(Histogram)?Opts::new)\s*\(\s*"(lintas_[a-z0-9_]+)"'
+    )
+    for path in sorted((ROOT / "services").rglob("*.rs")):
+        text = path.read_text(encoding="utf-8")
+        for m in register.finditer(text):
+            name = m.group(4)
+            histogram = m.group(2) == "histogram" or m.group(3) == "Histogram"
+            after = text[m.end(): m.end() + 600]
+            labels_m = re.search(r"&\[([^\]]*)\]", after)
+            labels = set(re.findall(r'"([a-z_][a-z0-9_]*)"', labels_m.group(1))) if labels_m else set()
+            labels |= TARGET_LABELS
+            if histogram:
+                found[f"{name}_bucket"] = labels | {"le"}
+                found[f"{name}_sum"] = set(labels)
+                found[f"{name}_count"] = set(labels)
+            else:
+                found[name] = labels
+    for name, labels in EXTERNAL.items():
+        found[name] = labels | TARGET_LABELS
+    return found
+
+
+def blank(text: str, open_: str, close: str) -> str:
+    """Replaces what is between open_ and close (not nested) with spaces, keeping brackets."""
+    return re.sub(
+        re.escape(open_) + r"[^" + re.escape(close) + r"]*" + re.escape(close),
+        lambda m: open_ + " " * (len(m.group(0)) - 2) + close,
+        text,
+    )
+
+
+def analyse(expr: str) -> tuple[list[tuple[str, set[str]]], set[str]]:
+    """(metric name, selector label names) for every series selector, and grouping labels."""
+    selectors: list[tuple[str, set[str]]] = []
+    # Selectors with matchers: name{label op "value", ...}
+    for m in re.finditer(r"(?<![\w$.])(" + IDENT + r")\s*\{([^}]*)\}", expr):
+        labels = set(re.findall(r"(" + IDENT + r')\s*(?:=~|!~|!=|=)\s*"', m.group(2)))
+        selectors.append((m.group(1), labels))
+    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    stripped = blank(stripped, "{", "}")
+    stripped = blank(stripped, "[", "]")
+    grouping: set[str] = set()
+
+    def take_grouping(m: re.Match) -> str:
+        grouping.update(re.findall(IDENT, m.group(2)))
+        return " " * len(m.group(0))
+
+    stripped = re.sub(
+        r"\b(by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", take_grouping, stripped
+    )
+    with_braces = {name for name, _ in selectors}
+    for m in re.finditer(r"(?<![\w$.])(" + IDENT + r")(?![\w(])(?!\s*\()", stripped):
+        word = m.group(1)
+        if word.lower() in KEYWORDS or word in with_braces:
+            continue
+        selectors.append((word, set()))
+    return selectors, grouping
+
+
+def check(where: str, expr: str, known: dict[str, set[str]], errors: list[str],
+          legend: str | None = None) -> set[str]:
+    selectors, grouping = analyse(expr)
+    used: set[str] = set()
+    available: set[str] = set(TARGET_LABELS)
+    for name, labels in selectors:
+        used.add(name)
+        if name not in known:
+            errors.append(f"{where}: unknown metric {name!r} in: {expr}")
+            continue
+        available |= known[name]
+        for label in sorted(labels - known[name]):
+            errors.append(f"{where}: metric {name} has no label {label!r} in: {expr}")
+    if not selectors:
+        errors.append(f"{where}: no metric found in: {expr}")
+    for label in sorted(grouping - available):
+        errors.append(f"{where}: label {label!r} (by/on clause) is on none of {sorted(used)}: {expr}")
+    if legend:
+        for label in re.findall(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}", legend):
+            if label not in available:
+                errors.append(f"{where}: legend label {label!r} is on none of {sorted(used)}")
+    return used
+
+
+def rule_exprs() -> list[tuple[str, str]]:
+    doc = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    out = []
+    for group in doc["groups"]:
+        for rule in group["rules"]:
+            name = rule.get("alert") or rule.get("record")
+            out.append((f"rules.yml {group['name']}/{name}", rule["expr"]))
+    return out
+
+
+def dashboard_exprs() -> list[tuple[str, str, str | None]]:
+    doc = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    out: list[tuple[str, str, str | None]] = []
+
+    def walk(panels):
+        for panel in panels:
+            for target in panel.get("targets", []):
+                if target.get("expr"):
+                    out.append((f"lintas.json panel {panel.get('title')!r} {target.get('refId')}",
+                                target["expr"], target.get("legendFormat")))
+            walk(panel.get("panels", []))
+
+    walk(doc.get("panels", []))
+    for var in doc.get("templating", {}).get("list", []):
+        if var.get("type") != "query":
+            continue
+        query = var["query"]["query"] if isinstance(var["query"], dict) else var["query"]
+        m = re.fullmatch(r"\s*label_values\((.*),\s*(" + IDENT + r")\s*\)\s*", query)
+        if not m:
+            out.append((f"lintas.json variable {var['name']}", query, None))
+            continue
+        # label_values(selector, label): the label must be on the selector's metric.
+        out.append((f"lintas.json variable {var['name']}", f"sum by ({m.group(2)}) ({m.group(1)})", None))
+    return out
+
+
+def main() -> int:
+    known = rust_metrics()
+    lintas = sorted(n for n in known if n.startswith("lintas_"))
+    if len(lintas) < 10:
+        print(f"found only {len(lintas)} metrics in services/: the parser no longer matches the sources")
+        return 1
+    errors: list[str] = []
+    used: set[str] = set()
+    rules = rule_exprs()
+    for where, expr in rules:
+        used |= check(where, expr, known, errors)
+    dash = dashboard_exprs()
+    for where, expr, legend in dash:
+        used |= check(where, expr, known, errors, legend)
+    print(f"{len(lintas)} series names exported by services/, {len(rules)} rule expressions, "
+          f"{len(dash)} dashboard queries checked")
+    def family(name: str) -> str:
+        stem = re.sub(r"_(bucket|sum|count)$", "", name)
+        return stem if f"{stem}_bucket" in known else name
+
+    unused = sorted({family(n) for n in lintas} - {family(n) for n in used})
+    if unused:
+        print("not used by any rule or panel (fine, for information): " + ", ".join(unused))
+    for e in errors:
+        print("ERROR " + e)
+    if errors:
+        print(f"{len(errors)} error(s)")
+        return 1
+    print("OK: every metric and label used exists in the Rust sources")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

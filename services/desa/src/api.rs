@@ -1,0 +1,152 @@
+//! What a village office reads: its notices, its residents who were flagged or blocked, and
+//! the recruiters seen in the village. Desa tokens only; a village office (token office
+//! `DESA-<VILLAGE>`, spaces as `-`) sees its own village, the regency's village office (any
+//! other office, such as `DPMD-CILACAP`) every village.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lintas_kit::auth::{AuthError, Caller, Tokens};
+use lintas_kit::events::Agency;
+use lintas_kit::store::Store;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub tokens: Tokens,
+}
+
+impl AsRef<Tokens> for ApiState {
+    fn as_ref(&self) -> &Tokens {
+        &self.tokens
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/agencies/desa/villages/{village}/notices", get(notices))
+        .route(
+            "/v1/agencies/desa/villages/{village}/residents",
+            get(residents),
+        )
+        .route(
+            "/v1/agencies/desa/villages/{village}/recruiters",
+            get(recruiters),
+        )
+        .with_state(state)
+}
+
+/// Desa tokens only; an office named `DESA-<VILLAGE>` only for its own village.
+fn authorize(caller: &Caller, village: &str) -> Result<(), AuthError> {
+    let own_village = caller
+        .office
+        .strip_prefix("DESA-")
+        .map(|v| v.eq_ignore_ascii_case(&village.replace(' ', "-")));
+    match (caller.agency, own_village) {
+        (Agency::Desa, None | Some(true)) => Ok(()),
+        _ => Err(AuthError::forbidden()),
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "query failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": "database unavailable"})),
+    )
+        .into_response()
+}
+
+async fn notices(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(village): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(&caller, &village) {
+        return e.into_response();
+    }
+    let rows = sqlx::query(
+        "SELECT notice_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms FROM notices \
+         WHERE village = $1 ORDER BY raised_at_ms DESC, notice_id LIMIT 500",
+    )
+    .bind(&village)
+    .fetch_all(state.store.pool())
+    .await;
+    match rows {
+        Ok(rows) => Json(json!({"village": village, "notices": rows.iter().map(|r| json!({
+            "notice_id": r.get::<String, _>(0),
+            "rule": r.get::<String, _>(1),
+            "subject_key": r.get::<Option<String>, _>(2),
+            "recruiter_key": r.get::<Option<String>, _>(3),
+            "summary": r.get::<String, _>(4),
+            "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(5)).unwrap_or(Value::Null),
+            "raised_at_ms": r.get::<i64, _>(6),
+        })).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn residents(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(village): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(&caller, &village) {
+        return e.into_response();
+    }
+    let rows = sqlx::query(
+        "SELECT r.subject_key, e.kind, e.event_id, e.occurred_at_ms, e.details FROM residents r \
+         JOIN resident_events e ON e.subject_key = r.subject_key WHERE r.village = $1 ORDER BY r.subject_key, e.occurred_at_ms",
+    )
+    .bind(&village)
+    .fetch_all(state.store.pool())
+    .await;
+    match rows {
+        Ok(rows) => Json(
+            json!({"village": village, "events": rows.iter().map(|r| json!({
+            "subject_key": r.get::<String, _>(0),
+            "kind": r.get::<String, _>(1),
+            "event_id": r.get::<String, _>(2),
+            "occurred_at_ms": r.get::<i64, _>(3),
+            "details": serde_json::from_str::<Value>(&r.get::<String, _>(4)).unwrap_or(Value::Null),
+        })).collect::<Vec<_>>()}),
+        )
+        .into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+async fn recruiters(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(village): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(&caller, &village) {
+        return e.into_response();
+    }
+    let rows = sqlx::query(
+        "SELECT recruiter_key, role, reported_by, MAX(occurred_at_ms), COUNT(*) FROM recruiter_sightings WHERE village = $1 \
+         GROUP BY recruiter_key, role, reported_by ORDER BY recruiter_key",
+    )
+    .bind(&village)
+    .fetch_all(state.store.pool())
+    .await;
+    match rows {
+        Ok(rows) => Json(
+            json!({"village": village, "recruiters": rows.iter().map(|r| json!({
+            "recruiter_key": r.get::<String, _>(0),
+            "role": r.get::<String, _>(1),
+            "reported_by": r.get::<String, _>(2),
+            "last_seen_ms": r.get::<i64, _>(3),
+            "reports": r.get::<i64, _>(4),
+        })).collect::<Vec<_>>()}),
+        )
+        .into_response(),
+        Err(e) => unavailable(e),
+    }
+}

@@ -1,0 +1,39 @@
+//! `desa`: village early warning. Keeps, per village, the residents who were flagged or
+//! blocked and the recruiters seen there, and raises a notice to the village office when a
+//! resident is blocked (rule `DESA-BLOCKED`) or a recruiter known to the police shows up in
+//! the village (rule `DESA-RECRUITER`). Notices are published as AlertRaised (owner `desa`).
+//!
+//! Written only against `lintas_kit`'s public API, as an integrator outside the team would
+//! write it: a [`Handler`](lintas_kit::consumer::Handler), its migrations, its queries.
+//! Events may arrive in any order across topics (a block before the registration that tells
+//! the village): every rule is checked from both sides, so the notices are the same whatever
+//! the order.
+#![forbid(unsafe_code)]
+
+mod api;
+mod handler;
+
+pub use api::{router, ApiState};
+pub use handler::{DesaHandler, RULE_BLOCKED, RULE_RECRUITER};
+
+use lintas_kit::events::Topic;
+use lintas_kit::store::Migrations;
+
+/// Consumer group and database schema.
+pub const GROUP: &str = "desa";
+
+/// Registrations give the village; flags and blocks concern residents; cases carry recruiter
+/// reports.
+pub const TOPICS: &[Topic] = &[
+    Topic::Applicants,
+    Topic::Screening,
+    Topic::Departures,
+    Topic::Cases,
+];
+
+pub fn migrations() -> Migrations {
+    Migrations {
+        postgres: sqlx::migrate!("./migrations/postgres"),
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+    }
+}

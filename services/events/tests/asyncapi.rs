@@ -1,0 +1,1244 @@
+//! `schemas/asyncapi.json` is the feed's discovery document for integrators in any language.
+//! These tests fail when it drifts from the code: a topic, an event, a key, a header, a
+//! producing agency or a consumer group that the code has and the document does not (or the
+//! other way round).
+//!
+//! What the document is checked against:
+//! - the catalogue and [`Topic`] of this crate (topics, events, full names, `.avsc` files);
+//! - the key closures of `impl_event!` in `src/*.rs`, read as text;
+//! - the kit's producer headers, content type, dead-letter topic name and `__connect.errors.*`
+//!   headers, read as text (`services/kit/src`);
+//! - the intake endpoints (`services/intake/src/endpoints/*.rs`), read as text: the
+//!   `agencies` and `publishes` of every `Endpoint { .. }` give the producing agencies of each
+//!   topic (this crate cannot depend on the intake);
+//! - every subscriber crate (`services/*/src/lib.rs` declaring `pub const GROUP` and
+//!   `pub const TOPICS`), read as text: its group, the topics it reads and the events it
+//!   constructs and publishes.
+//!
+//! Every failure names the document path and the file it disagrees with.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use lintas_events::{catalogue, Agency, AvroEnum, Catalogue, Topic};
+use serde_json::Value;
+
+const DOCUMENT: &str = "schemas/asyncapi.json";
+const AVRO_FORMAT: &str = "application/vnd.apache.avro+json;version=1.9.0";
+/// Field names a partition key can be made of.
+const KEY_FIELDS: [&str; 5] = [
+    "subject_key",
+    "case_id",
+    "alert_id",
+    "recruiter_key",
+    "event_id",
+];
+
+// ---------------------------------------------------------------------------------------------
+// Reading the repository
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn read(rel: &str) -> String {
+    let path = repo_root().join(rel);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn document() -> Value {
+    serde_json::from_str(&read(DOCUMENT))
+        .unwrap_or_else(|e| panic!("{DOCUMENT} is not valid JSON: {e}"))
+}
+
+/// `.rs` files under a folder of the repository, recursively, sorted, as (relative path, text).
+fn rust_files(rel_dir: &str) -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries =
+            fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&repo_root().join(rel_dir), &mut paths);
+    paths.sort();
+    let root = repo_root();
+    paths
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(&root).unwrap_or(&p).display().to_string();
+            let text = fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
+            (rel, text)
+        })
+        .collect()
+}
+
+#[track_caller]
+fn fail_on(problems: Vec<String>, what: &str) {
+    if !problems.is_empty() {
+        panic!(
+            "{DOCUMENT} has drifted from the code ({what}); {} problem(s):\n  - {}\n",
+            problems.len(),
+            problems.join("\n  - ")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text scanning
+
+/// The text between the opening bracket at `open` and its matching close, skipping string
+/// literals and line comments.
+fn balanced(text: &str, open: usize) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let (o, c) = match bytes[open] {
+        b'{' => (b'{', b'}'),
+        b'(' => (b'(', b')'),
+        b'[' => (b'[', b']'),
+        _ => return None,
+    };
+    let (mut depth, mut i) = (0usize, open);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b if b == o => depth += 1,
+            b if b == c => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&text[open + 1..i]);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The contents of the bracket that follows the first occurrence of `marker` (which must end
+/// just before, or with, the opening bracket).
+fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
+    let start = text.find(marker)? + marker.len();
+    let open = start + text[start..].find(['{', '(', '['])?;
+    balanced(text, open)
+}
+
+/// The body of the function whose signature starts with `signature` (its first `{`).
+fn fn_body<'a>(text: &'a str, signature: &str) -> Option<&'a str> {
+    let at = text.find(signature)?;
+    balanced(text, at + text[at..].find('{')?)
+}
+
+/// String literals, in order (no raw strings; escapes are kept as written).
+fn string_literals(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'"' {
+            let start = i + 1;
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            out.push(text[start..i.min(bytes.len())].to_owned());
+        }
+        i += 1;
+    }
+    out
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Whether `word` occurs in `text` as a whole identifier.
+fn mentions(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(i, _)| {
+        let before = i.checked_sub(1).map(|j| text.as_bytes()[j]);
+        let after = text.as_bytes().get(i + word.len()).copied();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+/// `Agency::Variant` paths in `text`, resolved to agencies (unknown variants are errors).
+fn agency_paths(text: &str) -> Result<Vec<Agency>, String> {
+    let by_variant: BTreeMap<String, Agency> =
+        Agency::ALL.iter().map(|a| (format!("{a:?}"), *a)).collect();
+    text.match_indices("Agency::")
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let end = rest
+                .bytes()
+                .position(|b| !is_ident(b))
+                .unwrap_or(rest.len());
+            let variant = &rest[..end];
+            by_variant.get(variant).copied().ok_or_else(|| {
+                format!("`Agency::{variant}` is not a variant of lintas_events::Agency")
+            })
+        })
+        .collect()
+}
+
+/// The value of `pub const NAME: <type> = <value>;` in `text`.
+fn const_value<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let start = text.find(&format!("pub const {name}:"))?;
+    let rest = &text[start..];
+    let eq = rest.find('=')?;
+    let semi = rest[eq..].find(';')?;
+    Some(rest[eq + 1..eq + semi].trim())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+fn short_name(full_name: &str) -> &str {
+    full_name.rsplit('.').next().unwrap_or(full_name)
+}
+
+fn topic_of_address(address: &str) -> Option<Topic> {
+    Topic::ALL.into_iter().find(|t| t.base_name() == address)
+}
+
+fn is_pattern(address: &str) -> bool {
+    address.contains('{')
+}
+
+fn channels(doc: &Value) -> Vec<(&str, &Value)> {
+    doc["channels"]
+        .as_object()
+        .map(|m| m.iter().map(|(id, ch)| (id.as_str(), ch)).collect())
+        .unwrap_or_default()
+}
+
+fn messages(channel: &Value) -> Vec<(&str, &Value)> {
+    channel["messages"]
+        .as_object()
+        .map(|m| m.iter().map(|(id, msg)| (id.as_str(), msg)).collect())
+        .unwrap_or_default()
+}
+
+fn operations(doc: &Value) -> Vec<(&str, &Value)> {
+    doc["operations"]
+        .as_object()
+        .map(|m| m.iter().map(|(id, op)| (id.as_str(), op)).collect())
+        .unwrap_or_default()
+}
+
+/// The channel id of `#/channels/<id>`.
+fn channel_ref(op: &Value) -> Option<&str> {
+    op["channel"]["$ref"].as_str()?.strip_prefix("#/channels/")
+}
+
+/// (channel id, message id) of `#/channels/<id>/messages/<message>`.
+fn message_ref(reference: &Value) -> Option<(&str, &str)> {
+    reference["$ref"]
+        .as_str()?
+        .strip_prefix("#/channels/")?
+        .split_once("/messages/")
+}
+
+/// Message names an operation lists.
+fn op_message_names(op: &Value) -> BTreeSet<String> {
+    op["messages"]
+        .as_array()
+        .map(|refs| {
+            refs.iter()
+                .filter_map(message_ref)
+                .map(|(_, m)| m.to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The topic an operation's channel carries, if it is an event topic.
+fn op_topic(doc: &Value, op: &Value) -> Option<Topic> {
+    let id = channel_ref(op)?;
+    topic_of_address(doc["channels"][id]["address"].as_str()?)
+}
+
+fn agency_set<'a>(agencies: impl IntoIterator<Item = &'a Agency>) -> BTreeSet<String> {
+    agencies
+        .into_iter()
+        .map(|a| a.symbol().to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests: the document itself
+
+#[test]
+fn is_an_asyncapi_3_document_with_the_feed_conventions() {
+    let doc = document();
+    let mut problems = Vec::new();
+    if doc["asyncapi"] != "3.0.0" {
+        problems.push(format!(
+            "`asyncapi` is {}, expected \"3.0.0\"",
+            doc["asyncapi"]
+        ));
+    }
+    if doc["info"]["title"] != "Lintas event feed" {
+        problems.push(format!(
+            "`info.title` is {}, expected \"Lintas event feed\"",
+            doc["info"]["title"]
+        ));
+    }
+    if doc["info"]["version"].as_str().is_none_or(str::is_empty) {
+        problems.push("`info.version` is missing".into());
+    }
+    let description = doc["info"]["description"].as_str().unwrap_or_default();
+    for phrase in [
+        "magic byte `0`",
+        "big-endian",
+        "TopicRecordNameStrategy",
+        "<topic>-<record full name>",
+        "Nothing is ordered across topics",
+        "At least once",
+        "de-duplication key",
+        "Retention",
+        "replay",
+        "Personal data",
+        "lintas.personal_data",
+        "schema registry",
+    ] {
+        if !description.contains(phrase) {
+            problems.push(format!("`info.description` does not mention `{phrase}`"));
+        }
+    }
+    let kafka: Vec<&str> = doc["servers"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, s)| s["protocol"] == "kafka")
+                .map(|(id, _)| id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if kafka.is_empty() {
+        problems.push("`servers` has no server with `protocol: kafka`".into());
+    }
+    if doc["x-schema-registry"]["url"].as_str().is_none() {
+        problems.push("`x-schema-registry.url` is missing".into());
+    }
+    fail_on(problems, "document basics");
+}
+
+#[test]
+fn channels_are_the_topics() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let mut addresses = BTreeSet::new();
+    for (id, ch) in channels(&doc) {
+        match ch["address"].as_str() {
+            None => problems.push(format!("channels.{id} has no `address`")),
+            Some(a) if !addresses.insert(a.to_owned()) => problems.push(format!(
+                "channels.{id}: address `{a}` appears in two channels"
+            )),
+            Some(_) => {}
+        }
+    }
+    let documented: BTreeSet<String> = addresses.into_iter().filter(|a| !is_pattern(a)).collect();
+    let code: BTreeSet<String> = Topic::ALL
+        .iter()
+        .map(|t| t.base_name().to_owned())
+        .collect();
+    for missing in code.difference(&documented) {
+        problems.push(format!(
+            "topic `{missing}` (lintas_events::Topic) has no channel"
+        ));
+    }
+    for extra in documented.difference(&code) {
+        problems.push(format!(
+            "channel address `{extra}` is not a lintas_events::Topic base name"
+        ));
+    }
+    fail_on(problems, "channels vs Topic::ALL");
+}
+
+#[test]
+fn every_catalogue_event_is_a_message_of_its_topic_channel_and_nothing_else_is() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let known: BTreeSet<&str> = catalogue()
+        .events()
+        .iter()
+        .map(|e| short_name(e.full_name))
+        .collect();
+    for event in catalogue().events() {
+        let name = short_name(event.full_name);
+        let listing: Vec<(&str, &str)> = channels(&doc)
+            .into_iter()
+            .filter(|(_, ch)| messages(ch).iter().any(|(_, m)| m["name"] == name))
+            .map(|(id, ch)| (id, ch["address"].as_str().unwrap_or("?")))
+            .collect();
+        match listing.as_slice() {
+            [] => problems.push(format!(
+                "{} (topic {}) is in the catalogue but no channel lists a message named `{name}`",
+                event.full_name,
+                event.topic.base_name()
+            )),
+            [(id, address)] if *address != event.topic.base_name() => problems.push(format!(
+                "message `{name}` is listed in channels.{id} (address `{address}`) but {} travels on `{}`",
+                event.full_name,
+                event.topic.base_name()
+            )),
+            [_] => {}
+            many => problems.push(format!("message `{name}` is listed by {} channels: {many:?}", many.len())),
+        }
+    }
+    for (id, ch) in channels(&doc) {
+        if is_pattern(ch["address"].as_str().unwrap_or_default()) {
+            continue; // dead letters: checked by dead_letter_channel_matches_the_kit
+        }
+        for (key, msg) in messages(ch) {
+            let name = msg["name"].as_str().unwrap_or_default();
+            if name != key {
+                problems.push(format!(
+                    "channels.{id}.messages.{key}: `name` is `{name}`, expected `{key}`"
+                ));
+            }
+            if !known.contains(name) {
+                problems.push(format!(
+                    "channels.{id}.messages.{key}: `{name}` is not an event of lintas_events::catalogue()"
+                ));
+            }
+        }
+    }
+    fail_on(problems, "messages vs catalogue");
+}
+
+/// Dotted paths of the fields marked `"lintas.personal_data": true`.
+fn personal_data(node: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match node {
+        Value::Array(items) => items.iter().for_each(|n| personal_data(n, prefix, out)),
+        Value::Object(map) => match map.get("type") {
+            Some(Value::String(t)) if t == "record" => {
+                for field in map["fields"].as_array().into_iter().flatten() {
+                    let path = format!("{prefix}{}", field["name"].as_str().unwrap_or_default());
+                    if field["lintas.personal_data"] == true {
+                        out.insert(path.clone());
+                    }
+                    personal_data(&field["type"], &format!("{path}."), out);
+                }
+            }
+            Some(Value::String(t)) if t == "array" => personal_data(&map["items"], prefix, out),
+            Some(Value::String(t)) if t == "map" => personal_data(&map["values"], prefix, out),
+            Some(inner @ (Value::Object(_) | Value::Array(_))) => personal_data(inner, prefix, out),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+#[test]
+fn payloads_reference_the_avsc_files_of_the_catalogue() {
+    let doc = document();
+    let mut problems = Vec::new();
+    for (id, ch) in channels(&doc) {
+        let Some(topic) = ch["address"].as_str().and_then(topic_of_address) else {
+            continue;
+        };
+        for (key, msg) in messages(ch) {
+            let at = format!("channels.{id}.messages.{key}");
+            let Some(event) = catalogue()
+                .events()
+                .iter()
+                .find(|e| short_name(e.full_name) == key)
+            else {
+                continue; // reported by the catalogue test
+            };
+            let payload = &msg["payload"];
+            if payload["schemaFormat"] != AVRO_FORMAT {
+                problems.push(format!(
+                    "{at}.payload.schemaFormat is {}, expected \"{AVRO_FORMAT}\"",
+                    payload["schemaFormat"]
+                ));
+            }
+            let reference = payload["schema"]["$ref"].as_str().unwrap_or_default();
+            match reference.strip_prefix("./") {
+                Some(file) if !file.contains('/') && file.ends_with(".avsc") => {
+                    let path = repo_root().join("schemas").join(file);
+                    match fs::read_to_string(&path).map(|t| serde_json::from_str::<Value>(&t)) {
+                        Err(e) => problems.push(format!("{at}: $ref `{reference}`: schemas/{file} cannot be read: {e}")),
+                        Ok(Err(e)) => problems.push(format!("{at}: schemas/{file} is not JSON: {e}")),
+                        Ok(Ok(avsc)) => {
+                            let name = avsc["name"].as_str().unwrap_or_default();
+                            let full = match avsc["namespace"].as_str() {
+                                Some(ns) if !name.contains('.') => format!("{ns}.{name}"),
+                                _ => name.to_owned(),
+                            };
+                            if full != event.full_name {
+                                problems.push(format!(
+                                    "{at}: schemas/{file} defines `{full}`, but the message is {}",
+                                    event.full_name
+                                ));
+                            }
+                        }
+                    }
+                }
+                _ => problems.push(format!(
+                    "{at}.payload.schema.$ref is `{reference}`, expected `./<Record>.avsc` (a file in schemas/)"
+                )),
+            }
+            let subject = Catalogue::subject(topic.base_name(), event.full_name);
+            if msg["x-subject"] != subject.as_str() {
+                problems.push(format!(
+                    "{at}.x-subject is {}, expected \"{subject}\" (TopicRecordNameStrategy)",
+                    msg["x-subject"]
+                ));
+            }
+            let schema: Value =
+                serde_json::from_str(&event.json).expect("catalogue schemas are JSON");
+            let mut expected = BTreeSet::new();
+            personal_data(&schema, "", &mut expected);
+            let documented: BTreeSet<String> =
+                strings(&msg["x-personal-data"]).into_iter().collect();
+            if msg["x-personal-data"].as_array().is_none() || documented != expected {
+                problems.push(format!(
+                    "{at}.x-personal-data is {:?}, but the fields marked lintas.personal_data in {} are {expected:?}",
+                    documented, event.full_name
+                ));
+            }
+        }
+    }
+    fail_on(problems, "payloads vs schemas/*.avsc");
+}
+
+/// Key fields each event's `impl_event!` key closure uses, read from `src/*.rs`: the fields it
+/// names, plus those named by the crate helper functions it calls (`crate::f(..)`).
+fn key_fields_from_source() -> BTreeMap<String, BTreeSet<&'static str>> {
+    let lib = read("services/events/src/lib.rs");
+    let mut out = BTreeMap::new();
+    for (file, text) in rust_files("services/events/src") {
+        for (i, _) in text.match_indices("impl_event!(") {
+            let Some(args) = balanced(&text, i + "impl_event!".len()) else {
+                continue;
+            };
+            let Some((name, rest)) = args.split_once(',') else {
+                continue;
+            };
+            let name = name.trim();
+            if name.starts_with('$') {
+                continue; // the macro definition itself
+            }
+            let body = rest
+                .split_once('|')
+                .and_then(|(_, r)| r.split_once('|'))
+                .map(|(_, b)| b)
+                .unwrap_or_else(|| {
+                    panic!("{file}: cannot find the key closure in impl_event!({name}, ..)")
+                });
+            let mut code = body.to_owned();
+            for (j, m) in body.match_indices("crate::") {
+                let rest = &body[j + m.len()..];
+                let end = rest
+                    .bytes()
+                    .position(|b| !is_ident(b))
+                    .unwrap_or(rest.len());
+                let helper = &rest[..end];
+                let definition = fn_body(&lib, &format!("fn {helper}("));
+                code.push_str(definition.unwrap_or_else(|| {
+                    panic!("{file}: impl_event!({name}) calls crate::{helper}, not found in services/events/src/lib.rs")
+                }));
+            }
+            let fields = KEY_FIELDS
+                .into_iter()
+                .filter(|f| mentions(&code, f))
+                .collect();
+            out.insert(name.to_owned(), fields);
+        }
+    }
+    out
+}
+
+#[test]
+fn key_descriptions_name_the_key_of_each_topic_and_event() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let closures = key_fields_from_source();
+    for event in catalogue().events() {
+        let name = short_name(event.full_name);
+        if !closures.contains_key(name) {
+            problems.push(format!(
+                "no impl_event!({name}, ..) found in services/events/src (scanner out of date?)"
+            ));
+        }
+    }
+    for (id, ch) in channels(&doc) {
+        let Some(topic) = ch["address"].as_str().and_then(topic_of_address) else {
+            continue;
+        };
+        let key_field = match topic {
+            Topic::Applicants | Topic::Screening | Topic::Departures => "subject_key",
+            Topic::Cases => "case_id",
+            Topic::Alerts => "alert_id",
+        };
+        for (key, msg) in messages(ch) {
+            let at = format!("channels.{id}.messages.{key}.bindings.kafka.key");
+            let key_schema = &msg["bindings"]["kafka"]["key"];
+            if key_schema["type"] != "string" {
+                problems.push(format!(
+                    "{at}.type is {}, expected \"string\" (keys are UTF-8 strings)",
+                    key_schema["type"]
+                ));
+            }
+            let description = key_schema["description"].as_str().unwrap_or_default();
+            if !mentions(description, key_field) {
+                problems.push(format!(
+                    "{at}.description does not name `{key_field}`, the key of {}: {description:?}",
+                    topic.base_name()
+                ));
+            }
+            if let Some(fields) = closures.get(key) {
+                let described: BTreeSet<&str> = KEY_FIELDS
+                    .into_iter()
+                    .filter(|f| mentions(description, f))
+                    .collect();
+                if &described != fields {
+                    problems.push(format!(
+                        "{at}.description names the key fields {described:?}, but impl_event!({key}) keys by {fields:?}: {description:?}"
+                    ));
+                }
+            }
+        }
+    }
+    fail_on(problems, "message keys vs impl_event! key closures");
+}
+
+#[test]
+fn headers_match_the_producer() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let producer = read("services/kit/src/producer.rs");
+    let body = fn_body(&producer, "pub fn event_headers(")
+        .expect("services/kit/src/producer.rs: fn event_headers not found");
+    // Headers inserted before the first `if` are always set; those after it are conditional.
+    let (always, sometimes) = body.split_once("if ").unwrap_or((body, ""));
+    let header_keys = |text: &str| -> BTreeSet<String> {
+        text.match_indices("key:")
+            .filter_map(|(i, _)| string_literals(&text[i..]).into_iter().next())
+            .collect()
+    };
+    let required = header_keys(always);
+    let optional = header_keys(sometimes);
+    assert!(
+        !required.is_empty(),
+        "services/kit/src/producer.rs: no header keys found in event_headers"
+    );
+    let codec = read("services/kit/src/codec.rs");
+    let content_type = const_value(&codec, "CONTENT_TYPE")
+        .and_then(|v| string_literals(v).into_iter().next())
+        .expect("services/kit/src/codec.rs: CONTENT_TYPE not found");
+    if doc["defaultContentType"] != content_type.as_str() {
+        problems.push(format!(
+            "defaultContentType is {}, expected \"{content_type}\" (kit codec)",
+            doc["defaultContentType"]
+        ));
+    }
+    let all: BTreeSet<String> = required.union(&optional).cloned().collect();
+    for (id, ch) in channels(&doc) {
+        if ch["address"].as_str().and_then(topic_of_address).is_none() {
+            continue;
+        }
+        for (key, msg) in messages(ch) {
+            let at = format!("channels.{id}.messages.{key}.headers");
+            let headers = &msg["headers"];
+            let properties: BTreeSet<String> = headers["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            let documented_required: BTreeSet<String> =
+                strings(&headers["required"]).into_iter().collect();
+            if properties != all {
+                problems.push(format!(
+                    "{at}.properties are {properties:?}, but the producer sets {all:?}"
+                ));
+            }
+            if documented_required != required {
+                problems.push(format!(
+                    "{at}.required is {documented_required:?}, but the producer always sets {required:?} (and {optional:?} only sometimes)"
+                ));
+            }
+            let props = &headers["properties"];
+            if props["content-type"]["const"] != content_type.as_str() {
+                problems.push(format!(
+                    "{at}: content-type const is {}, expected \"{content_type}\"",
+                    props["content-type"]["const"]
+                ));
+            }
+            if props["lintas.event.type"]["const"] != key {
+                problems.push(format!(
+                    "{at}: lintas.event.type const is {}, expected \"{key}\"",
+                    props["lintas.event.type"]["const"]
+                ));
+            }
+            if msg["contentType"] != content_type.as_str() {
+                problems.push(format!(
+                    "channels.{id}.messages.{key}.contentType is {}, expected \"{content_type}\"",
+                    msg["contentType"]
+                ));
+            }
+        }
+    }
+    fail_on(problems, "event headers vs services/kit/src/producer.rs");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests: dead letters, operations, agencies
+
+/// The dead-letter topic pattern of the kit, `lintas.{group}.dlq` (without the prefix).
+fn dead_letter_pattern() -> String {
+    let topics = read("services/kit/src/topics.rs");
+    let body = fn_body(&topics, "pub fn dead_letter_topic(")
+        .expect("services/kit/src/topics.rs: fn dead_letter_topic not found");
+    let format = string_literals(body)
+        .into_iter()
+        .next()
+        .expect("dead_letter_topic formats a string");
+    format.replace("{prefix}", "")
+}
+
+#[test]
+fn dead_letter_channel_matches_the_kit() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let pattern = dead_letter_pattern();
+    let dlq: Vec<(&str, &Value)> = channels(&doc)
+        .into_iter()
+        .filter(|(_, ch)| ch["address"] == pattern.as_str())
+        .collect();
+    let [(id, ch)] = dlq.as_slice() else {
+        panic!("{DOCUMENT}: expected exactly one channel with address `{pattern}` (services/kit/src/topics.rs), found {}", dlq.len());
+    };
+    for (cid, other) in channels(&doc) {
+        let address = other["address"].as_str().unwrap_or_default();
+        if is_pattern(address) && address != pattern {
+            problems.push(format!("channels.{cid}: pattern address `{address}` is not the kit's dead-letter topic `{pattern}`"));
+        }
+    }
+    let placeholders: BTreeSet<String> = pattern
+        .split('{')
+        .skip(1)
+        .filter_map(|p| p.split_once('}').map(|(name, _)| name.to_owned()))
+        .collect();
+    let parameters: BTreeSet<String> = ch["parameters"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    if parameters != placeholders {
+        problems.push(format!(
+            "channels.{id}.parameters are {parameters:?}, expected {placeholders:?}"
+        ));
+    }
+    let dead_letter = read("services/kit/src/consumer/dead_letter.rs");
+    let expected: BTreeSet<String> = string_literals(&dead_letter)
+        .into_iter()
+        .filter(|s| s.starts_with("__connect.errors."))
+        .collect();
+    assert!(
+        !expected.is_empty(),
+        "services/kit/src/consumer/dead_letter.rs: no __connect.errors.* headers found"
+    );
+    let msgs = messages(ch);
+    if msgs.is_empty() {
+        problems.push(format!("channels.{id} lists no message"));
+    }
+    for (key, msg) in msgs {
+        let at = format!("channels.{id}.messages.{key}.headers");
+        let documented: BTreeSet<String> = msg["headers"]["properties"]
+            .as_object()
+            .map(|p| {
+                p.keys()
+                    .filter(|k| k.starts_with("__connect.errors."))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let required: BTreeSet<String> = strings(&msg["headers"]["required"]).into_iter().collect();
+        if documented != expected {
+            problems.push(format!("{at}: __connect.errors.* headers are {documented:?}, but the kit sets {expected:?}"));
+        }
+        if !expected.is_subset(&required) {
+            problems.push(format!(
+                "{at}.required is {required:?}: every one of {expected:?} is always set"
+            ));
+        }
+        if msg["bindings"]["kafka"]["key"]["description"]
+            .as_str()
+            .is_none()
+        {
+            problems.push(format!(
+                "channels.{id}.messages.{key}.bindings.kafka.key has no description"
+            ));
+        }
+    }
+    fail_on(problems, "dead letters vs services/kit");
+}
+
+#[test]
+fn operations_reference_existing_channels_messages_and_agencies() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let ops = operations(&doc);
+    if ops.is_empty() {
+        problems.push("`operations` is empty".into());
+    }
+    for (id, op) in ops {
+        let at = format!("operations.{id}");
+        if !matches!(op["action"].as_str(), Some("send" | "receive")) {
+            problems.push(format!(
+                "{at}.action is {}, expected \"send\" or \"receive\"",
+                op["action"]
+            ));
+        }
+        let Some(channel) = channel_ref(op) else {
+            problems.push(format!(
+                "{at}.channel is not a `#/channels/<id>` reference: {}",
+                op["channel"]
+            ));
+            continue;
+        };
+        if !doc["channels"][channel].is_object() {
+            problems.push(format!(
+                "{at}.channel refers to channels.{channel}, which does not exist"
+            ));
+        }
+        let refs = op["messages"].as_array().cloned().unwrap_or_default();
+        if refs.is_empty() {
+            problems.push(format!("{at}.messages is empty"));
+        }
+        for reference in &refs {
+            match message_ref(reference) {
+                Some((c, m)) if c == channel && doc["channels"][c]["messages"][m].is_object() => {}
+                _ => problems.push(format!(
+                    "{at}.messages: {reference} is not a message of channels.{channel}"
+                )),
+            }
+        }
+        let agencies = &op["x-agencies"];
+        let list = strings(agencies);
+        if agencies
+            .as_array()
+            .is_none_or(|a| a.is_empty() || a.len() != list.len())
+        {
+            problems.push(format!(
+                "{at}.x-agencies must be a non-empty array of strings, is {agencies}"
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for symbol in &list {
+            if let Err(e) = Agency::from_str(symbol) {
+                problems.push(format!("{at}.x-agencies: {e}"));
+            }
+            if !seen.insert(symbol) {
+                problems.push(format!("{at}.x-agencies lists `{symbol}` twice"));
+            }
+        }
+        if let Some(by_message) = op["x-agencies-by-message"].as_object() {
+            for (m, list) in by_message {
+                for symbol in strings(list) {
+                    if let Err(e) = Agency::from_str(&symbol) {
+                        problems.push(format!("{at}.x-agencies-by-message.{m}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    fail_on(problems, "operations");
+}
+
+/// One intake endpoint as declared in `services/intake/src/endpoints/*.rs`.
+#[derive(Debug)]
+struct Endpoint {
+    file: String,
+    path: String,
+    agencies: Vec<Agency>,
+    publishes: Vec<String>,
+}
+
+fn intake_endpoints() -> Vec<Endpoint> {
+    let mut out = Vec::new();
+    for (file, text) in rust_files("services/intake/src/endpoints") {
+        for (i, m) in text.match_indices("Endpoint {") {
+            // `Endpoint {` as a struct literal: preceded by `= ` (a static), not `struct `.
+            if !text[..i].trim_end().ends_with('=') {
+                continue;
+            }
+            let block = balanced(&text, i + m.len() - 1)
+                .unwrap_or_else(|| panic!("{file}: unbalanced `Endpoint {{` block"));
+            let field = |name: &str| {
+                after(block, &format!("{name}:")).unwrap_or_else(|| {
+                    panic!("{file}: an `Endpoint {{ .. }}` has no `{name}: &[..]`")
+                })
+            };
+            let path = block
+                .find("path:")
+                .and_then(|at| string_literals(&block[at..]).into_iter().next())
+                .unwrap_or_else(|| panic!("{file}: an `Endpoint {{ .. }}` has no `path`"));
+            let agencies = agency_paths(field("agencies"))
+                .unwrap_or_else(|e| panic!("{file}: endpoint {path}: {e}"));
+            let publishes = string_literals(field("publishes"));
+            assert!(
+                !agencies.is_empty() && !publishes.is_empty(),
+                "{file}: endpoint {path} has no agencies or publishes nothing (scanner out of date?)"
+            );
+            out.push(Endpoint {
+                file: file.clone(),
+                path,
+                agencies,
+                publishes,
+            });
+        }
+    }
+    assert!(
+        !out.is_empty(),
+        "no `Endpoint {{ .. }}` found in services/intake/src/endpoints (scanner out of date?)"
+    );
+    out
+}
+
+/// What the intake produces on one topic.
+#[derive(Debug, Default, PartialEq)]
+struct Produced {
+    agencies: BTreeSet<String>,
+    by_message: BTreeMap<String, BTreeSet<String>>,
+    endpoints: BTreeSet<String>,
+}
+
+#[test]
+fn intake_send_operations_match_the_intake_endpoints() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let topic_of_event: BTreeMap<&str, Topic> = catalogue()
+        .events()
+        .iter()
+        .map(|e| (short_name(e.full_name), e.topic))
+        .collect();
+    let mut expected: BTreeMap<&str, Produced> = BTreeMap::new();
+    for endpoint in intake_endpoints() {
+        for event in &endpoint.publishes {
+            let Some(topic) = topic_of_event.get(event.as_str()) else {
+                problems.push(format!(
+                    "{}: endpoint {} publishes `{event}`, which is not an event of the catalogue",
+                    endpoint.file, endpoint.path
+                ));
+                continue;
+            };
+            let produced = expected.entry(topic.base_name()).or_default();
+            produced.agencies.extend(agency_set(&endpoint.agencies));
+            produced
+                .by_message
+                .entry(event.clone())
+                .or_default()
+                .extend(agency_set(&endpoint.agencies));
+            produced.endpoints.insert(endpoint.path.clone());
+        }
+    }
+    let mut documented: BTreeMap<&str, Produced> = BTreeMap::new();
+    for (id, op) in operations(&doc) {
+        if op["action"] != "send" || op["x-producer"] != "intake" {
+            continue;
+        }
+        let Some(topic) = op_topic(&doc, op) else {
+            problems.push(format!(
+                "operations.{id}: an intake send operation whose channel is not an event topic"
+            ));
+            continue;
+        };
+        let produced = documented.entry(topic.base_name()).or_default();
+        produced.agencies.extend(strings(&op["x-agencies"]));
+        produced.endpoints.extend(strings(&op["x-endpoints"]));
+        let by_message = op["x-agencies-by-message"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let listed = op_message_names(op);
+        let keys: BTreeSet<String> = by_message.keys().cloned().collect();
+        if keys != listed {
+            problems.push(format!("operations.{id}: x-agencies-by-message covers {keys:?} but `messages` lists {listed:?}"));
+        }
+        for (m, agencies) in by_message {
+            produced
+                .by_message
+                .entry(m)
+                .or_default()
+                .extend(strings(&agencies));
+        }
+    }
+    for topic in Topic::ALL {
+        let name = topic.base_name();
+        let want = expected.remove(name).unwrap_or_default();
+        let have = documented.remove(name).unwrap_or_default();
+        if want.agencies != have.agencies {
+            problems.push(format!(
+                "{name}: intake send operations have x-agencies {:?}, but the intake endpoints publishing to it accept {:?}",
+                have.agencies, want.agencies
+            ));
+        }
+        if want.by_message != have.by_message {
+            problems.push(format!(
+                "{name}: intake send operations have x-agencies-by-message {:?}, but the endpoints give {:?}",
+                have.by_message, want.by_message
+            ));
+        }
+        if want.endpoints != have.endpoints {
+            problems.push(format!(
+                "{name}: intake send operations have x-endpoints {:?}, but the endpoints publishing to it are {:?}",
+                have.endpoints, want.endpoints
+            ));
+        }
+    }
+    fail_on(
+        problems,
+        "intake send operations vs services/intake/src/endpoints",
+    );
+}
+
+/// A subscriber crate: `services/<dir>/src/lib.rs` declaring `GROUP` and `TOPICS`.
+#[derive(Debug)]
+struct Subscriber {
+    dir: String,
+    group: String,
+    topics: BTreeSet<&'static str>,
+    /// Catalogue events it constructs (`Name {`), i.e. publishes through its outbox.
+    publishes: BTreeSet<String>,
+    /// Agencies it stamps on what it publishes (`Envelope::new(Agency::X, ..)`).
+    stamps: BTreeSet<String>,
+}
+
+fn subscribers() -> Vec<Subscriber> {
+    let services = repo_root().join("services");
+    let mut dirs: Vec<String> = fs::read_dir(&services)
+        .expect("services/")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("src/lib.rs").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        // The scaffolding template is not a subscriber of the deployment.
+        .filter(|d| d != "template-subscriber")
+        .collect();
+    dirs.sort();
+    let names: Vec<&str> = catalogue()
+        .events()
+        .iter()
+        .map(|e| short_name(e.full_name))
+        .collect();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let lib_rel = format!("services/{dir}/src/lib.rs");
+        let lib = read(&lib_rel);
+        let (Some(group), Some(topics)) = (const_value(&lib, "GROUP"), const_value(&lib, "TOPICS"))
+        else {
+            continue;
+        };
+        let group = string_literals(group)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("{lib_rel}: GROUP is not a string literal"));
+        let topics: BTreeSet<&'static str> = topics
+            .match_indices("Topic::")
+            .map(|(i, m)| {
+                let rest = &topics[i + m.len()..];
+                let variant = &rest[..rest
+                    .bytes()
+                    .position(|b| !is_ident(b))
+                    .unwrap_or(rest.len())];
+                Topic::ALL
+                    .into_iter()
+                    .find(|t| format!("{t:?}") == variant)
+                    .unwrap_or_else(|| panic!("{lib_rel}: TOPICS names unknown Topic::{variant}"))
+                    .base_name()
+            })
+            .collect();
+        let mut publishes = BTreeSet::new();
+        let mut stamps = BTreeSet::new();
+        for (file, text) in rust_files(&format!("services/{dir}/src")) {
+            for name in &names {
+                if text
+                    .match_indices(&format!("{name} {{"))
+                    .any(|(i, _)| !text[..i].ends_with(|c: char| is_ident(c as u8) || c == ':'))
+                {
+                    publishes.insert((*name).to_owned());
+                }
+            }
+            for (i, m) in text.match_indices("Envelope::new(") {
+                let args = balanced(&text, i + m.len() - 1).unwrap_or_default();
+                let first = args.split(',').next().unwrap_or_default();
+                let agencies = agency_paths(first).unwrap_or_else(|e| panic!("{file}: {e}"));
+                stamps.extend(agency_set(&agencies));
+            }
+        }
+        out.push(Subscriber {
+            dir,
+            group,
+            topics,
+            publishes,
+            stamps,
+        });
+    }
+    assert!(
+        !out.is_empty(),
+        "no subscriber crate (services/*/src/lib.rs with GROUP and TOPICS) found"
+    );
+    out
+}
+
+#[test]
+fn subscriber_operations_match_the_subscriber_crates() {
+    let doc = document();
+    let mut problems = Vec::new();
+    let subs = subscribers();
+    let pattern = dead_letter_pattern();
+    let groups: BTreeSet<&str> = subs.iter().map(|s| s.group.as_str()).collect();
+    for (id, op) in operations(&doc) {
+        if let Some(group) = op["x-consumer-group"].as_str() {
+            if !groups.contains(group) {
+                problems.push(format!(
+                    "operations.{id}: x-consumer-group `{group}` is not the GROUP of any services/*/src/lib.rs"
+                ));
+            }
+        } else if op["action"] == "receive" {
+            problems.push(format!(
+                "operations.{id}: a receive operation without x-consumer-group"
+            ));
+        }
+    }
+    let dlq_channel = channels(&doc)
+        .into_iter()
+        .find(|(_, ch)| ch["address"] == pattern.as_str())
+        .map(|(id, _)| id);
+    let documented_groups: BTreeSet<String> = dlq_channel
+        .map(|id| {
+            strings(&doc["channels"][id]["parameters"]["group"]["enum"])
+                .into_iter()
+                .collect()
+        })
+        .unwrap_or_default();
+    let code_groups: BTreeSet<String> = groups.iter().map(|g| (*g).to_owned()).collect();
+    if documented_groups != code_groups {
+        problems.push(format!(
+            "the dead-letter channel's parameters.group.enum is {documented_groups:?}, but the subscriber groups are {code_groups:?}"
+        ));
+    }
+    for sub in &subs {
+        let lib = format!("services/{}/src/lib.rs", sub.dir);
+        let own: Vec<(&str, &Value)> = operations(&doc)
+            .into_iter()
+            .filter(|(_, op)| op["x-consumer-group"] == sub.group.as_str())
+            .collect();
+        // The group is named after the agency that runs it.
+        let agency = match Agency::from_str(&sub.group) {
+            Ok(a) => a.symbol().to_owned(),
+            Err(e) => {
+                problems.push(format!(
+                    "{lib}: GROUP `{}` is not an agency symbol ({e}); say which agency runs it",
+                    sub.group
+                ));
+                continue;
+            }
+        };
+        for (id, op) in &own {
+            let list: BTreeSet<String> = strings(&op["x-agencies"]).into_iter().collect();
+            if list != BTreeSet::from([agency.clone()]) {
+                problems.push(format!(
+                    "operations.{id}.x-agencies is {list:?}, expected [\"{agency}\"] (group `{}`)",
+                    sub.group
+                ));
+            }
+        }
+        // Receives: exactly its TOPICS, every message of each, with its group id.
+        let mut received = BTreeSet::new();
+        for (id, op) in own.iter().filter(|(_, op)| op["action"] == "receive") {
+            let Some(topic) = op_topic(&doc, op) else {
+                problems.push(format!("operations.{id}: group `{}` receives from a channel that is not an event topic", sub.group));
+                continue;
+            };
+            received.insert(topic.base_name());
+            let channel = channel_ref(op).unwrap_or_default();
+            let all: BTreeSet<String> = messages(&doc["channels"][channel])
+                .into_iter()
+                .map(|(m, _)| m.to_owned())
+                .collect();
+            let listed = op_message_names(op);
+            if listed != all {
+                problems.push(format!("operations.{id}.messages is {listed:?}, but group `{}` reads every message of {}: {all:?}", sub.group, topic.base_name()));
+            }
+            let group_id = strings(&op["bindings"]["kafka"]["groupId"]["enum"]);
+            if group_id != [sub.group.clone()] {
+                problems.push(format!("operations.{id}.bindings.kafka.groupId.enum is {group_id:?}, expected [\"{}\"]", sub.group));
+            }
+        }
+        if received != sub.topics {
+            problems.push(format!(
+                "receive operations of group `{}` cover {received:?}, but {lib} TOPICS is {:?}",
+                sub.group, sub.topics
+            ));
+        }
+        // Sends: the events it constructs, on their topics, and its dead-letter topic.
+        let mut sent = BTreeSet::new();
+        let mut dead_letters = false;
+        for (id, op) in own.iter().filter(|(_, op)| op["action"] == "send") {
+            let channel = channel_ref(op).unwrap_or_default();
+            if doc["channels"][channel]["address"] == pattern.as_str() {
+                dead_letters = true;
+                let address = pattern.replace("{group}", &sub.group);
+                if op["x-address"] != address.as_str() {
+                    problems.push(format!(
+                        "operations.{id}.x-address is {}, expected \"{address}\"",
+                        op["x-address"]
+                    ));
+                }
+            } else {
+                sent.extend(op_message_names(op));
+                let list: BTreeSet<String> = strings(&op["x-agencies"]).into_iter().collect();
+                if !sub.stamps.is_subset(&list) {
+                    problems.push(format!(
+                        "operations.{id}.x-agencies is {list:?}, but services/{}/src stamps {:?} on what it publishes",
+                        sub.dir, sub.stamps
+                    ));
+                }
+            }
+        }
+        if sent != sub.publishes {
+            problems.push(format!(
+                "send operations of group `{}` list {sent:?}, but services/{}/src constructs {:?}",
+                sub.group, sub.dir, sub.publishes
+            ));
+        }
+        if !dead_letters {
+            problems.push(format!(
+                "group `{}` has no send operation on the dead-letter channel `{pattern}`",
+                sub.group
+            ));
+        }
+    }
+    fail_on(problems, "subscriber operations vs services/*/src/lib.rs");
+}

@@ -1,0 +1,132 @@
+//! Run a handler against a list of events with no broker and no network: the same
+//! [`Handler`] code the runtime drives, one transaction per batch, offsets and all, on an
+//! in-memory SQLite database (or any [`Store`] you give it, such as PostgreSQL).
+//!
+//! ```
+//! use lintas_kit::consumer::{Batch, Handler, HandlerError};
+//! use lintas_kit::events::{AnyEvent, Agency, Envelope, VisaTypeFlagged, Event};
+//! use lintas_kit::store::Migrations;
+//! use lintas_kit::testing::Harness;
+//!
+//! /// Counts flags per subject.
+//! struct FlagCounter;
+//!
+//! impl Handler for FlagCounter {
+//!     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
+//!         let flagged: Vec<String> = batch
+//!             .records()
+//!             .iter()
+//!             .filter_map(|r| match &r.event {
+//!                 AnyEvent::VisaTypeFlagged(f) => f.envelope.subject_key.clone(),
+//!                 _ => None,
+//!             })
+//!             .collect();
+//!         for subject in flagged {
+//!             sqlx::query(
+//!                 "INSERT INTO flags (subject_key, n) VALUES ($1, 1) \
+//!                  ON CONFLICT (subject_key) DO UPDATE SET n = flags.n + 1",
+//!             )
+//!             .bind(subject)
+//!             .execute(batch.tx())
+//!             .await?;
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let migrations = Migrations::inline("CREATE TABLE flags (subject_key TEXT PRIMARY KEY, n BIGINT NOT NULL)").await;
+//! let mut harness = Harness::new(FlagCounter, migrations).await.unwrap();
+//! let mut envelope = Envelope::new(Agency::Imigrasi, "KANIM-CILACAP", "off-1", lintas_kit::events::timefmt::millis::now());
+//! envelope.subject_key = Some("ab".repeat(32));
+//! let flag = VisaTypeFlagged {
+//!     envelope,
+//!     reason: lintas_kit::events::VisaFlagReason::CulturalAmbassador,
+//!     stage: lintas_kit::events::ScreeningStage::PassportInterview,
+//!     visa_type: lintas_kit::events::VisaType::Visit,
+//!     destination_country: "MY".into(),
+//! };
+//! harness.apply(vec![flag.clone().into_any(), flag.into_any()]).await.unwrap();
+//! let n: i64 = sqlx::query_scalar("SELECT n FROM flags").fetch_one(harness.store().pool()).await.unwrap();
+//! assert_eq!(n, 2);
+//! # });
+//! ```
+
+use lintas_events::AnyEvent;
+
+use crate::consumer::{Batch, Handler, HandlerError, Record, Sink};
+use crate::store::{Migrations, Store, StoreError};
+
+/// A handler, its database, and what it published.
+pub struct Harness<H> {
+    handler: H,
+    store: Store,
+    published: Vec<AnyEvent>,
+    next_offset: i64,
+}
+
+impl<H: Handler> Harness<H> {
+    /// The handler on a fresh in-memory SQLite database with its migrations applied.
+    pub async fn new(handler: H, migrations: Migrations) -> Result<Self, StoreError> {
+        let store = Store::connect("sqlite::memory:", "test").await?;
+        store.migrate(migrations).await?;
+        Ok(Self::with_store(handler, store))
+    }
+
+    /// The handler on a store you prepared (for example PostgreSQL, migrated).
+    pub fn with_store(handler: H, store: Store) -> Self {
+        Harness {
+            handler,
+            store,
+            published: Vec::new(),
+            next_offset: 0,
+        }
+    }
+
+    /// Applies `events` as one batch in one transaction, as the runtime would. Events are
+    /// numbered as consecutive offsets of one partition of their topic. A rejection or any
+    /// other error rolls the whole batch back and is returned.
+    pub async fn apply(&mut self, events: Vec<AnyEvent>) -> Result<(), HandlerError> {
+        let records: Vec<Record> = events
+            .into_iter()
+            .map(|event| {
+                let offset = self.next_offset;
+                self.next_offset += 1;
+                Record {
+                    topic: event.topic().base_name().to_string(),
+                    partition: 0,
+                    offset,
+                    event,
+                }
+            })
+            .collect();
+        let mut published = Vec::new();
+        let mut tx = self.store.pool().begin().await?;
+        let mut batch = Batch::new(&mut tx, &records, Sink::Memory(&mut published));
+        self.handler.apply(&mut batch).await?;
+        tx.commit().await?;
+        self.published.extend(published);
+        Ok(())
+    }
+
+    /// Applies each event in its own batch, in order.
+    pub async fn apply_each(&mut self, events: Vec<AnyEvent>) -> Result<(), HandlerError> {
+        for event in events {
+            self.apply(vec![event]).await?;
+        }
+        Ok(())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Everything the handler published through [`Batch::publish`] in committed batches.
+    pub fn published(&self) -> &[AnyEvent] {
+        &self.published
+    }
+
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+}

@@ -1,0 +1,112 @@
+//! The village early-warning subscriber as a service, black-box: events published through the
+//! intakes reach `lintas subscriber desa`, which notifies the resident's village of a block and
+//! a village of a police-reported recruiter, and serves each village office only its village.
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::*;
+use serde_json::{json, Value};
+
+async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) {
+    let response = client
+        .post(&url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        202,
+        "{url}: {}",
+        response.text().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn village_offices_are_warned() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let client = reqwest::Client::new();
+
+    // The block first, the registration that names the village after it.
+    post(&client, format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
+        "nik": "3301014501900001", "checkpoint_code": "TPI-CGK", "decision": "deferred", "carrier": "AirAsia",
+        "flight_or_vessel": "QZ 262", "destination_country": "KH", "visa_shown": "tourist", "return_ticket": false,
+        "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter", "officer_id": "tpi-9"})).await;
+    post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
+        "nik": "3301014501900001", "full_name": "Siti", "sex": "female", "birth_date": "1990-01-05", "village": "Kesugihan",
+        "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "KH", "officer_id": "dn-1"})).await;
+    // A recruiter the police reported, then seen in Adipala by someone else.
+    post(&client, format!("{}/v1/cases/recruiters", intake.url), POLRI_TOKEN, json!({
+        "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "regency": "Cilacap", "officer_id": "pol-7"})).await;
+    post(&client, format!("{}/v1/cases/recruiters", intake.url), DISNAKER_TOKEN, json!({
+        "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "village": "Adipala",
+        "regency": "Cilacap", "officer_id": "dn-1"})).await;
+
+    let desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
+    let url = |village: &str| format!("{}/v1/agencies/desa/villages/{village}/notices", desa.url);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let kesugihan = loop {
+        if let Ok(r) = client
+            .get(url("Kesugihan"))
+            .bearer_auth(DESA_KESUGIHAN_TOKEN)
+            .send()
+            .await
+        {
+            if r.status().as_u16() == 200 {
+                let body: Value = r.json().await.unwrap();
+                if !body["notices"].as_array().unwrap().is_empty() {
+                    break body;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no notice for Kesugihan");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let notices = kesugihan["notices"].as_array().unwrap();
+    assert_eq!(notices.len(), 1, "{kesugihan}");
+    assert_eq!(notices[0]["rule"], "DESA-BLOCKED");
+
+    // Adipala's notice exists, and Kesugihan's office may not read it.
+    let forbidden = client
+        .get(url("Adipala"))
+        .bearer_auth(DESA_KESUGIHAN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forbidden.status().as_u16(), 403);
+    let other_agency = client
+        .get(url("Kesugihan"))
+        .bearer_auth(POLRI_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_agency.status().as_u16(), 403);
+    let pool = pg(&database).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rules: Vec<String> =
+            sqlx::query_scalar("SELECT rule FROM desa.notices WHERE village = 'Adipala'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        if rules == ["DESA-RECRUITER"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Adipala notices: {rules:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Both notices reach the alert topic through the outbox.
+    let alerts = read_all(
+        &broker.brokers,
+        "lintas.alerts.v1",
+        2,
+        Duration::from_secs(30),
+    );
+    assert_eq!(alerts.len(), 2);
+}
