@@ -8,8 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lintas_kit::auth::{AuthError, Caller};
-use lintas_kit::events::{self, timefmt, AnyEvent, Envelope, Event, Topic};
-use lintas_kit::producer::{Delivery, EventProducer, PublishError};
+use lintas_kit::events::{timefmt, AnyEvent, Envelope};
 use serde_json::{json, Value};
 
 use crate::idempotency::{self, Key, Seen};
@@ -153,7 +152,7 @@ async fn accept(
 
     let mut published = Vec::with_capacity(events.len());
     for event in &events {
-        let (delivery, topic) = publish_any(&state.producer, event).await?;
+        let (delivery, topic) = (state.producer.publish_any(event).await?, event.topic());
         published.push(json!({
             "event_id": event.envelope().event_id,
             "type": event.type_name(),
@@ -176,34 +175,4 @@ async fn accept(
     }
     tracing::info!(endpoint = endpoint.path, office = %caller.office, events = events.len(), "accepted");
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
-}
-
-/// Publishes any event of the contract and says on which topic it went.
-async fn publish_any(
-    producer: &EventProducer,
-    event: &AnyEvent,
-) -> Result<(Delivery, Topic), PublishError> {
-    macro_rules! each {
-        ($($variant:ident),* $(,)?) => {
-            match event {
-                $(AnyEvent::$variant(e) => (producer.publish(e).await?, <events::$variant as Event>::TOPIC),)*
-            }
-        };
-    }
-    Ok(each!(
-        ApplicantRegistered,
-        PassportInterviewConducted,
-        VisaTypeFlagged,
-        DepartureBlocked,
-        DepartureCleared,
-        CaseReferred,
-        RecruiterReported,
-        InvestigationOpened,
-        SpdpSent,
-        ProsecutionStageChanged,
-        AlertRaised,
-        AlertAcknowledged,
-        AlertEscalated,
-        AlertClosed,
-    ))
 }

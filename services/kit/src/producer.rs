@@ -139,6 +139,37 @@ impl EventProducer {
         result
     }
 
+    /// Publishes any event of the contract (for example one a handler received) on its topic.
+    pub async fn publish_any(
+        &self,
+        event: &lintas_events::AnyEvent,
+    ) -> Result<Delivery, PublishError> {
+        use lintas_events::AnyEvent;
+        macro_rules! each {
+            ($($variant:ident),* $(,)?) => {
+                match event {
+                    $(AnyEvent::$variant(e) => self.publish(e).await,)*
+                }
+            };
+        }
+        each!(
+            ApplicantRegistered,
+            PassportInterviewConducted,
+            VisaTypeFlagged,
+            DepartureBlocked,
+            DepartureCleared,
+            CaseReferred,
+            RecruiterReported,
+            InvestigationOpened,
+            SpdpSent,
+            ProsecutionStageChanged,
+            AlertRaised,
+            AlertAcknowledged,
+            AlertEscalated,
+            AlertClosed,
+        )
+    }
+
     /// Publishes bytes already framed (dead letters, outbox relay) and waits for the ack.
     pub async fn send(
         &self,

@@ -130,3 +130,91 @@ impl<H: Handler> Harness<H> {
         &self.handler
     }
 }
+
+/// Runs `handler` through the real runtime on a real broker, with the same handler code as
+/// [`Harness`]: publishes `events` on topics of their own (a fresh prefix, so runs never
+/// meet), consumes `topics` with a fresh consumer group into `store`, and returns once every
+/// event of those topics was applied or dead-lettered. Pass a migrated store.
+pub async fn run_on_broker<H: Handler>(
+    handler: H,
+    store: Store,
+    brokers: &str,
+    registry_url: &str,
+    topics: &[lintas_events::Topic],
+    events: Vec<AnyEvent>,
+    timeout: std::time::Duration,
+) -> anyhow::Result<BrokerRun> {
+    use crate::codec::Codec;
+    use crate::consumer::{Runtime, SubscriberSettings};
+    use crate::producer::{EventProducer, ProducerSettings};
+    use crate::registry::RegistryClient;
+
+    let run = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    let prefix = format!("test-{run}.");
+    let group = format!("test_{run}");
+    let mut names = crate::topics::event_topics(&prefix);
+    names.push(crate::topics::dead_letter_topic(&prefix, &group));
+    crate::topics::ensure_topics(brokers, &names, 2, 1, &[]).await?;
+    let producer = EventProducer::new(
+        &ProducerSettings::new(brokers),
+        Codec::new(RegistryClient::new(registry_url), &prefix),
+    )?;
+    let expected = events
+        .iter()
+        .filter(|e| topics.contains(&e.topic()))
+        .count() as u64;
+    for event in &events {
+        producer.publish_any(event).await?;
+    }
+    let shutdown = crate::shutdown::Shutdown::new();
+    let runtime = Runtime {
+        settings: SubscriberSettings::new(&group, brokers, topics),
+        store,
+        producer,
+        health: crate::telemetry::Health::new(),
+        shutdown: shutdown.clone(),
+    };
+    let task = tokio::spawn(runtime.run(std::sync::Arc::new(handler)));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let outcome = loop {
+        let done = BrokerRun {
+            applied: counted("lintas_events_applied_total", &group),
+            dead_letters: counted("lintas_dead_letters_total", &group),
+        };
+        if done.applied + done.dead_letters >= expected {
+            break Ok(done);
+        }
+        if tokio::time::Instant::now() > deadline {
+            break Err(anyhow::anyhow!(
+                "{} of {expected} events handled within {timeout:?}",
+                done.applied + done.dead_letters
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    shutdown.trigger();
+    task.await??;
+    outcome
+}
+
+/// What [`run_on_broker`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrokerRun {
+    pub applied: u64,
+    pub dead_letters: u64,
+}
+
+/// Sum of a counter over the label sets of one consumer group.
+fn counted(name: &str, group: &str) -> u64 {
+    prometheus::gather()
+        .iter()
+        .filter(|family| family.name() == name)
+        .flat_map(|family| family.get_metric().iter())
+        .filter(|m| {
+            m.get_label()
+                .iter()
+                .any(|l| l.name() == "group" && l.value() == group)
+        })
+        .map(|m| m.get_counter().get_value() as u64)
+        .sum()
+}

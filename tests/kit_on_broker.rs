@@ -1,0 +1,101 @@
+//! The kit's test harness runs the same handler in memory and through the real runtime on a
+//! real broker: the village subscriber's notices are the same either way.
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::*;
+use lintas_kit::events::*;
+use lintas_kit::store::Store;
+use lintas_kit::testing::{run_on_broker, Harness};
+
+fn events(keyer: &SubjectKeyer) -> Vec<AnyEvent> {
+    let subject = keyer.subject_key("3301014501900001");
+    let mut block_envelope =
+        Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", timefmt::millis::now());
+    block_envelope.subject_key = Some(subject);
+    let block = DepartureBlocked {
+        envelope: block_envelope,
+        checkpoint_code: "TPI-CGK".into(),
+        decision: BlockDecision::Refused,
+        carrier: "AirAsia".into(),
+        flight_or_vessel: "QZ 262".into(),
+        destination_country: "KH".into(),
+        transit_points: vec!["KUL".into()],
+        visa_shown: VisaType::Tourist,
+        return_ticket: false,
+        reason: BlockReason::SuspectedTraffickingVictim,
+        group_id: None,
+        handed_to: HandedTo::AirportPolice,
+    };
+    let mut registration = applicant(keyer, "3301014501900001");
+    registration.village = "Kesugihan".into();
+    let recruiter = |agency: Agency, village: Option<&str>| RecruiterReported {
+        envelope: Envelope::new(agency, "OFFICE", "off-1", timefmt::millis::now()),
+        recruiter_key: "rk-cilacap-0001".into(),
+        role: RecruiterRole::Recruiter,
+        phone_numbers: vec![],
+        licence_status: LicenceStatus::Unlicensed,
+        village: village.map(String::from),
+        sub_district: None,
+        regency: "Cilacap".into(),
+        linked_subject_keys: vec![],
+        placement_agency_name: None,
+    };
+    vec![
+        block.into_any(),
+        registration.into_any(),
+        recruiter(Agency::Desa, Some("Adipala")).into_any(),
+        recruiter(Agency::Polri, None).into_any(),
+    ]
+}
+
+async fn notices(store: &Store) -> Vec<(String, String, String)> {
+    let mut rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT notice_id, rule, village FROM notices")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    rows.sort();
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_handler_in_memory_and_on_a_real_broker() {
+    let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
+    let events = events(&keyer);
+
+    let mut memory = Harness::new(
+        lintas_desa::DesaHandler::default(),
+        lintas_desa::migrations(),
+    )
+    .await
+    .unwrap();
+    memory.apply_each(events.clone()).await.unwrap();
+    let expected = notices(memory.store()).await;
+    assert_eq!(expected.len(), 2, "{expected:?}");
+
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let store = Store::connect(&database, "desa").await.unwrap();
+    store.migrate(lintas_desa::migrations()).await.unwrap();
+    let run = run_on_broker(
+        lintas_desa::DesaHandler::default(),
+        store.clone(),
+        &broker.brokers,
+        &registry.url,
+        lintas_desa::TOPICS,
+        events,
+        Duration::from_secs(90),
+    )
+    .await
+    .unwrap();
+    assert_eq!((run.applied, run.dead_letters), (4, 0));
+    assert_eq!(
+        notices(&store).await,
+        expected,
+        "the real runtime and the in-memory harness disagree"
+    );
+}
