@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod producer;
 pub mod registry;
+pub mod service;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

@@ -193,18 +193,27 @@ impl Runtime {
         let prefix = self.producer.codec().topic_prefix().to_string();
         let dlq = crate::topics::dead_letter_topic(&prefix, &self.settings.group);
         if self.settings.create_dead_letter_topic {
-            if let Err(e) = crate::topics::ensure_topics(
-                &self.settings.brokers,
-                &[dlq.clone()],
-                1,
-                1,
-                &self.settings.extra,
-            )
-            .await
-            {
-                // Production creates topics declaratively and may forbid creation: not fatal.
-                tracing::warn!(topic = %dlq, error = %e, "could not ensure the dead-letter topic exists");
-            }
+            // In the background: a broker whose admin API is slow or refuses (ACLs) must not
+            // delay consuming; a dead letter waits for its topic like any transient failure.
+            let (brokers, topic, extra) = (
+                self.settings.brokers.clone(),
+                dlq.clone(),
+                self.settings.extra.clone(),
+            );
+            tokio::spawn(async move {
+                if let Err(e) = crate::topics::ensure_topics(
+                    &brokers,
+                    std::slice::from_ref(&topic),
+                    1,
+                    1,
+                    &extra,
+                )
+                .await
+                {
+                    // Production creates topics declaratively and may forbid creation: not fatal.
+                    tracing::warn!(topic = %topic, error = %e, "could not ensure the dead-letter topic exists");
+                }
+            });
         }
         for part in ["broker", "assignment", "database"] {
             self.health

@@ -225,7 +225,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         println!("  token {agency:<10} {token}   ({office})");
     }
     println!("A synthetic feed for this run (another terminal):");
-    println!("  cargo run -p lintas -- simulate --intake-url {base} --rate 2 --tokens '{token_spec}'");
+    println!(
+        "  cargo run -p lintas -- simulate --intake-url {base} --rate 2 --tokens '{token_spec}'"
+    );
     println!("Stop with Ctrl-C.");
 
     let handler = Arc::new(lintas_imigrasi::ImigrasiHandler {

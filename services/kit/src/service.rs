@@ -1,0 +1,203 @@
+//! A subscriber as a service in one call: configuration from flags and environment, its
+//! store and migrations, `/livez`, `/readyz`, `/metrics` (and its own query routes, if any),
+//! and the runtime until SIGTERM or SIGINT.
+//!
+//! ```no_run
+//! use lintas_kit::consumer::{Batch, Handler, HandlerError};
+//! use lintas_kit::events::Topic;
+//! use lintas_kit::service::{run_subscriber, Subscriber, SubscriberConfig};
+//! use lintas_kit::store::Migrations;
+//!
+//! struct Quiet;
+//! impl Handler for Quiet {
+//!     async fn apply(&self, _batch: &mut Batch<'_>) -> Result<(), HandlerError> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> anyhow::Result<()> {
+//!     // --brokers, --schema-registry-url, --database-url, --listen, … or LINTAS_* variables.
+//!     let config = SubscriberConfig::from_args();
+//!     let migrations = Migrations::inline("CREATE TABLE IF NOT EXISTS quiet (id BIGINT)").await;
+//!     run_subscriber(&config, Subscriber { group: "quiet", topics: &[Topic::Alerts], migrations, handler: Quiet }).await
+//! }
+//! ```
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use clap::{Args, Parser};
+use lintas_events::Topic;
+
+use crate::auth::Tokens;
+use crate::codec::Codec;
+use crate::consumer::{Handler, Runtime, SubscriberSettings, DEFAULT_MAX_BATCH};
+use crate::producer::{EventProducer, ProducerSettings};
+use crate::registry::RegistryClient;
+use crate::shutdown::Shutdown;
+use crate::store::{Migrations, Store};
+use crate::telemetry::{ops_router, serve, track_http, Health};
+
+/// Where the feed is.
+#[derive(Args, Clone, Debug)]
+pub struct KafkaConfig {
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "LINTAS_BROKERS")]
+    pub brokers: String,
+    /// Base URL of the schema registry.
+    #[arg(long, env = "LINTAS_SCHEMA_REGISTRY_URL")]
+    pub schema_registry_url: String,
+    /// Prefix of every topic name (lets several deployments share a cluster).
+    #[arg(long, env = "LINTAS_TOPIC_PREFIX", default_value = "")]
+    pub topic_prefix: String,
+    /// Extra librdkafka properties `key=value` (TLS, SASL), repeatable or comma-separated.
+    #[arg(
+        long = "kafka-property",
+        env = "LINTAS_KAFKA_PROPERTIES",
+        value_delimiter = ','
+    )]
+    pub kafka_properties: Vec<String>,
+}
+
+impl KafkaConfig {
+    /// The producer for this feed: encodes with the registry, idempotent, acknowledged.
+    pub fn producer(&self) -> anyhow::Result<EventProducer> {
+        let codec = Codec::new(
+            RegistryClient::new(&self.schema_registry_url),
+            &self.topic_prefix,
+        );
+        let mut settings = ProducerSettings::new(&self.brokers);
+        settings.extra = self.extra()?;
+        Ok(EventProducer::new(&settings, codec)?)
+    }
+
+    pub fn extra(&self) -> anyhow::Result<Vec<(String, String)>> {
+        kafka_properties(&self.kafka_properties)
+    }
+}
+
+/// `key=value` librdkafka properties.
+pub fn kafka_properties(pairs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    pairs
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => anyhow::bail!("Kafka property `{p}` is not key=value"),
+        })
+        .collect()
+}
+
+/// Everything a subscriber service is configured with.
+#[derive(Args, Clone, Debug)]
+pub struct SubscriberConfig {
+    #[command(flatten)]
+    pub kafka: KafkaConfig,
+    /// Database of the views (`postgres://…` or `sqlite://…`); the subscriber uses its own
+    /// schema (or file) in it.
+    #[arg(long, env = "LINTAS_DATABASE_URL")]
+    pub database_url: String,
+    /// HTTP address for the query API, `/livez`, `/readyz` and `/metrics`.
+    #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8083")]
+    pub listen: String,
+    /// Caller tokens `token=agency:OFFICE,...` for the query API.
+    #[arg(
+        long,
+        env = "LINTAS_TOKENS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub tokens: String,
+    /// Records per database transaction, at most.
+    #[arg(long, env = "LINTAS_MAX_BATCH", default_value_t = DEFAULT_MAX_BATCH)]
+    pub max_batch: usize,
+    /// Milliseconds a batch waits to fill.
+    #[arg(long, env = "LINTAS_MAX_WAIT_MS", default_value_t = 100)]
+    pub max_wait_ms: u64,
+    /// Create the dead-letter topic at start if missing; off where topics are managed
+    /// declaratively (Strimzi) and the subscriber may not create them.
+    #[arg(long, env = "LINTAS_CREATE_DEAD_LETTER_TOPIC", default_value_t = true, action = clap::ArgAction::Set)]
+    pub create_dead_letter_topic: bool,
+    /// Consumer group session timeout in milliseconds.
+    #[arg(long, env = "LINTAS_SESSION_TIMEOUT_MS", default_value_t = 10_000)]
+    pub session_timeout_ms: u64,
+    /// Log JSON lines instead of text.
+    #[arg(long, env = "LINTAS_LOG_JSON")]
+    pub log_json: bool,
+}
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    config: SubscriberConfig,
+}
+
+impl SubscriberConfig {
+    /// From the process's flags and environment; prints help and exits on `--help` or an error.
+    pub fn from_args() -> SubscriberConfig {
+        Cli::parse().config
+    }
+}
+
+/// What distinguishes one subscriber from another.
+pub struct Subscriber<H> {
+    /// Consumer group, database schema and dead-letter topic name.
+    pub group: &'static str,
+    pub topics: &'static [Topic],
+    pub migrations: Migrations,
+    pub handler: H,
+}
+
+/// Runs a subscriber without a query API of its own.
+pub async fn run_subscriber<H: Handler>(
+    config: &SubscriberConfig,
+    subscriber: Subscriber<H>,
+) -> anyhow::Result<()> {
+    run_subscriber_with_api(config, subscriber, |_, _| Router::new()).await
+}
+
+/// Runs a subscriber with its query routes, built from its store and the caller tokens.
+pub async fn run_subscriber_with_api<H: Handler>(
+    config: &SubscriberConfig,
+    subscriber: Subscriber<H>,
+    api: impl FnOnce(Store, Tokens) -> Router,
+) -> anyhow::Result<()> {
+    crate::telemetry::init_logging(config.log_json);
+    let tokens =
+        Tokens::parse(&config.tokens).map_err(|e| anyhow::anyhow!("LINTAS_TOKENS: {e}"))?;
+    let shutdown = Shutdown::new();
+    tokio::spawn(shutdown.clone().on_signals());
+    let store = Store::connect(&config.database_url, subscriber.group).await?;
+    store.migrate(subscriber.migrations).await?;
+    let mut settings =
+        SubscriberSettings::new(subscriber.group, &config.kafka.brokers, subscriber.topics);
+    settings.max_batch = config.max_batch;
+    settings.max_wait = Duration::from_millis(config.max_wait_ms);
+    settings.session_timeout = Duration::from_millis(config.session_timeout_ms);
+    settings.create_dead_letter_topic = config.create_dead_letter_topic;
+    settings.extra = config.kafka.extra()?;
+    let health = Health::new();
+    let runtime = Runtime {
+        settings,
+        store: store.clone(),
+        producer: config.kafka.producer()?,
+        health: health.clone(),
+        shutdown: shutdown.clone(),
+    };
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    tracing::info!(group = subscriber.group, url = %format!("http://{}", listener.local_addr()?), "subscriber listening");
+    let routes = api(store, tokens)
+        .merge(ops_router(health))
+        .route_layer(axum::middleware::from_fn(track_http));
+    let server = tokio::spawn(serve(listener, routes, shutdown.clone()));
+    let result = runtime.run(Arc::new(subscriber.handler)).await;
+    shutdown.trigger();
+    let _ = server.await;
+    result
+}
