@@ -271,7 +271,10 @@ def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
     required, known = set(), set()
     for f in clap_struct(read(struct_file), struct):
         if "flatten" in f["attrs"]:
-            r, k = clap_envs(SERVICES / "lintas/src/settings.rs", f["type"].strip())
+            # Flattened argument structs live in the kit's service runner (the lintas binary
+            # re-exports KafkaConfig as KafkaArgs).
+            name = {"KafkaArgs": "KafkaConfig"}.get(f["type"].strip(), f["type"].strip())
+            r, k = clap_envs(SERVICES / "kit/src/service.rs", name)
             required |= r
             known |= k
             continue
