@@ -325,10 +325,28 @@ pub fn spawn_imigrasi(
     dir: &PathBuf,
     extra: &[&str],
 ) -> Service {
+    spawn_subscriber("imigrasi", brokers, registry, database_url, dir, extra)
+}
+
+/// The village early-warning subscriber as its own process.
+pub fn spawn_desa(brokers: &str, registry: &str, database_url: &str, dir: &PathBuf) -> Service {
+    spawn_subscriber("desa", brokers, registry, database_url, dir, &[])
+}
+
+/// `lintas subscriber <agency>` as its own process, with a short session timeout unless
+/// `extra` sets one.
+pub fn spawn_subscriber(
+    agency: &str,
+    brokers: &str,
+    registry: &str,
+    database_url: &str,
+    dir: &PathBuf,
+    extra: &[&str],
+) -> Service {
     let listen = format!("127.0.0.1:{}", free_port());
     let mut args = vec![
         "subscriber",
-        "imigrasi",
+        agency,
         "--brokers",
         brokers,
         "--schema-registry-url",
@@ -344,32 +362,7 @@ pub fn spawn_imigrasi(
     args.extend_from_slice(extra);
     let mut command = lintas(&args);
     command.env("LINTAS_TOKENS", tokens_spec());
-    let proc = Proc::spawn("imigrasi", command, dir);
-    Service {
-        proc,
-        url: format!("http://{listen}"),
-    }
-}
-
-/// The village early-warning subscriber as its own process.
-pub fn spawn_desa(brokers: &str, registry: &str, database_url: &str, dir: &PathBuf) -> Service {
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut command = lintas(&[
-        "subscriber",
-        "desa",
-        "--brokers",
-        brokers,
-        "--schema-registry-url",
-        registry,
-        "--database-url",
-        database_url,
-        "--listen",
-        &listen,
-        "--session-timeout-ms",
-        "6000",
-    ]);
-    command.env("LINTAS_TOKENS", tokens_spec());
-    let proc = Proc::spawn("desa", command, dir);
+    let proc = Proc::spawn(agency, command, dir);
     Service {
         proc,
         url: format!("http://{listen}"),
