@@ -187,10 +187,7 @@ impl DesaHandler {
     }
 
     async fn raise(&self, batch: &mut Batch<'_>, notice: Notice<'_>) -> Result<(), HandlerError> {
-        let trigger: Uuid = notice
-            .trigger
-            .parse()
-            .map_err(|e| HandlerError::transient(e))?;
+        let trigger: Uuid = notice.trigger.parse().map_err(HandlerError::transient)?;
         let notice_id = AlertRaised::derive_id(notice.rule, &[trigger]);
         let inserted = sqlx::query(
             "INSERT INTO notices (notice_id, rule, village, sub_district, subject_key, recruiter_key, summary, evidence, raised_at_ms) \
@@ -210,7 +207,7 @@ impl DesaHandler {
         if inserted.rows_affected() == 0 {
             return Ok(());
         }
-        let occurred = millis::from_millis(notice.at_ms).map_err(|e| HandlerError::transient(e))?;
+        let occurred = millis::from_millis(notice.at_ms).map_err(HandlerError::transient)?;
         let mut envelope =
             Envelope::new(Agency::Desa, self.office.clone(), "rule-engine", occurred);
         envelope.event_id = Uuid::new_v5(&notice_id, b"AlertRaised");

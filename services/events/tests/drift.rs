@@ -90,7 +90,7 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             severity: AlertSeverity::Warning,
             evidence_event_ids: vec![Uuid::new_v4(), Uuid::new_v4()],
             summary: "flagged again within 12 months".into(),
-            review_by: full.then(|| datetime!(2026-04-01 00:00 UTC)),
+            review_by: full.then_some(datetime!(2026-04-01 00:00 UTC)),
         }
         .into_any(),
         PassportInterviewConducted {
@@ -170,7 +170,7 @@ fn samples(full: bool) -> Vec<AnyEvent> {
                 ProsecutionStage::P16
             },
             prosecutor_id: full.then(|| "jpu-4".into()),
-            due_date: full.then(|| date!(2026 - 03 - 15)),
+            due_date: full.then_some(date!(2026 - 03 - 15)),
         }
         .into_any(),
         AlertAcknowledged {

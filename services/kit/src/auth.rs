@@ -35,9 +35,9 @@ impl Tokens {
     pub fn parse(spec: &str) -> Result<Tokens, String> {
         let mut by_token = HashMap::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (token, who) = entry
-                .split_once('=')
-                .ok_or_else(|| format!("token entry without `=`: expected token=agency:OFFICE"))?;
+            let (token, who) = entry.split_once('=').ok_or_else(|| {
+                "token entry without `=`: expected token=agency:OFFICE".to_string()
+            })?;
             let (agency, office) = who
                 .split_once(':')
                 .ok_or_else(|| format!("caller `{who}` without `:`: expected agency:OFFICE"))?;

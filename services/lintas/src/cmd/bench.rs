@@ -214,7 +214,11 @@ fn sample_applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
             nik,
             full_name: format!("Pemohon {i}"),
         },
-        sex: if i % 3 == 0 { Sex::Male } else { Sex::Female },
+        sex: if i.is_multiple_of(3) {
+            Sex::Male
+        } else {
+            Sex::Female
+        },
         birth_date: time::macros::date!(1990 - 01 - 01),
         village: format!("Desa {}", i % 300),
         sub_district: format!("Kecamatan {}", i % 24),
