@@ -12,6 +12,7 @@ pub struct SubscriberArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SubscriberKind {
     Imigrasi,
+    Disnaker,
     Desa,
 }
 
@@ -29,6 +30,18 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
             };
             run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
                 lintas_imigrasi::router(lintas_imigrasi::ApiState { store, tokens })
+            })
+            .await
+        }
+        SubscriberKind::Disnaker => {
+            let subscriber = Subscriber {
+                group: lintas_disnaker::GROUP,
+                topics: lintas_disnaker::TOPICS,
+                migrations: lintas_disnaker::migrations(),
+                handler: lintas_disnaker::DisnakerHandler::default(),
+            };
+            run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
+                lintas_disnaker::router(lintas_disnaker::ApiState { store, tokens })
             })
             .await
         }

@@ -58,6 +58,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut topics = event_topics("");
     topics.push(dead_letter_topic("", group));
     topics.push(dead_letter_topic("", lintas_desa::GROUP));
+    topics.push(dead_letter_topic("", lintas_disnaker::GROUP));
     let (_mock, brokers, external_broker) = match &args.brokers {
         Some(brokers) => {
             ensure_topics(
@@ -152,6 +153,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         lintas_kit::consumer::reset_offsets(&desa_store, lintas_desa::GROUP).await?;
     }
 
+    let disnaker_store = Store::connect(&database_url, lintas_disnaker::GROUP).await?;
+    disnaker_store
+        .migrate(lintas_disnaker::migrations())
+        .await?;
+    if !external_broker {
+        lintas_kit::consumer::reset_offsets(&disnaker_store, lintas_disnaker::GROUP).await?;
+    }
+
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
     intake_store.migrate(lintas_intake::migrations()).await?;
     let health = Health::new();
@@ -168,6 +177,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ))
         .merge(lintas_imigrasi::router(lintas_imigrasi::ApiState {
             store: store.clone(),
+            tokens: tokens.clone(),
+        }))
+        .merge(lintas_disnaker::router(lintas_disnaker::ApiState {
+            store: disnaker_store.clone(),
             tokens: tokens.clone(),
         }))
         .merge(lintas_desa::router(lintas_desa::ApiState {
@@ -200,6 +213,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         health: health.clone(),
         shutdown: shutdown.clone(),
     };
+    let mut disnaker_settings =
+        SubscriberSettings::new(lintas_disnaker::GROUP, &brokers, lintas_disnaker::TOPICS);
+    disnaker_settings.create_dead_letter_topic = external_broker;
+    disnaker_settings.extra = kafka.extra()?;
+    let disnaker = Runtime {
+        settings: disnaker_settings,
+        store: disnaker_store,
+        producer: producer.clone(),
+        health: health.clone(),
+        shutdown: shutdown.clone(),
+    };
     let runtime = Runtime {
         settings,
         store,
@@ -220,6 +244,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}");
     println!("  alerts             GET  {base}/v1/agencies/imigrasi/alerts");
     println!("  village notices    GET  {base}/v1/agencies/desa/villages/{{village}}/notices");
+    println!("  Disnaker tasks     GET  {base}/v1/agencies/disnaker/follow-up-tasks  (alerts: /v1/agencies/disnaker/alerts)");
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
     for (agency, office, token) in &generated {
         println!("  token {agency:<10} {token}   ({office})");
@@ -234,9 +259,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         im1: Default::default(),
     });
     let desa = tokio::spawn(desa.run(Arc::new(lintas_desa::DesaHandler::default())));
+    let disnaker =
+        tokio::spawn(disnaker.run(Arc::new(lintas_disnaker::DisnakerHandler::default())));
     let result = runtime.run(handler).await;
     shutdown.trigger();
     let desa = desa.await.map_err(anyhow::Error::from).and_then(|r| r);
+    let disnaker = disnaker.await.map_err(anyhow::Error::from).and_then(|r| r);
     let _ = server.await;
-    result.and(desa)
+    result.and(desa).and(disnaker)
 }

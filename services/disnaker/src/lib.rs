@@ -1,0 +1,34 @@
+//! The manpower office's subscriber (consumer group `disnaker`): residents of the regency who
+//! were blocked, follow-up tasks for their village offices, and the brief's Disnaker rules:
+//!
+//! - DN1 a blocked resident → a follow-up task for the village office (and an alert);
+//! - DN2 the placement agency named has no valid licence;
+//! - DN3 work in a Middle East country under the domestic-work ban, outside a licensed
+//!   placement (the single legal channel);
+//! - DN4 an applicant under 18.
+//!
+//! Thresholds and lists come from [`DisnakerSettings`]; defaults follow the domain brief.
+//! Like every Lintas subscriber it is built only on the kit's public API, and each rule gives
+//! the same alerts whatever the arrival order.
+#![forbid(unsafe_code)]
+
+mod api;
+mod rules;
+
+pub use api::{router, ApiState};
+pub use rules::{DisnakerHandler, DisnakerSettings};
+
+use lintas_kit::events::Topic;
+use lintas_kit::store::Migrations;
+
+pub const GROUP: &str = "disnaker";
+
+/// Registrations (village, agency, age, purpose) and blocks.
+pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Departures];
+
+pub fn migrations() -> Migrations {
+    Migrations {
+        postgres: sqlx::migrate!("./migrations/postgres"),
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+    }
+}

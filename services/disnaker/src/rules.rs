@@ -1,0 +1,263 @@
+//! Views and rules DN1-DN4.
+
+use lintas_kit::consumer::{Batch, Handler, HandlerError};
+use lintas_kit::events::timefmt::millis;
+use lintas_kit::events::{
+    Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
+    DepartureBlocked, Envelope,
+};
+use sqlx::Row;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct DisnakerSettings {
+    /// Office code stamped on the alerts.
+    pub office: String,
+    /// Licence (SIP3MI) numbers known to be valid; when empty, only a missing licence
+    /// number triggers DN2.
+    pub valid_licences: Vec<String>,
+    /// Countries under the domestic-work ban (Kepmenaker 260/2015: the Middle East).
+    pub banned_countries: Vec<String>,
+    /// Days the village office has to follow up a blocked resident.
+    pub follow_up_days: i64,
+}
+
+impl Default for DisnakerSettings {
+    fn default() -> Self {
+        DisnakerSettings {
+            office: "LINTAS-DISNAKER".into(),
+            valid_licences: Vec::new(),
+            banned_countries: [
+                "SA", "AE", "QA", "KW", "BH", "OM", "JO", "LB", "IQ", "IR", "SY", "YE", "EG", "LY",
+                "SD", "DZ", "TN", "MA", "PS",
+            ]
+            .map(String::from)
+            .to_vec(),
+            follow_up_days: 7,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct DisnakerHandler {
+    pub settings: DisnakerSettings,
+}
+
+impl Handler for DisnakerHandler {
+    async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
+        let records: Vec<AnyEvent> = batch.records().iter().map(|r| r.event.clone()).collect();
+        for event in &records {
+            match event {
+                AnyEvent::ApplicantRegistered(e) => self.registered(batch, e).await?,
+                AnyEvent::DepartureBlocked(e) => self.blocked(batch, e).await?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DisnakerHandler {
+    async fn registered(
+        &self,
+        batch: &mut Batch<'_>,
+        e: &ApplicantRegistered,
+    ) -> Result<(), HandlerError> {
+        let Some(subject) = e.envelope.subject_key.clone() else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO residents (subject_key, village, sub_district, placement_agency, registered_event_id) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (subject_key) DO NOTHING",
+        )
+        .bind(&subject)
+        .bind(&e.village)
+        .bind(&e.sub_district)
+        .bind(e.placement_agency.as_ref().map(|p| p.name.clone()))
+        .bind(e.envelope.event_id.to_string())
+        .execute(batch.tx())
+        .await?;
+        let licensed = e
+            .placement_agency
+            .as_ref()
+            .and_then(|p| p.licence_number.as_ref())
+            .is_some_and(|licence| {
+                self.settings.valid_licences.is_empty()
+                    || self.settings.valid_licences.iter().any(|v| v == licence)
+            });
+        if let Some(agency) = &e.placement_agency {
+            if !licensed {
+                let summary = format!("placement agency `{}` has no valid licence", agency.name);
+                self.alert(
+                    batch,
+                    "DN2",
+                    &e.envelope,
+                    vec![e.envelope.event_id],
+                    summary,
+                    AlertSeverity::Warning,
+                )
+                .await?;
+            }
+        }
+        let banned = self
+            .settings
+            .banned_countries
+            .iter()
+            .any(|c| c == &e.destination_country);
+        if banned && e.declared_purpose == DeclaredPurpose::Work && !licensed {
+            let summary = format!(
+                "work in {} under the domestic-work ban, outside a licensed placement",
+                e.destination_country
+            );
+            self.alert(
+                batch,
+                "DN3",
+                &e.envelope,
+                vec![e.envelope.event_id],
+                summary,
+                AlertSeverity::Priority,
+            )
+            .await?;
+        }
+        let at = e.envelope.occurred_at.date();
+        let adult_on = e
+            .birth_date
+            .replace_year(e.birth_date.year() + 18)
+            .unwrap_or_else(|_| e.birth_date.next_day().expect("date"));
+        if at < adult_on {
+            self.alert(
+                batch,
+                "DN4",
+                &e.envelope,
+                vec![e.envelope.event_id],
+                "applicant under 18".into(),
+                AlertSeverity::Priority,
+            )
+            .await?;
+        }
+        self.follow_up(batch, &subject).await
+    }
+
+    async fn blocked(
+        &self,
+        batch: &mut Batch<'_>,
+        e: &DepartureBlocked,
+    ) -> Result<(), HandlerError> {
+        let Some(subject) = e.envelope.subject_key.clone() else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO blocks (subject_key, event_id, occurred_at_ms, checkpoint_code, reason) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (subject_key, event_id) DO NOTHING",
+        )
+        .bind(&subject)
+        .bind(e.envelope.event_id.to_string())
+        .bind(millis::to_millis(&e.envelope.occurred_at))
+        .bind(&e.checkpoint_code)
+        .bind(e.reason.to_string())
+        .execute(batch.tx())
+        .await?;
+        self.follow_up(batch, &subject).await
+    }
+
+    /// DN1, from either side: every block of a resident whose village is known gets a task.
+    async fn follow_up(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
+        let rows = sqlx::query(
+            "SELECT b.event_id, b.occurred_at_ms, r.village, r.sub_district FROM blocks b JOIN residents r ON r.subject_key = b.subject_key \
+             WHERE b.subject_key = $1",
+        )
+        .bind(subject)
+        .fetch_all(batch.tx())
+        .await?;
+        for row in rows {
+            let block: String = row.try_get(0)?;
+            let at: i64 = row.try_get(1)?;
+            let block_id: Uuid = block.parse().map_err(HandlerError::transient)?;
+            let task_id = AlertRaised::derive_id("DN1-task", &[block_id]);
+            let created = sqlx::query(
+                "INSERT INTO follow_up_tasks (task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open') ON CONFLICT (task_id) DO NOTHING",
+            )
+            .bind(task_id.to_string())
+            .bind(subject)
+            .bind(row.try_get::<String, _>(2)?)
+            .bind(row.try_get::<String, _>(3)?)
+            .bind(&block)
+            .bind(at + self.settings.follow_up_days * 86_400_000)
+            .execute(batch.tx())
+            .await?;
+            if created.rows_affected() == 1 {
+                let occurred = millis::from_millis(at).map_err(HandlerError::transient)?;
+                let mut envelope = Envelope::new(
+                    Agency::Disnaker,
+                    self.settings.office.clone(),
+                    "rule-engine",
+                    occurred,
+                );
+                envelope.subject_key = Some(subject.to_string());
+                let summary = format!(
+                    "a resident of {} was blocked: follow-up visit due",
+                    row.try_get::<String, _>(2)?
+                );
+                self.alert(
+                    batch,
+                    "DN1",
+                    &envelope,
+                    vec![block_id],
+                    summary,
+                    AlertSeverity::Warning,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn alert(
+        &self,
+        batch: &mut Batch<'_>,
+        rule: &str,
+        trigger: &Envelope,
+        evidence: Vec<Uuid>,
+        summary: String,
+        severity: AlertSeverity,
+    ) -> Result<(), HandlerError> {
+        let alert_id = AlertRaised::derive_id(rule, &evidence);
+        let inserted = sqlx::query(
+            "INSERT INTO alerts (alert_id, rule, subject_key, summary, evidence, raised_at_ms, status) VALUES ($1, $2, $3, $4, $5, $6, 'open') \
+             ON CONFLICT (alert_id) DO NOTHING",
+        )
+        .bind(alert_id.to_string())
+        .bind(rule)
+        .bind(&trigger.subject_key)
+        .bind(&summary)
+        .bind(serde_json::to_string(&evidence).expect("uuids serialize"))
+        .bind(millis::to_millis(&trigger.occurred_at))
+        .execute(batch.tx())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(());
+        }
+        let mut envelope = Envelope::new(
+            Agency::Disnaker,
+            self.settings.office.clone(),
+            "rule-engine",
+            trigger.occurred_at,
+        );
+        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
+        envelope.subject_key = trigger.subject_key.clone();
+        let alert = AlertRaised {
+            envelope,
+            alert_id,
+            rule: rule.into(),
+            owner: Agency::Disnaker,
+            severity,
+            evidence_event_ids: evidence,
+            summary,
+            review_by: Some(
+                trigger.occurred_at + time::Duration::days(self.settings.follow_up_days),
+            ),
+        };
+        batch.publish(&alert).await
+    }
+}
