@@ -13,6 +13,7 @@ pub struct SubscriberArgs {
 pub enum SubscriberKind {
     Imigrasi,
     Disnaker,
+    Polri,
     Desa,
 }
 
@@ -44,6 +45,16 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 lintas_disnaker::router(lintas_disnaker::ApiState { store, tokens })
             })
             .await
+        }
+        SubscriberKind::Polri => {
+            let subscriber = Subscriber {
+                group: lintas_polri::GROUP,
+                topics: lintas_polri::TOPICS,
+                migrations: lintas_polri::migrations(),
+                handler: lintas_polri::PolriHandler::default(),
+            };
+            // No query API yet: its alerts reach every agency on lintas.alerts.v1.
+            lintas_kit::service::run_subscriber(&args.config, subscriber).await
         }
         SubscriberKind::Desa => {
             let subscriber = Subscriber {

@@ -1,0 +1,30 @@
+//! The police subscriber (consumer group `polri`): the network of recruiters linked to
+//! blocked people, and the brief's police rules that need no clock:
+//!
+//! - PO1 one recruiter linked to 5 or more blocked people within 90 days (*proposed*
+//!   thresholds, in [`PolriSettings`]);
+//! - PO2 any blocked child → priority.
+//!
+//! Links come from RecruiterReported (linked subjects), CaseReferred (suspected recruiters and
+//! subjects) and InvestigationOpened (suspects and victims). Each rule is checked whichever
+//! event arrives last, so the alerts do not depend on arrival order. PO3 (no investigation
+//! within 14 days of a referral) needs the kit's deadlines, not yet built.
+#![forbid(unsafe_code)]
+
+mod rules;
+
+pub use rules::{PolriHandler, PolriSettings};
+
+use lintas_kit::events::Topic;
+use lintas_kit::store::Migrations;
+
+pub const GROUP: &str = "polri";
+
+pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Departures, Topic::Cases];
+
+pub fn migrations() -> Migrations {
+    Migrations {
+        postgres: sqlx::migrate!("./migrations/postgres"),
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+    }
+}

@@ -1,0 +1,276 @@
+//! The recruiter network and rules PO1 and PO2.
+
+use lintas_kit::consumer::{Batch, Handler, HandlerError};
+use lintas_kit::events::timefmt::millis;
+use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope};
+use sqlx::Row;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct PolriSettings {
+    pub office: String,
+    /// PO1: blocked people linked to one recruiter…
+    pub network_threshold: usize,
+    /// …within this window (event time).
+    pub network_window: Duration,
+}
+
+impl Default for PolriSettings {
+    fn default() -> Self {
+        PolriSettings {
+            office: "LINTAS-POLRI".into(),
+            network_threshold: 5,
+            network_window: Duration::days(90),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct PolriHandler {
+    pub settings: PolriSettings,
+}
+
+const EPOCH: Date = time::macros::date!(1970 - 01 - 01);
+
+impl Handler for PolriHandler {
+    async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
+        let events: Vec<AnyEvent> = batch.records().iter().map(|r| r.event.clone()).collect();
+        for event in &events {
+            let id = event.envelope().event_id.to_string();
+            match event {
+                AnyEvent::ApplicantRegistered(e) => {
+                    let Some(subject) = &e.envelope.subject_key else {
+                        continue;
+                    };
+                    sqlx::query("INSERT INTO births (subject_key, birth_days) VALUES ($1, $2) ON CONFLICT (subject_key) DO NOTHING")
+                        .bind(subject)
+                        .bind((e.birth_date - EPOCH).whole_days())
+                        .execute(batch.tx())
+                        .await?;
+                    self.children(batch, subject).await?;
+                }
+                AnyEvent::DepartureBlocked(e) => {
+                    let Some(subject) = &e.envelope.subject_key else {
+                        continue;
+                    };
+                    sqlx::query(
+                        "INSERT INTO blocks (subject_key, event_id, occurred_at_ms) VALUES ($1, $2, $3) ON CONFLICT (subject_key, event_id) DO NOTHING",
+                    )
+                    .bind(subject)
+                    .bind(&id)
+                    .bind(millis::to_millis(&e.envelope.occurred_at))
+                    .execute(batch.tx())
+                    .await?;
+                    self.children(batch, subject).await?;
+                    for recruiter in recruiters_of(batch, subject).await? {
+                        self.network(batch, &recruiter).await?;
+                    }
+                }
+                AnyEvent::RecruiterReported(e) => {
+                    self.link(
+                        batch,
+                        &[e.recruiter_key.clone()],
+                        &e.linked_subject_keys,
+                        &id,
+                    )
+                    .await?
+                }
+                AnyEvent::CaseReferred(e) => {
+                    self.link(batch, &e.suspected_recruiter_keys, &e.subject_keys, &id)
+                        .await?
+                }
+                AnyEvent::InvestigationOpened(e) => {
+                    self.link(batch, &e.suspect_recruiter_keys, &e.subject_keys, &id)
+                        .await?
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn recruiters_of(batch: &mut Batch<'_>, subject: &str) -> Result<Vec<String>, HandlerError> {
+    Ok(
+        sqlx::query_scalar("SELECT recruiter_key FROM recruiter_links WHERE subject_key = $1")
+            .bind(subject)
+            .fetch_all(batch.tx())
+            .await?,
+    )
+}
+
+impl PolriHandler {
+    async fn link(
+        &self,
+        batch: &mut Batch<'_>,
+        recruiters: &[String],
+        subjects: &[String],
+        source: &str,
+    ) -> Result<(), HandlerError> {
+        for recruiter in recruiters {
+            for subject in subjects {
+                sqlx::query(
+                    "INSERT INTO recruiter_links (recruiter_key, subject_key, source_event_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT (recruiter_key, subject_key) DO NOTHING",
+                )
+                .bind(recruiter)
+                .bind(subject)
+                .bind(source)
+                .execute(batch.tx())
+                .await?;
+            }
+            self.network(batch, recruiter).await?;
+        }
+        Ok(())
+    }
+
+    /// PO1: the earliest window of `network_window` holding blocks of `network_threshold`
+    /// distinct people linked to `recruiter`. One alert per recruiter.
+    async fn network(&self, batch: &mut Batch<'_>, recruiter: &str) -> Result<(), HandlerError> {
+        let rows = sqlx::query(
+            "SELECT b.subject_key, b.event_id, b.occurred_at_ms FROM blocks b JOIN recruiter_links l ON l.subject_key = b.subject_key \
+             WHERE l.recruiter_key = $1 ORDER BY b.occurred_at_ms, b.event_id",
+        )
+        .bind(recruiter)
+        .fetch_all(batch.tx())
+        .await?;
+        let blocks: Vec<(String, String, i64)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let window = self.settings.network_window.whole_milliseconds() as i64;
+        for (start, (_, _, t0)) in blocks.iter().enumerate() {
+            let mut people: Vec<&str> = Vec::new();
+            let mut evidence = Vec::new();
+            for (subject, event, t) in &blocks[start..] {
+                if t - t0 > window {
+                    break;
+                }
+                if !people.contains(&subject.as_str()) {
+                    people.push(subject);
+                    evidence.push(event.parse::<Uuid>().map_err(HandlerError::transient)?);
+                }
+            }
+            if people.len() >= self.settings.network_threshold {
+                let at = blocks[start..]
+                    .iter()
+                    .filter(|(_, _, t)| t - t0 <= window)
+                    .map(|(_, _, t)| *t)
+                    .max()
+                    .unwrap_or(*t0);
+                let summary = format!(
+                    "recruiter linked to {} blocked people within {} days",
+                    people.len(),
+                    self.settings.network_window.whole_days()
+                );
+                let recruiter_id = Uuid::new_v5(&Uuid::NAMESPACE_OID, recruiter.as_bytes());
+                return self
+                    .alert(
+                        batch,
+                        "PO1",
+                        &[recruiter_id],
+                        None,
+                        Some(recruiter),
+                        evidence,
+                        at,
+                        summary,
+                        AlertSeverity::Priority,
+                    )
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// PO2: every block of a subject who was under 18 on the day of the block.
+    async fn children(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
+        let rows = sqlx::query(
+            "SELECT b.event_id, b.occurred_at_ms, n.birth_days FROM blocks b JOIN births n ON n.subject_key = b.subject_key WHERE b.subject_key = $1",
+        )
+        .bind(subject)
+        .fetch_all(batch.tx())
+        .await?;
+        for row in rows {
+            let (event, at, birth_days): (String, i64, i64) =
+                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let born = EPOCH + Duration::days(birth_days);
+            let blocked_on = millis::from_millis(at)
+                .map_err(HandlerError::transient)?
+                .date();
+            let adult_on = born
+                .replace_year(born.year() + 18)
+                .unwrap_or_else(|_| born.next_day().expect("date"));
+            if blocked_on < adult_on {
+                let block: Uuid = event.parse().map_err(HandlerError::transient)?;
+                let summary = "a child was blocked at a departure checkpoint: priority".to_string();
+                self.alert(
+                    batch,
+                    "PO2",
+                    &[block],
+                    Some(subject),
+                    None,
+                    vec![block],
+                    at,
+                    summary,
+                    AlertSeverity::Priority,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn alert(
+        &self,
+        batch: &mut Batch<'_>,
+        rule: &str,
+        identity: &[Uuid],
+        subject: Option<&str>,
+        recruiter: Option<&str>,
+        evidence: Vec<Uuid>,
+        at_ms: i64,
+        summary: String,
+        severity: AlertSeverity,
+    ) -> Result<(), HandlerError> {
+        let alert_id = AlertRaised::derive_id(rule, identity);
+        let inserted = sqlx::query(
+            "INSERT INTO alerts (alert_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') ON CONFLICT (alert_id) DO NOTHING",
+        )
+        .bind(alert_id.to_string())
+        .bind(rule)
+        .bind(subject)
+        .bind(recruiter)
+        .bind(&summary)
+        .bind(serde_json::to_string(&evidence).expect("uuids serialize"))
+        .bind(at_ms)
+        .execute(batch.tx())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(());
+        }
+        let occurred: OffsetDateTime =
+            millis::from_millis(at_ms).map_err(HandlerError::transient)?;
+        let mut envelope = Envelope::new(
+            Agency::Polri,
+            self.settings.office.clone(),
+            "rule-engine",
+            occurred,
+        );
+        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
+        envelope.subject_key = subject.map(String::from);
+        let alert = AlertRaised {
+            envelope,
+            alert_id,
+            rule: rule.into(),
+            owner: Agency::Polri,
+            severity,
+            evidence_event_ids: evidence,
+            summary,
+            review_by: Some(occurred + Duration::days(3)),
+        };
+        batch.publish(&alert).await
+    }
+}
