@@ -11,8 +11,10 @@
 //! within 14 days of a referral) needs the kit's deadlines, not yet built.
 #![forbid(unsafe_code)]
 
+mod api;
 mod rules;
 
+pub use api::{router, ApiState};
 pub use rules::{PolriHandler, PolriSettings};
 
 use lintas_kit::events::Topic;

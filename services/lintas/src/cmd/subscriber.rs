@@ -53,8 +53,10 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 migrations: lintas_polri::migrations(),
                 handler: lintas_polri::PolriHandler::default(),
             };
-            // No query API yet: its alerts reach every agency on lintas.alerts.v1.
-            lintas_kit::service::run_subscriber(&args.config, subscriber).await
+            run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
+                lintas_polri::router(lintas_polri::ApiState { store, tokens })
+            })
+            .await
         }
         SubscriberKind::Desa => {
             let subscriber = Subscriber {

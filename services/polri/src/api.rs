@@ -1,0 +1,116 @@
+//! The police query API: PO1/PO2 alerts and the recruiters linked to blocked people. Police
+//! tokens only; phone numbers and names are not kept in these views.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lintas_kit::auth::{AuthError, Caller, Tokens};
+use lintas_kit::events::Agency;
+use lintas_kit::store::Store;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub tokens: Tokens,
+}
+
+impl AsRef<Tokens> for ApiState {
+    fn as_ref(&self) -> &Tokens {
+        &self.tokens
+    }
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/agencies/polri/alerts", get(alerts))
+        .route(
+            "/v1/agencies/polri/recruiters/{recruiter_key}",
+            get(recruiter),
+        )
+        .with_state(state)
+}
+
+fn unavailable(e: sqlx::Error) -> Response {
+    tracing::error!(error = %e, "query failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"error": "database unavailable"})),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct Filter {
+    rule: Option<String>,
+}
+
+async fn alerts(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(filter): Query<Filter>,
+) -> Response {
+    if caller.agency != Agency::Polri {
+        return AuthError::forbidden().into_response();
+    }
+    let rows = sqlx::query(
+        "SELECT alert_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms, status FROM alerts \
+         WHERE ($1 IS NULL OR rule = $1) ORDER BY raised_at_ms DESC, alert_id LIMIT 500",
+    )
+    .bind(&filter.rule)
+    .fetch_all(state.store.pool())
+    .await;
+    match rows {
+        Ok(rows) => Json(json!({"alerts": rows.iter().map(|r| json!({
+            "alert_id": r.get::<String, _>(0),
+            "rule": r.get::<String, _>(1),
+            "subject_key": r.get::<Option<String>, _>(2),
+            "recruiter_key": r.get::<Option<String>, _>(3),
+            "summary": r.get::<String, _>(4),
+            "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(5)).unwrap_or(Value::Null),
+            "raised_at_ms": r.get::<i64, _>(6),
+            "status": r.get::<String, _>(7),
+        })).collect::<Vec<_>>()}))
+        .into_response(),
+        Err(e) => unavailable(e),
+    }
+}
+
+/// The people linked to one recruiter, and which of them were blocked and when.
+async fn recruiter(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(recruiter_key): Path<String>,
+) -> Response {
+    if caller.agency != Agency::Polri {
+        return AuthError::forbidden().into_response();
+    }
+    let rows = sqlx::query(
+        "SELECT l.subject_key, l.source_event_id, b.event_id, b.occurred_at_ms FROM recruiter_links l \
+         LEFT JOIN blocks b ON b.subject_key = l.subject_key WHERE l.recruiter_key = $1 ORDER BY l.subject_key, b.occurred_at_ms",
+    )
+    .bind(&recruiter_key)
+    .fetch_all(state.store.pool())
+    .await;
+    match rows {
+        Ok(rows) if rows.is_empty() => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no one is linked to this recruiter"})),
+        )
+            .into_response(),
+        Ok(rows) => Json(
+            json!({"recruiter_key": recruiter_key, "links": rows.iter().map(|r| json!({
+            "subject_key": r.get::<String, _>(0),
+            "linked_by_event_id": r.get::<String, _>(1),
+            "block_event_id": r.get::<Option<String>, _>(2),
+            "blocked_at_ms": r.get::<Option<i64>, _>(3),
+        })).collect::<Vec<_>>()}),
+        )
+        .into_response(),
+        Err(e) => unavailable(e),
+    }
+}
