@@ -4,27 +4,17 @@
 //! other office, such as `DPMD-CILACAP`) every village.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lintas_kit::auth::{AuthError, Caller, Tokens};
+use lintas_kit::auth::{AuthError, Caller};
 use lintas_kit::events::Agency;
-use lintas_kit::store::Store;
+use lintas_kit::views::database_unavailable;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-#[derive(Clone)]
-pub struct ApiState {
-    pub store: Store,
-    pub tokens: Tokens,
-}
-
-impl AsRef<Tokens> for ApiState {
-    fn as_ref(&self) -> &Tokens {
-        &self.tokens
-    }
-}
+/// Router state: the subscriber's store and the caller tokens.
+pub type ApiState = lintas_kit::views::ViewState;
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
@@ -50,15 +40,6 @@ fn authorize(caller: &Caller, village: &str) -> Result<(), AuthError> {
         (Agency::Desa, None | Some(true)) => Ok(()),
         _ => Err(AuthError::forbidden()),
     }
-}
-
-fn unavailable(e: sqlx::Error) -> Response {
-    tracing::error!(error = %e, "query failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"error": "database unavailable"})),
-    )
-        .into_response()
 }
 
 async fn notices(
@@ -87,7 +68,7 @@ async fn notices(
             "raised_at_ms": r.get::<i64, _>(6),
         })).collect::<Vec<_>>()}))
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => database_unavailable(e),
     }
 }
 
@@ -117,7 +98,7 @@ async fn residents(
         })).collect::<Vec<_>>()}),
         )
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => database_unavailable(e),
     }
 }
 
@@ -147,6 +128,6 @@ async fn recruiters(
         })).collect::<Vec<_>>()}),
         )
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => database_unavailable(e),
     }
 }

@@ -5,25 +5,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lintas_kit::auth::{AuthError, Caller, Tokens};
+use lintas_kit::auth::{AuthError, Caller};
 use lintas_kit::events::{timefmt::millis, Agency};
 use lintas_kit::store::Store;
+use lintas_kit::views::database_unavailable;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
 
-#[derive(Clone)]
-pub struct ApiState {
-    pub store: Store,
-    pub tokens: Tokens,
-}
-
-impl AsRef<Tokens> for ApiState {
-    fn as_ref(&self) -> &Tokens {
-        &self.tokens
-    }
-}
+/// Router state: the subscriber's store and the caller tokens.
+pub type ApiState = lintas_kit::views::ViewState;
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
@@ -41,15 +33,6 @@ fn authorize(caller: &Caller) -> Result<(), AuthError> {
     } else {
         Err(AuthError::forbidden())
     }
-}
-
-fn internal(e: sqlx::Error) -> Response {
-    tracing::error!(error = %e, "query failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "error": "database unavailable" })),
-    )
-        .into_response()
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -76,7 +59,7 @@ async fn subject_history(
     .await
     {
         Ok(rows) => rows,
-        Err(e) => return internal(e),
+        Err(e) => return database_unavailable(e),
     };
     if events.is_empty() {
         return (
@@ -102,7 +85,7 @@ async fn subject_history(
         .collect();
     let alerts = match alerts_where(&state.store, Some(&subject_key), None, 1000).await {
         Ok(a) => a,
-        Err(e) => return internal(e),
+        Err(e) => return database_unavailable(e),
     };
     Json(json!({ "subject_key": subject_key, "events": events, "alerts": alerts })).into_response()
 }
@@ -132,7 +115,7 @@ async fn list_alerts(
     .await
     {
         Ok(alerts) => Json(json!({ "alerts": alerts })).into_response(),
-        Err(e) => internal(e),
+        Err(e) => database_unavailable(e),
     }
 }
 

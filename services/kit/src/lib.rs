@@ -28,5 +28,6 @@ pub mod store;
 pub mod telemetry;
 pub mod testing;
 pub mod topics;
+pub mod views;
 
 pub use lintas_events as events;

@@ -6,24 +6,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lintas_kit::auth::{AuthError, Caller, Tokens};
+use lintas_kit::auth::{AuthError, Caller};
 use lintas_kit::events::Agency;
-use lintas_kit::store::Store;
+use lintas_kit::views::database_unavailable;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 
-#[derive(Clone)]
-pub struct ApiState {
-    pub store: Store,
-    pub tokens: Tokens,
-}
-
-impl AsRef<Tokens> for ApiState {
-    fn as_ref(&self) -> &Tokens {
-        &self.tokens
-    }
-}
+/// Router state: the subscriber's store and the caller tokens.
+pub type ApiState = lintas_kit::views::ViewState;
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
@@ -33,15 +24,6 @@ pub fn router(state: ApiState) -> Router {
             get(recruiter),
         )
         .with_state(state)
-}
-
-fn unavailable(e: sqlx::Error) -> Response {
-    tracing::error!(error = %e, "query failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({"error": "database unavailable"})),
-    )
-        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -76,7 +58,7 @@ async fn alerts(
             "status": r.get::<String, _>(7),
         })).collect::<Vec<_>>()}))
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => database_unavailable(e),
     }
 }
 
@@ -111,6 +93,6 @@ async fn recruiter(
         })).collect::<Vec<_>>()}),
         )
         .into_response(),
-        Err(e) => unavailable(e),
+        Err(e) => database_unavailable(e),
     }
 }

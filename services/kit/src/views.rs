@@ -1,0 +1,43 @@
+//! What a subscriber's query API needs around its own queries: its store and the caller
+//! tokens as router state, the agency check, and the answer when the database is down.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lintas_events::Agency;
+
+use crate::auth::{AuthError, Caller, Tokens};
+use crate::store::Store;
+
+/// Router state of a query API: the subscriber's store and the caller tokens, so that
+/// handlers can take a [`Caller`] argument.
+#[derive(Clone)]
+pub struct ViewState {
+    pub store: Store,
+    pub tokens: Tokens,
+}
+
+impl AsRef<Tokens> for ViewState {
+    fn as_ref(&self) -> &Tokens {
+        &self.tokens
+    }
+}
+
+/// Views are their agency's: any other agency's token gets 403.
+pub fn require_agency(caller: &Caller, agency: Agency) -> Result<(), AuthError> {
+    if caller.agency == agency {
+        Ok(())
+    } else {
+        Err(AuthError::forbidden())
+    }
+}
+
+/// 503 with a JSON reason, logged: the caller may retry; the cause stays in the logs.
+pub fn database_unavailable(error: sqlx::Error) -> Response {
+    tracing::error!(error = %error, "query failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(serde_json::json!({ "error": "database unavailable" })),
+    )
+        .into_response()
+}
