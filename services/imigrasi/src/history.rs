@@ -47,6 +47,11 @@ impl Handler for ImigrasiHandler {
         for record in &triggers {
             rules::im1(batch, &self.im1, &record.event).await?;
         }
+        let events: Vec<lintas_kit::events::AnyEvent> =
+            batch.records().iter().map(|r| r.event.clone()).collect();
+        for event in &events {
+            crate::travel_rules::check(batch, &self.im1, event).await?;
+        }
         Ok(())
     }
 }

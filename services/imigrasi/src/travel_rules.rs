@@ -1,0 +1,103 @@
+//! Rules on one event each, so they cannot depend on arrival order:
+//!
+//! - IM2 a woman declaring umrah or ziarah to Saudi Arabia or another Middle East country under
+//!   the domestic-work ban → secondary interview;
+//! - IM3 a tourist visa to Cambodia, Myanmar, Thailand or Malaysia with no return ticket.
+
+use lintas_kit::consumer::{Batch, HandlerError};
+use lintas_kit::events::timefmt::millis;
+use lintas_kit::events::{
+    Agency, AlertRaised, AlertSeverity, AnyEvent, DeclaredPurpose, Envelope, Sex, VisaType,
+};
+use uuid::Uuid;
+
+use crate::rules::Im1Settings;
+
+/// Middle East countries under the domestic-work ban (Kepmenaker 260/2015).
+pub const BANNED_MIDDLE_EAST: &[&str] = &[
+    "SA", "AE", "QA", "KW", "BH", "OM", "JO", "LB", "IQ", "IR", "SY", "YE", "EG", "LY", "SD", "DZ",
+    "TN", "MA", "PS",
+];
+
+/// Destinations of IM3 (the online-scam and trafficking routes of the brief).
+pub const IM3_DESTINATIONS: &[&str] = &["KH", "MM", "TH", "MY"];
+
+pub async fn check(
+    batch: &mut Batch<'_>,
+    settings: &Im1Settings,
+    event: &AnyEvent,
+) -> Result<(), HandlerError> {
+    match event {
+        AnyEvent::ApplicantRegistered(e)
+            if e.sex == Sex::Female
+                && matches!(
+                    e.declared_purpose,
+                    DeclaredPurpose::Umrah | DeclaredPurpose::Ziarah
+                )
+                && BANNED_MIDDLE_EAST.contains(&e.destination_country.as_str()) =>
+        {
+            let summary = format!(
+                "woman declaring {} to {}, a country under the domestic-work ban: secondary interview",
+                e.declared_purpose, e.destination_country
+            );
+            raise(batch, settings, "IM2", &e.envelope, summary).await
+        }
+        AnyEvent::DepartureBlocked(e)
+            if e.visa_shown == VisaType::Tourist
+                && !e.return_ticket
+                && IM3_DESTINATIONS.contains(&e.destination_country.as_str()) =>
+        {
+            let summary = format!(
+                "tourist visa to {} with no return ticket",
+                e.destination_country
+            );
+            raise(batch, settings, "IM3", &e.envelope, summary).await
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn raise(
+    batch: &mut Batch<'_>,
+    settings: &Im1Settings,
+    rule: &str,
+    trigger: &Envelope,
+    summary: String,
+) -> Result<(), HandlerError> {
+    let alert_id = AlertRaised::derive_id(rule, &[trigger.event_id]);
+    let inserted = sqlx::query(
+        "INSERT INTO alerts (alert_id, rule, subject_key, severity, status, summary, evidence, triggered_at_ms) \
+         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7) ON CONFLICT (alert_id) DO NOTHING",
+    )
+    .bind(alert_id.to_string())
+    .bind(rule)
+    .bind(trigger.subject_key.clone().unwrap_or_default())
+    .bind(AlertSeverity::Warning.to_string())
+    .bind(&summary)
+    .bind(serde_json::to_string(&[trigger.event_id]).expect("uuids serialize"))
+    .bind(millis::to_millis(&trigger.occurred_at))
+    .execute(batch.tx())
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(());
+    }
+    let mut envelope = Envelope::new(
+        Agency::Imigrasi,
+        settings.office.clone(),
+        "rule-engine",
+        trigger.occurred_at,
+    );
+    envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
+    envelope.subject_key = trigger.subject_key.clone();
+    let alert = AlertRaised {
+        envelope,
+        alert_id,
+        rule: rule.into(),
+        owner: Agency::Imigrasi,
+        severity: AlertSeverity::Warning,
+        evidence_event_ids: vec![trigger.event_id],
+        summary,
+        review_by: Some(trigger.occurred_at + time::Duration::days(1)),
+    };
+    batch.publish(&alert).await
+}
