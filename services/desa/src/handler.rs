@@ -2,7 +2,7 @@
 
 use lintas_kit::consumer::{Batch, Handler, HandlerError, Record};
 use lintas_kit::events::timefmt::millis;
-use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope};
+use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope, RuleAlert};
 use serde_json::json;
 use sqlx::Row;
 use uuid::Uuid;
@@ -208,25 +208,24 @@ impl DesaHandler {
             return Ok(());
         }
         let occurred = millis::from_millis(notice.at_ms).map_err(HandlerError::transient)?;
-        let mut envelope =
-            Envelope::new(Agency::Desa, self.office.clone(), "rule-engine", occurred);
-        envelope.event_id = Uuid::new_v5(&notice_id, b"AlertRaised");
-        envelope.subject_key = notice.subject_key.clone();
-        let alert = AlertRaised {
-            envelope,
-            alert_id: notice_id,
+        let alert = RuleAlert {
             rule: notice.rule.into(),
             owner: Agency::Desa,
+            office: self.office.clone(),
+            occurred_at: occurred,
+            subject_key: notice.subject_key.clone(),
             severity: notice.severity,
-            evidence_event_ids: notice
+            evidence: notice
                 .evidence
                 .iter()
                 .filter_map(|e| e.parse().ok())
                 .collect(),
             summary: format!("{} ({})", notice.summary, notice.village),
-            review_by: Some(occurred + time::Duration::days(7)),
+            review_within: time::Duration::days(7),
         };
-        batch.publish(&alert).await
+        batch
+            .publish(&AlertRaised::from_rule(notice_id, alert))
+            .await
     }
 }
 

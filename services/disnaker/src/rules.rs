@@ -4,7 +4,7 @@ use lintas_kit::consumer::{Batch, Handler, HandlerError};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
-    DepartureBlocked, Envelope,
+    DepartureBlocked, Envelope, RuleAlert,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -238,26 +238,19 @@ impl DisnakerHandler {
         if inserted.rows_affected() == 0 {
             return Ok(());
         }
-        let mut envelope = Envelope::new(
-            Agency::Disnaker,
-            self.settings.office.clone(),
-            "rule-engine",
-            trigger.occurred_at,
-        );
-        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
-        envelope.subject_key = trigger.subject_key.clone();
-        let alert = AlertRaised {
-            envelope,
-            alert_id,
+        let alert = RuleAlert {
             rule: rule.into(),
             owner: Agency::Disnaker,
+            office: self.settings.office.clone(),
+            occurred_at: trigger.occurred_at,
+            subject_key: trigger.subject_key.clone(),
             severity,
-            evidence_event_ids: evidence,
+            evidence,
             summary,
-            review_by: Some(
-                trigger.occurred_at + time::Duration::days(self.settings.follow_up_days),
-            ),
+            review_within: time::Duration::days(self.settings.follow_up_days),
         };
-        batch.publish(&alert).await
+        batch
+            .publish(&AlertRaised::from_rule(alert_id, alert))
+            .await
     }
 }

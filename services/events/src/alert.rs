@@ -21,7 +21,43 @@ pub struct AlertRaised {
 }
 impl_event!(AlertRaised, Topic::Alerts, |e| e.alert_id.to_string());
 
+/// What a subscriber's rule raises; [`AlertRaised::from_rule`] makes the event.
+#[derive(Debug, Clone)]
+pub struct RuleAlert {
+    pub rule: String,
+    pub owner: Agency,
+    /// Office code of the raising subscriber.
+    pub office: String,
+    /// Event time of the trigger.
+    pub occurred_at: OffsetDateTime,
+    pub subject_key: Option<String>,
+    pub severity: AlertSeverity,
+    pub evidence: Vec<Uuid>,
+    pub summary: String,
+    /// Time the owner has to review it, from `occurred_at`.
+    pub review_within: time::Duration,
+}
+
 impl AlertRaised {
+    /// The event of alert `alert_id`. Its event id derives from the alert id too, so a
+    /// redelivery, replay or restart republishes the same event, never a second one.
+    pub fn from_rule(alert_id: Uuid, alert: RuleAlert) -> AlertRaised {
+        let mut envelope =
+            Envelope::new(alert.owner, alert.office, "rule-engine", alert.occurred_at);
+        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
+        envelope.subject_key = alert.subject_key;
+        AlertRaised {
+            envelope,
+            alert_id,
+            rule: alert.rule,
+            owner: alert.owner,
+            severity: alert.severity,
+            evidence_event_ids: alert.evidence,
+            summary: alert.summary,
+            review_by: Some(alert.occurred_at + alert.review_within),
+        }
+    }
+
     /// The alert id for a rule and its evidence: the same rule over the same events always
     /// gives the same id, so a redelivery, replay or restart cannot raise a second alert.
     pub fn derive_id(rule: &str, evidence: &[Uuid]) -> Uuid {

@@ -18,7 +18,7 @@ mod screening;
 pub mod timefmt;
 mod topic;
 
-pub use alert::{AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised};
+pub use alert::{AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised, RuleAlert};
 pub use applicant::{ApplicantPersonalData, ApplicantRegistered, PlacementAgency};
 pub use case::{
     CaseReferred, InvestigationOpened, ProsecutionStageChanged, RecruiterReported, SpdpSent,

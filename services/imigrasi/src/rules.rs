@@ -5,7 +5,9 @@
 //! late, the alerts of the later events it now precedes are raised then.
 
 use lintas_kit::consumer::{Batch, HandlerError};
-use lintas_kit::events::{timefmt::millis, Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope};
+use lintas_kit::events::{
+    timefmt::millis, Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert,
+};
 use sqlx::Row;
 use time::Duration;
 use uuid::Uuid;
@@ -114,24 +116,18 @@ async fn raise(
     }
     let occurred =
         millis::from_millis(trigger_ms).map_err(|e| HandlerError::Transient(e.into()))?;
-    let mut envelope = Envelope::new(
-        Agency::Imigrasi,
-        settings.office.clone(),
-        "rule-engine",
-        occurred,
-    );
-    // The alert's own event id is derived too, so a replay republishes the same event.
-    envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
-    envelope.subject_key = Some(subject.to_string());
-    let alert = AlertRaised {
-        envelope,
-        alert_id,
+    let alert = RuleAlert {
         rule: IM1.into(),
         owner: Agency::Imigrasi,
+        office: settings.office.clone(),
+        occurred_at: occurred,
+        subject_key: Some(subject.to_string()),
         severity: AlertSeverity::Warning,
-        evidence_event_ids: evidence,
+        evidence,
         summary,
-        review_by: Some(occurred + Duration::days(14)),
+        review_within: Duration::days(14),
     };
-    batch.publish(&alert).await
+    batch
+        .publish(&AlertRaised::from_rule(alert_id, alert))
+        .await
 }

@@ -7,9 +7,9 @@
 use lintas_kit::consumer::{Batch, HandlerError};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
-    Agency, AlertRaised, AlertSeverity, AnyEvent, DeclaredPurpose, Envelope, Sex, VisaType,
+    Agency, AlertRaised, AlertSeverity, AnyEvent, DeclaredPurpose, Envelope, RuleAlert, Sex,
+    VisaType,
 };
-use uuid::Uuid;
 
 use crate::rules::Im1Settings;
 
@@ -81,23 +81,18 @@ async fn raise(
     if inserted.rows_affected() == 0 {
         return Ok(());
     }
-    let mut envelope = Envelope::new(
-        Agency::Imigrasi,
-        settings.office.clone(),
-        "rule-engine",
-        trigger.occurred_at,
-    );
-    envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
-    envelope.subject_key = trigger.subject_key.clone();
-    let alert = AlertRaised {
-        envelope,
-        alert_id,
+    let alert = RuleAlert {
         rule: rule.into(),
         owner: Agency::Imigrasi,
+        office: settings.office.clone(),
+        occurred_at: trigger.occurred_at,
+        subject_key: trigger.subject_key.clone(),
         severity: AlertSeverity::Warning,
-        evidence_event_ids: vec![trigger.event_id],
+        evidence: vec![trigger.event_id],
         summary,
-        review_by: Some(trigger.occurred_at + time::Duration::days(1)),
+        review_within: time::Duration::days(1),
     };
-    batch.publish(&alert).await
+    batch
+        .publish(&AlertRaised::from_rule(alert_id, alert))
+        .await
 }

@@ -2,7 +2,7 @@
 
 use lintas_kit::consumer::{Batch, Handler, HandlerError};
 use lintas_kit::events::timefmt::millis;
-use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope};
+use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert};
 use sqlx::Row;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -253,24 +253,19 @@ impl PolriHandler {
         }
         let occurred: OffsetDateTime =
             millis::from_millis(at_ms).map_err(HandlerError::transient)?;
-        let mut envelope = Envelope::new(
-            Agency::Polri,
-            self.settings.office.clone(),
-            "rule-engine",
-            occurred,
-        );
-        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertRaised");
-        envelope.subject_key = subject.map(String::from);
-        let alert = AlertRaised {
-            envelope,
-            alert_id,
+        let alert = RuleAlert {
             rule: rule.into(),
             owner: Agency::Polri,
+            office: self.settings.office.clone(),
+            occurred_at: occurred,
+            subject_key: subject.map(String::from),
             severity,
-            evidence_event_ids: evidence,
+            evidence,
             summary,
-            review_by: Some(occurred + Duration::days(3)),
+            review_within: Duration::days(3),
         };
-        batch.publish(&alert).await
+        batch
+            .publish(&AlertRaised::from_rule(alert_id, alert))
+            .await
     }
 }
