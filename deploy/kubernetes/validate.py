@@ -197,8 +197,8 @@ def event_topics(topics: dict[str, str]) -> dict[str, str]:
 
 
 def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
-    """Event types a crate builds (`Type {`), i.e. publishes."""
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")\s*\{")
+    """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(`), i.e. publishes."""
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")(?:\s*\{|::from_rule\()")
     found = set()
     for path in crate_src.rglob("*.rs"):
         found |= set(pattern.findall(read(path)))

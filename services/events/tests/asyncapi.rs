@@ -1082,12 +1082,23 @@ fn subscribers() -> Vec<Subscriber> {
         let mut stamps = BTreeSet::new();
         for (file, text) in rust_files(&format!("services/{dir}/src")) {
             for name in &names {
-                if text
+                // A struct literal, or the constructor a rule's alert is made with.
+                let literal = text
                     .match_indices(&format!("{name} {{"))
-                    .any(|(i, _)| !text[..i].ends_with(|c: char| is_ident(c as u8) || c == ':'))
-                {
+                    .any(|(i, _)| !text[..i].ends_with(|c: char| is_ident(c as u8) || c == ':'));
+                if literal || text.contains(&format!("{name}::from_rule(")) {
                     publishes.insert((*name).to_owned());
                 }
+            }
+            // The owner a rule's alert is stamped with (`RuleAlert { owner: Agency::X, .. }`).
+            for (i, m) in text.match_indices("owner: Agency::") {
+                let rest = &text[i + m.len() - "Agency::".len()..];
+                let path: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == ':' || *c == '_')
+                    .collect();
+                let agencies = agency_paths(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+                stamps.extend(agency_set(&agencies));
             }
             for (i, m) in text.match_indices("Envelope::new(") {
                 let args = balanced(&text, i + m.len() - 1).unwrap_or_default();
