@@ -110,6 +110,42 @@ async fn embedded_run_serves_the_whole_flow() {
     let history = wait_for(&client, &view, &up.imigrasi).await;
     assert_eq!(history["events"][0]["event_id"], accepted["event_id"]);
 
+    // The operators' dashboard at the same base URL, counting that event on its topic and
+    // watching the subscribers of the embedded run.
+    let page = client.get(format!("{}/ops", up.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Pemantauan Operasional"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let snapshot: Value = client
+            .get(format!("{}/ops/api/snapshot", up.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let groups: Vec<&str> = snapshot["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["status"] == "OK")
+            .map(|g| g["group"].as_str().unwrap())
+            .collect();
+        let counted = snapshot["throughput"]["minutes"]["series"]["topic:lintas.applicants.v1"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|r| r.as_f64().unwrap() > 0.0));
+        if groups == ["desa", "disnaker", "imigrasi"] && counted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "dashboard snapshot: {snapshot}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
     // SIGTERM: a clean exit.
     let status = up.proc.terminate();
     assert!(

@@ -22,10 +22,20 @@
      on exactly those topics and no Read; the intake's user (lintas/publisher=intake) has Write
      on exactly the topics of all endpoints. Events the intake constructs = events endpoints
      declare.
-   - Deployments: args as in docker-compose.yml, every environment variable the subcommand
-     requires (clap `env = ...` without default) is set, every LINTAS_* variable set is one the
-     CLI knows, Secret keys exist in secret.template.yaml, containerPort = LINTAS_LISTEN port,
-     probes on /livez and /readyz, non-root uid 10001, read-only root filesystem.
+   - The monitor's user (lintas/monitor=ops, `lintas ops`) is read-only: Read and Describe on
+     exactly every event topic and every dead-letter topic, Describe on every group (literal
+     "*"), Describe on the cluster, nothing else (no Write anywhere).
+   - Every KafkaUser carries exactly one role label (lintas/agency, lintas/publisher,
+     lintas/subscriber, lintas/monitor), so none escapes the checks above.
+   - Deployments: exactly registry, intake, ops and one per subscriber in code (lintas-<group>
+     running `subscriber <group>`); args as in docker-compose.yml, every environment variable
+     the subcommand requires (clap `env = ...` without default) is set, every LINTAS_* variable
+     set is one the CLI knows, Secret keys exist in secret.template.yaml, containerPort =
+     LINTAS_LISTEN port, probes on /livez and /readyz, non-root uid 10001, read-only root
+     filesystem.
+   - ops (Kubernetes and compose): LINTAS_OPS_SERVICES names every other Lintas service with
+     its Service (compose: service) URL and port; the groups it watches (LINTAS_OPS_WATCH or
+     its default in services/lintas/src/cmd/ops.rs) are exactly the subscribers in code.
    - Services select their Deployment's pods; each Service has a ServiceMonitor.
    - secret.template.yaml holds placeholders only.
 
@@ -252,10 +262,14 @@ def clap_struct(text: str, name: str) -> list[dict]:
         error(f"clap struct {name} not found")
         return []
     fields, attrs = [], []
+    pending = ""  # an attribute spread over several lines, until its brackets close
     for line in m.group(1).splitlines():
         line = line.strip()
-        if line.startswith("#["):
-            attrs.append(line)
+        if pending or line.startswith("#["):
+            pending = f"{pending} {line}".strip()
+            if pending.count("[") <= pending.count("]") and pending.count("(") <= pending.count(")"):
+                attrs.append(pending)
+                pending = ""
             continue
         f = re.match(r"pub (\w+):\s*([^,]+),", line)
         if f:
@@ -282,7 +296,8 @@ def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
         if not env:
             continue
         known.add(env.group(1))
-        optional = ("default_value" in f["attrs"] or f["type"].startswith("Option<")
+        # Vec<_> without a default is an optional, repeatable argument for clap.
+        optional = ("default_value" in f["attrs"] or f["type"].startswith(("Option<", "Vec<"))
                     or f["type"] == "bool")
         if not optional:
             required.add(env.group(1))
@@ -328,7 +343,11 @@ def expect(what: str, got: set[str], want: set[str]) -> None:
         error(f"{what}: expected {sorted(want)}; missing {missing}, unexpected {extra}")
 
 
-def check_kafka(docs: list[tuple[str, dict]]) -> None:
+ROLE_LABELS = ("lintas/agency", "lintas/publisher", "lintas/subscriber", "lintas/monitor")
+
+
+def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
+    """Checks topics and users; returns the subscribers found in code (group -> facts)."""
     topics = code_topics()
     events = event_topics(topics)
     subs = subscribers(topics)
@@ -365,6 +384,9 @@ def check_kafka(docs: list[tuple[str, dict]]) -> None:
                     error(f"KafkaUser {name}: ACL on {t}, which is no KafkaTopic")
         if u["spec"].get("authentication", {}).get("type") != "tls":
             error(f"KafkaUser {name}: authentication must be tls")
+        roles = [label for label in ROLE_LABELS if label in u["metadata"].get("labels", {})]
+        if len(roles) != 1:
+            error(f"KafkaUser {name}: needs exactly one of the labels {list(ROLE_LABELS)}, has {roles}")
     by_label = lambda label: {u["metadata"]["labels"][label]: u for u in users.values()
                               if label in u["metadata"].get("labels", {})}
 
@@ -418,11 +440,61 @@ def check_kafka(docs: list[tuple[str, dict]]) -> None:
         for key in acls:
             if key not in ("topic:Write", "topic:Describe"):
                 error(f"KafkaUser {u['metadata']['name']}: unexpected {key}")
+
+    # The monitor (`lintas ops`): reads every event and dead-letter topic, describes every
+    # group and the cluster, writes nothing.
+    monitors = by_label("lintas/monitor")
+    expect("monitor KafkaUsers (lintas/monitor)", set(monitors), {"ops"})
+    if "ops" in monitors:
+        u = monitors["ops"]
+        acls = acl_sets(u)
+        who = f"KafkaUser {u['metadata']['name']}"
+        readable = set(topics.values()) | dlqs
+        expect(f"{who} topic Read (every event topic + every dead-letter topic)",
+               acls.get("topic:Read", set()), readable)
+        expect(f"{who} topic Describe", acls.get("topic:Describe", set()), readable)
+        expect(f"{who} group Describe (all groups: literal \"*\")", acls.get("group:Describe", set()), {"*"})
+        if acls.get("cluster:Describe") != {""}:
+            error(f"{who}: needs Describe on the cluster (ListGroups)")
+        allowed = ("topic:Read", "topic:Describe", "group:Describe", "cluster:Describe")
+        for key in sorted(acls):
+            if key not in allowed:
+                error(f"{who}: unexpected {key} {sorted(acls[key])}: the monitor is read-only")
     print(f"code: {len(topics)} event topics, {len(subs)} subscriber(s) {sorted(subs)}, "
           f"{len(eps)} intake endpoints, agencies {sorted(agency_topics)}")
+    return subs
 
 
-def check_workloads(docs: list[tuple[str, dict]]) -> None:
+def ops_watch_default() -> set[str]:
+    """LINTAS_OPS_WATCH's default in services/lintas/src/cmd/ops.rs."""
+    text = read(SERVICES / "lintas/src/cmd/ops.rs")
+    m = re.search(r'env\s*=\s*"LINTAS_OPS_WATCH"[^)]*?default_value\s*=\s*"([^"]*)"', text, re.S)
+    if not m:
+        error("cmd/ops.rs: default of LINTAS_OPS_WATCH not found: parser out of date")
+        return set()
+    return {g.strip() for g in m.group(1).split(",") if g.strip()}
+
+
+def check_ops_env(where: str, env: dict[str, str], want_services: dict[str, str],
+                  subs: dict[str, dict]) -> None:
+    """LINTAS_OPS_SERVICES = every other Lintas service; watched groups = subscribers."""
+    got: dict[str, str] = {}
+    for item in filter(None, (i.strip() for i in env.get("LINTAS_OPS_SERVICES", "").split(","))):
+        name, sep, url = item.partition("=")
+        if not sep:
+            error(f"{where}: LINTAS_OPS_SERVICES item {item!r} is not name=url")
+        got[name.strip()] = url.strip().rstrip("/")
+    expect(f"{where}: services in LINTAS_OPS_SERVICES", set(got), set(want_services))
+    for name in sorted(set(got) & set(want_services)):
+        if got[name] != want_services[name]:
+            error(f"{where}: LINTAS_OPS_SERVICES {name}={got[name]}, expected {want_services[name]}")
+    watch = env.get("LINTAS_OPS_WATCH")
+    watched = ({g.strip() for g in watch.split(",") if g.strip()} if watch is not None
+               else ops_watch_default())
+    expect(f"{where}: groups watched (LINTAS_OPS_WATCH)", watched, set(subs))
+
+
+def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None:
     compose = yaml.safe_load(read(ROOT / "docker-compose.yml"))["services"]
     commands = cli_commands()
     template = next((d for w, d in docs if w.startswith(TEMPLATE)), None)
@@ -437,8 +509,9 @@ def check_workloads(docs: list[tuple[str, dict]]) -> None:
     monitors = [d for _, d in docs if d["kind"] == "ServiceMonitor"]
     images = set()
     deployments = [d for _, d in docs if d["kind"] == "Deployment"]
-    expect("Deployments", {d["metadata"]["name"] for d in deployments},
-           {f"lintas-{s}" for s in ("registry", "intake", "imigrasi")})
+    expect("Deployments (registry, intake, ops, one per subscriber in code)",
+           {d["metadata"]["name"] for d in deployments},
+           {f"lintas-{s}" for s in ("registry", "intake", "ops", *subs)})
     for d in deployments:
         name = d["metadata"]["name"]
         component = name.removeprefix("lintas-")
@@ -449,6 +522,9 @@ def check_workloads(docs: list[tuple[str, dict]]) -> None:
         want_args = compose.get(component, {}).get("command")
         if c.get("args") != want_args:
             error(f"{name}: args {c.get('args')} != docker-compose.yml {component} command {want_args}")
+        own_args = ["subscriber", component] if component in subs else ["ops"] if component == "ops" else None
+        if own_args and c.get("args") != own_args:
+            error(f"{name}: args {c.get('args')}, expected {own_args}")
         # Environment against the CLI.
         env = {e["name"]: e for e in c.get("env", [])}
         provided = set(env)
@@ -524,6 +600,43 @@ def check_workloads(docs: list[tuple[str, dict]]) -> None:
     if len(images) != 1:
         error(f"Deployments use different images: {sorted(images)}")
 
+    # The dashboard shows the /readyz of every other service, by its Service (compose: service
+    # name) and port, and watches every subscriber's group.
+    def listen_port(value: str | None) -> str:
+        return (value or "").rsplit(":", 1)[-1]
+
+    by_name = {d["metadata"]["name"]: d for d in deployments}
+    ops = by_name.get("lintas-ops")
+    if ops:
+        (c,) = ops["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+        if any(e.get("valueFrom") for e in c.get("env", [])):
+            error("lintas-ops: takes nothing from Secrets (no database, no tokens)")
+        want = {}
+        for other, d in sorted(by_name.items()):
+            if other == "lintas-ops":
+                continue
+            svc = next((s for s in services if s["metadata"]["name"] == other), None)
+            port = svc["spec"]["ports"][0]["port"] if svc else "?"
+            want[other.removeprefix("lintas-")] = f"http://{other}:{port}"
+        check_ops_env("lintas-ops", env, want, subs)
+    ops_compose = compose.get("ops")
+    if ops_compose is None:
+        error("docker-compose.yml: no service ops")
+    else:
+        want = {}
+        for other, svc in sorted(compose.items()):
+            cmd = svc.get("command") or []
+            listen = svc.get("environment", {}).get("LINTAS_LISTEN")
+            if other == "ops" or not cmd or not listen:
+                continue  # not a Lintas service with an HTTP port (infrastructure, topics)
+            want[other] = f"http://{other}:{listen_port(listen)}"
+        check_ops_env("docker-compose.yml ops", {k: str(v) for k, v in ops_compose.get("environment", {}).items()},
+                      want, subs)
+        for dep in ("kafka", "registry"):
+            if dep not in (ops_compose.get("depends_on") or {}):
+                error(f"docker-compose.yml ops: must depend on {dep}")
+
 
 def compose_warnings() -> list[str]:
     """docker-compose.yml checked with the same CLI facts (reported, not failed: not ours)."""
@@ -559,8 +672,8 @@ def main() -> int:
     print(f"schemas: {len(docs)} manifests validated (Kubernetes {args.kubernetes_version} strict; "
           f"CRDs by schemas/): " + ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())))
     check_kustomization(args.kubernetes_version, validators)
-    check_kafka(docs)
-    check_workloads(docs)
+    subs = check_kafka(docs)
+    check_workloads(docs, subs)
     for w in compose_warnings():
         print("WARNING " + w)
     for e in errors:

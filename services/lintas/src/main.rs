@@ -39,6 +39,8 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Scaffolding: `lintas new subscriber NAME` creates a subscriber crate.
     New(cmd::new::NewArgs),
+    /// The operators' dashboard and consumer-group monitor.
+    Ops(cmd::ops::OpsArgs),
     /// Synthetic feed: drives the intake APIs with a realistic, reproducible mix.
     Simulate(cmd::simulate::SimulateArgs),
 }
@@ -56,5 +58,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(args) => cmd::bench::run(args).await,
         Command::Simulate(args) => cmd::simulate::run(args).await,
         Command::New(args) => cmd::new::run(args).await,
+        Command::Ops(args) => cmd::ops::run(args).await,
     }
 }

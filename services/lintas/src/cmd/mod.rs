@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod intake;
 pub mod new;
+pub mod ops;
 pub mod registry;
 pub mod simulate;
 pub mod subscriber;

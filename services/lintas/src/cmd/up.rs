@@ -164,7 +164,25 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
     intake_store.migrate(lintas_intake::migrations()).await?;
     let health = Health::new();
+    let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
+    ops_settings.extra = kafka.extra()?;
+    for name in [group, lintas_disnaker::GROUP, lintas_desa::GROUP] {
+        super::ops::watch(&mut ops_settings, name)?;
+    }
+    ops_settings
+        .services
+        .push(("lintas up".into(), base.clone()));
+    ops_settings.sample_every = std::time::Duration::from_secs(2);
+    ops_settings.window = std::time::Duration::from_secs(30);
+    ops_settings.stop_after = std::time::Duration::from_secs(120);
+    let ops = lintas_ops::Ops::start(
+        ops_settings,
+        producer.codec().clone(),
+        health.clone(),
+        shutdown.clone(),
+    )?;
     let routes = registry_routes
+        .merge(lintas_ops::router(ops))
         .merge(lintas_intake::router(
             IntakeState {
                 producer: producer.clone(),
@@ -245,6 +263,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  alerts             GET  {base}/v1/agencies/imigrasi/alerts");
     println!("  village notices    GET  {base}/v1/agencies/desa/villages/{{village}}/notices");
     println!("  Disnaker tasks     GET  {base}/v1/agencies/disnaker/follow-up-tasks  (alerts: /v1/agencies/disnaker/alerts)");
+    println!("  operators          {base}/ops  (live dashboard)");
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
     for (agency, office, token) in &generated {
         println!("  token {agency:<10} {token}   ({office})");

@@ -1,0 +1,204 @@
+//! The operators' view of the feed. It watches from the outside, as Burrow does: lag and
+//! progress come from the broker's committed offsets and watermarks, throughput and dead
+//! letters from tailing the topics, alerts from the alert topic, readiness from each
+//! service's `/readyz`. A subscriber that crashed therefore still shows up, as STALL or STOP,
+//! instead of silently vanishing from its own metrics.
+//!
+//! No personal data reaches this view: alerts carry none by contract, and dead letters are
+//! shown by their error headers and coordinates, never their bodies.
+#![forbid(unsafe_code)]
+
+mod api;
+pub mod burrow;
+mod health;
+mod metrics;
+mod sampler;
+pub mod series;
+mod tail;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lintas_kit::codec::Codec;
+use lintas_kit::shutdown::Shutdown;
+use lintas_kit::telemetry::Health;
+use serde::Serialize;
+
+pub use api::router;
+
+/// What to watch and how to judge it.
+#[derive(Clone, Debug)]
+pub struct OpsSettings {
+    pub brokers: String,
+    /// librdkafka properties (TLS, SASL) for the monitor's own clients.
+    pub extra: Vec<(String, String)>,
+    pub topic_prefix: String,
+    /// Consumer groups to watch, each with the topics it reads. Groups found on the broker
+    /// (an integrator's) are added with the topics they committed offsets on.
+    pub groups: Vec<(String, Vec<String>)>,
+    /// Services whose `/readyz` to probe: name and base URL.
+    pub services: Vec<(String, String)>,
+    pub sample_every: Duration,
+    /// Burrow's window: longer than the subscribers' offset mirror interval (5 s).
+    pub window: Duration,
+    /// No progress for this long with lag is STOP rather than STALL.
+    pub stop_after: Duration,
+}
+
+impl OpsSettings {
+    pub fn new(brokers: &str, topic_prefix: &str) -> Self {
+        OpsSettings {
+            brokers: brokers.into(),
+            extra: Vec::new(),
+            topic_prefix: topic_prefix.into(),
+            groups: Vec::new(),
+            services: Vec::new(),
+            sample_every: Duration::from_secs(5),
+            window: Duration::from_secs(60),
+            stop_after: Duration::from_secs(300),
+        }
+    }
+
+    /// Watch `group`, reading `topics` (base names; the prefix is added).
+    pub fn watch_group(&mut self, group: &str, topics: &[lintas_kit::events::Topic]) {
+        let topics = topics
+            .iter()
+            .map(|t| format!("{}{}", self.topic_prefix, t.base_name()))
+            .collect();
+        self.groups.push((group.to_string(), topics));
+    }
+
+    pub fn event_topics(&self) -> Vec<String> {
+        lintas_kit::topics::event_topics(&self.topic_prefix)
+    }
+
+    /// `lintas.<group>.dlq` with the prefix; returns the group.
+    pub fn dead_letter_group<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic
+            .strip_prefix(self.topic_prefix.as_str())?
+            .strip_prefix("lintas.")?
+            .strip_suffix(".dlq")
+    }
+}
+
+/// Everything the page shows, refreshed by the background tasks.
+#[derive(Default)]
+struct View {
+    groups: Vec<GroupView>,
+    dead_letter_counts: BTreeMap<String, DeadLetterCount>,
+    newest_dead_letters: VecDeque<DeadLetter>,
+    alerts: BTreeMap<String, AlertView>,
+    services: Vec<ServiceView>,
+    broker: Option<String>,
+    minutes: Option<series::Series>,
+    hours: Option<series::Series>,
+    events_seen: u64,
+}
+
+#[derive(Clone, Serialize)]
+struct GroupView {
+    group: String,
+    status: burrow::Status,
+    lag: i64,
+    /// Seconds since any partition's committed offset moved (None: never seen moving).
+    progress_age_seconds: Option<f64>,
+    members: Option<usize>,
+    partitions: Vec<PartitionView>,
+}
+
+#[derive(Clone, Serialize)]
+struct PartitionView {
+    topic: String,
+    partition: i32,
+    committed: Option<i64>,
+    high: i64,
+    lag: i64,
+    status: burrow::Status,
+}
+
+#[derive(Clone, Serialize)]
+struct DeadLetterCount {
+    group: String,
+    topic: String,
+    count: i64,
+}
+
+#[derive(Clone, Serialize)]
+struct DeadLetter {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    group: String,
+    timestamp_ms: Option<i64>,
+    stage: Option<String>,
+    class: Option<String>,
+    reason: Option<String>,
+    original_topic: Option<String>,
+    original_partition: Option<String>,
+    original_offset: Option<String>,
+}
+
+#[derive(Clone, Serialize)]
+struct AlertView {
+    alert_id: String,
+    rule: String,
+    owner: String,
+    severity: String,
+    summary: String,
+    raised_at_ms: i64,
+    status: &'static str,
+    updated_at_ms: i64,
+}
+
+#[derive(Clone, Serialize)]
+struct ServiceView {
+    name: String,
+    url: String,
+    ready: bool,
+    /// Each part's `ok` or reason, as `/readyz` gave them.
+    parts: BTreeMap<String, String>,
+    error: Option<String>,
+}
+
+/// The running monitor: cheap to clone, shared with the HTTP routes.
+#[derive(Clone)]
+pub struct Ops {
+    settings: Arc<OpsSettings>,
+    view: Arc<Mutex<View>>,
+}
+
+/// Newest dead letters and alerts kept in memory.
+const NEWEST_DEAD_LETTERS: usize = 50;
+const ALERTS_KEPT: usize = 500;
+
+impl Ops {
+    /// Starts the monitor's tasks; they stop with `shutdown`.
+    /// `health` gets an `ops-broker` part, ready while the broker can be sampled.
+    pub fn start(
+        settings: OpsSettings,
+        codec: Codec,
+        health: Health,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<Ops> {
+        metrics::init();
+        let view = View {
+            minutes: Some(series::Series::new(5, 120)),
+            hours: Some(series::Series::new(60, 180)),
+            ..View::default()
+        };
+        let ops = Ops {
+            settings: Arc::new(settings),
+            view: Arc::new(Mutex::new(view)),
+        };
+        health.register(sampler::HEALTH_PART);
+        sampler::spawn(ops.clone(), health, shutdown.clone())?;
+        tail::spawn(ops.clone(), codec, shutdown.clone())?;
+        health::spawn(ops.clone(), shutdown);
+        Ok(ops)
+    }
+
+    fn view(&self) -> std::sync::MutexGuard<'_, View> {
+        self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,444 @@
+//! The operators' dashboard in a real browser: headless Chromium, driven through chromedriver
+//! (WebDriver over HTTP), loads `/ops` of a running `lintas ops` while the synthetic feed
+//! runs through the intakes into two agency subscribers on tansu. The page must show live,
+//! changing charts and tables, a dead letter with its reason, an alert and its status, the
+//! services' health, switch to English, and turn a killed subscriber's status from OK to
+//! STALL or STOP, as `/metrics` does. Screenshots are kept under target/tmp/artefacts.
+
+mod harness;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harness::*;
+use lintas_kit::events::{
+    Agency, AlertAcknowledged, AlertRaised, AlertSeverity, Envelope, RuleAlert,
+};
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde_json::{json, Value};
+
+/// chromedriver from Debian's chromium-driver package, or $LINTAS_CHROMEDRIVER. A missing
+/// browser fails the test: it is never skipped.
+fn chromedriver() -> PathBuf {
+    let path =
+        std::env::var("LINTAS_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "{} not found: install Debian's chromium and chromium-driver (.ci/run does)",
+        path.display()
+    );
+    path
+}
+
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    _driver: Proc,
+}
+
+impl Browser {
+    async fn start(dir: &PathBuf) -> Browser {
+        let port = free_port();
+        let mut command = Command::new(chromedriver());
+        command.arg(format!("--port={port}"));
+        let driver = Proc::spawn("chromedriver", command, dir);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_http_ok(&format!("{base}/status"), Duration::from_secs(30)).await;
+        let http = reqwest::Client::new();
+        let binary =
+            std::env::var("LINTAS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let created: Value = http
+            .post(format!("{base}/session"))
+            .json(&json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": binary,
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                             "--disable-dev-shm-usage", "--window-size=1440,1000", "--lang=id-ID"]
+                }
+            }}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("chromedriver did not open a session: {created}"))
+            .to_string();
+        Browser {
+            http,
+            session: format!("{base}/session/{session}"),
+            _driver: driver,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.session));
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let response: Value = request.send().await.unwrap().json().await.unwrap();
+        if response["value"]["error"].is_string() {
+            panic!("WebDriver {path}: {}", response["value"]);
+        }
+        response["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    /// Runs `body` (a function body that returns a value) in the page.
+    async fn eval(&self, body: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": body, "args": [] }),
+        )
+        .await
+    }
+
+    /// Waits until `body` returns something truthy; returns it.
+    async fn until(&self, what: &str, timeout: Duration, body: &str) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.eval(body).await;
+            let truthy = match &value {
+                Value::Null | Value::Bool(false) => false,
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return value;
+            }
+            if Instant::now() > deadline {
+                let page = self.eval("return document.body.innerText").await;
+                panic!(
+                    "the page never showed {what}; it shows:\n{}",
+                    page.as_str().unwrap_or("")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({ "width": width, "height": height }),
+        )
+        .await;
+    }
+
+    /// Saves a PNG screenshot as a test artefact; returns its path.
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        use base64::Engine as _;
+        let encoded = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("artefacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, &png).unwrap();
+        eprintln!("screenshot: {} ({} bytes)", path.display(), png.len());
+        path
+    }
+}
+
+const STATUS_OF: &str = "return Object.fromEntries([...document.querySelectorAll('#groups tbody tr')].map(r => [r.dataset.group, r.querySelector('.status').innerText.trim()]))";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
+    let mut disnaker = spawn_subscriber(
+        "disnaker",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(60)).await;
+    wait_http_ok(&format!("{}/readyz", disnaker.url), Duration::from_secs(60)).await;
+
+    let ops_listen = format!("127.0.0.1:{}", free_port());
+    let services = format!(
+        "intake={},imigrasi={},disnaker={}",
+        intake.url, imigrasi.url, disnaker.url
+    );
+    let _ops = Proc::spawn(
+        "ops",
+        lintas(&[
+            "ops",
+            "--brokers",
+            &broker.brokers,
+            "--schema-registry-url",
+            &registry.url,
+            "--listen",
+            &ops_listen,
+            "--watch",
+            "imigrasi,disnaker",
+            "--service",
+            &services,
+            "--sample-ms",
+            "1000",
+            "--window-seconds",
+            "10",
+            "--stop-after-seconds",
+            "30",
+        ]),
+        &broker.dir,
+    );
+    let ops = format!("http://{ops_listen}");
+    wait_http_ok(&format!("{ops}/readyz"), Duration::from_secs(60)).await;
+
+    // The synthetic feed, steady for the whole test.
+    let tokens = tokens_spec();
+    let _feed = Proc::spawn(
+        "simulate",
+        lintas(&[
+            "simulate",
+            "--intake-url",
+            &intake.url,
+            "--tokens",
+            &tokens,
+            "--seed",
+            "11",
+            "--days",
+            "3",
+            "--per-day",
+            "3000",
+            "--rate",
+            "20",
+            "--count",
+            "100000",
+        ]),
+        &broker.dir,
+    );
+    // A record no subscriber can read, and an alert with its acknowledgement.
+    let raw: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &broker.brokers)
+        .create()
+        .unwrap();
+    raw.send(
+        FutureRecord::to("lintas.applicants.v1")
+            .key("poison")
+            .payload("{\"nik\": \"not avro\"}"),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    let events = producer(&broker.brokers, &registry.url);
+    let alert_id = uuid::Uuid::new_v4();
+    let raised = AlertRaised::from_rule(
+        alert_id,
+        RuleAlert {
+            rule: "IM1".into(),
+            owner: Agency::Imigrasi,
+            office: "KANIM-CILACAP".into(),
+            occurred_at: time::OffsetDateTime::now_utc(),
+            subject_key: Some("subject-key-ops-test".into()),
+            severity: AlertSeverity::Priority,
+            evidence: vec![uuid::Uuid::new_v4()],
+            summary: "Flagged again within 12 months".into(),
+            review_within: time::Duration::days(3),
+        },
+    );
+    events.publish(&raised).await.unwrap();
+    events
+        .publish(&AlertAcknowledged {
+            envelope: Envelope::new(
+                Agency::Imigrasi,
+                "KANIM-CILACAP",
+                "im-7",
+                time::OffsetDateTime::now_utc() + time::Duration::seconds(1),
+            ),
+            alert_id,
+            by_agency: Agency::Imigrasi,
+            note: None,
+        })
+        .await
+        .unwrap();
+
+    let browser = Browser::start(&broker.dir).await;
+    browser.goto(&format!("{ops}/ops")).await;
+
+    // Indonesian by default.
+    let title = browser
+        .eval("return document.querySelector('h1').innerText")
+        .await;
+    assert_eq!(title, "Lintas — Pemantauan Operasional");
+
+    // Both groups keep up with the feed.
+    browser
+        .until(
+            "both groups OK",
+            Duration::from_secs(90),
+            &format!("const s = (() => {{ {STATUS_OF} }})(); return s.imigrasi === 'OK' && s.disnaker === 'OK'"),
+        )
+        .await;
+
+    // Charts and counters move while the page stays loaded.
+    let read = "return { seen: document.getElementById('events-seen').innerText, \
+        lines: [...document.querySelectorAll('#chart-topics polyline')].map(p => p.getAttribute('points')).join('|'), \
+        types: document.querySelectorAll('#chart-types polyline').length, \
+        lag: [...document.querySelectorAll('#groups .lag')].map(c => c.innerText).join(',') }";
+    let first = browser
+        .until(
+            "throughput on the charts",
+            Duration::from_secs(60),
+            &format!("const r = (() => {{ {read} }})(); return r.lines.length > 0 && r.seen !== '0' ? r : null"),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let second = browser.eval(read).await;
+    assert_ne!(first["seen"], second["seen"], "event count did not change");
+    assert_ne!(first["lines"], second["lines"], "the chart did not change");
+    assert!(
+        second["types"].as_u64().unwrap() >= 2,
+        "by-type chart: {second}"
+    );
+
+    // The poison record: counted per subscriber, newest with its reason, viewable.
+    browser
+        .until(
+            "imigrasi's dead letter",
+            Duration::from_secs(60),
+            "return [...document.querySelectorAll('#dead-letters tbody tr')].some(r => r.innerText.includes('imigrasi') && r.innerText.includes('magic byte'))",
+        )
+        .await;
+    let count = browser
+        .eval("return document.querySelector('#dead-letter-counts tr[data-dlq=imigrasi] .count').innerText")
+        .await;
+    assert_eq!(count, "1");
+    browser
+        .eval("[...document.querySelectorAll('#dead-letters tbody tr')].find(r => r.innerText.includes('imigrasi')).querySelector('button').click(); return true")
+        .await;
+    let detail = browser
+        .until(
+            "the dead letter's headers",
+            Duration::from_secs(20),
+            "const d = document.getElementById('dead-letter-detail'); return !d.hidden && d.innerText.includes('__connect.errors.exception.message') ? d.innerText : null",
+        )
+        .await;
+    let detail = detail.as_str().unwrap();
+    assert!(detail.contains("lintas.applicants.v1"), "{detail}");
+    assert!(
+        !detail.contains("not avro"),
+        "the body must not be shown: {detail}"
+    );
+
+    // The alert, acknowledged, without personal data.
+    let alert = browser
+        .until(
+            "the alert",
+            Duration::from_secs(30),
+            &format!("const r = document.querySelector('#alerts tr[data-alert=\"{alert_id}\"]'); return r ? r.innerText : null"),
+        )
+        .await;
+    let alert = alert.as_str().unwrap();
+    assert!(
+        alert.contains("IM1") && alert.contains("imigrasi") && alert.contains("diterima"),
+        "{alert}"
+    );
+    let text = browser.eval("return document.body.innerText").await;
+    assert!(
+        !text
+            .as_str()
+            .unwrap()
+            .chars()
+            .collect::<Vec<_>>()
+            .windows(16)
+            .any(|w| w.iter().all(char::is_ascii_digit)),
+        "a NIK-like number is on the page"
+    );
+
+    // Each service's readiness.
+    browser
+        .until(
+            "three ready services",
+            Duration::from_secs(30),
+            "return document.querySelectorAll('#services .badge.ready').length === 3",
+        )
+        .await;
+
+    // English on request.
+    browser
+        .eval("document.getElementById('lang-toggle').click(); return true")
+        .await;
+    let title = browser
+        .eval("return document.querySelector('h1').innerText")
+        .await;
+    assert_eq!(title, "Lintas — Operations");
+    let status = browser
+        .eval("return [...document.querySelectorAll('#alerts td')].map(c => c.innerText).join(' ')")
+        .await;
+    assert!(
+        status.as_str().unwrap().contains("acknowledged"),
+        "{status}"
+    );
+    browser.screenshot("ops-dashboard-laptop-en.png").await;
+    browser
+        .eval("document.getElementById('lang-toggle').click(); return true")
+        .await;
+    browser.resize(1920, 1080).await;
+    browser.screenshot("ops-dashboard-wall.png").await;
+
+    // Stop one agency's subscriber while the feed goes on.
+    disnaker.proc.kill();
+    let statuses = browser
+        .until(
+            "disnaker STALL or STOP",
+            Duration::from_secs(90),
+            &format!("const s = (() => {{ {STATUS_OF} }})(); return (s.disnaker === 'STALL' || s.disnaker === 'STOP') ? s : null"),
+        )
+        .await;
+    assert_eq!(statuses["imigrasi"], "OK", "{statuses}");
+    let services = browser
+        .eval("return document.querySelector('#services [data-service=disnaker]').innerText")
+        .await;
+    assert!(
+        services.as_str().unwrap().contains("TIDAK SIAP"),
+        "{services}"
+    );
+    browser
+        .screenshot("ops-dashboard-stopped-subscriber.png")
+        .await;
+
+    let metrics = reqwest::get(format!("{ops}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let stopped = ["STALL", "STOP"].iter().any(|s| {
+        metrics.contains(&format!(
+            "lintas_group_status{{group=\"disnaker\",status=\"{s}\"}} 1"
+        ))
+    });
+    assert!(
+        stopped,
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("lintas_group_status"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(metrics.contains("lintas_group_status{group=\"imigrasi\",status=\"OK\"} 1"));
+}
