@@ -207,11 +207,16 @@ def event_topics(topics: dict[str, str]) -> dict[str, str]:
 
 
 def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
-    """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(`), i.e. publishes."""
+    """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(`), or publishes through
+    the kit's alert desk API (`ALERTS.router(`): what it publishes."""
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")(?:\s*\{|::from_rule\()")
     found = set()
     for path in crate_src.rglob("*.rs"):
-        found |= set(pattern.findall(read(path)))
+        text = read(path)
+        found |= set(pattern.findall(text))
+        # The kit's alert desk API publishes the lifecycle of the crate's alerts.
+        if "ALERTS.router(" in text:
+            found |= {"AlertAcknowledged", "AlertEscalated", "AlertClosed"} & set(events)
     return found
 
 

@@ -18,13 +18,18 @@ mod rules;
 pub use api::{router, ApiState};
 pub use rules::{DisnakerHandler, DisnakerSettings};
 
-use lintas_kit::events::Topic;
+use lintas_kit::alerts::AlertDesk;
+use lintas_kit::events::{Agency, Topic};
 use lintas_kit::store::Migrations;
 
 pub const GROUP: &str = "disnaker";
 
-/// Registrations (village, agency, age, purpose) and blocks.
-pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Departures];
+/// Registrations (village, agency, age, purpose), blocks, and the lifecycle of its own alerts
+/// (so that a rebuild restores their status).
+pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Departures, Topic::Alerts];
+
+/// Disnaker's alerts and their lifecycle.
+pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Disnaker);
 
 pub fn migrations() -> Migrations {
     Migrations {

@@ -50,7 +50,9 @@ impl Handler for DisnakerHandler {
             match event {
                 AnyEvent::ApplicantRegistered(e) => self.registered(batch, e).await?,
                 AnyEvent::DepartureBlocked(e) => self.blocked(batch, e).await?,
-                _ => {}
+                other => {
+                    crate::ALERTS.apply(batch, other).await?;
+                }
             }
         }
         Ok(())
@@ -223,21 +225,6 @@ impl DisnakerHandler {
         severity: AlertSeverity,
     ) -> Result<(), HandlerError> {
         let alert_id = AlertRaised::derive_id(rule, &evidence);
-        let inserted = sqlx::query(
-            "INSERT INTO alerts (alert_id, rule, subject_key, summary, evidence, raised_at_ms, status) VALUES ($1, $2, $3, $4, $5, $6, 'open') \
-             ON CONFLICT (alert_id) DO NOTHING",
-        )
-        .bind(alert_id.to_string())
-        .bind(rule)
-        .bind(&trigger.subject_key)
-        .bind(&summary)
-        .bind(serde_json::to_string(&evidence).expect("uuids serialize"))
-        .bind(millis::to_millis(&trigger.occurred_at))
-        .execute(batch.tx())
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Ok(());
-        }
         let alert = RuleAlert {
             rule: rule.into(),
             owner: Agency::Disnaker,
@@ -249,8 +236,9 @@ impl DisnakerHandler {
             summary,
             review_within: time::Duration::days(self.settings.follow_up_days),
         };
-        batch
-            .publish(&AlertRaised::from_rule(alert_id, alert))
-            .await
+        crate::ALERTS
+            .raise(batch, AlertRaised::from_rule(alert_id, alert))
+            .await?;
+        Ok(())
     }
 }

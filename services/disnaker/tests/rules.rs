@@ -70,7 +70,7 @@ async fn rules(events: Vec<AnyEvent>, settings: DisnakerSettings) -> (Vec<String
         .await
         .unwrap();
     harness.apply_each(events).await.unwrap();
-    let mut fired: Vec<String> = sqlx::query_scalar("SELECT rule FROM alerts")
+    let mut fired: Vec<String> = sqlx::query_scalar("SELECT rule FROM lintas_alerts")
         .fetch_all(harness.store().pool())
         .await
         .unwrap();

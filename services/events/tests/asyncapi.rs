@@ -1090,6 +1090,13 @@ fn subscribers() -> Vec<Subscriber> {
                     publishes.insert((*name).to_owned());
                 }
             }
+            // Serving the kit's alert desk API (`ALERTS.router(..)`) publishes the lifecycle
+            // events its officers trigger through the subscriber's outbox.
+            if text.contains("ALERTS.router(") {
+                for name in ["AlertAcknowledged", "AlertEscalated", "AlertClosed"] {
+                    publishes.insert(name.to_owned());
+                }
+            }
             // The owner a rule's alert is stamped with (`RuleAlert { owner: Agency::X, .. }`).
             for (i, m) in text.match_indices("owner: Agency::") {
                 let rest = &text[i + m.len() - "Agency::".len()..];

@@ -1,6 +1,6 @@
 //! Query API of the immigration views, for immigration tokens only.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -9,7 +9,6 @@ use lintas_kit::auth::{AuthError, Caller};
 use lintas_kit::events::{timefmt::millis, Agency};
 use lintas_kit::store::Store;
 use lintas_kit::views::database_unavailable;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
@@ -17,14 +16,15 @@ use time::format_description::well_known::Rfc3339;
 /// Router state: the subscriber's store and the caller tokens.
 pub type ApiState = lintas_kit::views::ViewState;
 
+/// The subject history, and the alert desk (list, get, acknowledge, escalate, close).
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route(
             "/v1/agencies/imigrasi/subjects/{subject_key}",
             get(subject_history),
         )
-        .route("/v1/agencies/imigrasi/alerts", get(list_alerts))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::ALERTS.router(state))
 }
 
 fn authorize(caller: &Caller) -> Result<(), AuthError> {
@@ -90,35 +90,6 @@ async fn subject_history(
     Json(json!({ "subject_key": subject_key, "events": events, "alerts": alerts })).into_response()
 }
 
-#[derive(Deserialize)]
-struct AlertFilter {
-    rule: Option<String>,
-    subject_key: Option<String>,
-    limit: Option<i64>,
-}
-
-async fn list_alerts(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Query(filter): Query<AlertFilter>,
-) -> Response {
-    if let Err(e) = authorize(&caller) {
-        return e.into_response();
-    }
-    let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
-    match alerts_where(
-        &state.store,
-        filter.subject_key.as_deref(),
-        filter.rule.as_deref(),
-        limit,
-    )
-    .await
-    {
-        Ok(alerts) => Json(json!({ "alerts": alerts })).into_response(),
-        Err(e) => database_unavailable(e),
-    }
-}
-
 async fn alerts_where(
     store: &Store,
     subject: Option<&str>,
@@ -126,9 +97,9 @@ async fn alerts_where(
     limit: i64,
 ) -> Result<Vec<Value>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT alert_id, rule, subject_key, severity, status, summary, evidence, triggered_at_ms FROM alerts \
+        "SELECT alert_id, rule, subject_key, severity, status, summary, evidence, raised_at_ms FROM lintas_alerts \
          WHERE ($1 IS NULL OR subject_key = $1) AND ($2 IS NULL OR rule = $2) \
-         ORDER BY triggered_at_ms DESC, alert_id LIMIT $3",
+         ORDER BY raised_at_ms DESC, alert_id LIMIT $3",
     )
     .bind(subject)
     .bind(rule)

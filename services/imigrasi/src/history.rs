@@ -51,6 +51,7 @@ impl Handler for ImigrasiHandler {
             batch.records().iter().map(|r| r.event.clone()).collect();
         for event in &events {
             crate::travel_rules::check(batch, &self.im1, event).await?;
+            crate::ALERTS.apply(batch, event).await?;
         }
         Ok(())
     }

@@ -14,14 +14,24 @@ pub use api::{router, ApiState};
 pub use history::ImigrasiHandler;
 pub use rules::Im1Settings;
 
-use lintas_kit::events::Topic;
+use lintas_kit::alerts::AlertDesk;
+use lintas_kit::events::{Agency, Topic};
 use lintas_kit::store::Migrations;
 
 /// Consumer group and database schema of this subscriber.
 pub const GROUP: &str = "imigrasi";
 
 /// Topics this subscriber reads.
-pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Screening, Topic::Departures];
+pub const TOPICS: &[Topic] = &[
+    Topic::Applicants,
+    Topic::Screening,
+    Topic::Departures,
+    // The lifecycle of its own alerts, so that a rebuild restores their status.
+    Topic::Alerts,
+];
+
+/// The immigration office's alerts and their lifecycle.
+pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Imigrasi);
 
 pub fn migrations() -> Migrations {
     Migrations {

@@ -98,22 +98,6 @@ async fn raise(
         "flagged or blocked {} time(s) in the 12 months before this event",
         earlier.len()
     );
-    let inserted = sqlx::query(
-        "INSERT INTO alerts (alert_id, rule, subject_key, severity, status, summary, evidence, triggered_at_ms) \
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7) ON CONFLICT (alert_id) DO NOTHING",
-    )
-    .bind(alert_id.to_string())
-    .bind(IM1)
-    .bind(subject)
-    .bind(AlertSeverity::Warning.to_string())
-    .bind(&summary)
-    .bind(serde_json::to_string(&evidence).expect("uuids serialize"))
-    .bind(trigger_ms)
-    .execute(batch.tx())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(());
-    }
     let occurred =
         millis::from_millis(trigger_ms).map_err(|e| HandlerError::Transient(e.into()))?;
     let alert = RuleAlert {
@@ -127,7 +111,8 @@ async fn raise(
         summary,
         review_within: Duration::days(14),
     };
-    batch
-        .publish(&AlertRaised::from_rule(alert_id, alert))
-        .await
+    crate::ALERTS
+        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .await?;
+    Ok(())
 }

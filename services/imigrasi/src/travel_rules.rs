@@ -5,7 +5,6 @@
 //! - IM3 a tourist visa to Cambodia, Myanmar, Thailand or Malaysia with no return ticket.
 
 use lintas_kit::consumer::{Batch, HandlerError};
-use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, DeclaredPurpose, Envelope, RuleAlert, Sex,
     VisaType,
@@ -65,22 +64,6 @@ async fn raise(
     summary: String,
 ) -> Result<(), HandlerError> {
     let alert_id = AlertRaised::derive_id(rule, &[trigger.event_id]);
-    let inserted = sqlx::query(
-        "INSERT INTO alerts (alert_id, rule, subject_key, severity, status, summary, evidence, triggered_at_ms) \
-         VALUES ($1, $2, $3, $4, 'open', $5, $6, $7) ON CONFLICT (alert_id) DO NOTHING",
-    )
-    .bind(alert_id.to_string())
-    .bind(rule)
-    .bind(trigger.subject_key.clone().unwrap_or_default())
-    .bind(AlertSeverity::Warning.to_string())
-    .bind(&summary)
-    .bind(serde_json::to_string(&[trigger.event_id]).expect("uuids serialize"))
-    .bind(millis::to_millis(&trigger.occurred_at))
-    .execute(batch.tx())
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(());
-    }
     let alert = RuleAlert {
         rule: rule.into(),
         owner: Agency::Imigrasi,
@@ -92,7 +75,8 @@ async fn raise(
         summary,
         review_within: time::Duration::days(1),
     };
-    batch
-        .publish(&AlertRaised::from_rule(alert_id, alert))
-        .await
+    crate::ALERTS
+        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .await?;
+    Ok(())
 }

@@ -64,7 +64,7 @@ async fn rules(event: AnyEvent) -> Vec<String> {
     .unwrap();
     harness.apply(vec![event.clone()]).await.unwrap();
     harness.apply(vec![event]).await.unwrap(); // redelivered: still one alert
-    let fired: Vec<String> = sqlx::query_scalar("SELECT rule FROM alerts")
+    let fired: Vec<String> = sqlx::query_scalar("SELECT rule FROM lintas_alerts")
         .fetch_all(harness.store().pool())
         .await
         .unwrap();

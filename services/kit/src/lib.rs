@@ -15,6 +15,7 @@
 #![doc = ""]
 #![doc = include_str!("../README.md")]
 
+pub mod alerts;
 pub mod auth;
 pub mod codec;
 pub mod consumer;

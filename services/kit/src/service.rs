@@ -39,6 +39,7 @@ use crate::registry::RegistryClient;
 use crate::shutdown::Shutdown;
 use crate::store::{Migrations, Store};
 use crate::telemetry::{ops_router, serve, track_http, Health};
+use crate::views::ViewState;
 
 /// Where the feed is.
 #[derive(Args, Clone, Debug)]
@@ -157,14 +158,15 @@ pub async fn run_subscriber<H: Handler>(
     config: &SubscriberConfig,
     subscriber: Subscriber<H>,
 ) -> anyhow::Result<()> {
-    run_subscriber_with_api(config, subscriber, |_, _| Router::new()).await
+    run_subscriber_with_api(config, subscriber, |_| Router::new()).await
 }
 
-/// Runs a subscriber with its query routes, built from its store and the caller tokens.
+/// Runs a subscriber with its query routes, built from its store, the caller tokens and the
+/// codec (for events the API publishes through the outbox, such as the alert lifecycle).
 pub async fn run_subscriber_with_api<H: Handler>(
     config: &SubscriberConfig,
     subscriber: Subscriber<H>,
-    api: impl FnOnce(Store, Tokens) -> Router,
+    api: impl FnOnce(ViewState) -> Router,
 ) -> anyhow::Result<()> {
     crate::telemetry::init_logging(config.log_json);
     let tokens =
@@ -181,10 +183,16 @@ pub async fn run_subscriber_with_api<H: Handler>(
     settings.create_dead_letter_topic = config.create_dead_letter_topic;
     settings.extra = config.kafka.extra()?;
     let health = Health::new();
+    let producer = config.kafka.producer()?;
+    let views = ViewState {
+        store: store.clone(),
+        tokens,
+        codec: producer.codec().clone(),
+    };
     let runtime = Runtime {
         settings,
-        store: store.clone(),
-        producer: config.kafka.producer()?,
+        store,
+        producer,
         health: health.clone(),
         shutdown: shutdown.clone(),
     };
@@ -192,7 +200,7 @@ pub async fn run_subscriber_with_api<H: Handler>(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(group = subscriber.group, url = %format!("http://{}", listener.local_addr()?), "subscriber listening");
-    let routes = api(store, tokens)
+    let routes = api(views)
         .merge(ops_router(health))
         .route_layer(axum::middleware::from_fn(track_http));
     let server = tokio::spawn(serve(listener, routes, shutdown.clone()));

@@ -15,6 +15,8 @@ use crate::store::Store;
 pub struct ViewState {
     pub store: Store,
     pub tokens: Tokens,
+    /// For events the API publishes through the store's outbox (alert lifecycle).
+    pub codec: crate::codec::Codec,
 }
 
 impl AsRef<Tokens> for ViewState {

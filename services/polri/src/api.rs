@@ -1,7 +1,7 @@
 //! The police query API: PO1/PO2 alerts and the recruiters linked to blocked people. Police
 //! tokens only; phone numbers and names are not kept in these views.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -9,57 +9,21 @@ use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller};
 use lintas_kit::events::Agency;
 use lintas_kit::views::database_unavailable;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::Row;
 
 /// Router state: the subscriber's store and the caller tokens.
 pub type ApiState = lintas_kit::views::ViewState;
 
+/// A recruiter's links, and the alert desk (list, get, acknowledge, escalate, close).
 pub fn router(state: ApiState) -> Router {
     Router::new()
-        .route("/v1/agencies/polri/alerts", get(alerts))
         .route(
             "/v1/agencies/polri/recruiters/{recruiter_key}",
             get(recruiter),
         )
-        .with_state(state)
-}
-
-#[derive(Deserialize)]
-struct Filter {
-    rule: Option<String>,
-}
-
-async fn alerts(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Query(filter): Query<Filter>,
-) -> Response {
-    if caller.agency != Agency::Polri {
-        return AuthError::forbidden().into_response();
-    }
-    let rows = sqlx::query(
-        "SELECT alert_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms, status FROM alerts \
-         WHERE ($1 IS NULL OR rule = $1) ORDER BY raised_at_ms DESC, alert_id LIMIT 500",
-    )
-    .bind(&filter.rule)
-    .fetch_all(state.store.pool())
-    .await;
-    match rows {
-        Ok(rows) => Json(json!({"alerts": rows.iter().map(|r| json!({
-            "alert_id": r.get::<String, _>(0),
-            "rule": r.get::<String, _>(1),
-            "subject_key": r.get::<Option<String>, _>(2),
-            "recruiter_key": r.get::<Option<String>, _>(3),
-            "summary": r.get::<String, _>(4),
-            "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(5)).unwrap_or(Value::Null),
-            "raised_at_ms": r.get::<i64, _>(6),
-            "status": r.get::<String, _>(7),
-        })).collect::<Vec<_>>()}))
-        .into_response(),
-        Err(e) => database_unavailable(e),
-    }
+        .with_state(state.clone())
+        .merge(crate::ALERTS.router(state))
 }
 
 /// The people linked to one recruiter, and which of them were blocked and when.
@@ -78,6 +42,16 @@ async fn recruiter(
     .bind(&recruiter_key)
     .fetch_all(state.store.pool())
     .await;
+    let alerts: Result<Vec<String>, _> = sqlx::query_scalar(
+        "SELECT alert_id FROM recruiter_alerts WHERE recruiter_key = $1 ORDER BY alert_id",
+    )
+    .bind(&recruiter_key)
+    .fetch_all(state.store.pool())
+    .await;
+    let (rows, alerts) = match (rows, alerts) {
+        (Ok(rows), Ok(alerts)) => (Ok(rows), alerts),
+        (Err(e), _) | (_, Err(e)) => (Err(e), Vec::new()),
+    };
     match rows {
         Ok(rows) if rows.is_empty() => (
             StatusCode::NOT_FOUND,
@@ -85,7 +59,7 @@ async fn recruiter(
         )
             .into_response(),
         Ok(rows) => Json(
-            json!({"recruiter_key": recruiter_key, "links": rows.iter().map(|r| json!({
+            json!({"recruiter_key": recruiter_key, "alert_ids": alerts, "links": rows.iter().map(|r| json!({
             "subject_key": r.get::<String, _>(0),
             "linked_by_event_id": r.get::<String, _>(1),
             "block_event_id": r.get::<Option<String>, _>(2),

@@ -17,12 +17,23 @@ mod rules;
 pub use api::{router, ApiState};
 pub use rules::{PolriHandler, PolriSettings};
 
-use lintas_kit::events::Topic;
+use lintas_kit::alerts::AlertDesk;
+use lintas_kit::events::{Agency, Topic};
 use lintas_kit::store::Migrations;
 
 pub const GROUP: &str = "polri";
 
-pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Departures, Topic::Cases];
+/// Registrations, blocks, cases, and the lifecycle of its own alerts (so that a rebuild
+/// restores their status).
+pub const TOPICS: &[Topic] = &[
+    Topic::Applicants,
+    Topic::Departures,
+    Topic::Cases,
+    Topic::Alerts,
+];
+
+/// The police's alerts and their lifecycle.
+pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Polri);
 
 pub fn migrations() -> Migrations {
     Migrations {

@@ -84,7 +84,9 @@ impl Handler for PolriHandler {
                     self.link(batch, &e.suspect_recruiter_keys, &e.subject_keys, &id)
                         .await?
                 }
-                _ => {}
+                other => {
+                    crate::ALERTS.apply(batch, other).await?;
+                }
             }
         }
         Ok(())
@@ -235,22 +237,6 @@ impl PolriHandler {
         severity: AlertSeverity,
     ) -> Result<(), HandlerError> {
         let alert_id = AlertRaised::derive_id(rule, identity);
-        let inserted = sqlx::query(
-            "INSERT INTO alerts (alert_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') ON CONFLICT (alert_id) DO NOTHING",
-        )
-        .bind(alert_id.to_string())
-        .bind(rule)
-        .bind(subject)
-        .bind(recruiter)
-        .bind(&summary)
-        .bind(serde_json::to_string(&evidence).expect("uuids serialize"))
-        .bind(at_ms)
-        .execute(batch.tx())
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Ok(());
-        }
         let occurred: OffsetDateTime =
             millis::from_millis(at_ms).map_err(HandlerError::transient)?;
         let alert = RuleAlert {
@@ -264,8 +250,20 @@ impl PolriHandler {
             summary,
             review_within: Duration::days(3),
         };
-        batch
-            .publish(&AlertRaised::from_rule(alert_id, alert))
-            .await
+        if crate::ALERTS
+            .raise(batch, AlertRaised::from_rule(alert_id, alert))
+            .await?
+        {
+            if let Some(recruiter) = recruiter {
+                sqlx::query(
+                    "INSERT INTO recruiter_alerts (alert_id, recruiter_key) VALUES ($1, $2) ON CONFLICT (alert_id) DO NOTHING",
+                )
+                .bind(alert_id.to_string())
+                .bind(recruiter)
+                .execute(batch.tx())
+                .await?;
+            }
+        }
+        Ok(())
     }
 }

@@ -85,10 +85,11 @@ async fn fired(events: Vec<AnyEvent>) -> Vec<(String, String)> {
         .await
         .unwrap();
     harness.apply_each(events).await.unwrap();
-    let mut rows: Vec<(String, String)> = sqlx::query_as("SELECT rule, alert_id FROM alerts")
-        .fetch_all(harness.store().pool())
-        .await
-        .unwrap();
+    let mut rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT rule, alert_id FROM lintas_alerts")
+            .fetch_all(harness.store().pool())
+            .await
+            .unwrap();
     rows.sort();
     assert_eq!(
         harness.published().len(),

@@ -29,8 +29,8 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                     im1: Default::default(),
                 },
             };
-            run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
-                lintas_imigrasi::router(lintas_imigrasi::ApiState { store, tokens })
+            run_subscriber_with_api(&args.config, subscriber, |views| {
+                lintas_imigrasi::router(views)
             })
             .await
         }
@@ -41,8 +41,8 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 migrations: lintas_disnaker::migrations(),
                 handler: lintas_disnaker::DisnakerHandler::default(),
             };
-            run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
-                lintas_disnaker::router(lintas_disnaker::ApiState { store, tokens })
+            run_subscriber_with_api(&args.config, subscriber, |views| {
+                lintas_disnaker::router(views)
             })
             .await
         }
@@ -53,8 +53,8 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 migrations: lintas_polri::migrations(),
                 handler: lintas_polri::PolriHandler::default(),
             };
-            run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
-                lintas_polri::router(lintas_polri::ApiState { store, tokens })
+            run_subscriber_with_api(&args.config, subscriber, |views| {
+                lintas_polri::router(views)
             })
             .await
         }
@@ -65,10 +65,8 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 migrations: lintas_desa::migrations(),
                 handler: lintas_desa::DesaHandler::default(),
             };
-            run_subscriber_with_api(&args.config, subscriber, |store, tokens| {
-                lintas_desa::router(lintas_desa::ApiState { store, tokens })
-            })
-            .await
+            run_subscriber_with_api(&args.config, subscriber, |views| lintas_desa::router(views))
+                .await
         }
     }
 }

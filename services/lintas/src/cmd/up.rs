@@ -196,14 +196,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .merge(lintas_imigrasi::router(lintas_imigrasi::ApiState {
             store: store.clone(),
             tokens: tokens.clone(),
+            codec: producer.codec().clone(),
         }))
         .merge(lintas_disnaker::router(lintas_disnaker::ApiState {
             store: disnaker_store.clone(),
             tokens: tokens.clone(),
+            codec: producer.codec().clone(),
         }))
         .merge(lintas_desa::router(lintas_desa::ApiState {
             store: desa_store.clone(),
             tokens,
+            codec: producer.codec().clone(),
         }));
     let server = tokio::spawn(serve(
         listener,

@@ -1,0 +1,292 @@
+//! The alert desk: where a subscriber keeps the alerts its rules raise, and their lifecycle
+//! (acknowledge, escalate, close).
+//!
+//! - [`AlertDesk::raise`] stores an alert in the batch's transaction and publishes AlertRaised
+//!   through the outbox, once per alert id whatever the redelivery.
+//! - The lifecycle goes through the query API ([`AlertDesk::router`]): each action is
+//!   recorded and published (AlertAcknowledged, AlertEscalated, AlertClosed) in one
+//!   transaction.
+//! - A subscriber that reads the alert topic hands those events to [`AlertDesk::apply`], so a
+//!   rebuild from the topics restores every alert's status, not only the alerts.
+//!
+//! An alert's status is computed from its actions, never updated in place: a close wins, then
+//! the newest action (by time, then event id). The same actions give the same status in any
+//! arrival order, and an action that arrives before its alert (a rebuild reads the alert
+//! topic ahead of the others) is kept until the alert is raised again.
+
+mod api;
+
+use lintas_events::timefmt::millis;
+use lintas_events::{Agency, AlertRaised, AnyEvent};
+use sqlx::{AnyConnection, Row};
+use uuid::Uuid;
+
+use crate::consumer::{Batch, HandlerError};
+
+pub use api::DeskState;
+
+/// Statuses, as stored and served.
+pub const OPEN: &str = "open";
+pub const ACKNOWLEDGED: &str = "acknowledged";
+pub const ESCALATED: &str = "escalated";
+pub const CLOSED: &str = "closed";
+
+/// The alerts of one agency's subscriber.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertDesk {
+    agency: Agency,
+}
+
+/// One lifecycle action, as recorded.
+#[derive(Debug, Clone)]
+pub(crate) struct Action {
+    pub event_id: Uuid,
+    pub alert_id: Uuid,
+    pub action: &'static str,
+    pub by_agency: Agency,
+    pub office: String,
+    pub officer_id: String,
+    pub at_ms: i64,
+    pub escalated_to: Option<Agency>,
+    pub level: Option<i32>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+impl AlertDesk {
+    pub const fn new(agency: Agency) -> Self {
+        AlertDesk { agency }
+    }
+
+    pub fn agency(&self) -> Agency {
+        self.agency
+    }
+
+    /// Stores `alert` and publishes it when it commits. `Ok(false)` when an alert with this id
+    /// was already raised (redelivery, replay): nothing is written or published again.
+    pub async fn raise(
+        &self,
+        batch: &mut Batch<'_>,
+        alert: AlertRaised,
+    ) -> Result<bool, HandlerError> {
+        let inserted = sqlx::query(
+            "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
+             raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) DO NOTHING",
+        )
+        .bind(alert.alert_id.to_string())
+        .bind(&alert.rule)
+        .bind(alert.owner.to_string())
+        .bind(alert.severity.to_string())
+        .bind(&alert.envelope.subject_key)
+        .bind(&alert.summary)
+        .bind(serde_json::to_string(&alert.evidence_event_ids).expect("uuids serialize"))
+        .bind(millis::to_millis(&alert.envelope.occurred_at))
+        .bind(alert.review_by.as_ref().map(millis::to_millis))
+        .bind(OPEN)
+        .execute(batch.tx())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        // Actions read from the alert topic before this alert was raised again (rebuild).
+        refresh(batch.tx(), alert.alert_id).await?;
+        batch.publish(&alert).await?;
+        Ok(true)
+    }
+
+    /// Records a lifecycle event of one of this agency's alerts, read from the alert topic.
+    /// Returns whether `event` was one; other events, and other agencies' actions, are left
+    /// alone. Idempotent: an action already recorded (the API wrote it) changes nothing.
+    pub async fn apply(
+        &self,
+        batch: &mut Batch<'_>,
+        event: &AnyEvent,
+    ) -> Result<bool, HandlerError> {
+        let Some(action) = Action::from_event(event) else {
+            return Ok(false);
+        };
+        if action.by_agency != self.agency {
+            return Ok(false);
+        }
+        if record(batch.tx(), &action).await? {
+            refresh(batch.tx(), action.alert_id).await?;
+        }
+        Ok(true)
+    }
+
+    /// `/v1/agencies/{agency}/alerts` (list with filters and a cursor), `…/{alert_id}` (one,
+    /// with its actions), and `POST …/{alert_id}/acknowledge`, `…/escalate`, `…/close`.
+    /// Only this agency's tokens; any other gets 403.
+    pub fn router(&self, views: crate::views::ViewState) -> axum::Router {
+        api::router(DeskState {
+            views,
+            agency: self.agency,
+        })
+    }
+}
+
+impl Action {
+    fn from_event(event: &AnyEvent) -> Option<Action> {
+        let (envelope, alert_id, by_agency) = match event {
+            AnyEvent::AlertAcknowledged(e) => (&e.envelope, e.alert_id, e.by_agency),
+            AnyEvent::AlertEscalated(e) => (&e.envelope, e.alert_id, e.by_agency),
+            AnyEvent::AlertClosed(e) => (&e.envelope, e.alert_id, e.by_agency),
+            _ => return None,
+        };
+        let mut action = Action {
+            event_id: envelope.event_id,
+            alert_id,
+            action: ACKNOWLEDGED,
+            by_agency,
+            office: envelope.office.clone(),
+            officer_id: envelope.officer_id.clone(),
+            at_ms: millis::to_millis(&envelope.occurred_at),
+            escalated_to: None,
+            level: None,
+            reason: None,
+            note: None,
+        };
+        match event {
+            AnyEvent::AlertAcknowledged(e) => action.note = e.note.clone(),
+            AnyEvent::AlertEscalated(e) => {
+                action.action = ESCALATED;
+                action.escalated_to = Some(e.escalated_to);
+                action.level = Some(e.level);
+                action.reason = Some(e.reason.to_string());
+                action.note = e.note.clone();
+            }
+            AnyEvent::AlertClosed(e) => {
+                action.action = CLOSED;
+                action.reason = Some(e.reason.to_string());
+                action.note = e.note.clone();
+            }
+            _ => return None,
+        }
+        Some(action)
+    }
+}
+
+/// Inserts the action; `false` when it was already recorded.
+pub(crate) async fn record(conn: &mut AnyConnection, action: &Action) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO lintas_alert_actions (event_id, alert_id, action, by_agency, office, officer_id, at_ms, \
+         escalated_to, level, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(action.event_id.to_string())
+    .bind(action.alert_id.to_string())
+    .bind(action.action)
+    .bind(action.by_agency.to_string())
+    .bind(&action.office)
+    .bind(&action.officer_id)
+    .bind(action.at_ms)
+    .bind(action.escalated_to.map(|a| a.to_string()))
+    .bind(action.level)
+    .bind(&action.reason)
+    .bind(&action.note)
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected() > 0)
+}
+
+/// What an alert's actions add up to.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Lifecycle {
+    pub status: &'static str,
+    pub level: i32,
+    pub escalated_to: Option<String>,
+    pub close_reason: Option<String>,
+    pub updated_at_ms: Option<i64>,
+}
+
+/// Folds actions in (time, event id) order: a close is final, otherwise the newest action
+/// sets the status; escalation levels only rise.
+pub(crate) fn fold(
+    actions: &[(String, i64, Option<String>, Option<i32>, Option<String>)],
+) -> Lifecycle {
+    let mut life = Lifecycle {
+        status: OPEN,
+        level: 0,
+        escalated_to: None,
+        close_reason: None,
+        updated_at_ms: None,
+    };
+    for (action, at_ms, to, level, reason) in actions {
+        if life.status == CLOSED {
+            break;
+        }
+        life.updated_at_ms = Some(*at_ms);
+        match action.as_str() {
+            ESCALATED => {
+                life.status = ESCALATED;
+                life.level = life.level.max(level.unwrap_or(life.level + 1));
+                life.escalated_to = to.clone();
+            }
+            CLOSED => {
+                life.status = CLOSED;
+                life.close_reason = reason.clone();
+            }
+            _ => life.status = ACKNOWLEDGED,
+        }
+    }
+    life
+}
+
+/// Recomputes the stored status of `alert_id` from its actions.
+pub(crate) async fn refresh(conn: &mut AnyConnection, alert_id: Uuid) -> Result<(), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT action, at_ms, escalated_to, level, reason FROM lintas_alert_actions \
+         WHERE alert_id = $1 ORDER BY at_ms, event_id",
+    )
+    .bind(alert_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let actions: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<i64, _>(1),
+                r.get::<Option<String>, _>(2),
+                r.get::<Option<i32>, _>(3),
+                r.get::<Option<String>, _>(4),
+            )
+        })
+        .collect();
+    let life = fold(&actions);
+    sqlx::query(
+        "UPDATE lintas_alerts SET status = $2, escalation_level = $3, escalated_to = $4, close_reason = $5, \
+         updated_at_ms = COALESCE($6, raised_at_ms) WHERE alert_id = $1",
+    )
+    .bind(alert_id.to_string())
+    .bind(life.status)
+    .bind(life.level)
+    .bind(life.escalated_to)
+    .bind(life.close_reason)
+    .bind(life.updated_at_ms)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(action: &str, at: i64) -> (String, i64, Option<String>, Option<i32>, Option<String>) {
+        (action.into(), at, None, None, Some("resolved".into()))
+    }
+
+    #[test]
+    fn close_is_final_and_newest_action_wins_otherwise() {
+        assert_eq!(fold(&[]).status, OPEN);
+        assert_eq!(fold(&[a(ACKNOWLEDGED, 1)]).status, ACKNOWLEDGED);
+        let escalated = fold(&[a(ACKNOWLEDGED, 1), a(ESCALATED, 2)]);
+        assert_eq!((escalated.status, escalated.level), (ESCALATED, 1));
+        let closed = fold(&[a(ACKNOWLEDGED, 1), a(CLOSED, 2), a(ESCALATED, 3)]);
+        assert_eq!(closed.status, CLOSED);
+        assert_eq!(closed.updated_at_ms, Some(2));
+        assert_eq!(closed.close_reason.as_deref(), Some("resolved"));
+    }
+}
