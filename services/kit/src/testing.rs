@@ -54,7 +54,7 @@
 
 use lintas_events::AnyEvent;
 
-use crate::consumer::{Batch, Handler, HandlerError, Record, Sink};
+use crate::consumer::{Batch, Clock, Handler, HandlerError, Record, Sink};
 use crate::store::{Migrations, Store, StoreError};
 
 /// A handler, its database, and what it published.
@@ -63,6 +63,7 @@ pub struct Harness<H> {
     store: Store,
     published: Vec<AnyEvent>,
     next_offset: i64,
+    clock: Clock,
 }
 
 impl<H: Handler> Harness<H> {
@@ -80,6 +81,7 @@ impl<H: Handler> Harness<H> {
             store,
             published: Vec::new(),
             next_offset: 0,
+            clock: Clock::manual(time::OffsetDateTime::now_utc()),
         }
     }
 
@@ -115,6 +117,29 @@ impl<H: Handler> Harness<H> {
             self.apply(vec![event]).await?;
         }
         Ok(())
+    }
+
+    /// The harness's clock: manual, starting at the time the harness was made. Move it with
+    /// [`Clock::set`] or [`Clock::advance`], then call [`Harness::fire_due`].
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Fires the deadlines due at the clock's time, as the runtime's ticker does once the
+    /// subscriber is caught up; returns how many fired.
+    pub async fn fire_due(&mut self) -> Result<usize, HandlerError> {
+        let mut published = Vec::new();
+        let fired = crate::consumer::fire_due(
+            &self.store,
+            &self.handler,
+            None,
+            &mut published,
+            self.clock.now(),
+            None,
+        )
+        .await?;
+        self.published.extend(published);
+        Ok(fired)
     }
 
     pub fn store(&self) -> &Store {

@@ -1,6 +1,6 @@
-//! The recruiter network and rules PO1 and PO2.
+//! The recruiter network, rules PO1 and PO2, and the referral deadline PO3.
 
-use lintas_kit::consumer::{Batch, Handler, HandlerError};
+use lintas_kit::consumer::{Batch, Deadline, Handler, HandlerError, Record};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert};
 use sqlx::Row;
@@ -14,6 +14,8 @@ pub struct PolriSettings {
     pub network_threshold: usize,
     /// …within this window (event time).
     pub network_window: Duration,
+    /// PO3: from a referral to the police to the opening of an investigation.
+    pub investigation_within: Duration,
 }
 
 impl Default for PolriSettings {
@@ -22,6 +24,7 @@ impl Default for PolriSettings {
             office: "LINTAS-POLRI".into(),
             network_threshold: 5,
             network_window: Duration::days(90),
+            investigation_within: Duration::days(14),
         }
     }
 }
@@ -31,12 +34,16 @@ pub struct PolriHandler {
     pub settings: PolriSettings,
 }
 
+/// Rule code of the referral deadline.
+pub const PO3: &str = "PO3";
+
 const EPOCH: Date = time::macros::date!(1970 - 01 - 01);
 
 impl Handler for PolriHandler {
     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
-        let events: Vec<AnyEvent> = batch.records().iter().map(|r| r.event.clone()).collect();
-        for event in &events {
+        let records: Vec<Record> = batch.records().to_vec();
+        for record in &records {
+            let event = &record.event;
             let id = event.envelope().event_id.to_string();
             match event {
                 AnyEvent::ApplicantRegistered(e) => {
@@ -78,16 +85,67 @@ impl Handler for PolriHandler {
                 }
                 AnyEvent::CaseReferred(e) => {
                     self.link(batch, &e.suspected_recruiter_keys, &e.subject_keys, &id)
-                        .await?
+                        .await?;
+                    // PO3: a referral to the police starts the clock for an investigation.
+                    if let (Agency::Polri, Some(case_id)) = (e.to_agency, &e.envelope.case_id) {
+                        let payload =
+                            serde_json::json!({ "case_id": case_id, "trigger_event_id": id });
+                        batch
+                            .schedule(
+                                record,
+                                &format!("{PO3}:{case_id}"),
+                                e.envelope.occurred_at + self.settings.investigation_within,
+                                payload,
+                            )
+                            .await?;
+                    }
                 }
                 AnyEvent::InvestigationOpened(e) => {
                     self.link(batch, &e.suspect_recruiter_keys, &e.subject_keys, &id)
-                        .await?
+                        .await?;
+                    if let Some(case_id) = &e.envelope.case_id {
+                        batch.cancel(record, &format!("{PO3}:{case_id}")).await?;
+                    }
                 }
                 other => {
                     crate::ALERTS.apply(batch, other).await?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// PO3: a referral to the police with no investigation opened in time.
+    async fn fire(&self, batch: &mut Batch<'_>, due: &[Deadline]) -> Result<(), HandlerError> {
+        for deadline in due {
+            let (Some(case_id), Some(trigger)) = (
+                deadline.payload["case_id"].as_str(),
+                deadline.payload["trigger_event_id"]
+                    .as_str()
+                    .and_then(|t| t.parse::<Uuid>().ok()),
+            ) else {
+                continue;
+            };
+            let alert_id = AlertRaised::derive_id(PO3, &[trigger]);
+            let mut alert = AlertRaised::from_rule(
+                alert_id,
+                RuleAlert {
+                    rule: PO3.into(),
+                    owner: Agency::Polri,
+                    office: self.settings.office.clone(),
+                    occurred_at: deadline.due_at,
+                    subject_key: None,
+                    severity: AlertSeverity::Warning,
+                    evidence: vec![trigger],
+                    summary: format!(
+                        "referral received and no investigation opened within {} days",
+                        self.settings.investigation_within.whole_days()
+                    ),
+                    review_within: Duration::days(3),
+                },
+            );
+            alert.envelope.case_id = Some(case_id.to_string());
+            crate::ALERTS.raise(batch, alert).await?;
         }
         Ok(())
     }

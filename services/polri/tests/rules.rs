@@ -151,3 +151,69 @@ async fn po2_blocked_child_in_either_order() {
         .await
         .is_empty());
 }
+
+fn referral(case: &str, at: OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", at);
+    envelope.case_id = Some(case.into());
+    CaseReferred {
+        envelope,
+        from_agency: Agency::Imigrasi,
+        to_agency: Agency::Polri,
+        reason: ReferralReason::SuspectedTrafficking,
+        subject_keys: vec![subject(1)],
+        suspected_recruiter_keys: vec![],
+        legal_articles: vec![],
+    }
+    .into_any()
+}
+
+fn investigation(case: &str, at: OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Polri, "POLRESTA-CILACAP", "pol-7", at);
+    envelope.case_id = Some(case.into());
+    InvestigationOpened {
+        envelope,
+        investigating_unit: "SATRESKRIM-PPA-PPO-POLRESTA-CILACAP".into(),
+        legal_articles: vec![],
+        suspect_recruiter_keys: vec![],
+        subject_keys: vec![subject(1)],
+    }
+    .into_any()
+}
+
+#[tokio::test]
+async fn po3_referral_without_an_investigation_in_14_days() {
+    let referred = datetime!(2026-05-04 02:00 UTC);
+    let mut harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    harness.clock().set(referred);
+    // Case A is investigated on day 10 (near miss); case B never is.
+    harness
+        .apply_each(vec![
+            referral("CASE-A", referred),
+            referral("CASE-B", referred),
+            investigation("CASE-A", referred + Duration::days(10)),
+        ])
+        .await
+        .unwrap();
+    harness.clock().set(referred + Duration::days(13));
+    assert_eq!(
+        harness.fire_due().await.unwrap(),
+        0,
+        "not due before day 14"
+    );
+    harness.clock().set(referred + Duration::days(15));
+    assert_eq!(harness.fire_due().await.unwrap(), 1);
+    assert_eq!(harness.fire_due().await.unwrap(), 0, "fires once");
+    let alerts: Vec<AlertRaised> = harness
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].rule, "PO3");
+    assert_eq!(alerts[0].envelope.case_id.as_deref(), Some("CASE-B"));
+}

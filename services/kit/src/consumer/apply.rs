@@ -30,6 +30,7 @@ pub(super) struct Applier<H> {
     pub committed: std_mpsc::Sender<Vec<(String, i32, i64)>>,
     pub relay_wakeup: Arc<tokio::sync::Notify>,
     pub shutdown: Shutdown,
+    pub clock: super::Clock,
 }
 
 /// Why a batch did not commit.
@@ -54,6 +55,7 @@ impl<H: Handler> Applier<H> {
                 Command::Drain(done) => {
                     let _ = done.send(());
                 }
+                Command::Tick(marks) => self.fire_if_caught_up(&marks, &positions).await,
                 Command::Apply(messages) => {
                     let started = Instant::now();
                     match self.apply_batch(messages, &mut positions).await {
@@ -70,6 +72,39 @@ impl<H: Handler> Applier<H> {
                     }
                 }
             }
+        }
+    }
+
+    /// Fires due deadlines of the partitions this instance owns, once it has applied
+    /// everything they held (`marks`: low and high watermark per partition, as last fetched).
+    async fn fire_if_caught_up(
+        &self,
+        marks: &HashMap<PartitionKey, (i64, i64)>,
+        positions: &HashMap<PartitionKey, Option<i64>>,
+    ) {
+        if !caught_up(marks, positions) {
+            return;
+        }
+        let owned: std::collections::HashSet<PartitionKey> = positions.keys().cloned().collect();
+        let codec = self.producer.codec().clone();
+        let mut unused = Vec::new();
+        match super::fire_due(
+            &self.store,
+            self.handler.as_ref(),
+            Some(&codec),
+            &mut unused,
+            self.clock.now(),
+            Some(&owned),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(group = %self.group, deadlines = n, "deadlines fired");
+                self.relay_wakeup.notify_one();
+            }
+            // The next tick tries again; nothing was marked fired.
+            Err(e) => tracing::warn!(group = %self.group, error = %e, "firing deadlines failed"),
         }
     }
 
@@ -280,5 +315,46 @@ impl<H: Handler> Applier<H> {
             _ = tokio::time::sleep(backoff(attempt)) => Ok(()),
             _ = self.shutdown.wait() => Err(Abandoned::Shutdown),
         }
+    }
+}
+
+/// Whether every owned partition has been applied up to its high watermark (a partition never
+/// applied counts only when it holds nothing). Owning nothing, or not knowing a watermark, is
+/// not caught up.
+fn caught_up(
+    marks: &HashMap<PartitionKey, (i64, i64)>,
+    positions: &HashMap<PartitionKey, Option<i64>>,
+) -> bool {
+    !positions.is_empty()
+        && positions.iter().all(|(p, next)| match marks.get(p) {
+            Some(&(low, high)) if high >= 0 => next.map_or(high <= low, |n| n >= high),
+            _ => false,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(n: i32) -> PartitionKey {
+        ("lintas.cases.v1".to_string(), n)
+    }
+
+    #[test]
+    fn deadlines_wait_until_every_owned_partition_is_applied_to_its_end() {
+        let marks = HashMap::from([(p(0), (0, 10)), (p(1), (5, 5))]);
+        let applied = HashMap::from([(p(0), Some(10)), (p(1), None)]);
+        assert!(caught_up(&marks, &applied));
+        // Partition 0 still has records to apply: a replay in progress.
+        let behind = HashMap::from([(p(0), Some(9)), (p(1), None)]);
+        assert!(!caught_up(&marks, &behind));
+        // Never applied, but not empty.
+        let fresh = HashMap::from([(p(0), None)]);
+        assert!(!caught_up(&marks, &fresh));
+        // No watermark known yet for an owned partition.
+        let unknown = HashMap::from([(p(0), Some(10)), (p(2), Some(3))]);
+        assert!(!caught_up(&marks, &unknown));
+        // Owning nothing (before the first assignment).
+        assert!(!caught_up(&marks, &HashMap::new()));
     }
 }

@@ -17,6 +17,7 @@
 
 mod apply;
 mod dead_letter;
+mod deadlines;
 mod decode;
 mod poll;
 
@@ -35,6 +36,8 @@ use crate::store::Store;
 use crate::telemetry::Health;
 
 pub use dead_letter::{error_headers, DeadLetterStage};
+pub(crate) use deadlines::fire_due;
+pub use deadlines::{Clock, Deadline};
 
 /// One decoded record handed to a handler.
 #[derive(Debug, Clone)]
@@ -111,6 +114,36 @@ impl<'a> Batch<'a> {
         }
     }
 
+    /// Schedules deadline `key` at `due_at`, to be handed to [`Handler::fire`] with `payload`
+    /// once the clock passes it, unless [`Batch::cancel`] comes first. `origin` is the record
+    /// that set it: the deadline fires only once the subscriber has caught up with that
+    /// record's partition. Scheduling a key again changes nothing (redelivery), and a key
+    /// already cancelled stays cancelled (the awaited event arrived first).
+    pub async fn schedule(
+        &mut self,
+        origin: &Record,
+        key: &str,
+        due_at: time::OffsetDateTime,
+        payload: serde_json::Value,
+    ) -> Result<(), HandlerError> {
+        deadlines::schedule(
+            self.tx,
+            (&origin.topic, origin.partition),
+            key,
+            due_at,
+            &payload,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Cancels deadline `key`: the awaited event arrived. Before the schedule, it leaves a
+    /// tombstone; after the deadline fired, it changes nothing.
+    pub async fn cancel(&mut self, origin: &Record, key: &str) -> Result<(), HandlerError> {
+        deadlines::cancel(self.tx, (&origin.topic, origin.partition), key).await?;
+        Ok(())
+    }
+
     pub(crate) fn new(
         tx: &'a mut Transaction<'static, Any>,
         records: &'a [Record],
@@ -127,6 +160,18 @@ impl<'a> Batch<'a> {
 pub trait Handler: Send + Sync + 'static {
     fn apply(&self, batch: &mut Batch<'_>)
         -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Deadlines set with [`Batch::schedule`] that came due and were not cancelled, in one
+    /// transaction with `batch` (which has no records). Each deadline is handed over once:
+    /// it is marked fired when this commits. The default does nothing.
+    fn fire(
+        &self,
+        batch: &mut Batch<'_>,
+        due: &[Deadline],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        let _ = (batch, due);
+        async { Ok(()) }
+    }
 }
 
 /// Records per transaction at most. Batches fill only when there is a backlog (otherwise
@@ -158,6 +203,10 @@ pub struct SubscriberSettings {
     pub create_dead_letter_topic: bool,
     /// Extra librdkafka properties (security settings in production).
     pub extra: Vec<(String, String)>,
+    /// "Now" for deadlines; tests use [`Clock::manual`].
+    pub clock: Clock,
+    /// How often due deadlines are looked for while the subscriber is caught up.
+    pub deadline_tick: Duration,
 }
 
 impl SubscriberSettings {
@@ -172,6 +221,8 @@ impl SubscriberSettings {
             start_from: StartFrom::Beginning,
             create_dead_letter_topic: true,
             extra: Vec::new(),
+            clock: Clock::system(),
+            deadline_tick: Duration::from_secs(1),
         }
     }
 }
@@ -255,6 +306,7 @@ impl Runtime {
             committed: committed_tx,
             relay_wakeup,
             shutdown: self.shutdown.clone(),
+            clock: self.settings.clock.clone(),
         };
         applier.run(commands_rx).await;
         let joined = tokio::task::spawn_blocking(move || poller.join()).await;

@@ -34,6 +34,9 @@ pub(super) enum Command {
     /// Reply once every earlier batch is committed or abandoned.
     Drain(oneshot::Sender<()>),
     Revoked(Vec<PartitionKey>),
+    /// Nothing left to poll for now: the low and high watermarks of the assigned partitions,
+    /// for the applier to decide whether deadlines may fire.
+    Tick(HashMap<PartitionKey, (i64, i64)>),
 }
 
 pub(super) struct PollSetup {
@@ -60,12 +63,21 @@ struct RuntimeContext {
     shutdown: Shutdown,
     runtime: tokio::runtime::Handle,
     start_from: StartFrom,
+    /// Low and high watermark per partition, from the latest librdkafka statistics.
+    marks: Arc<Mutex<HashMap<PartitionKey, (i64, i64)>>>,
 }
 
 impl ClientContext for RuntimeContext {
     fn stats(&self, statistics: Statistics) {
+        let mut marks = self.marks.lock().expect("lock");
         for (topic, t) in &statistics.topics {
             for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.hi_offset >= 0 {
+                    marks.insert(
+                        (topic.clone(), *partition),
+                        (p.lo_offset.max(0), p.hi_offset),
+                    );
+                }
                 // librdkafka reports -1 when it cannot tell. The stored offset is what this
                 // subscriber committed to its database; before the first commit the fetch
                 // position is the best estimate.
@@ -225,6 +237,7 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
         shutdown: setup.shutdown.clone(),
         runtime: setup.runtime.clone(),
         start_from: setup.settings.start_from,
+        marks: Arc::new(Mutex::new(HashMap::new())),
     };
     let mut config = ClientConfig::new();
     config
@@ -264,6 +277,22 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
     Ok(handle)
 }
 
+/// Low and high watermarks of the assigned partitions, from the latest statistics (no
+/// request to the broker; at most `statistics.interval.ms` old); unknown ones are left out.
+fn watermarks(consumer: &BaseConsumer<RuntimeContext>) -> HashMap<PartitionKey, (i64, i64)> {
+    let known = consumer.context().marks.lock().expect("lock").clone();
+    let mut marks = HashMap::new();
+    if let Ok(assignment) = consumer.assignment() {
+        for e in assignment.elements() {
+            let key = (e.topic().to_string(), e.partition());
+            if let Some(mark) = known.get(&key) {
+                marks.insert(key, *mark);
+            }
+        }
+    }
+    marks
+}
+
 fn poll_loop(
     consumer: BaseConsumer<RuntimeContext>,
     setup: PollSetup,
@@ -272,6 +301,7 @@ fn poll_loop(
     let group = setup.settings.group.clone();
     let max_batch = setup.settings.max_batch.max(1);
     let mut batch_started: Option<Instant> = None;
+    let mut last_tick = Instant::now();
     while !setup.shutdown.is_triggered() {
         store_committed(&consumer, &setup.committed);
         let wait = match batch_started {
@@ -287,7 +317,16 @@ fn poll_loop(
                 batch_started.get_or_insert_with(Instant::now);
             }
             Some(Err(e)) => tracing::warn!(group = %group, error = %e, "poll error"),
-            None => {}
+            None => {
+                let idle = batch_started.is_none() && pending.lock().expect("lock").is_empty();
+                if idle && last_tick.elapsed() >= setup.settings.deadline_tick {
+                    last_tick = Instant::now();
+                    // Skipped when the applier is busy: it is not caught up then anyway.
+                    let _ = setup
+                        .commands
+                        .try_send(Command::Tick(watermarks(&consumer)));
+                }
+            }
         }
         let full = pending.lock().expect("lock").len() >= max_batch;
         let due = batch_started.is_some_and(|s| s.elapsed() >= setup.settings.max_wait);

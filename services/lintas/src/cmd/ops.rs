@@ -26,7 +26,7 @@ pub struct OpsArgs {
         long,
         env = "LINTAS_OPS_WATCH",
         value_delimiter = ',',
-        default_value = "imigrasi,disnaker,polri,desa"
+        default_value = "imigrasi,disnaker,polri,kejaksaan,desa"
     )]
     pub watch: Vec<String>,
     /// Services whose `/readyz` the page shows, `name=http://host:port`.
@@ -49,9 +49,10 @@ pub fn watch(settings: &mut OpsSettings, name: &str) -> anyhow::Result<()> {
         n if n == lintas_imigrasi::GROUP => lintas_imigrasi::TOPICS,
         n if n == lintas_disnaker::GROUP => lintas_disnaker::TOPICS,
         n if n == lintas_polri::GROUP => lintas_polri::TOPICS,
+        n if n == lintas_kejaksaan::GROUP => lintas_kejaksaan::TOPICS,
         n if n == lintas_desa::GROUP => lintas_desa::TOPICS,
         other => anyhow::bail!(
-            "--watch {other}: not one of our subscribers (imigrasi, disnaker, polri, desa); other groups are found on the broker"
+            "--watch {other}: not one of our subscribers (imigrasi, disnaker, polri, kejaksaan, desa); other groups are found on the broker"
         ),
     };
     settings.watch_group(name, topics);

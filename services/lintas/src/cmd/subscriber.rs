@@ -14,6 +14,7 @@ pub enum SubscriberKind {
     Imigrasi,
     Disnaker,
     Polri,
+    Kejaksaan,
     Desa,
 }
 
@@ -57,6 +58,15 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 lintas_polri::router(views)
             })
             .await
+        }
+        SubscriberKind::Kejaksaan => {
+            let subscriber = Subscriber {
+                group: lintas_kejaksaan::GROUP,
+                topics: lintas_kejaksaan::TOPICS,
+                migrations: lintas_kejaksaan::migrations(),
+                handler: lintas_kejaksaan::KejaksaanHandler::default(),
+            };
+            run_subscriber_with_api(&args.config, subscriber, lintas_kejaksaan::router).await
         }
         SubscriberKind::Desa => {
             let subscriber = Subscriber {

@@ -1,0 +1,39 @@
+//! The district prosecutor's subscriber (consumer group `kejaksaan`): case timelines from
+//! referral to court, and the legal deadlines of each stage as time-based rules:
+//!
+//! - JA1: an investigation opened and no SPDP (notice of investigation) within 7 days;
+//! - JA2: an SPDP received and no prosecutor assigned (P-16) within 7 days;
+//! - JA3: a file deadline passed: the date a stage set (`due_date`), or 14 days to return a
+//!   corrected file after P-18 or P-19, with no later stage by then.
+//!
+//! Each rule is a deadline of the kit: scheduled by the event that starts the clock, cancelled
+//! by the event that meets it, fired once when the clock passes it with the subscriber caught
+//! up, so an old case replayed from the beginning does not raise alerts its later events meet.
+//! Built only on the kit's public API.
+#![forbid(unsafe_code)]
+
+mod api;
+mod rules;
+
+pub use api::{router, ApiState};
+pub use rules::{KejaksaanHandler, KejaksaanSettings};
+
+use lintas_kit::alerts::AlertDesk;
+use lintas_kit::events::{Agency, Topic};
+use lintas_kit::store::Migrations;
+
+/// Consumer group and database schema of this subscriber.
+pub const GROUP: &str = "kejaksaan";
+
+/// Cases, and the lifecycle of its own alerts (so that a rebuild restores their status).
+pub const TOPICS: &[Topic] = &[Topic::Cases, Topic::Alerts];
+
+/// The prosecutor's alerts and their lifecycle.
+pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Kejaksaan);
+
+pub fn migrations() -> Migrations {
+    Migrations {
+        postgres: sqlx::migrate!("./migrations/postgres"),
+        sqlite: sqlx::migrate!("./migrations/sqlite"),
+    }
+}

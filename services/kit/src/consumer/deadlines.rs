@@ -1,0 +1,216 @@
+//! Deadlines: rules that fire when something does NOT happen in time (no SPDP within 7 days of
+//! an investigation). A handler schedules a deadline in its batch's transaction and cancels
+//! it when the awaited event arrives; the runtime fires what is due, once, through
+//! [`super::Handler::fire`].
+//!
+//! Three properties make them safe on a replayed, redelivered, reordered feed:
+//! - a cancel that arrives before its schedule leaves a tombstone, so the schedule stays
+//!   cancelled;
+//! - a deadline fires only once the subscriber has caught up with the partition that
+//!   scheduled it (the awaited event, keyed like the scheduling one, would be there), so a
+//!   replay of last year's cases does not fire every deadline before reading the events that
+//!   met them;
+//! - firing marks the row in the same transaction as the handler's writes, and takes the
+//!   rows `FOR UPDATE SKIP LOCKED` on PostgreSQL, so two instances never fire one twice.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use lintas_events::timefmt::millis;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+
+use super::{Batch, Handler, HandlerError, Sink};
+use crate::store::{Dialect, Store};
+
+/// A deadline that came due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deadline {
+    pub key: String,
+    pub due_at: OffsetDateTime,
+    /// What the handler stored when it scheduled the deadline.
+    pub payload: serde_json::Value,
+}
+
+/// Where "now" comes from: the system clock, or a manual one that tests move.
+#[derive(Clone, Default)]
+pub struct Clock {
+    manual: Option<Arc<Mutex<OffsetDateTime>>>,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock that stands still at `at` until [`Clock::set`] or [`Clock::advance`].
+    pub fn manual(at: OffsetDateTime) -> Clock {
+        Clock {
+            manual: Some(Arc::new(Mutex::new(at))),
+        }
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        match &self.manual {
+            Some(at) => *at.lock().expect("clock"),
+            None => OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// Moves a manual clock to `at`; the system clock cannot be moved (returns false).
+    pub fn set(&self, at: OffsetDateTime) -> bool {
+        match &self.manual {
+            Some(current) => {
+                *current.lock().expect("clock") = at;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn advance(&self, by: time::Duration) -> bool {
+        self.set(self.now() + by)
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.manual {
+            Some(_) => write!(f, "Clock::manual({})", self.now()),
+            None => f.write_str("Clock::system"),
+        }
+    }
+}
+
+const PENDING: &str = "pending";
+const CANCELLED: &str = "cancelled";
+const FIRED: &str = "fired";
+/// Deadlines per firing transaction.
+const FIRE_BATCH: i64 = 100;
+
+fn now_ms() -> i64 {
+    millis::to_millis(&OffsetDateTime::now_utc())
+}
+
+pub(super) async fn schedule(
+    conn: &mut AnyConnection,
+    origin: (&str, i32),
+    key: &str,
+    due_at: OffsetDateTime,
+    payload: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    // An existing row wins: a tombstone stays cancelled, a redelivery changes nothing.
+    sqlx::query(
+        "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (deadline_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(millis::to_millis(&due_at))
+    .bind(payload.to_string())
+    .bind(origin.0)
+    .bind(origin.1)
+    .bind(PENDING)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn cancel(
+    conn: &mut AnyConnection,
+    origin: (&str, i32),
+    key: &str,
+) -> Result<(), sqlx::Error> {
+    // A fired deadline stays fired: the alert was right when it was raised.
+    sqlx::query(
+        "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
+         VALUES ($1, 0, '{}', $2, $3, $4, $5) ON CONFLICT (deadline_key) DO UPDATE \
+         SET state = excluded.state, updated_at_ms = excluded.updated_at_ms WHERE lintas_deadlines.state = 'pending'",
+    )
+    .bind(key)
+    .bind(origin.0)
+    .bind(origin.1)
+    .bind(CANCELLED)
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Fires every deadline due at `now` (of the partitions in `owned`, or all of them), one
+/// transaction per [`FIRE_BATCH`]. Returns how many fired.
+/// With `codec`, the handler's events go to the outbox; without, into `published` (harness).
+pub(crate) async fn fire_due<H: Handler>(
+    store: &Store,
+    handler: &H,
+    codec: Option<&crate::codec::Codec>,
+    published: &mut Vec<lintas_events::AnyEvent>,
+    now: OffsetDateTime,
+    owned: Option<&HashSet<(String, i32)>>,
+) -> Result<usize, HandlerError> {
+    let mut fired = 0;
+    loop {
+        let mut sql = String::from(
+            "SELECT deadline_key, due_at_ms, payload FROM lintas_deadlines WHERE state = $1 AND due_at_ms <= $2",
+        );
+        let owned: Vec<&(String, i32)> = owned.map(|o| o.iter().collect()).unwrap_or_default();
+        if !owned.is_empty() {
+            let clauses: Vec<String> = (0..owned.len())
+                .map(|i| format!("(topic = ${} AND partition_id = ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect();
+            sql.push_str(&format!(" AND ({})", clauses.join(" OR ")));
+        }
+        sql.push_str(&format!(
+            " ORDER BY due_at_ms, deadline_key LIMIT {FIRE_BATCH}"
+        ));
+        if store.dialect() == Dialect::Postgres {
+            sql.push_str(" FOR UPDATE SKIP LOCKED");
+        }
+        let mut tx = store.pool().begin().await?;
+        let mut query = sqlx::query(&sql)
+            .bind(PENDING)
+            .bind(millis::to_millis(&now));
+        for (topic, partition) in &owned {
+            query = query.bind(topic.as_str()).bind(*partition);
+        }
+        let rows = query.fetch_all(&mut *tx).await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(fired);
+        }
+        let mut due = Vec::with_capacity(rows.len());
+        for row in &rows {
+            due.push(Deadline {
+                key: row.try_get(0)?,
+                due_at: millis::from_millis(row.try_get(1)?).map_err(HandlerError::transient)?,
+                payload: serde_json::from_str(&row.try_get::<String, _>(2)?)
+                    .map_err(HandlerError::transient)?,
+            });
+        }
+        {
+            let mut memory = Vec::new();
+            let sink = match codec {
+                Some(codec) => Sink::Outbox(codec),
+                None => Sink::Memory(&mut memory),
+            };
+            let mut batch = Batch::new(&mut tx, &[], sink);
+            handler.fire(&mut batch, &due).await?;
+            published.extend(memory);
+        }
+        for deadline in &due {
+            sqlx::query(
+                "UPDATE lintas_deadlines SET state = $1, updated_at_ms = $2 WHERE deadline_key = $3",
+            )
+            .bind(FIRED)
+            .bind(now_ms())
+            .bind(&deadline.key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        fired += due.len();
+        if (rows.len() as i64) < FIRE_BATCH {
+            return Ok(fired);
+        }
+    }
+}

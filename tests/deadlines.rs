@@ -1,0 +1,283 @@
+//! Time-based rules on tansu and PostgreSQL, through the prosecutor's subscriber: an
+//! investigation opened eight days ago with no SPDP raises JA1 on its own, with no new event
+//! arriving; a case whose SPDP and prosecutor came in time stays silent although its JA1
+//! deadline is also long past when it is read one record per batch; a restart raises nothing
+//! again; a rebuild from the topics gives the same views and the same single alert. (Which
+//! partitions count as caught up is unit-tested in the kit's applier.)
+
+mod harness;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use harness::*;
+use lintas_kit::codec::Codec;
+use lintas_kit::events::*;
+use lintas_kit::registry::RegistryClient;
+use rdkafka::Message;
+use serde_json::Value;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+fn envelope(agency: Agency, office: &str, case: &str, at: OffsetDateTime) -> Envelope {
+    let mut envelope = Envelope::new(agency, office, "off-1", at);
+    envelope.case_id = Some(case.into());
+    envelope
+}
+
+fn investigation(case: &str, at: OffsetDateTime) -> InvestigationOpened {
+    InvestigationOpened {
+        envelope: envelope(Agency::Polri, "POLRESTA-CILACAP", case, at),
+        investigating_unit: "SATRESKRIM-PPA-PPO-POLRESTA-CILACAP".into(),
+        legal_articles: vec!["UU 21/2007 Pasal 4".into()],
+        suspect_recruiter_keys: vec![],
+        subject_keys: vec![],
+    }
+}
+
+fn spdp(case: &str, at: OffsetDateTime) -> SpdpSent {
+    SpdpSent {
+        envelope: envelope(Agency::Polri, "POLRESTA-CILACAP", case, at),
+        spdp_number: format!("SPDP/{case}"),
+        sent_to_office: "KEJARI-CILACAP".into(),
+        investigation_opened_on: at.date(),
+    }
+}
+
+fn stage(case: &str, at: OffsetDateTime, stage: ProsecutionStage) -> ProsecutionStageChanged {
+    ProsecutionStageChanged {
+        envelope: envelope(Agency::Kejaksaan, "KEJARI-CILACAP", case, at),
+        stage,
+        prosecutor_id: Some("jpu-3".into()),
+        due_date: None,
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> Option<Value> {
+    let response = client
+        .get(url)
+        .bearer_auth(KEJAKSAAN_TOKEN)
+        .send()
+        .await
+        .ok()?;
+    if response.status().as_u16() != 200 {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+/// Every table of the schema but the runtime's bookkeeping, as sorted rows of text.
+async fn dump(database: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
+    let pool = pg(database).await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 \
+         AND table_name NOT IN ('lintas_offsets', 'lintas_outbox', '_sqlx_migrations', 'lintas_deadlines') ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut out = BTreeMap::new();
+    for table in tables {
+        let rows = sqlx::query(&format!(
+            "SELECT row_to_json(t)::text FROM {schema}.{table} t"
+        ))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let mut rows: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        rows.sort();
+        out.insert(table, rows);
+    }
+    // Deadlines without their bookkeeping time.
+    let deadlines = sqlx::query(&format!(
+        "SELECT deadline_key || ' ' || state FROM {schema}.lintas_deadlines ORDER BY 1"
+    ))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    out.insert(
+        "lintas_deadlines".into(),
+        deadlines.iter().map(|r| r.get::<String, _>(0)).collect(),
+    );
+    pool.close().await;
+    out
+}
+
+/// JA1 AlertRaised records on the alert topic, by alert id.
+async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
+    let codec = Codec::new(RegistryClient::new(registry), "");
+    let mut ids = Vec::new();
+    for m in read_all(
+        brokers,
+        "lintas.alerts.v1",
+        usize::MAX,
+        Duration::from_secs(3),
+    ) {
+        if let Ok(AnyEvent::AlertRaised(a)) = codec.decode(m.payload().unwrap()).await {
+            ids.push(format!(
+                "{} {}",
+                a.rule,
+                a.envelope.case_id.unwrap_or_default()
+            ));
+        }
+    }
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let events = producer(&broker.brokers, &registry.url);
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    // LATE: opened 8 days ago, no SPDP. MET: opened 8 days ago, SPDP on day 2, prosecutor on
+    // day 4, with filler stages of other cases in between. FRESH: opened yesterday.
+    events
+        .publish(&investigation("LATE", now - day * 8))
+        .await
+        .unwrap();
+    events
+        .publish(&investigation("MET", now - day * 8))
+        .await
+        .unwrap();
+    for i in 0..20 {
+        let filler = format!("OTHER-{i}");
+        events
+            .publish(&stage(&filler, now - day * 7, ProsecutionStage::P17))
+            .await
+            .unwrap();
+    }
+    events.publish(&spdp("MET", now - day * 6)).await.unwrap();
+    events
+        .publish(&stage("MET", now - day * 4, ProsecutionStage::P16))
+        .await
+        .unwrap();
+    events
+        .publish(&investigation("FRESH", now - day))
+        .await
+        .unwrap();
+
+    // One record per batch, so a replay passes through every intermediate state.
+    let extra = ["--max-batch", "1"];
+    let mut kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &extra,
+    );
+    let client = reqwest::Client::new();
+    let alerts_url = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let alerts = loop {
+        if let Some(body) = get(&client, &alerts_url).await {
+            if !body["alerts"].as_array().unwrap().is_empty() {
+                break body;
+            }
+        }
+        assert!(Instant::now() < deadline, "JA1 never fired");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let alert = &alerts["alerts"][0];
+    assert_eq!(alert["rule"], "JA1");
+    let alert_id = alert["alert_id"].as_str().unwrap().to_string();
+    let case = get(
+        &client,
+        &format!("{}/v1/agencies/kejaksaan/cases/LATE", kejaksaan.url),
+    )
+    .await
+    .expect("the case timeline");
+    assert_eq!(case["timeline"][0]["type"], "InvestigationOpened");
+
+    // Give MET and FRESH every chance to fire wrongly, then look.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let alerts = get(&client, &alerts_url).await.unwrap();
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "{alerts}");
+    let cases = get(
+        &client,
+        &format!("{}/v1/agencies/kejaksaan/cases", kejaksaan.url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(cases["cases"].as_array().unwrap().len(), 23);
+    assert_eq!(
+        raised_on_topic(&broker.brokers, &registry.url).await,
+        ["JA1 LATE"]
+    );
+
+    // A restart fires nothing again.
+    kejaksaan.proc.terminate();
+    let kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &extra,
+    );
+    wait_http_ok(
+        &format!("{}/readyz", kejaksaan.url),
+        Duration::from_secs(60),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        raised_on_topic(&broker.brokers, &registry.url).await,
+        ["JA1 LATE"]
+    );
+    let before = dump(&database, "kejaksaan").await;
+    let mut kejaksaan = kejaksaan;
+
+    // A rebuild replays everything, one record per batch, with every deadline long past: only
+    // LATE's alert comes back, with the same id; the views are the same row for row.
+    kejaksaan.proc.terminate();
+    let pool = pg(&database).await;
+    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &extra,
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(body) = get(
+            &client,
+            &format!(
+                "{alerts_url_base}/{alert_id}",
+                alerts_url_base = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url)
+            ),
+        )
+        .await
+        {
+            assert_eq!(body["rule"], "JA1");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "JA1 not raised again after the rebuild"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let after = dump(&database, "kejaksaan").await;
+    assert_eq!(after, before);
+    let alerts = get(
+        &client,
+        &format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "{alerts}");
+}
