@@ -134,6 +134,14 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
     );
     let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
     let desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
+    let kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
 
     let alerts_url = format!("{}/v1/agencies/polri/alerts", polri.url);
     let listed = wait_until("the PO2 alert", async || {
@@ -488,6 +496,42 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
             Method::POST,
             format!("{}/v1/agencies/polri/alerts/{alert_id}/escalate", polri.url),
             Some(json!({"officer_id": "x", "escalated_to": "kejaksaan", "reason": "manual"})),
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!(
+                "{}/v1/agencies/imigrasi/audit/personal-data-reads",
+                imigrasi.url
+            ),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/cases", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/cases/UNKNOWN", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::POST,
+            format!(
+                "{}/v1/agencies/kejaksaan/alerts/{alert_id}/close",
+                kejaksaan.url
+            ),
+            Some(json!({"officer_id": "x", "reason": "other"})),
         ),
         (
             "desa",

@@ -20,6 +20,8 @@ pub const POLRI_TOKEN: &str = "polri-token-00000000000001";
 pub const KEJAKSAAN_TOKEN: &str = "kejaksaan-token-0000000001";
 pub const CHECKPOINT_TOKEN: &str = "imigrasi-tpi-cgk-token-0001";
 pub const DESA_KESUGIHAN_TOKEN: &str = "desa-kesugihan-token-00001";
+/// An immigration office token that may read personal data (names, NIK).
+pub const IMIGRASI_PERSONAL_TOKEN: &str = "imigrasi-personal-token-001";
 
 pub fn tokens_spec() -> String {
     [
@@ -29,6 +31,7 @@ pub fn tokens_spec() -> String {
         format!("{POLRI_TOKEN}=polri:POLRESTA-CILACAP"),
         format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
         format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN"),
+        format!("{IMIGRASI_PERSONAL_TOKEN}=imigrasi:KANIM-CILACAP:personal_data"),
     ]
     .join(",")
 }

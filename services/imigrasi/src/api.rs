@@ -1,12 +1,15 @@
 //! Query API of the immigration views, for immigration tokens only.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller};
 use lintas_kit::events::{timefmt::millis, Agency};
+use lintas_kit::personal;
 use lintas_kit::store::Store;
 use lintas_kit::views::database_unavailable;
 use serde_json::{json, Value};
@@ -24,7 +27,8 @@ pub fn router(state: ApiState) -> Router {
             get(subject_history),
         )
         .with_state(state.clone())
-        .merge(crate::ALERTS.router(state))
+        .merge(crate::ALERTS.router(state.clone()))
+        .merge(personal::audit_router(Agency::Imigrasi, state))
 }
 
 fn authorize(caller: &Caller) -> Result<(), AuthError> {
@@ -42,14 +46,31 @@ fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The history has no personal data. `?include=identity` adds the name and NIK, for tokens
+/// with the personal_data role, with `purpose` and `officer_id`; each such read is audited.
 async fn subject_history(
     State(state): State<ApiState>,
     caller: Caller,
     Path(subject_key): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(e) = authorize(&caller) {
         return e.into_response();
     }
+    let identity = match query.get("include").map(String::as_str) {
+        None => None,
+        Some("identity") => match personal::justify(&caller, &query) {
+            Ok(why) => Some(why),
+            Err(refusal) => return refusal,
+        },
+        Some(other) => {
+            return (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": "validation_failed", "fields": [{ "field": "include", "message": format!("`{other}`: only `identity` can be included") }] })),
+            )
+                .into_response()
+        }
+    };
     let events = match sqlx::query(
         "SELECT event_id, event_type, occurred_at_ms, recorded_at_ms, agency, office, details, deliveries \
          FROM subject_history WHERE subject_key = $1 ORDER BY occurred_at_ms, event_id",
@@ -87,7 +108,35 @@ async fn subject_history(
         Ok(a) => a,
         Err(e) => return database_unavailable(e),
     };
-    Json(json!({ "subject_key": subject_key, "events": events, "alerts": alerts })).into_response()
+    let mut body = json!({ "subject_key": subject_key, "events": events, "alerts": alerts });
+    if let Some(why) = identity {
+        match read_identity(&state, &caller, &why, &subject_key).await {
+            Ok(identity) => body["identity"] = identity,
+            Err(e) => return database_unavailable(e),
+        }
+    }
+    Json(body).into_response()
+}
+
+/// The name and NIK, with the audit row in the same transaction: no read without its record.
+async fn read_identity(
+    state: &ApiState,
+    caller: &Caller,
+    why: &personal::Justification,
+    subject_key: &str,
+) -> Result<Value, sqlx::Error> {
+    let mut tx = state.store.pool().begin().await?;
+    let row = sqlx::query("SELECT nik, full_name FROM subject_identities WHERE subject_key = $1")
+        .bind(subject_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(Value::Null);
+    };
+    personal::record_read(&mut tx, caller, why, subject_key, &["nik", "full_name"]).await?;
+    tx.commit().await?;
+    Ok(json!({ "nik": row.get::<String, _>(0), "full_name": row.get::<String, _>(1) }))
 }
 
 async fn alerts_where(

@@ -32,6 +32,32 @@ impl Handler for ImigrasiHandler {
                 ),
             });
         }
+        let identities: Vec<(String, String, String, String)> = batch
+            .records()
+            .iter()
+            .filter_map(|r| match &r.event {
+                AnyEvent::ApplicantRegistered(e) => Some((
+                    e.envelope.subject_key.clone()?,
+                    e.personal.nik.clone(),
+                    e.personal.full_name.clone(),
+                    e.envelope.event_id.to_string(),
+                )),
+                _ => None,
+            })
+            .collect();
+        for (subject, nik, name, event_id) in identities {
+            // The first registration names the subject; the key is derived from the NIK.
+            sqlx::query(
+                "INSERT INTO subject_identities (subject_key, nik, full_name, source_event_id) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (subject_key) DO NOTHING",
+            )
+            .bind(subject)
+            .bind(nik)
+            .bind(name)
+            .bind(event_id)
+            .execute(batch.tx())
+            .await?;
+        }
         let rows = history_rows(batch.records());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             insert_history(batch, chunk).await?;

@@ -17,9 +17,19 @@ use lintas_events::Agency;
 pub struct Caller {
     pub agency: Agency,
     pub office: String,
+    /// What the token may do beyond its agency's default reads, for example
+    /// [`crate::personal::PERSONAL_DATA_ROLE`].
+    pub roles: Vec<String>,
 }
 
-/// Token table, shared by a service's routes. Parse from `token=agency:OFFICE,...`.
+impl Caller {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+/// Token table, shared by a service's routes. Parse from `token=agency:OFFICE,...`, with
+/// roles after a second colon: `token=imigrasi:KANIM-CILACAP:personal_data`.
 #[derive(Clone, Default)]
 pub struct Tokens {
     by_token: Arc<HashMap<String, Caller>>,
@@ -38,9 +48,24 @@ impl Tokens {
             let (token, who) = entry.split_once('=').ok_or_else(|| {
                 "token entry without `=`: expected token=agency:OFFICE".to_string()
             })?;
-            let (agency, office) = who
+            let (agency, rest) = who
                 .split_once(':')
                 .ok_or_else(|| format!("caller `{who}` without `:`: expected agency:OFFICE"))?;
+            let (office, roles) = rest.split_once(':').unwrap_or((rest, ""));
+            let roles: Vec<String> = roles
+                .split('+')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(String::from)
+                .collect();
+            for role in &roles {
+                if !KNOWN_ROLES.contains(&role.as_str()) {
+                    return Err(format!(
+                        "unknown role `{role}`; expected one of: {}",
+                        KNOWN_ROLES.join(", ")
+                    ));
+                }
+            }
             if token.len() < 16 {
                 return Err("every token must be at least 16 characters".into());
             }
@@ -50,6 +75,7 @@ impl Tokens {
                 Caller {
                     agency,
                     office: office.to_string(),
+                    roles,
                 },
             );
         }
@@ -68,6 +94,9 @@ impl Tokens {
         self.by_token.get(token)
     }
 }
+
+/// Roles a token may carry.
+pub const KNOWN_ROLES: &[&str] = &[crate::personal::PERSONAL_DATA_ROLE];
 
 /// Refusal with a JSON reason.
 #[derive(Debug)]
@@ -137,5 +166,14 @@ mod tests {
         assert!(t.caller("nope").is_none());
         assert!(Tokens::parse("short=disnaker:X").is_err());
         assert!(Tokens::parse("aaaaaaaaaaaaaaaa=nobody:X").is_err());
+        let roles = Tokens::parse("cccccccccccccccc=imigrasi:KANIM-CLP:personal_data").unwrap();
+        let caller = roles.caller("cccccccccccccccc").unwrap();
+        assert_eq!(caller.office, "KANIM-CLP");
+        assert!(caller.has_role("personal_data"));
+        assert!(!t
+            .caller("bbbbbbbbbbbbbbbb")
+            .unwrap()
+            .has_role("personal_data"));
+        assert!(Tokens::parse("cccccccccccccccc=imigrasi:KANIM-CLP:superuser").is_err());
     }
 }

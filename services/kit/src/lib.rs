@@ -21,6 +21,7 @@ pub mod codec;
 pub mod consumer;
 pub mod metrics;
 pub mod outbox;
+pub mod personal;
 pub mod producer;
 pub mod registry;
 pub mod service;

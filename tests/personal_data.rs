@@ -1,0 +1,118 @@
+//! Personal data through the immigration API: the subject history never carries the name or
+//! the NIK; only a token with the personal_data role, stating a purpose and the officer, gets
+//! them, and each such read lands in the agency's audit log (who, when, which subject, why),
+//! which other agencies cannot read. Refused reads leave no record and no data.
+
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use harness::*;
+use serde_json::{json, Value};
+
+async fn get(client: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
+    let Ok(response) = client.get(url).bearer_auth(token).send().await else {
+        return (0, Value::Null);
+    };
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
+    let client = reqwest::Client::new();
+    let accepted: Value = client
+        .post(format!("{}/v1/applicants", intake.url))
+        .bearer_auth(DISNAKER_TOKEN)
+        .json(&json!({
+            "source": "passport_application", "nik": "3301014501900001", "full_name": "Siti Aminah",
+            "sex": "female", "birth_date": "1990-01-05", "village": "Kesugihan", "sub_district": "Kesugihan",
+            "regency": "Cilacap", "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let subject = accepted["subject_key"].as_str().unwrap().to_string();
+    let history = format!("{}/v1/agencies/imigrasi/subjects/{subject}", imigrasi.url);
+    let audit = format!(
+        "{}/v1/agencies/imigrasi/audit/personal-data-reads",
+        imigrasi.url
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let plain = loop {
+        let (status, body) = get(&client, &history, IMIGRASI_TOKEN).await;
+        if status == 200 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the subject never appeared");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let text = plain.to_string();
+    assert!(
+        !text.contains("3301014501900001") && !text.contains("Siti"),
+        "{text}"
+    );
+    assert!(plain.get("identity").is_none());
+
+    // Refused: no role; the role without a purpose or officer; another agency.
+    let with = |q: &str| format!("{history}?include=identity{q}");
+    let (status, _) = get(
+        &client,
+        &with("&purpose=interview&officer_id=im-7"),
+        IMIGRASI_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = get(&client, &with(""), IMIGRASI_PERSONAL_TOKEN).await;
+    assert_eq!(status, 422);
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["purpose", "officer_id"]);
+    let (status, _) = get(&client, &with("&purpose=x&officer_id=y"), POLRI_TOKEN).await;
+    assert_eq!(status, 403);
+    let (_, log) = get(&client, &audit, IMIGRASI_TOKEN).await;
+    assert_eq!(log["reads"], json!([]), "refused reads leave no record");
+
+    // Allowed, and audited.
+    let (status, body) = get(
+        &client,
+        &with("&purpose=secondary%20interview&officer_id=im-7"),
+        IMIGRASI_PERSONAL_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["identity"],
+        json!({"nik": "3301014501900001", "full_name": "Siti Aminah"})
+    );
+    let (status, log) = get(
+        &client,
+        &format!("{audit}?subject_key={subject}"),
+        IMIGRASI_TOKEN,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let reads = log["reads"].as_array().unwrap();
+    assert_eq!(reads.len(), 1, "{log}");
+    assert_eq!(reads[0]["office"], "KANIM-CILACAP");
+    assert_eq!(reads[0]["officer_id"], "im-7");
+    assert_eq!(reads[0]["purpose"], "secondary interview");
+    assert_eq!(reads[0]["subject_key"], subject.as_str());
+    assert_eq!(reads[0]["fields"], json!(["nik", "full_name"]));
+    assert!(reads[0]["at_ms"].as_i64().unwrap() > 0);
+    // The audit log is the agency's own.
+    let (status, _) = get(&client, &audit, DISNAKER_TOKEN).await;
+    assert_eq!(status, 403);
+}
