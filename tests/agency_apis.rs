@@ -93,6 +93,32 @@ async fn disnaker_and_police_views_for_their_own_agency_only() {
         .collect();
     rules.sort();
     assert_eq!(rules, ["DN1", "DN4"]);
+    // Residents blocked, counted by village and by sub-district; nobody is named.
+    let (status, by_village) = {
+        let r = client
+            .get(format!("{}/v1/agencies/disnaker/residents", disnaker.url))
+            .bearer_auth(DISNAKER_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, 200);
+    assert_eq!(
+        by_village["groups"],
+        serde_json::json!([{"village": "Maos", "residents_flagged": 0, "residents_blocked": 1, "flags": 0, "blocks": 1}])
+    );
+    assert!(!by_village.to_string().contains("3301016007100003"));
+    let bad = client
+        .get(format!(
+            "{}/v1/agencies/disnaker/residents?by=nik",
+            disnaker.url
+        ))
+        .bearer_auth(DISNAKER_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 422);
     let po_alerts = wait_for(
         &client,
         &format!("{}/v1/agencies/polri/alerts", polri.url),

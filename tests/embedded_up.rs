@@ -139,7 +139,7 @@ async fn embedded_run_serves_the_whole_flow() {
         let counted = snapshot["throughput"]["minutes"]["series"]["topic:lintas.applicants.v1"]
             .as_array()
             .is_some_and(|v| v.iter().any(|r| r.as_f64().unwrap() > 0.0));
-        if groups == ["desa", "disnaker", "imigrasi"] && counted {
+        if groups == ["desa", "disnaker", "imigrasi", "kejaksaan", "polri"] && counted {
             break;
         }
         assert!(Instant::now() < deadline, "dashboard snapshot: {snapshot}");

@@ -300,9 +300,10 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         lag: [...document.querySelectorAll('#groups .lag')].map(c => c.innerText).join(',') }";
     let first = browser
         .until(
-            "throughput on the charts",
+            // More than the two alert events: the synthetic feed is flowing.
+            "the synthetic feed's throughput on the charts",
             Duration::from_secs(60),
-            &format!("const r = (() => {{ {read} }})(); return r.lines.length > 0 && r.seen !== '0' ? r : null"),
+            &format!("const r = (() => {{ {read} }})(); return r.lines.length > 0 && Number(r.seen.replace(/\\D/g, '')) >= 20 ? r : null"),
         )
         .await;
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -19,6 +19,7 @@ pub type ApiState = lintas_kit::views::ViewState;
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/v1/agencies/disnaker/follow-up-tasks", get(tasks))
+        .route("/v1/agencies/disnaker/residents", get(residents))
         .with_state(state.clone())
         .merge(crate::ALERTS.router(state))
 }
@@ -26,6 +27,68 @@ pub fn router(state: ApiState) -> Router {
 #[derive(Deserialize)]
 struct Filter {
     village: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Grouping {
+    by: Option<String>,
+}
+
+/// Residents of the regency who were flagged or blocked (intercepted at a checkpoint), counted
+/// by `?by=village` (default), `sub_district` or `placement_agency`. Counts only: no subject is
+/// named here.
+async fn residents(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(grouping): Query<Grouping>,
+) -> Response {
+    if caller.agency != Agency::Disnaker {
+        return AuthError::forbidden().into_response();
+    }
+    let column = match grouping.by.as_deref().unwrap_or("village") {
+        "village" => "village",
+        "sub_district" => "sub_district",
+        "placement_agency" => "placement_agency",
+        other => {
+            return (
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({ "error": "validation_failed", "fields": [{ "field": "by",
+                    "message": format!("`{other}`: one of village, sub_district, placement_agency") }] })),
+            )
+                .into_response()
+        }
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT r.{column}, \
+         (SELECT COUNT(*) FROM flags f WHERE f.subject_key = r.subject_key), \
+         (SELECT COUNT(*) FROM blocks b WHERE b.subject_key = r.subject_key) \
+         FROM residents r"
+    ))
+    .fetch_all(state.store.pool())
+    .await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => return database_unavailable(e),
+    };
+    let mut groups: std::collections::BTreeMap<String, [i64; 4]> = Default::default();
+    for r in &rows {
+        let (flags, blocks) = (r.get::<i64, _>(1), r.get::<i64, _>(2));
+        if flags == 0 && blocks == 0 {
+            continue;
+        }
+        let key = r
+            .get::<Option<String>, _>(0)
+            .unwrap_or_else(|| "(none)".into());
+        let g = groups.entry(key).or_default();
+        g[0] += i64::from(flags > 0);
+        g[1] += i64::from(blocks > 0);
+        g[2] += flags;
+        g[3] += blocks;
+    }
+    Json(json!({ "by": column, "groups": groups.iter().map(|(k, g)| json!({
+        column: k, "residents_flagged": g[0], "residents_blocked": g[1], "flags": g[2], "blocks": g[3],
+    })).collect::<Vec<_>>() }))
+    .into_response()
 }
 
 async fn tasks(

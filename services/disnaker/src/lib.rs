@@ -24,9 +24,14 @@ use lintas_kit::store::Migrations;
 
 pub const GROUP: &str = "disnaker";
 
-/// Registrations (village, agency, age, purpose), blocks, and the lifecycle of its own alerts
-/// (so that a rebuild restores their status).
-pub const TOPICS: &[Topic] = &[Topic::Applicants, Topic::Departures, Topic::Alerts];
+/// Registrations (village, agency, age, purpose), visa-type flags, blocks, and the lifecycle
+/// of its own alerts (so that a rebuild restores their status).
+pub const TOPICS: &[Topic] = &[
+    Topic::Applicants,
+    Topic::Screening,
+    Topic::Departures,
+    Topic::Alerts,
+];
 
 /// Disnaker's alerts and their lifecycle.
 pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Disnaker);

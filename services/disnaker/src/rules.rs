@@ -50,6 +50,20 @@ impl Handler for DisnakerHandler {
             match event {
                 AnyEvent::ApplicantRegistered(e) => self.registered(batch, e).await?,
                 AnyEvent::DepartureBlocked(e) => self.blocked(batch, e).await?,
+                AnyEvent::VisaTypeFlagged(e) => {
+                    if let Some(subject) = &e.envelope.subject_key {
+                        sqlx::query(
+                            "INSERT INTO flags (subject_key, event_id, occurred_at_ms, reason) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (subject_key, event_id) DO NOTHING",
+                        )
+                        .bind(subject)
+                        .bind(e.envelope.event_id.to_string())
+                        .bind(millis::to_millis(&e.envelope.occurred_at))
+                        .bind(e.reason.to_string())
+                        .execute(batch.tx())
+                        .await?;
+                    }
+                }
                 other => {
                     crate::ALERTS.apply(batch, other).await?;
                 }

@@ -20,6 +20,9 @@ pub struct Im1Settings {
     pub window: Duration,
     /// Office code stamped on alerts this subscriber raises.
     pub office: String,
+    /// IM2: transit points (IATA) known as routes of women sent to the Middle East on
+    /// pilgrimage visas to work.
+    pub im2_transit_points: Vec<String>,
 }
 
 impl Default for Im1Settings {
@@ -27,6 +30,9 @@ impl Default for Im1Settings {
         Im1Settings {
             window: Duration::days(365),
             office: "LINTAS-IMIGRASI".into(),
+            im2_transit_points: ["DXB", "AUH", "DOH", "MCT", "BAH", "KWI", "KUL"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }

@@ -1,14 +1,20 @@
-//! Rules on one event each, so they cannot depend on arrival order:
+//! Travel rules:
 //!
 //! - IM2 a woman declaring umrah or ziarah to Saudi Arabia or another Middle East country under
-//!   the domestic-work ban → secondary interview;
+//!   the domestic-work ban → secondary interview (one event);
+//! - IM2, transit variant: a woman checked at departure on an umrah or ziarah visa routed
+//!   through a known transit point. It joins the registration (her sex) and the departure
+//!   check, which may arrive in either order: each side waits for the other, and the alert's
+//!   id and evidence are the same whichever came first;
 //! - IM3 a tourist visa to Cambodia, Myanmar, Thailand or Malaysia with no return ticket.
 
 use lintas_kit::consumer::{Batch, HandlerError};
+use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, DeclaredPurpose, Envelope, RuleAlert, Sex,
     VisaType,
 };
+use sqlx::Row;
 
 use crate::rules::Im1Settings;
 
@@ -26,6 +32,9 @@ pub async fn check(
     settings: &Im1Settings,
     event: &AnyEvent,
 ) -> Result<(), HandlerError> {
+    if let AnyEvent::ApplicantRegistered(e) = event {
+        registration(batch, settings, e).await?;
+    }
     match event {
         AnyEvent::ApplicantRegistered(e)
             if e.sex == Sex::Female
@@ -42,9 +51,46 @@ pub async fn check(
             raise(batch, settings, "IM2", &e.envelope, summary).await
         }
         AnyEvent::DepartureBlocked(e)
-            if e.visa_shown == VisaType::Tourist
-                && !e.return_ticket
-                && IM3_DESTINATIONS.contains(&e.destination_country.as_str()) =>
+            if pilgrimage_transit(settings, e.visa_shown, &e.transit_points).is_some() =>
+        {
+            transit_departure(
+                batch,
+                settings,
+                &e.envelope,
+                e.visa_shown,
+                &e.destination_country,
+                &e.transit_points,
+            )
+            .await?;
+            im3(batch, settings, e).await
+        }
+        AnyEvent::DepartureCleared(e)
+            if pilgrimage_transit(settings, e.visa_shown, &e.transit_points).is_some() =>
+        {
+            transit_departure(
+                batch,
+                settings,
+                &e.envelope,
+                e.visa_shown,
+                &e.destination_country,
+                &e.transit_points,
+            )
+            .await
+        }
+        AnyEvent::DepartureBlocked(e) => im3(batch, settings, e).await,
+        _ => Ok(()),
+    }
+}
+
+async fn im3(
+    batch: &mut Batch<'_>,
+    settings: &Im1Settings,
+    e: &lintas_kit::events::DepartureBlocked,
+) -> Result<(), HandlerError> {
+    match e {
+        e if e.visa_shown == VisaType::Tourist
+            && !e.return_ticket
+            && IM3_DESTINATIONS.contains(&e.destination_country.as_str()) =>
         {
             let summary = format!(
                 "tourist visa to {} with no return ticket",
@@ -54,6 +100,160 @@ pub async fn check(
         }
         _ => Ok(()),
     }
+}
+
+/// The first known transit point of a trip on a pilgrimage visa, if any.
+fn pilgrimage_transit<'a>(
+    settings: &Im1Settings,
+    visa: VisaType,
+    transits: &'a [String],
+) -> Option<&'a String> {
+    if !matches!(visa, VisaType::Umrah | VisaType::Ziarah) {
+        return None;
+    }
+    transits.iter().find(|t| {
+        settings
+            .im2_transit_points
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(t))
+    })
+}
+
+/// Keeps the registration's sex; raises IM2 for her pilgrimage departures already seen.
+pub async fn registration(
+    batch: &mut Batch<'_>,
+    settings: &Im1Settings,
+    e: &lintas_kit::events::ApplicantRegistered,
+) -> Result<(), HandlerError> {
+    let Some(subject) = e.envelope.subject_key.clone() else {
+        return Ok(());
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO subject_sex (subject_key, sex, registration_event_id) VALUES ($1, $2, $3) ON CONFLICT (subject_key) DO NOTHING",
+    )
+    .bind(&subject)
+    .bind(e.sex.to_string())
+    .bind(e.envelope.event_id.to_string())
+    .execute(batch.tx())
+    .await?;
+    if inserted.rows_affected() == 0 || e.sex != Sex::Female {
+        return Ok(());
+    }
+    let waiting = sqlx::query(
+        "SELECT event_id, occurred_at_ms, visa, destination_country, transits FROM pilgrimage_transits WHERE subject_key = $1",
+    )
+    .bind(&subject)
+    .fetch_all(batch.tx())
+    .await?;
+    let registration_id = e.envelope.event_id;
+    for row in waiting {
+        let departure: uuid::Uuid = row
+            .get::<String, _>(0)
+            .parse()
+            .map_err(HandlerError::transient)?;
+        let at = millis::from_millis(row.get::<i64, _>(1)).map_err(HandlerError::transient)?;
+        let summary = transit_summary(
+            &row.get::<String, _>(2),
+            &row.get::<String, _>(3),
+            &row.get::<String, _>(4),
+        );
+        raise_transit(
+            batch,
+            settings,
+            &subject,
+            registration_id,
+            departure,
+            at,
+            summary,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn transit_departure(
+    batch: &mut Batch<'_>,
+    settings: &Im1Settings,
+    envelope: &Envelope,
+    visa: VisaType,
+    destination: &str,
+    transits: &[String],
+) -> Result<(), HandlerError> {
+    let Some(subject) = envelope.subject_key.clone() else {
+        return Ok(());
+    };
+    let route = transits.join(",");
+    sqlx::query(
+        "INSERT INTO pilgrimage_transits (subject_key, event_id, occurred_at_ms, visa, destination_country, transits) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_key, event_id) DO NOTHING",
+    )
+    .bind(&subject)
+    .bind(envelope.event_id.to_string())
+    .bind(millis::to_millis(&envelope.occurred_at))
+    .bind(visa.to_string())
+    .bind(destination)
+    .bind(&route)
+    .execute(batch.tx())
+    .await?;
+    let known =
+        sqlx::query("SELECT sex, registration_event_id FROM subject_sex WHERE subject_key = $1")
+            .bind(&subject)
+            .fetch_optional(batch.tx())
+            .await?;
+    let Some(known) = known else {
+        return Ok(());
+    };
+    if known.get::<String, _>(0) != Sex::Female.to_string() {
+        return Ok(());
+    }
+    let registration: uuid::Uuid = known
+        .get::<String, _>(1)
+        .parse()
+        .map_err(HandlerError::transient)?;
+    let summary = transit_summary(&visa.to_string(), destination, &route);
+    raise_transit(
+        batch,
+        settings,
+        &subject,
+        registration,
+        envelope.event_id,
+        envelope.occurred_at,
+        summary,
+    )
+    .await
+}
+
+fn transit_summary(visa: &str, destination: &str, route: &str) -> String {
+    format!("woman on a {visa} visa to {destination} routed through {route}, a known transit point: secondary interview")
+}
+
+/// One alert per departure, whichever side arrived first: its id comes from the departure,
+/// its evidence is the registration and the departure.
+async fn raise_transit(
+    batch: &mut Batch<'_>,
+    settings: &Im1Settings,
+    subject: &str,
+    registration: uuid::Uuid,
+    departure: uuid::Uuid,
+    at: time::OffsetDateTime,
+    summary: String,
+) -> Result<(), HandlerError> {
+    let alert_id = AlertRaised::derive_id("IM2-TRANSIT", &[departure]);
+    let alert = RuleAlert {
+        rule: "IM2".into(),
+        owner: Agency::Imigrasi,
+        office: settings.office.clone(),
+        occurred_at: at,
+        subject_key: Some(subject.to_string()),
+        severity: AlertSeverity::Warning,
+        evidence: vec![registration, departure],
+        summary,
+        review_within: time::Duration::days(1),
+    };
+    crate::ALERTS
+        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .await?;
+    Ok(())
 }
 
 async fn raise(

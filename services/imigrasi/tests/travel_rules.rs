@@ -107,3 +107,70 @@ async fn im3_tourist_visa_to_a_scam_route_without_return_ticket() {
         .is_empty());
     assert!(rules(blocked(VisaType::Work, "MY", false)).await.is_empty());
 }
+
+fn departure(visa: VisaType, transits: &[&str], subject: &str) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", timefmt::millis::now());
+    envelope.subject_key = Some(subject.into());
+    DepartureCleared {
+        envelope,
+        checkpoint_code: "TPI-CGK".into(),
+        carrier: "Emirates".into(),
+        flight_or_vessel: "EK 357".into(),
+        destination_country: "SA".into(),
+        transit_points: transits.iter().map(|t| t.to_string()).collect(),
+        visa_shown: visa,
+        epmi_id: None,
+        group_id: None,
+    }
+    .into_any()
+}
+
+/// IM2 alerts (id, evidence) after applying `events` in order, each in its own batch.
+async fn transit_alerts(events: Vec<AnyEvent>) -> Vec<(String, String)> {
+    let mut harness = Harness::new(
+        ImigrasiHandler {
+            im1: Default::default(),
+        },
+        lintas_imigrasi::migrations(),
+    )
+    .await
+    .unwrap();
+    harness.apply_each(events.clone()).await.unwrap();
+    harness.apply_each(events).await.unwrap(); // redelivered
+    let mut rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT alert_id, evidence FROM lintas_alerts WHERE rule = 'IM2' AND summary LIKE '%transit%'",
+    )
+    .fetch_all(harness.store().pool())
+    .await
+    .unwrap();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn im2_woman_on_a_pilgrimage_visa_through_a_known_transit_point_in_either_order() {
+    // Registered as tourism to Malaysia (no IM2 on the registration), then checked at the
+    // airport on an umrah visa to Saudi Arabia via Dubai.
+    let subject = "ab".repeat(32);
+    let woman = registered(Sex::Female, DeclaredPurpose::Tourism, "MY");
+    let trip = departure(VisaType::Umrah, &["DXB"], &subject);
+    let forward = transit_alerts(vec![woman.clone(), trip.clone()]).await;
+    let backward = transit_alerts(vec![trip.clone(), woman.clone()]).await;
+    assert_eq!(forward.len(), 1, "{forward:?}");
+    assert_eq!(
+        forward, backward,
+        "same alert id and evidence in both orders"
+    );
+    assert!(forward[0]
+        .1
+        .contains(&woman.envelope().event_id.to_string()));
+    assert!(forward[0].1.contains(&trip.envelope().event_id.to_string()));
+
+    // Near misses: a man on the same route; a direct flight; a work visa via Dubai.
+    let man = registered(Sex::Male, DeclaredPurpose::Tourism, "MY");
+    assert!(transit_alerts(vec![man, trip.clone()]).await.is_empty());
+    let direct = departure(VisaType::Umrah, &[], &subject);
+    assert!(transit_alerts(vec![woman.clone(), direct]).await.is_empty());
+    let work = departure(VisaType::Work, &["DXB"], &subject);
+    assert!(transit_alerts(vec![woman, work]).await.is_empty());
+}

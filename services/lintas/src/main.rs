@@ -25,7 +25,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Everything in one process: broker (embedded, ephemeral, unless --brokers), registry,
-    /// intake, immigration subscriber, on SQLite unless --database-url.
+    /// intakes, the five agency subscribers and the operators' dashboard, on SQLite unless
+    /// --database-url.
     Up(cmd::up::UpArgs),
     /// The schema registry (Confluent REST API).
     Registry(cmd::registry::RegistryArgs),

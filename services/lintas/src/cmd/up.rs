@@ -14,6 +14,7 @@ use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
 use lintas_kit::telemetry::{serve, Health};
 use lintas_kit::topics::{dead_letter_topic, ensure_topics, event_topics, DEFAULT_PARTITIONS};
+use lintas_kit::views::ViewState;
 
 use crate::settings::{keyer, listen, local_secret, random_token, tokens, KafkaArgs};
 
@@ -48,17 +49,42 @@ pub struct UpArgs {
     pub tokens: Option<String>,
 }
 
+/// The agency subscribers of the embedded run: consumer group and topics.
+const SUBSCRIBERS: [(&str, &[lintas_kit::events::Topic]); 5] = [
+    (lintas_imigrasi::GROUP, lintas_imigrasi::TOPICS),
+    (lintas_disnaker::GROUP, lintas_disnaker::TOPICS),
+    (lintas_polri::GROUP, lintas_polri::TOPICS),
+    (lintas_kejaksaan::GROUP, lintas_kejaksaan::TOPICS),
+    (lintas_desa::GROUP, lintas_desa::TOPICS),
+];
+
+/// One embedded subscriber's store, migrated; on the ephemeral broker its offsets are
+/// forgotten, because a new mock cluster numbers its offsets from 0 again and offsets stored by
+/// the last run would skip its first records (the views are kept).
+async fn subscriber_store(
+    database_url: &str,
+    group: &str,
+    migrations: lintas_kit::store::Migrations,
+    external_broker: bool,
+) -> anyhow::Result<Store> {
+    let store = Store::connect(database_url, group).await?;
+    store.migrate(migrations).await?;
+    if !external_broker {
+        lintas_kit::consumer::reset_offsets(&store, group).await?;
+    }
+    Ok(store)
+}
+
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)?;
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().on_signals());
-    let group = lintas_imigrasi::GROUP;
 
     // The broker. The mock cluster must outlive everything that talks to it.
     let mut topics = event_topics("");
-    topics.push(dead_letter_topic("", group));
-    topics.push(dead_letter_topic("", lintas_desa::GROUP));
-    topics.push(dead_letter_topic("", lintas_disnaker::GROUP));
+    for (group, _) in SUBSCRIBERS {
+        topics.push(dead_letter_topic("", group));
+    }
     let (_mock, brokers, external_broker) = match &args.brokers {
         Some(brokers) => {
             ensure_topics(
@@ -107,18 +133,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         Some(spec) => (spec.clone(), Vec::new()),
         None => {
             let generated: Vec<(Agency, String, String)> = [
-                (Agency::Disnaker, "DISNAKER-CILACAP"),
-                (Agency::Imigrasi, "KANIM-CILACAP"),
-                (Agency::Imigrasi, "TPI-CGK"),
-                (Agency::Polri, "POLRESTA-CILACAP"),
-                (Agency::Kejaksaan, "KEJARI-CILACAP"),
-                (Agency::Desa, "DPMD-CILACAP"),
+                (Agency::Disnaker, "DISNAKER-CILACAP", ""),
+                (Agency::Imigrasi, "KANIM-CILACAP", ""),
+                (Agency::Imigrasi, "KANIM-CILACAP", ":personal_data"),
+                (Agency::Imigrasi, "TPI-CGK", ""),
+                (Agency::Polri, "POLRESTA-CILACAP", ""),
+                (Agency::Kejaksaan, "KEJARI-CILACAP", ""),
+                (Agency::Desa, "DPMD-CILACAP", ""),
             ]
             .into_iter()
-            .map(|(agency, office)| {
+            .map(|(agency, office, roles)| {
                 (
                     agency,
-                    office.to_string(),
+                    format!("{office}{roles}"),
                     format!("{agency}-{}", random_token(24)),
                 )
             })
@@ -139,35 +166,55 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         kafka_properties: args.kafka_properties.clone(),
     };
     let producer = kafka.producer()?;
-    let store = Store::connect(&database_url, group).await?;
-    store.migrate(lintas_imigrasi::migrations()).await?;
-    if !external_broker {
-        // A new ephemeral broker numbers its offsets from 0 again; offsets stored by the last
-        // run would skip its first records.
-        lintas_kit::consumer::reset_offsets(&store, group).await?;
-    }
+    let views = |store: &Store| ViewState {
+        store: store.clone(),
+        tokens: tokens.clone(),
+        codec: producer.codec().clone(),
+    };
 
-    let desa_store = Store::connect(&database_url, lintas_desa::GROUP).await?;
-    desa_store.migrate(lintas_desa::migrations()).await?;
-    if !external_broker {
-        lintas_kit::consumer::reset_offsets(&desa_store, lintas_desa::GROUP).await?;
-    }
-
-    let disnaker_store = Store::connect(&database_url, lintas_disnaker::GROUP).await?;
-    disnaker_store
-        .migrate(lintas_disnaker::migrations())
-        .await?;
-    if !external_broker {
-        lintas_kit::consumer::reset_offsets(&disnaker_store, lintas_disnaker::GROUP).await?;
-    }
+    let imigrasi = subscriber_store(
+        &database_url,
+        lintas_imigrasi::GROUP,
+        lintas_imigrasi::migrations(),
+        external_broker,
+    )
+    .await?;
+    let disnaker = subscriber_store(
+        &database_url,
+        lintas_disnaker::GROUP,
+        lintas_disnaker::migrations(),
+        external_broker,
+    )
+    .await?;
+    let polri = subscriber_store(
+        &database_url,
+        lintas_polri::GROUP,
+        lintas_polri::migrations(),
+        external_broker,
+    )
+    .await?;
+    let kejaksaan = subscriber_store(
+        &database_url,
+        lintas_kejaksaan::GROUP,
+        lintas_kejaksaan::migrations(),
+        external_broker,
+    )
+    .await?;
+    let desa = subscriber_store(
+        &database_url,
+        lintas_desa::GROUP,
+        lintas_desa::migrations(),
+        external_broker,
+    )
+    .await?;
 
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
     intake_store.migrate(lintas_intake::migrations()).await?;
     let health = Health::new();
     let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
     ops_settings.extra = kafka.extra()?;
-    for name in [group, lintas_disnaker::GROUP, lintas_desa::GROUP] {
-        super::ops::watch(&mut ops_settings, name)?;
+    for (group, _) in SUBSCRIBERS {
+        super::ops::watch(&mut ops_settings, group)?;
     }
     ops_settings
         .services
@@ -193,21 +240,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             },
             lintas_intake::ALL,
         ))
-        .merge(lintas_imigrasi::router(lintas_imigrasi::ApiState {
-            store: store.clone(),
-            tokens: tokens.clone(),
-            codec: producer.codec().clone(),
-        }))
-        .merge(lintas_disnaker::router(lintas_disnaker::ApiState {
-            store: disnaker_store.clone(),
-            tokens: tokens.clone(),
-            codec: producer.codec().clone(),
-        }))
-        .merge(lintas_desa::router(lintas_desa::ApiState {
-            store: desa_store.clone(),
-            tokens,
-            codec: producer.codec().clone(),
-        }));
+        .merge(lintas_imigrasi::router(views(&imigrasi)))
+        .merge(lintas_disnaker::router(views(&disnaker)))
+        .merge(lintas_polri::router(views(&polri)))
+        .merge(lintas_kejaksaan::router(views(&kejaksaan)))
+        .merge(lintas_desa::router(views(&desa)));
     let server = tokio::spawn(serve(
         listener,
         super::with_ops(routes, health.clone()),
@@ -220,38 +257,46 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
 
-    let mut settings = SubscriberSettings::new(group, &brokers, lintas_imigrasi::TOPICS);
-    settings.create_dead_letter_topic = external_broker;
-    settings.extra = kafka.extra()?;
-    let mut desa_settings =
-        SubscriberSettings::new(lintas_desa::GROUP, &brokers, lintas_desa::TOPICS);
-    desa_settings.create_dead_letter_topic = external_broker;
-    desa_settings.extra = kafka.extra()?;
-    let desa = Runtime {
-        settings: desa_settings,
-        store: desa_store,
-        producer: producer.clone(),
-        health: health.clone(),
-        shutdown: shutdown.clone(),
+    let runtime = |store: Store,
+                   (group, topics): (&str, &[lintas_kit::events::Topic])|
+     -> anyhow::Result<Runtime> {
+        let mut settings = SubscriberSettings::new(group, &brokers, topics);
+        settings.create_dead_letter_topic = external_broker;
+        settings.extra = kafka.extra()?;
+        Ok(Runtime {
+            settings,
+            store,
+            producer: producer.clone(),
+            health: health.clone(),
+            shutdown: shutdown.clone(),
+        })
     };
-    let mut disnaker_settings =
-        SubscriberSettings::new(lintas_disnaker::GROUP, &brokers, lintas_disnaker::TOPICS);
-    disnaker_settings.create_dead_letter_topic = external_broker;
-    disnaker_settings.extra = kafka.extra()?;
-    let disnaker = Runtime {
-        settings: disnaker_settings,
-        store: disnaker_store,
-        producer: producer.clone(),
-        health: health.clone(),
-        shutdown: shutdown.clone(),
-    };
-    let runtime = Runtime {
-        settings,
-        store,
-        producer,
-        health,
-        shutdown: shutdown.clone(),
-    };
+    let [s_imigrasi, s_disnaker, s_polri, s_kejaksaan, s_desa] = SUBSCRIBERS;
+    let mut running = tokio::task::JoinSet::new();
+    for subscriber in [
+        tokio::spawn(runtime(imigrasi, s_imigrasi)?.run(Arc::new(
+            lintas_imigrasi::ImigrasiHandler {
+                im1: Default::default(),
+            },
+        ))),
+        tokio::spawn(
+            runtime(disnaker, s_disnaker)?
+                .run(Arc::new(lintas_disnaker::DisnakerHandler::default())),
+        ),
+        tokio::spawn(runtime(polri, s_polri)?.run(Arc::new(lintas_polri::PolriHandler::default()))),
+        tokio::spawn(
+            runtime(kejaksaan, s_kejaksaan)?
+                .run(Arc::new(lintas_kejaksaan::KejaksaanHandler::default())),
+        ),
+        tokio::spawn(runtime(desa, s_desa)?.run(Arc::new(lintas_desa::DesaHandler::default()))),
+    ] {
+        running.spawn(async move {
+            subscriber
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|r| r)
+        });
+    }
 
     println!("Lintas is up.");
     if external_broker {
@@ -262,10 +307,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  database           {database_url}");
     println!("  schema registry    {registry_url}");
     println!("  intakes            POST {base}/v1/...  (every endpoint: {base}/openapi.json)");
-    println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}");
-    println!("  alerts             GET  {base}/v1/agencies/imigrasi/alerts");
+    println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}  (?include=identity&purpose=…&officer_id=… with a personal_data token)");
+    println!("  Disnaker tasks     GET  {base}/v1/agencies/disnaker/follow-up-tasks");
+    println!("  police network     GET  {base}/v1/agencies/polri/recruiters/{{recruiter_key}}");
+    println!("  prosecutor cases   GET  {base}/v1/agencies/kejaksaan/cases");
     println!("  village notices    GET  {base}/v1/agencies/desa/villages/{{village}}/notices");
-    println!("  Disnaker tasks     GET  {base}/v1/agencies/disnaker/follow-up-tasks  (alerts: /v1/agencies/disnaker/alerts)");
+    println!("  alerts             GET  {base}/v1/agencies/{{imigrasi|disnaker|polri|kejaksaan}}/alerts  (POST …/{{id}}/acknowledge|escalate|close)");
     println!("  operators          {base}/ops  (live dashboard)");
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
     for (agency, office, token) in &generated {
@@ -277,16 +324,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     );
     println!("Stop with Ctrl-C.");
 
-    let handler = Arc::new(lintas_imigrasi::ImigrasiHandler {
-        im1: Default::default(),
-    });
-    let desa = tokio::spawn(desa.run(Arc::new(lintas_desa::DesaHandler::default())));
-    let disnaker =
-        tokio::spawn(disnaker.run(Arc::new(lintas_disnaker::DisnakerHandler::default())));
-    let result = runtime.run(handler).await;
-    shutdown.trigger();
-    let desa = desa.await.map_err(anyhow::Error::from).and_then(|r| r);
-    let disnaker = disnaker.await.map_err(anyhow::Error::from).and_then(|r| r);
+    let mut result = Ok(());
+    while let Some(outcome) = running.join_next().await {
+        // The first subscriber to stop (shutdown, or a failure) stops the others: a
+        // half-running backbone would mislead.
+        shutdown.trigger();
+        result = result.and(outcome.map_err(anyhow::Error::from).and_then(|r| r));
+    }
     let _ = server.await;
-    result.and(desa).and(disnaker)
+    result
 }
