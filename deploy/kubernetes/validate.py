@@ -291,9 +291,15 @@ def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
     for f in clap_struct(read(struct_file), struct):
         if "flatten" in f["attrs"]:
             # Flattened argument structs live in the kit's service runner (the lintas binary
-            # re-exports KafkaConfig as KafkaArgs).
-            name = {"KafkaArgs": "KafkaConfig"}.get(f["type"].strip(), f["type"].strip())
-            r, k = clap_envs(SERVICES / "kit/src/service.rs", name)
+            # re-exports KafkaConfig as KafkaArgs), or in a sibling module of the lintas
+            # binary's commands (`super::rules::RuleArgs`).
+            kind = f["type"].strip()
+            if kind.startswith("super::"):
+                module, name = kind.removeprefix("super::").split("::")
+                r, k = clap_envs(SERVICES / f"lintas/src/cmd/{module}.rs", name)
+            else:
+                name = {"KafkaArgs": "KafkaConfig"}.get(kind, kind)
+                r, k = clap_envs(SERVICES / "kit/src/service.rs", name)
             required |= r
             known |= k
             continue

@@ -117,8 +117,16 @@ async fn raise(
         summary,
         review_within: Duration::days(14),
     };
-    crate::ALERTS
+    let evidence = alert.evidence.clone();
+    let summary = alert.summary.clone();
+    // Raised before all its earlier flags had arrived: the view gets the complete evidence.
+    if !crate::ALERTS
         .raise(batch, AlertRaised::from_rule(alert_id, alert))
-        .await?;
+        .await?
+    {
+        crate::ALERTS
+            .revise(batch, alert_id, &evidence, &summary)
+            .await?;
+    }
     Ok(())
 }

@@ -171,8 +171,12 @@ impl PolriHandler {
         for recruiter in recruiters {
             for subject in subjects {
                 sqlx::query(
+                    // Reports, referrals and investigations arrive in any order across their
+                    // keys; the smallest source id wins so the view does not depend on it.
                     "INSERT INTO recruiter_links (recruiter_key, subject_key, source_event_id) VALUES ($1, $2, $3) \
-                     ON CONFLICT (recruiter_key, subject_key) DO NOTHING",
+                     ON CONFLICT (recruiter_key, subject_key) DO UPDATE SET source_event_id = \
+                     CASE WHEN excluded.source_event_id < recruiter_links.source_event_id \
+                     THEN excluded.source_event_id ELSE recruiter_links.source_event_id END",
                 )
                 .bind(recruiter)
                 .bind(subject)

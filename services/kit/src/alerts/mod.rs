@@ -95,6 +95,25 @@ impl AlertDesk {
         Ok(true)
     }
 
+    /// Brings a raised alert's evidence and summary up to date when events that belong to it
+    /// arrive after it was raised (out of order across topics), so the view ends up the same
+    /// whatever the arrival order. The AlertRaised already published is not sent again.
+    pub async fn revise(
+        &self,
+        batch: &mut Batch<'_>,
+        alert_id: Uuid,
+        evidence: &[Uuid],
+        summary: &str,
+    ) -> Result<(), HandlerError> {
+        sqlx::query("UPDATE lintas_alerts SET evidence = $2, summary = $3 WHERE alert_id = $1")
+            .bind(alert_id.to_string())
+            .bind(serde_json::to_string(evidence).expect("uuids serialize"))
+            .bind(summary)
+            .execute(batch.tx())
+            .await?;
+        Ok(())
+    }
+
     /// Records a lifecycle event of one of this agency's alerts, read from the alert topic.
     /// Returns whether `event` was one; other events, and other agencies' actions, are left
     /// alone. Idempotent: an action already recorded (the API wrote it) changes nothing.

@@ -3,6 +3,7 @@ pub mod intake;
 pub mod new;
 pub mod ops;
 pub mod registry;
+pub mod rules;
 pub mod simulate;
 pub mod subscriber;
 pub mod topics;

@@ -7,6 +7,8 @@ pub struct SubscriberArgs {
     pub agency: SubscriberKind,
     #[command(flatten)]
     pub config: SubscriberConfig,
+    #[command(flatten)]
+    pub rules: super::rules::RuleArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -26,9 +28,7 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 group: lintas_imigrasi::GROUP,
                 topics: lintas_imigrasi::TOPICS,
                 migrations: lintas_imigrasi::migrations(),
-                handler: lintas_imigrasi::ImigrasiHandler {
-                    im1: Default::default(),
-                },
+                handler: args.rules.imigrasi(),
             };
             run_subscriber_with_api(&args.config, subscriber, |views| {
                 lintas_imigrasi::router(views)
@@ -40,7 +40,7 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 group: lintas_disnaker::GROUP,
                 topics: lintas_disnaker::TOPICS,
                 migrations: lintas_disnaker::migrations(),
-                handler: lintas_disnaker::DisnakerHandler::default(),
+                handler: args.rules.disnaker(),
             };
             run_subscriber_with_api(&args.config, subscriber, |views| {
                 lintas_disnaker::router(views)
@@ -52,7 +52,7 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 group: lintas_polri::GROUP,
                 topics: lintas_polri::TOPICS,
                 migrations: lintas_polri::migrations(),
-                handler: lintas_polri::PolriHandler::default(),
+                handler: args.rules.polri(),
             };
             run_subscriber_with_api(&args.config, subscriber, |views| {
                 lintas_polri::router(views)
@@ -64,7 +64,7 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 group: lintas_kejaksaan::GROUP,
                 topics: lintas_kejaksaan::TOPICS,
                 migrations: lintas_kejaksaan::migrations(),
-                handler: lintas_kejaksaan::KejaksaanHandler::default(),
+                handler: args.rules.kejaksaan(),
             };
             run_subscriber_with_api(&args.config, subscriber, lintas_kejaksaan::router).await
         }
@@ -73,7 +73,7 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 group: lintas_desa::GROUP,
                 topics: lintas_desa::TOPICS,
                 migrations: lintas_desa::migrations(),
-                handler: lintas_desa::DesaHandler::default(),
+                handler: args.rules.desa(),
             };
             run_subscriber_with_api(&args.config, subscriber, |views| lintas_desa::router(views))
                 .await

@@ -47,6 +47,8 @@ pub struct UpArgs {
     /// Caller tokens `token=agency:OFFICE,...`; generated and printed when absent.
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: Option<String>,
+    #[command(flatten)]
+    pub rules: super::rules::RuleArgs,
 }
 
 /// The agency subscribers of the embedded run: consumer group and topics.
@@ -273,22 +275,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     };
     let [s_imigrasi, s_disnaker, s_polri, s_kejaksaan, s_desa] = SUBSCRIBERS;
     let mut running = tokio::task::JoinSet::new();
+    let rules = &args.rules;
     for subscriber in [
-        tokio::spawn(runtime(imigrasi, s_imigrasi)?.run(Arc::new(
-            lintas_imigrasi::ImigrasiHandler {
-                im1: Default::default(),
-            },
-        ))),
-        tokio::spawn(
-            runtime(disnaker, s_disnaker)?
-                .run(Arc::new(lintas_disnaker::DisnakerHandler::default())),
-        ),
-        tokio::spawn(runtime(polri, s_polri)?.run(Arc::new(lintas_polri::PolriHandler::default()))),
-        tokio::spawn(
-            runtime(kejaksaan, s_kejaksaan)?
-                .run(Arc::new(lintas_kejaksaan::KejaksaanHandler::default())),
-        ),
-        tokio::spawn(runtime(desa, s_desa)?.run(Arc::new(lintas_desa::DesaHandler::default()))),
+        tokio::spawn(runtime(imigrasi, s_imigrasi)?.run(Arc::new(rules.imigrasi()))),
+        tokio::spawn(runtime(disnaker, s_disnaker)?.run(Arc::new(rules.disnaker()))),
+        tokio::spawn(runtime(polri, s_polri)?.run(Arc::new(rules.polri()))),
+        tokio::spawn(runtime(kejaksaan, s_kejaksaan)?.run(Arc::new(rules.kejaksaan()))),
+        tokio::spawn(runtime(desa, s_desa)?.run(Arc::new(rules.desa()))),
     ] {
         running.spawn(async move {
             subscriber

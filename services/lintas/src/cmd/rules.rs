@@ -1,0 +1,96 @@
+//! Thresholds and windows of the agencies' rules, from flags or the environment; the
+//! defaults are the domain brief's. Shared by `lintas subscriber` and `lintas up`.
+
+use clap::Args;
+use time::Duration;
+
+#[derive(Args, Debug, Clone)]
+pub struct RuleArgs {
+    /// Office code stamped on the alerts a subscriber raises (default: LINTAS-<AGENCY>).
+    #[arg(long, env = "LINTAS_ALERT_OFFICE")]
+    pub alert_office: Option<String>,
+    /// IM1: a flag or block within this many days of an earlier one.
+    #[arg(long, env = "LINTAS_IM1_WINDOW_DAYS", default_value_t = 365)]
+    pub im1_window_days: i64,
+    /// IM2: transit points (IATA) of pilgrimage-visa routes to watch.
+    #[arg(
+        long,
+        env = "LINTAS_IM2_TRANSIT_POINTS",
+        value_delimiter = ',',
+        default_value = "DXB,AUH,DOH,MCT,BAH,KWI,KUL"
+    )]
+    pub im2_transit_points: Vec<String>,
+    /// DN1: days the village office has to follow up a blocked resident.
+    #[arg(long, env = "LINTAS_DN1_FOLLOW_UP_DAYS", default_value_t = 7)]
+    pub dn1_follow_up_days: i64,
+    /// DN2: placement-agency licence (SIP3MI) numbers known to be valid.
+    #[arg(long, env = "LINTAS_DN2_VALID_LICENCES", value_delimiter = ',')]
+    pub dn2_valid_licences: Vec<String>,
+    /// PO1: blocked people linked to one recruiter…
+    #[arg(long, env = "LINTAS_PO1_THRESHOLD", default_value_t = 5)]
+    pub po1_threshold: usize,
+    /// …within this many days.
+    #[arg(long, env = "LINTAS_PO1_WINDOW_DAYS", default_value_t = 90)]
+    pub po1_window_days: i64,
+    /// PO3: days from a referral to the police to an investigation.
+    #[arg(long, env = "LINTAS_PO3_DAYS", default_value_t = 14)]
+    pub po3_days: i64,
+    /// JA1: days from the opening of an investigation to the SPDP.
+    #[arg(long, env = "LINTAS_JA1_DAYS", default_value_t = 7)]
+    pub ja1_days: i64,
+    /// JA2: days from the SPDP to the assignment of a prosecutor (P-16).
+    #[arg(long, env = "LINTAS_JA2_DAYS", default_value_t = 7)]
+    pub ja2_days: i64,
+    /// JA3: days to return a corrected file after P-18 or P-19 (when the form sets no date).
+    #[arg(long, env = "LINTAS_JA3_CORRECTED_FILE_DAYS", default_value_t = 14)]
+    pub ja3_corrected_file_days: i64,
+}
+
+impl RuleArgs {
+    fn office(&self, default: String) -> String {
+        self.alert_office.clone().unwrap_or(default)
+    }
+
+    pub fn imigrasi(&self) -> lintas_imigrasi::ImigrasiHandler {
+        let mut im1 = lintas_imigrasi::Im1Settings::default();
+        im1.window = Duration::days(self.im1_window_days);
+        im1.im2_transit_points = self.im2_transit_points.clone();
+        im1.office = self.office(im1.office);
+        lintas_imigrasi::ImigrasiHandler { im1 }
+    }
+
+    pub fn disnaker(&self) -> lintas_disnaker::DisnakerHandler {
+        let mut handler = lintas_disnaker::DisnakerHandler::default();
+        let s = &mut handler.settings;
+        s.follow_up_days = self.dn1_follow_up_days;
+        s.valid_licences = self.dn2_valid_licences.clone();
+        s.office = self.office(std::mem::take(&mut s.office));
+        handler
+    }
+
+    pub fn polri(&self) -> lintas_polri::PolriHandler {
+        let mut handler = lintas_polri::PolriHandler::default();
+        let s = &mut handler.settings;
+        s.network_threshold = self.po1_threshold;
+        s.network_window = Duration::days(self.po1_window_days);
+        s.investigation_within = Duration::days(self.po3_days);
+        s.office = self.office(std::mem::take(&mut s.office));
+        handler
+    }
+
+    pub fn kejaksaan(&self) -> lintas_kejaksaan::KejaksaanHandler {
+        let mut handler = lintas_kejaksaan::KejaksaanHandler::default();
+        let s = &mut handler.settings;
+        s.spdp_within = Duration::days(self.ja1_days);
+        s.prosecutor_within = Duration::days(self.ja2_days);
+        s.corrected_file_within = Duration::days(self.ja3_corrected_file_days);
+        s.office = self.office(std::mem::take(&mut s.office));
+        handler
+    }
+
+    pub fn desa(&self) -> lintas_desa::DesaHandler {
+        let mut handler = lintas_desa::DesaHandler::default();
+        handler.office = self.office(std::mem::take(&mut handler.office));
+        handler
+    }
+}
