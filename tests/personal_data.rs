@@ -115,4 +115,76 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     // The audit log is the agency's own.
     let (status, _) = get(&client, &audit, DISNAKER_TOKEN).await;
     assert_eq!(status, 403);
+
+    // The police: a recruiter's phone numbers, the same way.
+    let polri = spawn_subscriber(
+        "polri",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let reported = client
+        .post(format!("{}/v1/cases/recruiters", intake.url))
+        .bearer_auth(POLRI_TOKEN)
+        .json(&json!({
+            "recruiter_key": "rk-cilacap-0042", "role": "shelter_operator", "phone_numbers": ["+6281234567890"],
+            "licence_status": "unlicensed", "village": "Kesugihan", "regency": "Cilacap",
+            "linked_subject_keys": [subject], "officer_id": "pol-7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reported.status().as_u16(),
+        202,
+        "{}",
+        reported.text().await.unwrap()
+    );
+    let recruiter = format!("{}/v1/agencies/polri/recruiters/rk-cilacap-0042", polri.url);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let plain = loop {
+        let (status, body) = get(&client, &recruiter, POLRI_TOKEN).await;
+        if status == 200 && body["report"].is_object() {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the recruiter never appeared: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(plain["report"]["role"], "shelter_operator");
+    assert_eq!(plain["links"][0]["subject_key"], subject.as_str());
+    assert!(!plain.to_string().contains("6281234567890"), "{plain}");
+    let (_, network) = get(
+        &client,
+        &format!("{}/v1/agencies/polri/recruiters", polri.url),
+        POLRI_TOKEN,
+    )
+    .await;
+    assert_eq!(network["recruiters"][0]["recruiter_key"], "rk-cilacap-0042");
+    assert_eq!(network["recruiters"][0]["people_linked"], 1);
+    let phones = format!("{recruiter}?include=phones&purpose=case%20LP-112&officer_id=pol-9");
+    let (status, _) = get(&client, &phones, POLRI_TOKEN).await;
+    assert_eq!(status, 403);
+    let (status, body) = get(&client, &phones, POLRI_PERSONAL_TOKEN).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["phone_numbers"], json!(["+6281234567890"]));
+    let (_, log) = get(
+        &client,
+        &format!("{}/v1/agencies/polri/audit/personal-data-reads", polri.url),
+        POLRI_TOKEN,
+    )
+    .await;
+    let reads = log["reads"].as_array().unwrap();
+    assert_eq!(reads.len(), 1, "{log}");
+    assert_eq!(
+        (
+            reads[0]["officer_id"].as_str(),
+            reads[0]["purpose"].as_str()
+        ),
+        (Some("pol-9"), Some("case LP-112"))
+    );
+    assert_eq!(reads[0]["fields"], json!(["phone_numbers"]));
 }

@@ -22,6 +22,8 @@ pub const CHECKPOINT_TOKEN: &str = "imigrasi-tpi-cgk-token-0001";
 pub const DESA_KESUGIHAN_TOKEN: &str = "desa-kesugihan-token-00001";
 /// An immigration office token that may read personal data (names, NIK).
 pub const IMIGRASI_PERSONAL_TOKEN: &str = "imigrasi-personal-token-001";
+/// A police token that may read personal data (recruiters' phone numbers).
+pub const POLRI_PERSONAL_TOKEN: &str = "polri-personal-token-000001";
 
 pub fn tokens_spec() -> String {
     [
@@ -32,6 +34,7 @@ pub fn tokens_spec() -> String {
         format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
         format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN"),
         format!("{IMIGRASI_PERSONAL_TOKEN}=imigrasi:KANIM-CILACAP:personal_data"),
+        format!("{POLRI_PERSONAL_TOKEN}=polri:POLRESTA-CILACAP:personal_data"),
     ]
     .join(",")
 }

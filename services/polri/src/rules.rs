@@ -75,6 +75,38 @@ impl Handler for PolriHandler {
                     }
                 }
                 AnyEvent::RecruiterReported(e) => {
+                    // The newest report (event time, then id) describes the recruiter, in any
+                    // arrival order; phone numbers accumulate.
+                    sqlx::query(
+                        "INSERT INTO recruiters (recruiter_key, role, licence_status, village, sub_district, regency, \
+                         placement_agency_name, reported_at_ms, report_event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         ON CONFLICT (recruiter_key) DO UPDATE SET role = excluded.role, licence_status = excluded.licence_status, \
+                         village = excluded.village, sub_district = excluded.sub_district, regency = excluded.regency, \
+                         placement_agency_name = excluded.placement_agency_name, reported_at_ms = excluded.reported_at_ms, \
+                         report_event_id = excluded.report_event_id \
+                         WHERE excluded.reported_at_ms > recruiters.reported_at_ms \
+                         OR (excluded.reported_at_ms = recruiters.reported_at_ms AND excluded.report_event_id > recruiters.report_event_id)",
+                    )
+                    .bind(&e.recruiter_key)
+                    .bind(e.role.to_string())
+                    .bind(e.licence_status.to_string())
+                    .bind(&e.village)
+                    .bind(&e.sub_district)
+                    .bind(&e.regency)
+                    .bind(&e.placement_agency_name)
+                    .bind(millis::to_millis(&e.envelope.occurred_at))
+                    .bind(&id)
+                    .execute(batch.tx())
+                    .await?;
+                    for phone in &e.phone_numbers {
+                        sqlx::query(
+                            "INSERT INTO recruiter_phones (recruiter_key, phone) VALUES ($1, $2) ON CONFLICT (recruiter_key, phone) DO NOTHING",
+                        )
+                        .bind(&e.recruiter_key)
+                        .bind(phone)
+                        .execute(batch.tx())
+                        .await?;
+                    }
                     self.link(
                         batch,
                         &[e.recruiter_key.clone()],
