@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # The `lintas` binary: every Lintas service is a subcommand (registry, intake, subscriber,
-# topics, up). Built here, run by docker-compose.yml; see deploy/README.md.
+# ops, topics, up). Built here, run by docker-compose.yml; see deploy/README.md.
 #
 #   docker build -t lintas:local .
 #   docker run --rm lintas:local --help
@@ -52,8 +52,9 @@ RUN ["lintas", "--version"]
 WORKDIR /var/lib/lintas
 USER 10001:10001
 
-# registry, intake, imigrasi subscriber, `lintas up`
-EXPOSE 8081 8082 8083 8080
+# registry 8081, intake 8082, subscribers imigrasi 8083, disnaker 8084, polri 8085, desa 8086,
+# kejaksaan 8087, ops 8090, `lintas up` 8080
+EXPOSE 8080 8081 8082 8083 8084 8085 8086 8087 8090
 
 ENTRYPOINT ["lintas"]
 CMD ["--help"]
