@@ -4,7 +4,11 @@
 //! variants, IM3, DN1-DN4, PO1, PO2, the case timeline, the village notices) is applied, one
 //! event per batch, in its natural order and in shuffled interleavings that keep each key's
 //! order; every table of each subscriber is compared row for row, and so are the alerts
-//! published.
+//! published. The same scenario then runs through the real runtime on tansu into PostgreSQL,
+//! and each subscriber raises exactly the alerts it raised in memory: the same rules fire and
+//! the same near misses stay silent.
+
+mod harness;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -216,6 +220,33 @@ fn scenario() -> Vec<AnyEvent> {
         },
         Agency::Kejaksaan,
     ));
+    // Near misses: a woman declaring umrah to a country not under the ban (no IM2); flags 13
+    // months apart (no IM1); an adult blocked on a work visa (no PO2, no DN4, no IM3).
+    events.push(registered(
+        5,
+        Sex::Female,
+        adult,
+        DeclaredPurpose::Umrah,
+        "MY",
+        None,
+    ));
+    events.push(flagged(6, T0 - Duration::days(400)));
+    events.push(flagged(6, T0 + Duration::days(1)));
+    events.push(blocked(
+        7,
+        T0 + Duration::days(46),
+        VisaType::Work,
+        "MY",
+        &[],
+    ));
+    events.push(registered(
+        7,
+        Sex::Male,
+        adult,
+        DeclaredPurpose::Work,
+        "MY",
+        None,
+    ));
     events
 }
 
@@ -379,6 +410,98 @@ async fn desa_views_do_not_depend_on_arrival_order() {
         lintas_desa::DesaHandler::default,
         lintas_desa::migrations,
         &["DESA-BLOCKED", "DESA-RECRUITER"],
+    )
+    .await;
+}
+
+/// (rule, alert id) of every alert in a subscriber's alert desk.
+async fn desk(pool: &sqlx::AnyPool) -> BTreeSet<(String, String)> {
+    sqlx::query("SELECT rule, alert_id FROM lintas_alerts")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        .collect()
+}
+
+async fn on_broker<H: Handler>(
+    make: impl Fn() -> H,
+    migrations: impl Fn() -> Migrations,
+    group: &str,
+    topics: &[Topic],
+    urls: (&str, &str, &str),
+) {
+    let (brokers, registry, database) = urls;
+    let events = scenario();
+    let mut memory = Harness::new(make(), migrations()).await.unwrap();
+    memory.apply_each(events.clone()).await.unwrap();
+    let want = desk(memory.store().pool()).await;
+    let store = lintas_kit::store::Store::connect(database, group)
+        .await
+        .unwrap();
+    store.migrate(migrations()).await.unwrap();
+    let run = lintas_kit::testing::run_on_broker(
+        make(),
+        store.clone(),
+        brokers,
+        registry,
+        topics,
+        events,
+        std::time::Duration::from_secs(90),
+    )
+    .await
+    .unwrap();
+    assert_eq!(run.dead_letters, 0, "{group}: nothing dead-lettered");
+    assert_eq!(
+        desk(store.pool()).await,
+        want,
+        "{group}: alerts on the broker and in memory"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_real_broker_and_postgresql_the_same_alerts_fire() {
+    let broker = harness::Broker::start(2).await;
+    let database = harness::fresh_database().await;
+    let registry = harness::start_registry(&database, &broker.dir).await;
+    let urls = (
+        broker.brokers.as_str(),
+        registry.url.as_str(),
+        database.as_str(),
+    );
+    on_broker(
+        || lintas_imigrasi::ImigrasiHandler {
+            im1: Default::default(),
+        },
+        lintas_imigrasi::migrations,
+        "imigrasi",
+        lintas_imigrasi::TOPICS,
+        urls,
+    )
+    .await;
+    on_broker(
+        lintas_disnaker::DisnakerHandler::default,
+        lintas_disnaker::migrations,
+        "disnaker",
+        lintas_disnaker::TOPICS,
+        urls,
+    )
+    .await;
+    on_broker(
+        lintas_polri::PolriHandler::default,
+        lintas_polri::migrations,
+        "polri",
+        lintas_polri::TOPICS,
+        urls,
+    )
+    .await;
+    on_broker(
+        lintas_kejaksaan::KejaksaanHandler::default,
+        lintas_kejaksaan::migrations,
+        "kejaksaan",
+        lintas_kejaksaan::TOPICS,
+        urls,
     )
     .await;
 }
