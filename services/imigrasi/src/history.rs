@@ -32,31 +32,48 @@ impl Handler for ImigrasiHandler {
                 ),
             });
         }
-        let identities: Vec<(String, String, String, String)> = batch
-            .records()
-            .iter()
-            .filter_map(|r| match &r.event {
-                AnyEvent::ApplicantRegistered(e) => Some((
-                    e.envelope.subject_key.clone()?,
+        // Identities (first registration of a subject wins), and the sex IM2's transit
+        // variant joins on: one statement per chunk, not one per event.
+        let mut identities: Vec<[String; 4]> = Vec::new();
+        let mut registrations: Vec<[String; 3]> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for r in batch.records() {
+            if let AnyEvent::ApplicantRegistered(e) = &r.event {
+                let Some(subject) = e.envelope.subject_key.clone() else {
+                    continue;
+                };
+                if !seen.insert(subject.clone()) {
+                    continue;
+                }
+                let id = e.envelope.event_id.to_string();
+                identities.push([
+                    subject.clone(),
                     e.personal.nik.clone(),
                     e.personal.full_name.clone(),
-                    e.envelope.event_id.to_string(),
-                )),
-                _ => None,
-            })
-            .collect();
-        for (subject, nik, name, event_id) in identities {
-            // The first registration names the subject; the key is derived from the NIK.
-            sqlx::query(
-                "INSERT INTO subject_identities (subject_key, nik, full_name, source_event_id) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (subject_key) DO NOTHING",
+                    id.clone(),
+                ]);
+                registrations.push([subject, e.sex.to_string(), id]);
+            }
+        }
+        for chunk in identities.chunks(ROWS_PER_STATEMENT) {
+            insert_rows(
+                batch,
+                "INSERT INTO subject_identities (subject_key, nik, full_name, source_event_id)",
+                chunk,
+                "ON CONFLICT (subject_key) DO NOTHING",
             )
-            .bind(subject)
-            .bind(nik)
-            .bind(name)
-            .bind(event_id)
-            .execute(batch.tx())
             .await?;
+        }
+        for chunk in registrations.chunks(ROWS_PER_STATEMENT) {
+            insert_rows(
+                batch,
+                "INSERT INTO subject_sex (subject_key, sex, registration_event_id)",
+                chunk,
+                "ON CONFLICT (subject_key) DO NOTHING",
+            )
+            .await?;
+            let subjects: Vec<&str> = chunk.iter().map(|[s, _, _]| s.as_str()).collect();
+            crate::travel_rules::registered(batch, &self.im1, &subjects).await?;
         }
         let rows = history_rows(batch.records());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -158,6 +175,34 @@ fn details(event: &AnyEvent) -> Option<Value> {
         // Cases and alerts are not facts about one subject's travel; they live in other views.
         _ => return None,
     })
+}
+
+/// One multi-row INSERT of text columns: `head` names the table and columns, `tail` is the
+/// conflict clause.
+async fn insert_rows<const N: usize>(
+    batch: &mut Batch<'_>,
+    head: &str,
+    rows: &[[String; N]],
+    tail: &str,
+) -> Result<(), HandlerError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let placeholders: Vec<String> = (1..=N).map(|c| format!("${}", i * N + c)).collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    let sql = format!("{head} VALUES {} {tail}", values.join(", "));
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        for value in row {
+            query = query.bind(value);
+        }
+    }
+    query.execute(batch.tx()).await?;
+    Ok(())
 }
 
 async fn insert_history(batch: &mut Batch<'_>, rows: &[HistoryRow]) -> Result<(), HandlerError> {

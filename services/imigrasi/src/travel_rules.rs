@@ -32,9 +32,6 @@ pub async fn check(
     settings: &Im1Settings,
     event: &AnyEvent,
 ) -> Result<(), HandlerError> {
-    if let AnyEvent::ApplicantRegistered(e) = event {
-        registration(batch, settings, e).await?;
-    }
     match event {
         AnyEvent::ApplicantRegistered(e)
             if e.sex == Sex::Female
@@ -119,49 +116,50 @@ fn pilgrimage_transit<'a>(
     })
 }
 
-/// Keeps the registration's sex; raises IM2 for her pilgrimage departures already seen.
-pub async fn registration(
+/// After the registrations of `subjects` were stored (their sex, first registration wins):
+/// raises IM2 for the pilgrimage departures of the women among them that arrived first.
+/// Raising is idempotent, so a subject registered before changes nothing.
+pub async fn registered(
     batch: &mut Batch<'_>,
     settings: &Im1Settings,
-    e: &lintas_kit::events::ApplicantRegistered,
+    subjects: &[&str],
 ) -> Result<(), HandlerError> {
-    let Some(subject) = e.envelope.subject_key.clone() else {
-        return Ok(());
-    };
-    let inserted = sqlx::query(
-        "INSERT INTO subject_sex (subject_key, sex, registration_event_id) VALUES ($1, $2, $3) ON CONFLICT (subject_key) DO NOTHING",
-    )
-    .bind(&subject)
-    .bind(e.sex.to_string())
-    .bind(e.envelope.event_id.to_string())
-    .execute(batch.tx())
-    .await?;
-    if inserted.rows_affected() == 0 || e.sex != Sex::Female {
+    if subjects.is_empty() {
         return Ok(());
     }
-    let waiting = sqlx::query(
-        "SELECT event_id, occurred_at_ms, visa, destination_country, transits FROM pilgrimage_transits WHERE subject_key = $1",
-    )
-    .bind(&subject)
-    .fetch_all(batch.tx())
-    .await?;
-    let registration_id = e.envelope.event_id;
+    let placeholders: Vec<String> = (2..subjects.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT p.subject_key, p.event_id, p.occurred_at_ms, p.visa, p.destination_country, p.transits, s.registration_event_id \
+         FROM pilgrimage_transits p JOIN subject_sex s ON s.subject_key = p.subject_key \
+         WHERE s.sex = $1 AND p.subject_key IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(Sex::Female.to_string());
+    for subject in subjects {
+        query = query.bind(*subject);
+    }
+    let waiting = query.fetch_all(batch.tx()).await?;
     for row in waiting {
+        let subject: String = row.get(0);
         let departure: uuid::Uuid = row
-            .get::<String, _>(0)
+            .get::<String, _>(1)
             .parse()
             .map_err(HandlerError::transient)?;
-        let at = millis::from_millis(row.get::<i64, _>(1)).map_err(HandlerError::transient)?;
+        let at = millis::from_millis(row.get::<i64, _>(2)).map_err(HandlerError::transient)?;
         let summary = transit_summary(
-            &row.get::<String, _>(2),
             &row.get::<String, _>(3),
             &row.get::<String, _>(4),
+            &row.get::<String, _>(5),
         );
+        let registration: uuid::Uuid = row
+            .get::<String, _>(6)
+            .parse()
+            .map_err(HandlerError::transient)?;
         raise_transit(
             batch,
             settings,
             &subject,
-            registration_id,
+            registration,
             departure,
             at,
             summary,
