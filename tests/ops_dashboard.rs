@@ -36,7 +36,17 @@ fn chromedriver() -> PathBuf {
 struct Browser {
     http: reqwest::Client,
     session: String,
+    /// Chromium's profile directory: names its processes, so they can be stopped whatever
+    /// happens to chromedriver.
+    profile: String,
     _driver: Proc,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // chromedriver is killed with its Proc; the browser it started would outlive it.
+        let _ = Command::new("pkill").args(["-f", &self.profile]).status();
+    }
 }
 
 impl Browser {
@@ -50,6 +60,10 @@ impl Browser {
         let http = reqwest::Client::new();
         let binary =
             std::env::var("LINTAS_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let profile = dir
+            .join(format!("chromium-{}", uuid::Uuid::new_v4().simple()))
+            .display()
+            .to_string();
         let created: Value = http
             .post(format!("{base}/session"))
             .json(&json!({"capabilities": {"alwaysMatch": {
@@ -57,7 +71,8 @@ impl Browser {
                 "goog:chromeOptions": {
                     "binary": binary,
                     "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                             "--disable-dev-shm-usage", "--window-size=1440,1000", "--lang=id-ID"]
+                             "--disable-dev-shm-usage", "--window-size=1440,1000", "--lang=id-ID",
+                             format!("--user-data-dir={profile}")]
                 }
             }}}))
             .send()
@@ -73,6 +88,7 @@ impl Browser {
         Browser {
             http,
             session: format!("{base}/session/{session}"),
+            profile,
             _driver: driver,
         }
     }
