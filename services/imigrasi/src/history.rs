@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use crate::rules::{self, Im1Settings};
 
 /// Rows per INSERT statement: well under the parameter limits of both databases.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per multi-row INSERT: few statements per batch, within every database's limit on
+/// bound parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
 
 pub struct ImigrasiHandler {
     pub im1: Im1Settings,
@@ -34,8 +36,7 @@ impl Handler for ImigrasiHandler {
         }
         // Identities (first registration of a subject wins), and the sex IM2's transit
         // variant joins on: one statement per chunk, not one per event.
-        let mut identities: Vec<[String; 4]> = Vec::new();
-        let mut registrations: Vec<[String; 3]> = Vec::new();
+        let mut identities: Vec<[String; 5]> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for r in batch.records() {
             if let AnyEvent::ApplicantRegistered(e) = &r.event {
@@ -45,35 +46,29 @@ impl Handler for ImigrasiHandler {
                 if !seen.insert(subject.clone()) {
                     continue;
                 }
-                let id = e.envelope.event_id.to_string();
                 identities.push([
-                    subject.clone(),
+                    subject,
                     e.personal.nik.clone(),
                     e.personal.full_name.clone(),
-                    id.clone(),
+                    e.sex.to_string(),
+                    e.envelope.event_id.to_string(),
                 ]);
-                registrations.push([subject, e.sex.to_string(), id]);
             }
         }
         for chunk in identities.chunks(ROWS_PER_STATEMENT) {
             insert_rows(
                 batch,
-                "INSERT INTO subject_identities (subject_key, nik, full_name, source_event_id)",
+                "INSERT INTO subject_identities (subject_key, nik, full_name, sex, source_event_id)",
                 chunk,
                 "ON CONFLICT (subject_key) DO NOTHING",
             )
             .await?;
-        }
-        for chunk in registrations.chunks(ROWS_PER_STATEMENT) {
-            insert_rows(
-                batch,
-                "INSERT INTO subject_sex (subject_key, sex, registration_event_id)",
-                chunk,
-                "ON CONFLICT (subject_key) DO NOTHING",
-            )
-            .await?;
-            let subjects: Vec<&str> = chunk.iter().map(|[s, _, _]| s.as_str()).collect();
-            crate::travel_rules::registered(batch, &self.im1, &subjects).await?;
+            let women: Vec<&str> = chunk
+                .iter()
+                .filter(|row| row[3] == "female")
+                .map(|row| row[0].as_str())
+                .collect();
+            crate::travel_rules::registered(batch, &self.im1, &women).await?;
         }
         let rows = history_rows(batch.records());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
