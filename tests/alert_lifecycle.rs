@@ -8,7 +8,6 @@
 
 mod harness;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use harness::*;
@@ -18,7 +17,6 @@ use lintas_kit::registry::RegistryClient;
 use rdkafka::Message;
 use reqwest::Method;
 use serde_json::{json, Value};
-use sqlx::Row;
 
 async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) {
     let response = client
@@ -71,33 +69,6 @@ async fn wait_until(what: &str, mut check: impl AsyncFnMut() -> Option<Value>) -
         assert!(Instant::now() < deadline, "never: {what}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-}
-
-/// Every table of a subscriber's schema but the runtime's bookkeeping, as sorted rows of text.
-async fn dump(database: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
-    let pool = pg(database).await;
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 \
-         AND table_name NOT IN ('lintas_offsets', 'lintas_outbox', '_sqlx_migrations') ORDER BY 1",
-    )
-    .bind(schema)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut out = BTreeMap::new();
-    for table in tables {
-        let rows = sqlx::query(&format!(
-            "SELECT row_to_json(t)::text FROM {schema}.{table} t"
-        ))
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        let mut rows: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
-        rows.sort();
-        out.insert(table, rows);
-    }
-    pool.close().await;
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -389,7 +360,7 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
     assert_eq!(lifecycle, json!(["acknowledged", "escalated", "closed"]));
 
     // Rebuild: drop the police views and offsets, replay the topics, get the same rows.
-    let before = dump(&database, "polri").await;
+    let before = schema_rows(&database, "polri", &BOOKKEEPING).await;
     assert!(
         before["lintas_alerts"]
             .iter()
@@ -423,7 +394,7 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
         if status != 200 || body["actions"].as_array().map_or(0, Vec::len) < 3 {
             return None;
         }
-        let after = dump(&database, "polri").await;
+        let after = schema_rows(&database, "polri", &BOOKKEEPING).await;
         (after == before).then(|| json!(after.len()))
     })
     .await;

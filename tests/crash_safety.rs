@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use harness::*;
 use lintas_kit::events::*;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
 
 const EVENTS: usize = 10_000;
 
@@ -71,9 +70,9 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
             &extra,
         );
         // Kill while it is applying: wait for progress, then a random moment later.
-        let start = applied(&pool).await;
+        let start = imigrasi_applied(&pool).await;
         let deadline = Instant::now() + Duration::from_secs(60);
-        while applied(&pool).await == start && Instant::now() < deadline {
+        while imigrasi_applied(&pool).await == start && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let alive = Duration::from_millis(rng.gen_range(0..1_500));
@@ -82,7 +81,7 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         kills += 1;
         eprintln!(
             "kill {kills}, {alive:?} into applying: {start} -> {} events applied",
-            applied(&pool).await
+            imigrasi_applied(&pool).await
         );
         // The restarted instance joins once the broker has expired the dead member's
         // session, as an orchestrator's restart delay would; joining earlier only delays its
@@ -99,35 +98,12 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         &extra,
     );
     let deadline = Instant::now() + Duration::from_secs(240);
-    while applied(&pool).await < EVENTS as i64 && Instant::now() < deadline {
+    while imigrasi_applied(&pool).await < EVENTS as i64 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // Let anything that would be a duplicate arrive before judging.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let rows = sqlx::query("SELECT event_id, deliveries FROM imigrasi.subject_history")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    let ids: HashSet<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
-    let deliveries: i64 = rows.iter().map(|r| r.get::<i32, _>(1) as i64).sum();
-    assert_eq!(rows.len(), EVENTS, "rows in the view");
-    assert_eq!(ids, expected, "the view holds exactly the published events");
-    assert_eq!(deliveries, EVENTS as i64, "no event was applied twice");
-    let offsets: i64 = sqlx::query_scalar("SELECT CAST(SUM(next_offset) AS BIGINT) FROM imigrasi.lintas_offsets WHERE topic = 'lintas.applicants.v1'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        offsets, EVENTS as i64,
-        "stored offsets account for every record"
-    );
+    assert_imigrasi_applied_once(&pool, &expected).await;
     drop(subscriber);
-}
-
-async fn applied(pool: &sqlx::AnyPool) -> i64 {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM imigrasi.subject_history")
-        .fetch_one(pool)
-        .await
-        .unwrap_or(0)
 }

@@ -66,30 +66,13 @@ async fn get(client: &reqwest::Client, url: &str) -> Option<Value> {
     response.json().await.ok()
 }
 
-/// Every table of the schema but the runtime's bookkeeping, as sorted rows of text.
+/// Every table of the schema but the runtime's bookkeeping; deadlines without the time the
+/// runtime last wrote them.
 async fn dump(database: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
+    let mut skip = BOOKKEEPING.to_vec();
+    skip.push("lintas_deadlines");
+    let mut out = schema_rows(database, schema, &skip).await;
     let pool = pg(database).await;
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 \
-         AND table_name NOT IN ('lintas_offsets', 'lintas_outbox', '_sqlx_migrations', 'lintas_deadlines') ORDER BY 1",
-    )
-    .bind(schema)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let mut out = BTreeMap::new();
-    for table in tables {
-        let rows = sqlx::query(&format!(
-            "SELECT row_to_json(t)::text FROM {schema}.{table} t"
-        ))
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        let mut rows: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
-        rows.sort();
-        out.insert(table, rows);
-    }
-    // Deadlines without their bookkeeping time.
     let deadlines = sqlx::query(&format!(
         "SELECT deadline_key || ' ' || state FROM {schema}.lintas_deadlines ORDER BY 1"
     ))

@@ -10,16 +10,8 @@ use std::time::{Duration, Instant};
 
 use harness::*;
 use lintas_kit::events::*;
-use sqlx::Row;
 
 const EVENTS: usize = 4_000;
-
-async fn applied(pool: &sqlx::AnyPool) -> i64 {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM imigrasi.subject_history")
-        .fetch_one(pool)
-        .await
-        .unwrap_or(0)
-}
 
 /// Events this instance applied, from its own /metrics.
 async fn applied_by(url: &str) -> u64 {
@@ -82,7 +74,7 @@ async fn two_instances_split_the_partitions_and_a_rebalance_loses_and_duplicates
         &extra,
     );
     let deadline = Instant::now() + Duration::from_secs(60);
-    while applied(&pool).await == 0 {
+    while imigrasi_applied(&pool).await == 0 {
         assert!(
             Instant::now() < deadline,
             "the first instance never applied anything"
@@ -122,36 +114,18 @@ async fn two_instances_split_the_partitions_and_a_rebalance_loses_and_duplicates
     // Stop the second one mid-stream: it finishes its batch, commits, and leaves the group.
     let status = second.proc.terminate();
     assert!(status.success(), "SIGTERM exit: {status}");
-    let left_at = applied(&pool).await;
+    let left_at = imigrasi_applied(&pool).await;
     eprintln!("second instance stopped at {left_at} events applied in all");
     streaming.await.unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(180);
-    while applied(&pool).await < EVENTS as i64 && Instant::now() < deadline {
+    while imigrasi_applied(&pool).await < EVENTS as i64 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     // Let anything that would be a duplicate arrive before judging.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let rows = sqlx::query("SELECT event_id, deliveries FROM imigrasi.subject_history")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    let ids: HashSet<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
-    let deliveries: i64 = rows.iter().map(|r| r.get::<i32, _>(1) as i64).sum();
-    assert_eq!(rows.len(), EVENTS, "rows in the view");
-    assert_eq!(ids, expected, "the view holds exactly the published events");
-    assert_eq!(deliveries, EVENTS as i64, "no event was applied twice");
-    let offsets: i64 = sqlx::query_scalar(
-        "SELECT CAST(SUM(next_offset) AS BIGINT) FROM imigrasi.lintas_offsets WHERE topic = 'lintas.applicants.v1'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        offsets, EVENTS as i64,
-        "stored offsets account for every record"
-    );
+    assert_imigrasi_applied_once(&pool, &expected).await;
     // The survivor applied the rest, including the stopped instance's partitions.
     assert!(applied_by(&first.url).await > by_first);
 }

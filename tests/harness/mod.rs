@@ -493,3 +493,83 @@ pub fn applicant(
         sponsor_name: None,
     }
 }
+
+/// Tables every schema dump leaves out: the runtime's bookkeeping, not views.
+pub const BOOKKEEPING: [&str; 3] = ["lintas_offsets", "lintas_outbox", "_sqlx_migrations"];
+
+/// Every table of a PostgreSQL schema but `skip`, as sorted JSON rows: two dumps are equal
+/// exactly when the tables hold the same rows.
+pub async fn schema_rows(
+    database: &str,
+    schema: &str,
+    skip: &[&str],
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    use sqlx::Row;
+    let pool = pg(database).await;
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for table in tables.into_iter().filter(|t| !skip.contains(&t.as_str())) {
+        let rows = sqlx::query(&format!(
+            "SELECT row_to_json(t)::text FROM {schema}.{table} t"
+        ))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let mut rows: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        rows.sort();
+        out.insert(table, rows);
+    }
+    pool.close().await;
+    out
+}
+
+/// Rows in the immigration subject history.
+pub async fn imigrasi_applied(pool: &sqlx::AnyPool) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM imigrasi.subject_history")
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0)
+}
+
+/// The immigration view holds exactly `expected` (applicant events), each applied once, and
+/// the stored offsets account for every record of the applicants topic.
+pub async fn assert_imigrasi_applied_once(
+    pool: &sqlx::AnyPool,
+    expected: &std::collections::HashSet<String>,
+) {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT event_id, deliveries FROM imigrasi.subject_history")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let ids: std::collections::HashSet<String> =
+        rows.iter().map(|r| r.get::<String, _>(0)).collect();
+    let deliveries: i64 = rows.iter().map(|r| r.get::<i32, _>(1) as i64).sum();
+    assert_eq!(rows.len(), expected.len(), "rows in the view");
+    assert_eq!(
+        &ids, expected,
+        "the view holds exactly the published events"
+    );
+    assert_eq!(
+        deliveries,
+        expected.len() as i64,
+        "no event was applied twice"
+    );
+    let offsets: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(next_offset) AS BIGINT) FROM imigrasi.lintas_offsets WHERE topic = 'lintas.applicants.v1'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        offsets,
+        expected.len() as i64,
+        "stored offsets account for every record"
+    );
+}

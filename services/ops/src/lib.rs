@@ -168,6 +168,11 @@ pub struct Ops {
     view: Arc<Mutex<View>>,
 }
 
+/// Wall-clock milliseconds since the epoch.
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// Newest dead letters and alerts kept in memory.
 const NEWEST_DEAD_LETTERS: usize = 50;
 const ALERTS_KEPT: usize = 500;

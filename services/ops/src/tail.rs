@@ -14,7 +14,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::{AlertView, DeadLetter, Ops, ALERTS_KEPT, NEWEST_DEAD_LETTERS};
+use crate::{now_ms, AlertView, DeadLetter, Ops, ALERTS_KEPT, NEWEST_DEAD_LETTERS};
 
 /// How many of each dead-letter partition's newest records to read at start.
 const DEAD_LETTER_BACKLOG: i64 = 10;
@@ -58,10 +58,6 @@ struct Tail {
     /// Records older than this are history (the alert topic's, read for the lifecycle) and
     /// do not count as throughput.
     started_ms: i64,
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 impl Tail {

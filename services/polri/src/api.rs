@@ -105,12 +105,12 @@ async fn network(State(state): State<ApiState>, caller: Caller) -> Response {
     let mut rows: Vec<Value> = people
         .iter()
         .map(|(key, linked)| {
-            let (role, licence, village) = about.get(key).cloned().unzip3();
+            let about = about.get(key);
             json!({
                 "recruiter_key": key,
-                "role": role,
-                "licence_status": licence,
-                "village": village.flatten(),
+                "role": about.map(|a| &a.0),
+                "licence_status": about.map(|a| &a.1),
+                "village": about.and_then(|a| a.2.as_ref()),
                 "people_linked": linked.len(),
                 "blocked_people_within": windows(blocks.get(key).map(Vec::as_slice).unwrap_or(&[]), now),
             })
@@ -123,19 +123,6 @@ async fn network(State(state): State<ApiState>, caller: Caller) -> Response {
         ))
     });
     Json(json!({ "recruiters": rows })).into_response()
-}
-
-trait Unzip3<A, B, C> {
-    fn unzip3(self) -> (Option<A>, Option<B>, Option<C>);
-}
-
-impl<A, B, C> Unzip3<A, B, C> for Option<(A, B, C)> {
-    fn unzip3(self) -> (Option<A>, Option<B>, Option<C>) {
-        match self {
-            Some((a, b, c)) => (Some(a), Some(b), Some(c)),
-            None => (None, None, None),
-        }
-    }
 }
 
 /// One recruiter: what the newest report says, the people linked and which of them were

@@ -21,6 +21,7 @@ use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 
 use super::{Batch, Handler, HandlerError, Sink};
+use crate::outbox::now_ms;
 use crate::store::{Dialect, Store};
 
 /// A deadline that came due.
@@ -87,10 +88,6 @@ const CANCELLED: &str = "cancelled";
 const FIRED: &str = "fired";
 /// Deadlines per firing transaction.
 const FIRE_BATCH: i64 = 100;
-
-fn now_ms() -> i64 {
-    millis::to_millis(&OffsetDateTime::now_utc())
-}
 
 pub(super) async fn schedule(
     conn: &mut AnyConnection,
