@@ -68,6 +68,7 @@ fn registered(
             licence_number: None,
         }),
         sponsor_name: None,
+        identity_verified: true,
     }
     .into_any()
 }

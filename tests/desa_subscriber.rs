@@ -1,6 +1,7 @@
 //! The village early-warning subscriber as a service, black-box: events published through the
 //! intakes reach `lintas subscriber desa`, which notifies the resident's village of a block and
-//! a village of a police-reported recruiter, and serves each village office only its village.
+//! a village of a police-reported recruiter, and serves each village office only the village of
+//! its token's claim (a token without one reads nothing).
 
 mod harness;
 
@@ -87,6 +88,17 @@ async fn village_offices_are_warned() {
         .await
         .unwrap();
     assert_eq!(other_agency.status().as_u16(), 403);
+    // A village token whose office is named after the village but carries no village claim
+    // reads no village: the scope comes from the claim, never from the office's name.
+    for village in ["Kesugihan", "Adipala"] {
+        let unscoped = client
+            .get(url(village))
+            .bearer_auth(DESA_UNSCOPED_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unscoped.status().as_u16(), 403, "{village}");
+    }
     let pool = pg(&database).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

@@ -37,8 +37,9 @@ fn cases() -> Vec<Case> {
     any_source["source"] = json!("village_report");
     vec![
         Case {
+            // A village office reports through its own channel.
             path: "/v1/applicants",
-            token: DISNAKER_TOKEN,
+            token: DESA_KESUGIHAN_TOKEN,
             forbidden: POLRI_TOKEN,
             body: any_source,
             publishes: &[("ApplicantRegistered", "lintas.applicants.v1")],
@@ -167,6 +168,7 @@ fn office(token: &str) -> &'static str {
         CHECKPOINT_TOKEN => "TPI-CGK",
         POLRI_TOKEN => "POLRESTA-CILACAP",
         KEJAKSAAN_TOKEN => "KEJARI-CILACAP",
+        DESA_KESUGIHAN_TOKEN => "DESA-KESUGIHAN",
         other => panic!("unknown token {other}"),
     }
 }
@@ -223,8 +225,9 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
     let registry = start_registry(&database, &broker.dir).await;
     let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
     let client = reqwest::Client::new();
-    let codec =
-        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    // The immigration subscriber's keys: it reads the identities; nobody else does.
+    let codec = harness::codec(&registry.url, &[lintas_kit::events::keks::IMMIGRATION]);
+    let outsider = harness::codec(&registry.url, &[]);
     let openapi: Value = client
         .get(format!("{}/openapi.json", intake.url))
         .send()
@@ -369,10 +372,9 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
                 r.partition() as i64 == event["partition"].as_i64().unwrap()
                     && r.offset() == event["offset"].as_i64().unwrap()
             });
-            let decoded = codec
-                .decode(found.expect("published record").payload().unwrap())
-                .await
-                .unwrap();
+            let payload = found.expect("published record").payload().unwrap();
+            let decoded = codec.decode_from(topic, payload).await.unwrap().event;
+            let sealed = outsider.decode_from(topic, payload).await.unwrap();
             assert_eq!(decoded.type_name(), *type_name);
             assert_eq!(
                 decoded.envelope().event_id.to_string(),
@@ -396,8 +398,26 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
                 assert_eq!(
                     a.personal.nik,
                     case.body["nik"].as_str().unwrap(),
-                    "the NIK travels only in the personal-data field"
+                    "the NIK travels only in the personal-data field, and opens with the immigration KEK"
                 );
+                let AnyEvent::ApplicantRegistered(s) = &sealed.event else {
+                    panic!("the same record decodes without the key")
+                };
+                assert!(
+                    sealed.sealed.is_some(),
+                    "without the KEK the record says it is sealed"
+                );
+                assert_ne!(
+                    s.personal.nik, a.personal.nik,
+                    "without the KEK the NIK stays ciphertext"
+                );
+                assert_ne!(s.personal.full_name, a.personal.full_name);
+                assert_eq!(
+                    (s.sex, s.birth_date),
+                    (a.sex, a.birth_date),
+                    "the rest of the record is readable"
+                );
+                assert!(!String::from_utf8_lossy(payload).contains(&a.personal.nik));
             }
         }
     }

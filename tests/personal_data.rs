@@ -28,7 +28,7 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     let client = reqwest::Client::new();
     let accepted: Value = client
         .post(format!("{}/v1/applicants", intake.url))
-        .bearer_auth(DISNAKER_TOKEN)
+        .bearer_auth(IMIGRASI_TOKEN)
         .json(&json!({
             "source": "passport_application", "nik": "3301014501900001", "full_name": "Siti Aminah",
             "sex": "female", "birth_date": "1990-01-05", "village": "Kesugihan", "sub_district": "Kesugihan",
@@ -93,10 +93,10 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body["identity"],
-        json!({"nik": "3301014501900001", "full_name": "Siti Aminah"})
-    );
+    assert_eq!(body["identity"]["nik"], "3301014501900001");
+    assert_eq!(body["identity"]["full_name"], "Siti Aminah");
+    assert_eq!(body["identity"]["birth_date"], "1990-01-05");
+    assert_eq!(body["identity"]["verified"], true);
     let (status, log) = get(
         &client,
         &format!("{audit}?subject_key={subject}"),
@@ -110,7 +110,10 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     assert_eq!(reads[0]["officer_id"], "im-7");
     assert_eq!(reads[0]["purpose"], "secondary interview");
     assert_eq!(reads[0]["subject_key"], subject.as_str());
-    assert_eq!(reads[0]["fields"], json!(["nik", "full_name"]));
+    assert_eq!(
+        reads[0]["fields"],
+        json!(["nik", "full_name", "birth_date", "village", "sub_district"])
+    );
     assert!(reads[0]["at_ms"].as_i64().unwrap() > 0);
     // The audit log is the agency's own.
     let (status, _) = get(&client, &audit, DISNAKER_TOKEN).await;

@@ -20,8 +20,7 @@ async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied
     let broker = Broker::start(1).await;
     let database = fresh_database().await;
     let registry = start_registry(&database, &broker.dir).await;
-    let codec =
-        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let codec = harness::codec(&registry.url, &lintas_kit::events::keks::ALL);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
 
     let before = applicant(&keyer, "3301014501900001");

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use harness::*;
 use lintas_kit::events::*;
-use serde_json::Value;
+use rdkafka::Message;
+use serde_json::{json, Value};
 use time::format_description::well_known::Rfc3339;
 use time::macros::{date, datetime};
 use time::OffsetDateTime;
@@ -87,6 +88,67 @@ fn ensure_python_deps() {
     if let Err(e) = importable() {
         panic!("the Python reader's packages were installed but still do not import:\n{e}");
     }
+}
+
+/// Runs a script of tests/python with `args` and returns its standard output; a failure fails
+/// the test with both outputs.
+async fn python_script(script: &str, args: &[&str]) -> String {
+    let script = repo_root().join("tests/python").join(script);
+    let child = tokio::process::Command::new(python())
+        .arg(&script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
+    let out = tokio::time::timeout(Duration::from_secs(150), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("{} did not exit within 150 s", script.display()))
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        script.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// read_feed.py's JSON lines for `expect` records of `topics`, decrypting with `kek_secret`.
+async fn read_feed(
+    brokers: &str,
+    registry: &str,
+    topics: &str,
+    expect: usize,
+    kek_secret: Option<&str>,
+) -> (Vec<Value>, String) {
+    let expect = expect.to_string();
+    let mut args = vec![
+        "--brokers",
+        brokers,
+        "--registry",
+        registry,
+        "--topics",
+        topics,
+        "--expect",
+        &expect,
+        "--timeout",
+        "90",
+    ];
+    if let Some(secret) = kek_secret {
+        args.extend(["--kek-secret", secret]);
+    }
+    let stdout = python_script("read_feed.py", &args).await;
+    let lines = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line: {l}: {e}")))
+        .collect();
+    (lines, stdout)
 }
 
 fn envelope(agency: Agency, office: &str, at: OffsetDateTime) -> Envelope {
@@ -180,6 +242,7 @@ async fn python_confluent_client_reads_every_core_event() {
             licence_number: None,
         }),
         sponsor_name: None,
+        identity_verified: true,
     };
 
     let mut flag_env = envelope(
@@ -257,38 +320,17 @@ async fn python_confluent_client_reads_every_core_event() {
     producer.publish(&referred).await.expect("CaseReferred");
     producer.publish(&alert).await.expect("AlertRaised");
 
-    // The Python reader, as an integrator would run it.
-    let script = repo_root().join("tests/python/read_feed.py");
-    let child = tokio::process::Command::new(python())
-        .arg(&script)
-        .args(["--brokers", &broker.brokers])
-        .args(["--registry", &registry.url])
-        .args(["--topics", &TOPICS.join(",")])
-        .args(["--expect", "5", "--timeout", "90"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", script.display()));
-    let out = tokio::time::timeout(Duration::from_secs(150), child.wait_with_output())
-        .await
-        .expect("read_feed.py did not exit within 150 s")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "read_feed.py failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    let lines: Vec<Value> = stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line: {l}: {e}")))
-        .collect();
+    // The Python reader, as an integrator entitled to the identities would run it.
+    let (lines, stdout) = read_feed(
+        &broker.brokers,
+        &registry.url,
+        &TOPICS.join(","),
+        5,
+        Some(KEK_IMIGRASI_SECRET),
+    )
+    .await;
     eprintln!("read_feed.py printed:\n{stdout}");
-    assert_eq!(lines.len(), 5, "{stdout}\n{stderr}");
+    assert_eq!(lines.len(), 5, "{stdout}");
     let by_name: HashMap<&str, &Value> = lines
         .iter()
         .map(|l| (l["record_name"].as_str().expect("record_name"), l))
@@ -401,4 +443,161 @@ async fn python_confluent_client_reads_every_core_event() {
 
     drop(registry);
     drop(broker);
+}
+
+/// Personal data encrypted by Lintas decrypts in Confluent's own Python deserializer with the
+/// KEK it is under, and only with that one; a record encrypted by Confluent's Python
+/// serializer decrypts in the kit. Not a byte of the NIK, the name or the phone number is in
+/// clear on the topics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluent_clients_and_lintas_read_each_others_encrypted_fields() {
+    ensure_python_deps();
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let producer = producer(&broker.brokers, &registry.url);
+    let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
+    let mut applicant = harness::applicant(&keyer, "3301014501900001");
+    applicant.personal.full_name = "Siti Aminah".into();
+    producer.publish(&applicant).await.unwrap();
+    let mut report_env = envelope(
+        Agency::Polri,
+        "POLRESTA-CILACAP",
+        datetime!(2026-04-11 07:45 UTC),
+    );
+    report_env.case_id = Some("LINTAS-CLP-2026-0042".into());
+    let report = RecruiterReported {
+        envelope: report_env,
+        recruiter_key: "rk-cilacap-0042".into(),
+        role: RecruiterRole::Recruiter,
+        phone_numbers: vec!["+6281234567890".into()],
+        licence_status: LicenceStatus::Unlicensed,
+        village: None,
+        sub_district: None,
+        regency: "Cilacap".into(),
+        linked_subject_keys: vec![],
+        placement_agency_name: None,
+    };
+    producer.publish(&report).await.unwrap();
+    for topic in ["lintas.applicants.v1", "lintas.cases.v1"] {
+        for record in read_all(&broker.brokers, topic, 1, Duration::from_secs(20)) {
+            let raw = String::from_utf8_lossy(record.payload().unwrap()).into_owned();
+            for secret in ["3301014501900001", "Siti Aminah", "6281234567890"] {
+                assert!(!raw.contains(secret), "{secret} in clear on {topic}");
+            }
+        }
+    }
+    let topics = "lintas.applicants.v1,lintas.cases.v1";
+    let value_of = |lines: &[Value], name: &str| -> Value {
+        lines
+            .iter()
+            .find(|l| l["record_name"] == format!("lintas.events.{name}"))
+            .unwrap_or_else(|| panic!("no {name}: {lines:?}"))["value"]
+            .clone()
+    };
+    // The immigration KEK opens the identity, not the police's phone numbers.
+    let (lines, _) = read_feed(
+        &broker.brokers,
+        &registry.url,
+        topics,
+        2,
+        Some(KEK_IMIGRASI_SECRET),
+    )
+    .await;
+    assert_eq!(
+        value_of(&lines, "ApplicantRegistered")["personal"]["nik"],
+        "3301014501900001"
+    );
+    assert_eq!(
+        value_of(&lines, "ApplicantRegistered")["personal"]["full_name"],
+        "Siti Aminah"
+    );
+    let phones = value_of(&lines, "RecruiterReported")["phone_numbers"].clone();
+    assert_ne!(
+        phones,
+        json!(["+6281234567890"]),
+        "the police KEK was not given"
+    );
+    // The police KEK opens the phones, not the identity.
+    let (lines, _) = read_feed(
+        &broker.brokers,
+        &registry.url,
+        topics,
+        2,
+        Some(KEK_POLRI_SECRET),
+    )
+    .await;
+    assert_eq!(
+        value_of(&lines, "RecruiterReported")["phone_numbers"],
+        json!(["+6281234567890"])
+    );
+    let nik = value_of(&lines, "ApplicantRegistered")["personal"]["nik"].clone();
+    assert_ne!(nik, json!("3301014501900001"));
+    assert!(
+        nik.as_str().unwrap().len() > 40,
+        "ciphertext, base64: {nik}"
+    );
+    // No KEK: both stay ciphertext, the rest of each record reads.
+    let (lines, _) = read_feed(&broker.brokers, &registry.url, topics, 2, None).await;
+    assert_ne!(
+        value_of(&lines, "ApplicantRegistered")["personal"]["nik"],
+        json!("3301014501900001")
+    );
+    assert_eq!(
+        value_of(&lines, "ApplicantRegistered")["birth_date"],
+        "1990-01-05"
+    );
+
+    // The other way: Confluent's Python serializer encrypts, the kit decrypts.
+    let subject = keyer.subject_key("3301016502910002");
+    let published = python_script(
+        "publish_applicant.py",
+        &[
+            "--brokers",
+            &broker.brokers,
+            "--registry",
+            &registry.url,
+            "--kek-secret",
+            KEK_IMIGRASI_SECRET,
+            "--subject-key",
+            &subject,
+            "--nik",
+            "3301016502910002",
+            "--full-name",
+            "Dewi Lestari",
+        ],
+    )
+    .await;
+    let published: Value = serde_json::from_str(published.trim()).unwrap();
+    let records = read_all(
+        &broker.brokers,
+        "lintas.applicants.v1",
+        2,
+        Duration::from_secs(20),
+    );
+    let record = records
+        .iter()
+        .find(|r| r.offset() == published["offset"].as_i64().unwrap())
+        .expect("the Python-published record");
+    let payload = record.payload().unwrap();
+    assert!(!String::from_utf8_lossy(payload).contains("3301016502910002"));
+    let entitled = harness::codec(&registry.url, &[keks::IMMIGRATION]);
+    let decoded = entitled
+        .decode_from("lintas.applicants.v1", payload)
+        .await
+        .unwrap();
+    assert!(decoded.sealed.is_none());
+    let AnyEvent::ApplicantRegistered(e) = decoded.event else {
+        panic!("an ApplicantRegistered")
+    };
+    assert_eq!(
+        (e.personal.nik.as_str(), e.personal.full_name.as_str()),
+        ("3301016502910002", "Dewi Lestari")
+    );
+    let outsider = harness::codec(&registry.url, &[keks::POLICE]);
+    let sealed = outsider
+        .decode_from("lintas.applicants.v1", payload)
+        .await
+        .unwrap();
+    assert!(sealed.sealed.is_some(), "the police KEK does not open it");
 }

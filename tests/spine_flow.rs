@@ -14,7 +14,8 @@ use time::macros::datetime;
 
 fn applicant() -> Value {
     json!({
-        "source": "passport_application",
+        "source": "jobseeker_card_ak1",
+        "identity_document_checked": true,
         "nik": "3301014501900001",
         "full_name": "Siti Aminah",
         "sex": "female",

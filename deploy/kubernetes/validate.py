@@ -4,19 +4,26 @@
     pip install kubernetes-validate       # bundles the Kubernetes JSON schemas; brings jsonschema
     python3 deploy/kubernetes/validate.py [--kubernetes-version 1.31]
 
-1. Schemas. Core kinds (Namespace, ConfigMap, Secret, Deployment, Service) against the
-   Kubernetes schemas of kubernetes-validate, strict (unknown fields are errors). The CRD kinds
-   it cannot know (Strimzi KafkaTopic and KafkaUser, Prometheus Operator ServiceMonitor)
-   against the JSON Schemas in schemas/. Any other kind is an error.
-2. kustomization.yaml lists every manifest except secret.template.yaml, and (when kubectl or
-   kustomize is installed) builds; the built output is validated again.
+1. Schemas. Core kinds (Namespace, ConfigMap, Secret, Deployment, Service, Job, CronJob)
+   against the Kubernetes schemas of kubernetes-validate, strict (unknown fields are errors).
+   The CRD kinds it cannot know (Strimzi KafkaTopic and KafkaUser, Prometheus Operator
+   ServiceMonitor) against the JSON Schemas in schemas/. Any other kind is an error.
+2. kustomization.yaml lists every manifest except secret.template.yaml, plus ../postgres (the
+   ConfigMap generated from deploy/postgres/init-roles.sh), and (when kubectl or kustomize is
+   installed) builds; the built output is validated again, and the built Job's ConfigMap holds
+   init-roles.sh unchanged.
 3. Against the Rust sources:
    - KafkaTopic names = the event topics of services/events/src/topic.rs plus the dead-letter
      topic `lintas.<group>.dlq` (services/kit/src/topics.rs) of every subscriber; partitions =
-     DEFAULT_PARTITIONS; replicas 3; cleanup.policy delete; retention.
+     DEFAULT_PARTITIONS; replicas 3; cleanup.policy delete; retention. The topic of the
+     data-protection records (the one PersonalDataErased travels on: lintas.privacy.v1) is kept
+     forever (retention.ms -1): the audit chain on it is verified from its first entry, and
+     erasures must outlive the events they erase.
    - Each subscriber (a services/*/src/lib.rs with GROUP and TOPICS) has a KafkaUser labelled
      lintas/subscriber=<group> whose Read ACLs are exactly TOPICS, group ACL exactly <group>,
-     Write exactly its dead-letter topic plus the topics of the events it constructs (outbox).
+     Write exactly its dead-letter topic plus the topics of the events it constructs (outbox),
+     including those the kit's APIs publish for it (`ALERTS.router(`, `record_read(`,
+     `PERSONAL_DATA.router(`).
    - Each agency that may call an intake endpoint (services/intake/src/endpoints: agencies ->
      publishes -> impl_event! topic) has a KafkaUser labelled lintas/agency=<agency> with Write
      on exactly those topics and no Read; the intake's user (lintas/publisher=intake) has Write
@@ -25,8 +32,13 @@
    - The monitor's user (lintas/monitor=ops, `lintas ops`) is read-only: Read and Describe on
      exactly every event topic and every dead-letter topic, Describe on every group (literal
      "*"), Describe on the cluster, nothing else (no Write anywhere).
+   - The auditors' user (lintas/auditor=privacy): Read and Describe on exactly the privacy
+     topic, Read on the group.id of `lintas audit verify` (services/lintas/src/cmd/audit.rs),
+     nothing else. Across all users, Read on the privacy topic = the subscribers whose TOPICS
+     include it + the monitor + the auditors; Write on it = the subscribers that publish its
+     events; no agency user, not the intake.
    - Every KafkaUser carries exactly one role label (lintas/agency, lintas/publisher,
-     lintas/subscriber, lintas/monitor), so none escapes the checks above.
+     lintas/subscriber, lintas/monitor, lintas/auditor), so none escapes the checks above.
    - Deployments: exactly registry, intake, ops and one per subscriber in code (lintas-<group>
      running `subscriber <group>`); args as in docker-compose.yml, every environment variable
      the subcommand requires (clap `env = ...` without default) is set, every LINTAS_* variable
@@ -37,7 +49,29 @@
      its Service (compose: service) URL and port; the groups it watches (LINTAS_OPS_WATCH or
      its default in services/lintas/src/cmd/ops.rs) are exactly the subscribers in code.
    - Services select their Deployment's pods; each Service has a ServiceMonitor.
-   - secret.template.yaml holds placeholders only.
+   - Key-encryption keys (KEKs, lintas_events::keks): each lives alone in one Secret of the
+     template, under its own name. A Deployment mounts exactly the KEKs it is entitled to (the
+     intake: the KEKs of every event its endpoints publish; a subscriber: its crate's
+     `pub const KEKS`; registry and ops: none), each by secretKeyRef, and composes exactly them
+     into LINTAS_KEK_SECRETS as kek-name=$(VARIABLE) (never a literal secret); no Deployment
+     imports a whole Secret (envFrom secretRef). docker-compose.yml likewise.
+   - Database roles: every Deployment with LINTAS_DATABASE_URL takes it from its own key
+     lintas/<component>-database-url, whose URL connects as lintas_<component>; those components
+     are exactly the roles init-roles.sh creates; the Job lintas-postgres-roles runs init-roles.sh
+     from the generated ConfigMap with every variable it needs, the owner's credentials from a
+     Secret of its own that no Deployment touches, on the host and database of the URLs.
+     docker-compose.yml: postgres runs init-roles.sh at init with every LINTAS_DB_PASSWORD_*, and
+     each service's URL uses lintas_<service> and LINTAS_DB_PASSWORD_<SERVICE>; the services
+     that write the privacy topic wait for the one-shot service that keeps it forever.
+   - The CronJob lintas-keys-shred (crypto-shredding, docs/data-protection.md §3) runs
+     `lintas keys shred`, which must exist in code (the Keys subcommand of
+     services/lintas/src/main.rs and the Shred variant of its action enum in
+     services/lintas/src/cmd/keys.rs), daily, concurrencyPolicy Forbid, the Deployments' image
+     and security; it sets what that command requires (LINTAS_SCHEMA_REGISTRY_URL from the
+     ConfigMap) and only variables it reads, the retention explicitly, and takes no Secret (no
+     KEK, no database). A docker-compose.yml service running `keys shred` is profile-gated,
+     restart "no", with the same retention.
+   - secret.template.yaml holds Secrets with placeholders only.
 
 Exits 1 on any error, printing each.
 """
@@ -57,12 +91,18 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SERVICES = ROOT / "services"
 TEMPLATE = "secret.template.yaml"
+# deploy/postgres: init-roles.sh (one PostgreSQL role per service) and the kustomization that
+# generates the ConfigMap the Job lintas-postgres-roles runs it from (kustomize reads generator
+# files only below a kustomization's own folder, hence a second one beside the script).
+POSTGRES = HERE.parent / "postgres"
+INIT_ROLES = POSTGRES / "init-roles.sh"
+ROLES_JOB = "lintas-postgres-roles"
 CRD_SCHEMAS = {
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "kafkatopic.json",
     ("kafka.strimzi.io/v1beta2", "KafkaUser"): "kafkauser.json",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.json",
 }
-CORE_KINDS = {"Namespace", "ConfigMap", "Secret", "Deployment", "Service"}
+CORE_KINDS = {"Namespace", "ConfigMap", "Secret", "Deployment", "Service", "Job", "CronJob"}
 DAY_MS = 86_400_000
 
 errors: list[str] = []
@@ -129,13 +169,27 @@ def validate_schemas(docs: list[tuple[str, dict]], k8s_version: str, validators)
             error(f"{name}: no schema for {api} {kind}")
 
 
+def generated_configmaps() -> dict[str, list[str]]:
+    """ConfigMap name -> files, of deploy/postgres/kustomization.yaml's configMapGenerator."""
+    kustomization = yaml.safe_load(read(POSTGRES / "kustomization.yaml"))
+    return {g["name"]: list(g.get("files", [])) for g in kustomization.get("configMapGenerator", [])}
+
+
 def check_kustomization(k8s_version: str, validators) -> None:
     kustomization = yaml.safe_load(read(HERE / "kustomization.yaml"))
-    listed = list(kustomization.get("resources", []))
+    resources = list(kustomization.get("resources", []))
+    # Folders (other kustomizations) apart, the resources are exactly the manifests here.
+    folders = sorted(r for r in resources if not r.endswith(".yaml"))
+    listed = [r for r in resources if r.endswith(".yaml")]
     manifests = sorted(p.name for p in HERE.glob("*.yaml")
                        if p.name not in ("kustomization.yaml", TEMPLATE))
     if sorted(listed) != manifests:
         error(f"kustomization.yaml resources {sorted(listed)} != manifests {manifests}")
+    if folders != ["../postgres"]:
+        error(f"kustomization.yaml: folders {folders}, expected ['../postgres'] (the init-roles.sh ConfigMap)")
+    generated = generated_configmaps()
+    if INIT_ROLES.name not in generated.get("lintas-postgres-init", []):
+        error(f"deploy/postgres/kustomization.yaml: ConfigMap lintas-postgres-init must be generated from {INIT_ROLES.name}")
     if TEMPLATE in listed:
         error("kustomization.yaml must not apply the Secret template")
     if kustomization.get("namespace") != "lintas":
@@ -153,9 +207,22 @@ def check_kustomization(k8s_version: str, validators) -> None:
         return
     built = [d for d in yaml.safe_load_all(run.stdout) if d]
     expected = sum(1 for _, d in load_manifests()
-                   if d.get("kind") != "Secret")
+                   if d.get("kind") != "Secret") + len(generated)
     if len(built) != expected:
         error(f"kustomize build produced {len(built)} resources, expected {expected}")
+    # The Job runs the script as it is in the repository: its ConfigMap reference was rewritten
+    # to the generated (hash-suffixed) name, and that ConfigMap holds the file unchanged.
+    built_maps = {d["metadata"]["name"]: d for d in built if d["kind"] == "ConfigMap"}
+    for job in (d for d in built if d["kind"] == "Job"):
+        for volume in job["spec"]["template"]["spec"].get("volumes", []):
+            ref = (volume.get("configMap") or {}).get("name")
+            if ref is None:
+                continue
+            cm = built_maps.get(ref)
+            if cm is None:
+                error(f"built Job {job['metadata']['name']}: ConfigMap {ref} is not in the build (generator name not rewritten?)")
+            elif cm.get("data", {}).get(INIT_ROLES.name) != read(INIT_ROLES):
+                error(f"built ConfigMap {ref}: {INIT_ROLES.name} differs from deploy/postgres/{INIT_ROLES.name}")
     for doc in built:
         if doc["kind"] != "Namespace" and doc["metadata"].get("namespace") != "lintas":
             error(f"built {doc['kind']}/{doc['metadata']['name']} is not in namespace lintas")
@@ -208,7 +275,8 @@ def event_topics(topics: dict[str, str]) -> dict[str, str]:
 
 def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
     """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(`), or publishes through
-    the kit's alert desk API (`ALERTS.router(`): what it publishes."""
+    the kit's alert desk API (`ALERTS.router(`) or its personal-data API (`record_read(`,
+    `PERSONAL_DATA.router(`): what it publishes."""
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")(?:\s*\{|::from_rule\()")
     found = set()
     for path in crate_src.rglob("*.rs"):
@@ -217,6 +285,13 @@ def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
         # The kit's alert desk API publishes the lifecycle of the crate's alerts.
         if "ALERTS.router(" in text:
             found |= {"AlertAcknowledged", "AlertEscalated", "AlertClosed"} & set(events)
+        # The kit's personal-data API (services/kit/src/personal) publishes through the crate's
+        # outbox: the audit entry of every read (`personal::record_read(..)`), and the erasures
+        # its routes accept (`PERSONAL_DATA.router(..)`).
+        if re.search(r"\brecord_read\(", text):
+            found |= {"PersonalDataRead"} & set(events)
+        if "PERSONAL_DATA.router(" in text:
+            found |= {"PersonalDataErased"} & set(events)
     return found
 
 
@@ -266,9 +341,16 @@ def clap_struct(text: str, name: str) -> list[dict]:
     if not m:
         error(f"clap struct {name} not found")
         return []
+    return clap_fields(m.group(1))
+
+
+def clap_fields(body: str, pub_only: bool = True) -> list[dict]:
+    """The fields of a struct body (`pub name: Type,`), or of a struct-like enum variant
+    (`name: Type,`, pub_only False), each with the attributes above it."""
+    field = re.compile(r"pub (\w+):\s*([^,]+)," if pub_only else r"(?:pub )?(\w+):\s*([^,]+),")
     fields, attrs = [], []
     pending = ""  # an attribute spread over several lines, until its brackets close
-    for line in m.group(1).splitlines():
+    for line in body.splitlines():
         line = line.strip()
         if pending or line.startswith("#["):
             pending = f"{pending} {line}".strip()
@@ -276,7 +358,7 @@ def clap_struct(text: str, name: str) -> list[dict]:
                 attrs.append(pending)
                 pending = ""
             continue
-        f = re.match(r"pub (\w+):\s*([^,]+),", line)
+        f = field.match(line)
         if f:
             fields.append({"name": f.group(1), "type": f.group(2), "attrs": " ".join(attrs)})
             attrs = []
@@ -329,6 +411,88 @@ def cli_commands() -> dict[str, tuple[set[str], set[str]]]:
     return out
 
 
+def braced(text: str, start: int) -> str | None:
+    """The text between the `{` at text[start] and its matching `}` (no strings or comments
+    with braces expected in between)."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:i]
+    return None
+
+
+def enum_variant(text: str, enum: str, variant: str) -> str | None:
+    """The body of `variant { .. }` in `pub enum <enum>` ('' for a unit variant), None if absent."""
+    m = re.search(r"pub enum " + re.escape(enum) + r"\s*\{", text)
+    body = braced(text, m.end() - 1) if m else None
+    if body is None:
+        return None
+    v = re.search(r"^\s*" + re.escape(variant) + r"\b\s*(\{|,|\()", body, re.M)
+    if not v:
+        return None
+    return braced(body, v.end() - 1) or "" if v.group(1) == "{" else ""
+
+
+# The scheduled crypto-shredding of personal data (docs/data-protection.md §3).
+SHRED_JOB = "lintas-keys-shred"
+SHRED_ARGS = ["keys", "shred"]
+
+
+def keys_shred_cli() -> dict | None:
+    """What `lintas keys shred` is in code: the `Keys(cmd::keys::KeysArgs)` subcommand of
+    services/lintas/src/main.rs, dispatched to cmd::keys::run, and the `Shred` variant of its
+    action enum (services/lintas/src/cmd/keys.rs), handled in that module. Returns the
+    variables it reads (KeysArgs, the Shred variant, the global ones of main.rs), those it
+    requires (clap `env` without default, plus `(or VAR) is required` checked at run time), the
+    variable of its retention and that variable's default; None (with an error) if absent."""
+    main_rs = read(SERVICES / "lintas/src/main.rs")
+    m = re.search(r"\bKeys\(cmd::(\w+)::(\w+)\)", main_rs)
+    if not m or not re.search(r"Command::Keys\(\w+\)\s*=>\s*cmd::" + m.group(1) + r"::run\(", main_rs):
+        error("services/lintas/src/main.rs: no subcommand Keys(cmd::keys::KeysArgs) dispatched to "
+              f"cmd::keys::run: the CronJob {SHRED_JOB}'s `lintas keys shred` does not exist (or the parser is out of date)")
+        return None
+    module, struct = m.groups()
+    path = SERVICES / f"lintas/src/cmd/{module}.rs"
+    text = read(path) if path.exists() else ""
+    fields = clap_struct(text, struct) if text else []
+    action = next((f["type"].strip() for f in fields if "subcommand" in f["attrs"]), None)
+    body = enum_variant(text, action, "Shred") if action else None
+    if body is None or not re.search(re.escape(action) + r"::Shred\b", text.split(f"pub enum {action}")[-1]):
+        error(f"services/lintas/src/cmd/{module}.rs: no `Shred` variant of the {struct} subcommand enum "
+              f"({action}) handled in run: the CronJob {SHRED_JOB}'s `lintas keys shred` does not exist "
+              "(or the parser is out of date)")
+        return None
+    required, known = clap_envs(path, struct)
+    retention_env, retention_default = None, None
+    for f in clap_fields(body, pub_only=False):
+        env = re.search(r'env\s*=\s*"([A-Z0-9_]+)"', f["attrs"])
+        if not env:
+            continue
+        known.add(env.group(1))
+        if not ("default_value" in f["attrs"] or f["type"].startswith(("Option<", "Vec<")) or f["type"] == "bool"):
+            required.add(env.group(1))
+        if "retention" in f["name"]:
+            retention_env = env.group(1)
+            d = re.search(r"default_value(?:_t)?\s*=\s*\"?(\w+)\"?", f["attrs"])
+            value = d.group(1) if d else None
+            if value and not value.isdigit():
+                c = re.search(r"const " + re.escape(value) + r":\s*\w+\s*=\s*(\d+)\s*;", text)
+                value = c.group(1) if c else None
+            retention_default = int(value) if value else None
+    # Optional for clap, but refused at run time without it (`.ok_or_else(..)`).
+    required |= set(re.findall(r"\(or (LINTAS_[A-Z0-9_]+)\) is required", text))
+    known |= set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', main_rs))  # global options of `lintas`
+    if not required or retention_env is None:
+        error(f"services/lintas/src/cmd/{module}.rs: `keys shred` requires {sorted(required)}, retention "
+              f"variable {retention_env}: parser out of date")
+    return {"required": required, "known": known, "retention_env": retention_env,
+            "retention_default": retention_default}
+
+
 # --------------------------------------------------------------------------------------------
 # Checks against the code
 
@@ -354,7 +518,27 @@ def expect(what: str, got: set[str], want: set[str]) -> None:
         error(f"{what}: expected {sorted(want)}; missing {missing}, unexpected {extra}")
 
 
-ROLE_LABELS = ("lintas/agency", "lintas/publisher", "lintas/subscriber", "lintas/monitor")
+ROLE_LABELS = ("lintas/agency", "lintas/publisher", "lintas/subscriber", "lintas/monitor",
+               "lintas/auditor")
+# The data-protection records: whoever reads the topics carrying them may replay erasures.
+ERASURE_EVENT = "PersonalDataErased"
+INFINITE = float("inf")
+
+
+def retention_of(config: dict) -> float:
+    """retention.ms of a topic config, -1 (keep forever) as infinity."""
+    ms = int(config.get("retention.ms", 0))
+    return INFINITE if ms < 0 else ms
+
+
+def audit_group() -> str:
+    """The group.id of `lintas audit verify` (services/lintas/src/cmd/audit.rs)."""
+    path = SERVICES / "lintas/src/cmd/audit.rs"
+    m = re.search(r'\.set\("group\.id",\s*"([^"]+)"\)', read(path)) if path.exists() else None
+    if not m:
+        error("services/lintas/src/cmd/audit.rs: the group.id of `lintas audit verify` not found: parser out of date")
+        return "?"
+    return m.group(1)
 
 
 def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
@@ -379,12 +563,29 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
             error(f"KafkaTopic {name}: min.insync.replicas must be 2..replicas-1 (acks=all)")
         if config.get("cleanup.policy") != "delete":
             error(f"KafkaTopic {name}: cleanup.policy must be delete")
-        retention = int(config.get("retention.ms", 0))
+        retention = retention_of(config)
         floor = 7 * DAY_MS if name in dlqs else 366 * DAY_MS
         if retention < floor:
-            error(f"KafkaTopic {name}: retention.ms {retention} < {floor // DAY_MS} days")
+            error(f"KafkaTopic {name}: retention.ms {config.get('retention.ms')} < {floor // DAY_MS} days")
         if d["metadata"]["labels"].get("strimzi.io/cluster") != "lintas":
             error(f"KafkaTopic {name}: strimzi.io/cluster must be lintas")
+
+    # The topic of the data-protection records (lintas.privacy.v1) is kept forever:
+    # - a subscriber rebuilt from the feed re-applies the erasures it reads there, so an erasure
+    #   that expired before the events it erased would let a replay store the data again;
+    # - it is the audit trail: `lintas audit verify` checks the topic's copy of an agency's chain
+    #   from sequence 1 (personal::verify_entries), and a rebuild restores the chain from it, so
+    #   a copy whose head expired no longer verifies.
+    erasure_topics = {events[ERASURE_EVENT]} if ERASURE_EVENT in events else set()
+    if not erasure_topics:
+        error(f"services/events: no impl_event!({ERASURE_EVENT}, ..): parser out of date")
+    for name in sorted(erasure_topics & set(kafka_topics)):
+        config = kafka_topics[name]["spec"].get("config", {})
+        if retention_of(config) != INFINITE:
+            error(f"KafkaTopic {name}: retention.ms {config.get('retention.ms')}, must be -1 (forever): "
+                  "the audit chain is verified from its first entry, and erasures must outlive the data")
+        if config.get("retention.bytes", -1) != -1:
+            error(f"KafkaTopic {name}: retention.bytes must be unlimited (-1): see retention.ms")
 
     users = {d["metadata"]["name"]: d for _, d in docs if d.get("kind") == "KafkaUser"}
     for name, u in users.items():
@@ -471,6 +672,39 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
         for key in sorted(acls):
             if key not in allowed:
                 error(f"{who}: unexpected {key} {sorted(acls[key])}: the monitor is read-only")
+    # The auditors (lintas/auditor=privacy): read-only on the topics of the data-protection
+    # records, and their own consumer group (the one `lintas audit verify` names), nothing else.
+    auditors = by_label("lintas/auditor")
+    expect("auditor KafkaUsers (lintas/auditor)", set(auditors), {"privacy"})
+    if "privacy" in auditors:
+        u = auditors["privacy"]
+        acls = acl_sets(u)
+        who = f"KafkaUser {u['metadata']['name']}"
+        expect(f"{who} topic Read (the topics of the data-protection records)",
+               acls.get("topic:Read", set()), erasure_topics)
+        expect(f"{who} topic Describe", acls.get("topic:Describe", set()), erasure_topics)
+        expect(f"{who} group Read (the group.id of `lintas audit verify`)",
+               acls.get("group:Read", set()), {audit_group()})
+        for key in sorted(acls):
+            if key not in ("topic:Read", "topic:Describe", "group:Read"):
+                error(f"{who}: unexpected {key} {sorted(acls[key])}: the auditor is read-only")
+
+    # Across all users: who reads and who writes the data-protection records is exactly what
+    # the code says (the subscribers whose TOPICS include the topic, and whose query APIs
+    # publish its events), plus the read-only monitor and auditors; no agency, no intake.
+    privacy_events = {e for e, t in events.items() if t in erasure_topics}
+    for topic in sorted(erasure_topics):
+        readers = {sub_users[g]["metadata"]["name"] for g, s in subs.items()
+                   if topic in s["topics"] and g in sub_users}
+        writers = {sub_users[g]["metadata"]["name"] for g, s in subs.items() if g in sub_users
+                   and constructed_events(s["crate"], events) & privacy_events}
+        readers |= {u["metadata"]["name"] for label in ("lintas/monitor", "lintas/auditor")
+                    for u in by_label(label).values()}
+        expect(f"KafkaUsers with Read on {topic} (its readers in code, the monitor, the auditors)",
+               {n for n, u in users.items() if topic in acl_sets(u).get("topic:Read", set())}, readers)
+        expect(f"KafkaUsers with Write on {topic} (the subscribers whose APIs publish {sorted(privacy_events)})",
+               {n for n, u in users.items() if topic in acl_sets(u).get("topic:Write", set())}, writers)
+
     print(f"code: {len(topics)} event topics, {len(subs)} subscriber(s) {sorted(subs)}, "
           f"{len(eps)} intake endpoints, agencies {sorted(agency_topics)}")
     return subs
@@ -508,13 +742,7 @@ def check_ops_env(where: str, env: dict[str, str], want_services: dict[str, str]
 def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None:
     compose = yaml.safe_load(read(ROOT / "docker-compose.yml"))["services"]
     commands = cli_commands()
-    template = next((d for w, d in docs if w.startswith(TEMPLATE)), None)
-    secret_keys = set((template or {}).get("stringData", {}))
-    if template is None:
-        error(f"{TEMPLATE} missing")
-    for key, value in (template or {}).get("stringData", {}).items():
-        if "REPLACE_ME" not in value:
-            error(f"{TEMPLATE}: {key} must be a REPLACE_ME placeholder, never a real value")
+    secrets = template_secrets(docs)
     configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d["kind"] == "ConfigMap"}
     services = [d for _, d in docs if d["kind"] == "Service"]
     monitors = [d for _, d in docs if d["kind"] == "ServiceMonitor"]
@@ -546,8 +774,12 @@ def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None
             provided |= set(configmaps.get(ref, {}))
         for e in env.values():
             ref = e.get("valueFrom", {}).get("secretKeyRef")
-            if ref and (ref["name"] != template["metadata"]["name"] or ref["key"] not in secret_keys):
+            if ref and ref["key"] not in secrets.get(ref["name"], {}):
                 error(f"{name}: {e['name']} from Secret {ref['name']}/{ref['key']}, not in {TEMPLATE}")
+        for src in c.get("envFrom", []):
+            if "secretRef" in src:
+                # A whole Secret as environment would hand over keys nobody reviewed here.
+                error(f"{name}: envFrom Secret {src['secretRef'].get('name')}: take single keys (secretKeyRef)")
         subcommand = (c.get("args") or ["?"])[0]
         if subcommand not in commands:
             error(f"{name}: subcommand {subcommand} unknown to services/lintas/src/main.rs")
@@ -611,6 +843,12 @@ def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None
     if len(images) != 1:
         error(f"Deployments use different images: {sorted(images)}")
 
+    entitled = kek_entitlements(subs)
+    check_keks(deployments, secrets, entitled)
+    check_database(docs, deployments, secrets)
+    check_compose_protection(compose, entitled, subs)
+    check_cronjobs(docs, compose, images)
+
     # The dashboard shows the /readyz of every other service, by its Service (compose: service
     # name) and port, and watches every subscriber's group.
     def listen_port(value: str | None) -> str:
@@ -647,6 +885,379 @@ def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None
         for dep in ("kafka", "registry"):
             if dep not in (ops_compose.get("depends_on") or {}):
                 error(f"docker-compose.yml ops: must depend on {dep}")
+
+def daily(schedule: str) -> bool:
+    """A cron schedule that fires once a day: @daily/@midnight, or `M H * * *`."""
+    if schedule.strip() in ("@daily", "@midnight"):
+        return True
+    fields = schedule.split()
+    return (len(fields) == 5 and fields[2:] == ["*", "*", "*"]
+            and fields[0].isdigit() and int(fields[0]) < 60 and fields[1].isdigit() and int(fields[1]) < 24)
+
+
+def check_cronjobs(docs: list[tuple[str, dict]], compose: dict, images: set[str]) -> None:
+    """The CronJob lintas-keys-shred: `lintas keys shred` (which must exist in code), daily, never
+    two at once, with exactly the variables that command reads (the registry URL from the
+    ConfigMap, the retention set explicitly), no Secret (no KEK, no database), the Deployments'
+    image and security. A compose service running the same command is a profile-gated one-shot
+    with the same retention."""
+    cronjobs = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "CronJob"}
+    expect("CronJobs", set(cronjobs), {SHRED_JOB})
+    cli = keys_shred_cli()
+    cj = cronjobs.get(SHRED_JOB)
+    if cj is None or cli is None:
+        return
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d["kind"] == "ConfigMap"}
+    spec = cj["spec"]
+    if not daily(str(spec.get("schedule", ""))):
+        error(f"CronJob {SHRED_JOB}: schedule {spec.get('schedule')!r} must run once a day "
+              "(docs/data-protection.md §3: `M H * * *` or @daily)")
+    if spec.get("concurrencyPolicy") != "Forbid":
+        error(f"CronJob {SHRED_JOB}: concurrencyPolicy must be Forbid (two runs would destroy the same versions)")
+    if spec.get("suspend"):
+        error(f"CronJob {SHRED_JOB}: suspended: personal data would outlive its retention")
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    if len(pod.get("containers", [])) != 1 or pod.get("initContainers"):
+        error(f"CronJob {SHRED_JOB}: exactly one container expected")
+        return
+    (c,) = pod["containers"]
+    if c.get("args") != SHRED_ARGS or c.get("command"):
+        error(f"CronJob {SHRED_JOB}: args {c.get('args')} (command {c.get('command')}), expected args {SHRED_ARGS} "
+              "and the image's entrypoint")
+    if images and c.get("image") not in images:
+        error(f"CronJob {SHRED_JOB}: image {c.get('image')}, the Deployments use {sorted(images)}")
+    # Environment against the code: what it requires is set, and nothing it does not read.
+    env = {e["name"]: e for e in c.get("env", [])}
+    provided = set(env)
+    for src in c.get("envFrom", []):
+        if "secretRef" in src:
+            error(f"CronJob {SHRED_JOB}: envFrom Secret {src['secretRef'].get('name')}: it needs no Secret")
+        ref = src.get("configMapRef", {}).get("name")
+        if ref is not None:
+            if ref not in configmaps:
+                error(f"CronJob {SHRED_JOB}: envFrom ConfigMap {ref} does not exist")
+            provided |= set(configmaps.get(ref, {}))
+    for e in env.values():
+        value_from = e.get("valueFrom", {})
+        if "secretKeyRef" in value_from:
+            error(f"CronJob {SHRED_JOB}: {e['name']} from a Secret: `keys shred` needs no KEK and no database")
+        ref = value_from.get("configMapKeyRef")
+        if ref and ref.get("key") not in configmaps.get(ref.get("name"), {}):
+            error(f"CronJob {SHRED_JOB}: {e['name']} from ConfigMap {ref.get('name')}/{ref.get('key')}, which does not exist")
+    if any("secret" in v for v in pod.get("volumes", [])):
+        error(f"CronJob {SHRED_JOB}: mounts a Secret: `keys shred` needs none")
+    for var in sorted(cli["required"] - provided):
+        error(f"CronJob {SHRED_JOB}: `lintas keys shred` requires {var}, which is not set")
+    for var in sorted(v for v in provided if v.startswith("LINTAS_") and v not in cli["known"]):
+        error(f"CronJob {SHRED_JOB}: {var} is set but `lintas keys shred` does not read it "
+              f"(it reads {sorted(cli['known'])})")
+    url = env.get("LINTAS_SCHEMA_REGISTRY_URL", {}).get("valueFrom", {}).get("configMapKeyRef", {})
+    if (url.get("name"), url.get("key")) != ("lintas", "LINTAS_SCHEMA_REGISTRY_URL"):
+        error(f"CronJob {SHRED_JOB}: LINTAS_SCHEMA_REGISTRY_URL must come from the ConfigMap lintas (the services' registry)")
+    # The retention is a decision: set explicitly, a whole number of days.
+    retention = None
+    var = cli["retention_env"]
+    if var:
+        value = str(env.get(var, {}).get("value", ""))
+        if not value.isdigit() or int(value) < 1:
+            error(f"CronJob {SHRED_JOB}: {var} must be set explicitly to a number of days (1 or more), is {value!r}")
+        else:
+            retention = int(value)
+            if cli["retention_default"] is not None and retention != cli["retention_default"]:
+                print(f"note: CronJob {SHRED_JOB}: {var}={retention}, the code's default is {cli['retention_default']} "
+                      "(docs/data-protection.md §3)")
+    # Security, as for the Deployments.
+    sc, psc = c.get("securityContext", {}), pod.get("securityContext", {})
+    if not (sc.get("runAsNonRoot") or psc.get("runAsNonRoot")) or sc.get("runAsUser", psc.get("runAsUser")) != 10001:
+        error(f"CronJob {SHRED_JOB}: runAsNonRoot, runAsUser 10001 (the image's user lintas)")
+    if sc.get("readOnlyRootFilesystem") is not True or sc.get("allowPrivilegeEscalation") is not False \
+            or "ALL" not in sc.get("capabilities", {}).get("drop", []):
+        error(f"CronJob {SHRED_JOB}: read-only root filesystem, no privilege escalation, drop ALL")
+    if pod.get("automountServiceAccountToken") is not False:
+        error(f"CronJob {SHRED_JOB}: automountServiceAccountToken must be false")
+    res = c.get("resources", {})
+    if not res.get("requests") or not res.get("limits", {}).get("memory"):
+        error(f"CronJob {SHRED_JOB}: resources need requests and a memory limit")
+    # Compose has no scheduler: a service running the same command is a one-shot that only
+    # `docker compose run` starts (profile-gated), with the same retention.
+    for name, svc in compose.items():
+        if (svc.get("command") or [])[:2] != SHRED_ARGS:
+            continue
+        where = f"docker-compose.yml {name}"
+        if not svc.get("profiles"):
+            error(f"{where}: runs `keys shred`, so it must be profile-gated (run from the host's cron, "
+                  "never by `docker compose up`)")
+        if str(svc.get("restart", "")) != "no":
+            error(f"{where}: restart must be \"no\" (a one-shot)")
+        cenv = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+        for v in sorted(cli["required"] - set(cenv)):
+            error(f"{where}: `lintas keys shred` requires {v}, not set")
+        for v in sorted(k for k in cenv if k.startswith("LINTAS_") and k not in cli["known"]):
+            error(f"{where}: {v} is set but `lintas keys shred` does not read it")
+        if var and retention is not None and cenv.get(var) != str(retention):
+            error(f"{where}: {var}={cenv.get(var)}, the CronJob {SHRED_JOB} has {retention}: one retention")
+    print(f"cronjob: {SHRED_JOB} runs `lintas {' '.join(SHRED_ARGS)}` ({spec.get('schedule')!r}, "
+          f"{spec.get('timeZone', 'UTC')}), {var}={retention}")
+
+
+# --------------------------------------------------------------------------------------------
+# Personal-data keys and database roles
+
+
+def template_secrets(docs: list[tuple[str, dict]]) -> dict[str, dict[str, str]]:
+    """Secret name -> stringData of secret.template.yaml; every value a REPLACE_ME placeholder."""
+    out: dict[str, dict[str, str]] = {}
+    for where, d in docs:
+        if not where.startswith(TEMPLATE):
+            continue
+        if d.get("kind") != "Secret":
+            error(f"{where}: {TEMPLATE} holds Secrets only, found {d.get('kind')}")
+            continue
+        out[d["metadata"]["name"]] = dict(d.get("stringData", {}))
+        for key, value in d.get("stringData", {}).items():
+            if "REPLACE_ME" not in value:
+                error(f"{TEMPLATE}: {d['metadata']['name']}/{key} must be a REPLACE_ME placeholder, never a real value")
+    if "lintas" not in out:
+        error(f"{TEMPLATE}: no Secret lintas")
+    return out
+
+
+def code_keks() -> tuple[dict[str, str], dict[str, str | None]]:
+    """(constant -> KEK name, event -> KEK of its personal data or None), from
+    services/events/src/catalogue.rs (`pub mod keks`, ENTRIES)."""
+    text = read(SERVICES / "events/src/catalogue.rs")
+    block = re.search(r"pub mod keks \{(.*?)\n\}", text, re.S)
+    consts = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', block.group(1))) if block else {}
+    entries = re.findall(r"\(\s*(\w+)::FULL_NAME,\s*\w+::TOPIC,\s*(?:None|Some\(keks::(\w+)\))\s*,?\s*\)", text)
+    kek_of = {event: consts.get(const, f"?{const}") if const else None for event, const in entries}
+    if not consts or len(kek_of) < 10 or not any(kek_of.values()):
+        error(f"catalogue.rs: KEKs {consts}, {len(kek_of)} ENTRIES: parser out of date")
+    return consts, kek_of
+
+
+def crate_keks(crate_src: Path, consts: dict[str, str]) -> set[str] | None:
+    """The KEKs a crate's lib.rs declares (`pub const KEKS: &[&str] = &[..]`), None without."""
+    m = re.search(r"pub const KEKS: &\[&str\] = &\[([^\]]*)\];", read(crate_src / "lib.rs"))
+    if not m:
+        return None
+    names = {consts.get(c, f"?{c}") for c in re.findall(r"keks::(\w+)", m.group(1))}
+    return names | set(re.findall(r'"([^"]+)"', m.group(1)))
+
+
+def kek_entitlements(subs: dict[str, dict]) -> dict[str, set[str]]:
+    """Component -> the KEKs it may hold. The intake: the KEKs of every event its endpoints
+    publish (it encrypts them). A subscriber: its crate's KEKS (`lintas subscriber` refuses any
+    other). Everything else (registry, ops: `lintas ops` refuses any): none."""
+    consts, kek_of = code_keks()
+    out: dict[str, set[str]] = {"registry": set(), "ops": set()}
+    published = set().union(*(e["publishes"] for e in endpoints()))
+    out["intake"] = {kek_of[e] for e in published if kek_of.get(e)}
+    for group, sub in subs.items():
+        keks = crate_keks(sub["crate"], consts)
+        if keks is None:
+            error(f"services/{sub['crate'].parent.name}/src/lib.rs: no `pub const KEKS` (the KEKs it may hold)")
+        out[group] = keks or set()
+    for component, keks in out.items():
+        for kek in sorted(keks - set(consts.values())):
+            error(f"{component}: KEK {kek} is not in lintas_events::keks")
+    return out
+
+
+def kek_var(kek: str) -> str:
+    return "KEK_" + re.sub(r"[^A-Z0-9]", "_", kek.upper())
+
+
+def check_keks(deployments: list[dict], secrets: dict[str, dict[str, str]],
+               entitled: dict[str, set[str]]) -> None:
+    """Only entitled Deployments get KEKs; each gets exactly its own, one secret key per KEK,
+    named after it, composed into LINTAS_KEK_SECRETS; each KEK lives in one Secret of its own."""
+    consts, _ = code_keks()
+    all_keks = set(consts.values())
+    home: dict[str, str] = {}  # KEK -> the Secret holding it
+    for secret, data in secrets.items():
+        held = set(data) & all_keks
+        if held and set(data) != held:
+            error(f"{TEMPLATE}: Secret {secret} mixes KEKs {sorted(held)} with {sorted(set(data) - held)}: "
+                  "a KEK Secret holds KEKs only, so mounting it hands over nothing else")
+        if len(held) > 1:
+            error(f"{TEMPLATE}: Secret {secret} holds several KEKs {sorted(held)}: one Secret per KEK")
+        for kek in held:
+            if kek in home:
+                error(f"{TEMPLATE}: KEK {kek} in both {home[kek]} and {secret}: one copy only")
+            home[kek] = secret
+    expect(f"KEKs with a Secret in {TEMPLATE} (lintas_events::keks)", set(home), all_keks)
+    for d in deployments:
+        name = d["metadata"]["name"]
+        component = name.removeprefix("lintas-")
+        want = entitled.get(component, set())
+        (c,) = d["spec"]["template"]["spec"]["containers"]
+        env_list = c.get("env", [])
+        refs = {}  # variable -> (Secret, key) of the KEK it carries
+        for e in env_list:
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref and (ref["key"] in all_keks or ref["name"] in home.values()):
+                refs[e["name"]] = (ref["name"], ref["key"])
+                if home.get(ref["key"]) != ref["name"]:
+                    error(f"{name}: {e['name']} from {ref['name']}/{ref['key']}: a KEK is taken by its "
+                          f"own name from its own Secret ({home.get(ref['key'])})")
+        expect(f"{name}: KEK secret keys mounted (entitled: {component})",
+               {key for _, key in refs.values()}, want)
+        names = [e["name"] for e in env_list]
+        spec = next((e for e in env_list if e["name"] == "LINTAS_KEK_SECRETS"), None)
+        if not want:
+            if spec is not None:
+                error(f"{name}: sets LINTAS_KEK_SECRETS but may hold no KEK")
+            continue
+        if spec is None or "value" not in spec:
+            error(f"{name}: needs LINTAS_KEK_SECRETS composed from its KEK secret keys")
+            continue
+        composed: dict[str, str] = {}
+        for item in spec["value"].split(","):
+            m = re.fullmatch(r"([\w.-]+)=\$\((\w+)\)", item.strip())
+            if not m:
+                error(f"{name}: LINTAS_KEK_SECRETS item {item!r} is not kek-name=$(VARIABLE): "
+                      "never a secret in the manifest")
+                continue
+            kek, var = m.groups()
+            composed[kek] = var
+            if refs.get(var, (None, None))[1] != kek:
+                error(f"{name}: LINTAS_KEK_SECRETS {kek}=$({var}): {var} does not carry KEK {kek}")
+            elif names.index(var) > names.index("LINTAS_KEK_SECRETS"):
+                error(f"{name}: {var} must come before LINTAS_KEK_SECRETS ($(VAR) expands earlier variables only)")
+        expect(f"{name}: KEKs in LINTAS_KEK_SECRETS", set(composed), want)
+
+
+def init_roles_services() -> set[str]:
+    """The services init-roles.sh makes roles for (its default LINTAS_DB_SERVICES)."""
+    m = re.search(r'LINTAS_DB_SERVICES:-([a-z ]+)\}', read(INIT_ROLES))
+    if not m:
+        error(f"deploy/postgres/{INIT_ROLES.name}: default LINTAS_DB_SERVICES not found: parser out of date")
+        return set()
+    return set(m.group(1).split())
+
+
+def check_database(docs: list[tuple[str, dict]], deployments: list[dict],
+                   secrets: dict[str, dict[str, str]]) -> None:
+    """Every Deployment with a database connects as its own role lintas_<component>, with its own
+    URL key; the Job creates exactly those roles, as the owner, from a Secret only it mounts."""
+    from urllib.parse import urlsplit
+
+    roles = init_roles_services()
+    jobs = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Job"}
+    expect("Jobs", set(jobs), {ROLES_JOB})
+    job = jobs.get(ROLES_JOB)
+    job_env: dict[str, str] = {}
+    admin = None
+    if job:
+        pod = job["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        job_env = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+        froms = [s["secretRef"]["name"] for s in c.get("envFrom", []) if "secretRef" in s]
+        admin = froms[0] if len(froms) == 1 else None
+        if admin is None or admin == "lintas" or admin not in secrets:
+            error(f"Job {ROLES_JOB}: needs the owner's credentials from one Secret of its own in {TEMPLATE} (envFrom), has {froms}")
+        provided = set(job_env) | set(secrets.get(admin, {}))
+        needed = {"PGHOST", "PGUSER", "PGPASSWORD", "POSTGRES_DB"} | {f"LINTAS_DB_PASSWORD_{s.upper()}" for s in roles}
+        for var in sorted(needed - provided):
+            error(f"Job {ROLES_JOB}: {INIT_ROLES.name} needs {var}, which is not set")
+        scripts = [v for v in pod.get("volumes", []) if (v.get("configMap") or {}).get("name") == "lintas-postgres-init"]
+        mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+        command = " ".join(c.get("command", []) + c.get("args", []))
+        if len(scripts) != 1 or f"{mounts.get(scripts[0]['name'])}/{INIT_ROLES.name}" not in command:
+            error(f"Job {ROLES_JOB}: must run {INIT_ROLES.name} from the ConfigMap lintas-postgres-init")
+        sc, psc = c.get("securityContext", {}), pod.get("securityContext", {})
+        if not (sc.get("runAsNonRoot") or psc.get("runAsNonRoot")) or sc.get("readOnlyRootFilesystem") is not True \
+                or sc.get("allowPrivilegeEscalation") is not False or "ALL" not in sc.get("capabilities", {}).get("drop", []):
+            error(f"Job {ROLES_JOB}: non-root, read-only root filesystem, no privilege escalation, drop ALL")
+        if pod.get("automountServiceAccountToken") is not False:
+            error(f"Job {ROLES_JOB}: automountServiceAccountToken must be false")
+    with_db = set()
+    for d in deployments:
+        name = d["metadata"]["name"]
+        component = name.removeprefix("lintas-")
+        (c,) = d["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref and ref["name"] == admin:
+                error(f"{name}: takes {ref['key']} from {admin}, the database owner's Secret (the Job's only)")
+        url_env = next((e for e in c.get("env", []) if e["name"] == "LINTAS_DATABASE_URL"), None)
+        if url_env is None:
+            continue
+        with_db.add(component)
+        ref = url_env.get("valueFrom", {}).get("secretKeyRef") or {}
+        want_key = f"{component}-database-url"
+        if ref.get("name") != "lintas" or ref.get("key") != want_key:
+            error(f"{name}: LINTAS_DATABASE_URL from {ref.get('name')}/{ref.get('key')}, expected its own lintas/{want_key}")
+            continue
+        url = urlsplit(secrets.get("lintas", {}).get(want_key, ""))
+        if url.username != f"lintas_{component}":
+            error(f"{TEMPLATE}: lintas/{want_key} connects as {url.username!r}, expected its own role lintas_{component} (init-roles.sh)")
+        if job_env and (url.hostname != job_env.get("PGHOST") or url.path.lstrip("/") != job_env.get("POSTGRES_DB")):
+            error(f"{TEMPLATE}: lintas/{want_key} points at {url.hostname}/{url.path.lstrip('/')}, but the Job "
+                  f"creates the roles on {job_env.get('PGHOST')}/{job_env.get('POSTGRES_DB')}")
+    expect(f"Deployments with a database vs the roles of {INIT_ROLES.name}", with_db, roles)
+
+
+def check_compose_protection(compose: dict, entitled: dict[str, set[str]], subs: dict[str, dict]) -> None:
+    """docker-compose.yml: the same KEK entitlements and one database role per service, the
+    roles created by init-roles.sh at the postgres service's first start; the privacy topic kept
+    forever before the services that write it start."""
+    events = event_topics(code_topics())
+    privacy = events.get(ERASURE_EVENT)
+    keepers = [n for n, s in compose.items()
+               if privacy in (s.get("command") or []) and "retention.ms=-1" in (s.get("command") or [])]
+    if len(keepers) != 1:
+        error(f"docker-compose.yml: one one-shot service must set retention.ms=-1 on {privacy} "
+              f"(`lintas topics create` leaves the broker default), found {keepers}")
+    else:
+        privacy_events = {e for e, topic in events.items() if topic == privacy}
+        for group, sub in sorted(subs.items()):
+            if constructed_events(sub["crate"], events) & privacy_events:
+                dep = (compose.get(group, {}).get("depends_on") or {}).get(keepers[0], {})
+                if dep.get("condition") != "service_completed_successfully":
+                    error(f"docker-compose.yml {group}: writes {privacy}, so it must wait for {keepers[0]} "
+                          "(condition service_completed_successfully)")
+    roles = init_roles_services()
+    pg = compose.get("postgres", {})
+    pg_env = {k: str(v) for k, v in (pg.get("environment") or {}).items()}
+    mounted = [v for v in pg.get("volumes", []) if isinstance(v, str)
+               and v.startswith("./deploy/postgres/init-roles.sh:/docker-entrypoint-initdb.d/")]
+    if len(mounted) != 1 or not mounted[0].split(":")[1].endswith(".sh"):
+        error("docker-compose.yml postgres: must mount ./deploy/postgres/init-roles.sh into /docker-entrypoint-initdb.d/ (as *.sh)")
+    for s in sorted(roles):
+        if f"LINTAS_DB_PASSWORD_{s.upper()}" not in pg_env:
+            error(f"docker-compose.yml postgres: LINTAS_DB_PASSWORD_{s.upper()} not set (init-roles.sh)")
+    if pg_env.get("PGUSER") != pg_env.get("POSTGRES_USER"):
+        error("docker-compose.yml postgres: PGUSER must be POSTGRES_USER (init-roles.sh connects as the owner)")
+    with_db = set()
+    var_of_kek: dict[str, str] = {}
+    for name, svc in compose.items():
+        env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+        url = env.get("LINTAS_DATABASE_URL")
+        if url is not None:
+            with_db.add(name)
+            m = re.fullmatch(r"postgres://([\w]+):\$\{(\w+)(?::\?[^}]*)?\}@([^/]+)/(\w+)", url)
+            if not m or m.group(1) != f"lintas_{name}" or m.group(2) != f"LINTAS_DB_PASSWORD_{name.upper()}":
+                error(f"docker-compose.yml {name}: LINTAS_DATABASE_URL must be "
+                      f"postgres://lintas_{name}:${{LINTAS_DB_PASSWORD_{name.upper()}:?...}}@postgres:5432/..., is {url}")
+            elif m.group(4) != pg_env.get("POSTGRES_DB"):
+                error(f"docker-compose.yml {name}: database {m.group(4)}, the postgres service's is {pg_env.get('POSTGRES_DB')}")
+        if not svc.get("command"):
+            continue  # infrastructure
+        spec = env.get("LINTAS_KEK_SECRETS")
+        want = entitled.get(name, set())
+        got: dict[str, str] = {}
+        for item in filter(None, (spec or "").split(",")):
+            m = re.fullmatch(r"([\w.-]+)=\$\{(\w+):\?[^}]*\}", item.strip())
+            if not m:
+                error(f"docker-compose.yml {name}: LINTAS_KEK_SECRETS item {item!r} is not kek-name=${{VAR:?message}}")
+                continue
+            got[m.group(1)] = m.group(2)
+        expect(f"docker-compose.yml {name}: KEKs in LINTAS_KEK_SECRETS", set(got), want)
+        for kek, var in got.items():
+            if var_of_kek.setdefault(kek, var) != var:
+                error(f"docker-compose.yml {name}: KEK {kek} from ${{{var}}}, elsewhere ${{{var_of_kek[kek]}}}: one variable per KEK")
+    expect(f"docker-compose.yml services with a database vs the roles of {INIT_ROLES.name}", with_db, roles)
 
 
 def compose_warnings() -> list[str]:

@@ -20,10 +20,47 @@ pub const POLRI_TOKEN: &str = "polri-token-00000000000001";
 pub const KEJAKSAAN_TOKEN: &str = "kejaksaan-token-0000000001";
 pub const CHECKPOINT_TOKEN: &str = "imigrasi-tpi-cgk-token-0001";
 pub const DESA_KESUGIHAN_TOKEN: &str = "desa-kesugihan-token-00001";
+/// A village token named like Kesugihan's office but without a `village=` claim.
+pub const DESA_UNSCOPED_TOKEN: &str = "desa-unscoped-token-000001";
 /// An immigration office token that may read personal data (names, NIK).
 pub const IMIGRASI_PERSONAL_TOKEN: &str = "imigrasi-personal-token-001";
 /// A police token that may read personal data (recruiters' phone numbers).
 pub const POLRI_PERSONAL_TOKEN: &str = "polri-personal-token-000001";
+
+/// local-kms secrets of the contract's KEKs in the tests.
+pub const KEK_IMIGRASI_SECRET: &str = "test-kek-imigrasi-0123456789abcdefghijkl";
+pub const KEK_POLRI_SECRET: &str = "test-kek-polri-0123456789abcdefghijklmnop";
+
+/// `LINTAS_KEK_SECRETS` of a service entitled to `keks`.
+pub fn kek_secrets(keks: &[&str]) -> String {
+    keks.iter()
+        .map(|kek| match *kek {
+            lintas_kit::events::keks::IMMIGRATION => format!("{kek}={KEK_IMIGRASI_SECRET}"),
+            lintas_kit::events::keks::POLICE => format!("{kek}={KEK_POLRI_SECRET}"),
+            other => panic!("no test secret for KEK {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A codec holding `keks`, as a service entitled to them decodes and encodes.
+pub fn codec(registry: &str, keks: &[&str]) -> Codec {
+    Codec::new(RegistryClient::new(registry), "").with_protection(
+        lintas_kit::encryption::ProtectionSettings {
+            keyring: lintas_kit::encryption::Keyring::parse_local(&kek_secrets(keks)).unwrap(),
+            ..Default::default()
+        },
+    )
+}
+
+/// The KEKs each of our subscribers is entitled to.
+pub fn keks_of(agency: &str) -> &'static [&'static str] {
+    match agency {
+        "imigrasi" => &[lintas_kit::events::keks::IMMIGRATION],
+        "polri" => &[lintas_kit::events::keks::POLICE],
+        _ => &[],
+    }
+}
 
 pub fn tokens_spec() -> String {
     [
@@ -32,7 +69,8 @@ pub fn tokens_spec() -> String {
         format!("{CHECKPOINT_TOKEN}=imigrasi:TPI-CGK"),
         format!("{POLRI_TOKEN}=polri:POLRESTA-CILACAP"),
         format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
-        format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN"),
+        format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN:village=Kesugihan"),
+        format!("{DESA_UNSCOPED_TOKEN}=desa:DESA-KESUGIHAN"),
         format!("{IMIGRASI_PERSONAL_TOKEN}=imigrasi:KANIM-CILACAP:personal_data"),
         format!("{POLRI_PERSONAL_TOKEN}=polri:POLRESTA-CILACAP:personal_data"),
     ]
@@ -301,8 +339,20 @@ pub async fn start_intake_on(
     dir: &PathBuf,
     port: u16,
 ) -> Service {
+    start_intake_with(brokers, registry, database_url, dir, port, &[]).await
+}
+
+/// The intakes with `extra` flags.
+pub async fn start_intake_with(
+    brokers: &str,
+    registry: &str,
+    database_url: &str,
+    dir: &PathBuf,
+    port: u16,
+    extra: &[&str],
+) -> Service {
     let listen = format!("127.0.0.1:{port}");
-    let mut command = lintas(&[
+    let mut args = vec![
         "intake",
         "all",
         "--brokers",
@@ -313,10 +363,16 @@ pub async fn start_intake_on(
         database_url,
         "--listen",
         &listen,
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let mut command = lintas(&args);
     command
         .env("LINTAS_TOKENS", tokens_spec())
-        .env("LINTAS_SUBJECT_KEY_SECRET", SECRET);
+        .env("LINTAS_SUBJECT_KEY_SECRET", SECRET)
+        .env(
+            "LINTAS_KEK_SECRETS",
+            kek_secrets(&lintas_kit::events::keks::ALL),
+        );
     let proc = Proc::spawn("intake", command, dir);
     let url = format!("http://{listen}");
     wait_http_ok(&format!("{url}/readyz"), Duration::from_secs(60)).await;
@@ -367,7 +423,9 @@ pub fn spawn_subscriber(
     }
     args.extend_from_slice(extra);
     let mut command = lintas(&args);
-    command.env("LINTAS_TOKENS", tokens_spec());
+    command
+        .env("LINTAS_TOKENS", tokens_spec())
+        .env("LINTAS_KEK_SECRETS", kek_secrets(keks_of(agency)));
     let proc = Proc::spawn(agency, command, dir);
     Service {
         proc,
@@ -389,9 +447,10 @@ pub async fn wait_http_ok(url: &str, timeout: Duration) {
     panic!("{url} did not answer 200 within {timeout:?}");
 }
 
-/// A producer from the kit, as a publisher service would use it.
+/// A producer from the kit, as a publisher service would use it (holding the KEKs an intake
+/// holds).
 pub fn producer(brokers: &str, registry: &str) -> EventProducer {
-    let codec = Codec::new(RegistryClient::new(registry), "");
+    let codec = codec(registry, &lintas_kit::events::keks::ALL);
     EventProducer::new(&ProducerSettings::new(brokers), codec).unwrap()
 }
 
@@ -400,7 +459,7 @@ pub fn producer(brokers: &str, registry: &str) -> EventProducer {
 /// broker defect; Kafka returns the containing batch and the client skips ahead). Tests that
 /// resume consumers from stored offsets publish this way so that they test Lintas, not it.
 pub fn producer_one_record_per_batch(brokers: &str, registry: &str) -> EventProducer {
-    let codec = Codec::new(RegistryClient::new(registry), "");
+    let codec = codec(registry, &lintas_kit::events::keks::ALL);
     let mut settings = ProducerSettings::new(brokers);
     settings.extra = vec![
         ("batch.num.messages".into(), "1".into()),
@@ -428,6 +487,23 @@ pub fn records_in(brokers: &str, topic: &str) -> i64 {
                 .1
         })
         .sum()
+}
+
+/// Every topic on the broker but Kafka's own.
+pub fn all_topics(brokers: &str) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(None, Duration::from_secs(10))
+        .unwrap();
+    metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_string())
+        .filter(|t| !t.starts_with("__"))
+        .collect()
 }
 
 /// Every record of a topic, read with a throw-away consumer group.
@@ -491,6 +567,7 @@ pub fn applicant(
         destination_country: "MY".into(),
         placement_agency: None,
         sponsor_name: None,
+        identity_verified: true,
     }
 }
 

@@ -11,6 +11,12 @@ where record_name is the writer schema's full name (for example
 lintas.events.ApplicantRegistered) and value is the decoded record; UUIDs are written as strings,
 timestamp-millis as ISO 8601 UTC instants and dates as YYYY-MM-DD.
 
+Personal-data fields travel encrypted (Confluent's client-side field-level encryption: fields
+tagged PII, a ruleSet with an ENCRYPT rule, a KEK per entitlement). With --kek-secret SECRET
+(the local-kms secret of a KEK this reader is entitled to) Confluent's field-encryption rule
+executor decrypts the fields under that KEK; fields under other KEKs, or without the option all
+of them, stay ciphertext (the rule's onFailure is ERROR,NONE: the rest of the record reads).
+
 With --expect N it stops after N records and fails (exit 3) if they do not arrive within
 --timeout seconds; without it, it reads until --timeout (0: until interrupted). A record that
 cannot be decoded is an error (exit 2), as is a fatal client error (exit 4).
@@ -94,6 +100,7 @@ def main():
     parser.add_argument(
         "--registry-config", action="append", metavar="KEY=VALUE", help="extra registry client setting"
     )
+    parser.add_argument("--kek-secret", help="local-kms secret of the KEK this reader holds (decrypts its fields)")
     args = parser.parse_args()
     topics = [t.strip() for t in args.topics.split(",") if t.strip()]
     if not topics:
@@ -104,8 +111,20 @@ def main():
     registry_conf = {"url": args.registry}
     registry_conf.update(key_values(args.registry_config, "--registry-config"))
     registry = SchemaRegistryClient(registry_conf)
-    # Lintas registers each event under <topic>-<record full name> (TopicRecordNameStrategy).
-    values = AvroDeserializer(registry, conf={"subject.name.strategy": topic_record_subject_name_strategy})
+    rule_conf = None
+    if args.kek_secret:
+        # Confluent's field-encryption executor and its local-kms driver, from the [rules] extra.
+        from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import FieldEncryptionExecutor
+        from confluent_kafka.schema_registry.rules.encryption.localkms.local_driver import LocalKmsDriver
+
+        FieldEncryptionExecutor.register()
+        LocalKmsDriver.register()
+        rule_conf = {"secret": args.kek_secret}
+    # Lintas registers each event under <topic>-<record full name> (TopicRecordNameStrategy); the
+    # data-encryption keys live under the same subject.
+    values = AvroDeserializer(
+        registry, conf={"subject.name.strategy": topic_record_subject_name_strategy}, rule_conf=rule_conf
+    )
     keys = StringDeserializer("utf_8")
     names = RecordNames(registry)
 

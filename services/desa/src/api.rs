@@ -1,13 +1,13 @@
 //! What a village office reads: its notices, its residents who were flagged or blocked, and
-//! the recruiters seen in the village. Desa tokens only; a village office (token office
-//! `DESA-<VILLAGE>`, spaces as `-`) sees its own village, the regency's village office (any
-//! other office, such as `DPMD-CILACAP`) every village.
+//! the recruiters seen in the village. Desa tokens only, scoped by a structured claim: a
+//! village office's token (`village=NAME`) reads its own village, the regency's village office
+//! (role `all_villages`) every village; any other desa token reads none (fails closed).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use lintas_kit::auth::{AuthError, Caller};
+use lintas_kit::auth::{AuthError, Caller, ALL_VILLAGES_ROLE};
 use lintas_kit::events::Agency;
 use lintas_kit::views::database_unavailable;
 use serde_json::{json, Value};
@@ -30,15 +30,19 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// Desa tokens only; an office named `DESA-<VILLAGE>` only for its own village.
+/// Desa tokens only: the token's own village, or every village with `all_villages`. The
+/// office name grants nothing.
 fn authorize(caller: &Caller, village: &str) -> Result<(), AuthError> {
-    let own_village = caller
-        .office
-        .strip_prefix("DESA-")
-        .map(|v| v.eq_ignore_ascii_case(&village.replace(' ', "-")));
-    match (caller.agency, own_village) {
-        (Agency::Desa, None | Some(true)) => Ok(()),
-        _ => Err(AuthError::forbidden()),
+    let allowed = caller.agency == Agency::Desa
+        && (caller.has_role(ALL_VILLAGES_ROLE)
+            || caller
+                .village
+                .as_deref()
+                .is_some_and(|own| own.eq_ignore_ascii_case(village.trim())));
+    if allowed {
+        Ok(())
+    } else {
+        Err(AuthError::forbidden())
     }
 }
 

@@ -22,6 +22,9 @@ use lintas_kit::store::Migrations;
 /// Consumer group and database schema.
 pub const GROUP: &str = "desa";
 
+/// Key-encryption keys this subscriber may hold: none; personal data stays encrypted for it.
+pub const KEKS: &[&str] = &[];
+
 /// Registrations give the village; flags and blocks concern residents; cases carry recruiter
 /// reports.
 pub const TOPICS: &[Topic] = &[

@@ -36,6 +36,7 @@ fn registered() -> AnyEvent {
         destination_country: "SA".into(),
         placement_agency: None,
         sponsor_name: None,
+        identity_verified: true,
     }
     .into_any()
 }

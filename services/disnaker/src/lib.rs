@@ -24,6 +24,9 @@ use lintas_kit::store::Migrations;
 
 pub const GROUP: &str = "disnaker";
 
+/// Key-encryption keys this subscriber may hold: none; personal data stays encrypted for it.
+pub const KEKS: &[&str] = &[];
+
 /// Registrations (village, agency, age, purpose), visa-type flags, blocks, and the lifecycle
 /// of its own alerts (so that a rebuild restores their status).
 pub const TOPICS: &[Topic] = &[

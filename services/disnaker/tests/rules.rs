@@ -35,6 +35,7 @@ fn registration(adjust: impl FnOnce(&mut ApplicantRegistered)) -> AnyEvent {
             licence_number: Some("SIP3MI-001".into()),
         }),
         sponsor_name: None,
+        identity_verified: true,
     };
     adjust(&mut e);
     e.into_any()

@@ -21,6 +21,9 @@ pub struct ApplicantRegistered {
     pub placement_agency: Option<PlacementAgency>,
     /// Personal data of the sponsor or recruiter named, if any.
     pub sponsor_name: Option<String>,
+    /// Whether a channel entitled to assert the identity checked it against the document
+    /// (passport application, Disnaker AK-1 with document check); a claim otherwise.
+    pub identity_verified: bool,
 }
 impl_event!(ApplicantRegistered, Topic::Applicants, |e| {
     crate::subject_partition_key(&e.envelope)

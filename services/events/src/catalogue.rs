@@ -14,7 +14,8 @@ use serde_json::Value as Json;
 use crate::{
     AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised, ApplicantRegistered, CaseReferred,
     DepartureBlocked, DepartureCleared, Event, InvestigationOpened, PassportInterviewConducted,
-    ProsecutionStageChanged, RecruiterReported, SpdpSent, Topic, VisaTypeFlagged,
+    PersonalDataErased, PersonalDataRead, ProsecutionStageChanged, RecruiterReported, SpdpSent,
+    Topic, VisaTypeFlagged,
 };
 
 /// Every file of `schemas/`, by file name.
@@ -84,7 +85,27 @@ pub const SOURCES: &[(&str, &str)] = &[
         "AlertClosed.avsc",
         include_str!("../../../schemas/AlertClosed.avsc"),
     ),
+    (
+        "PersonalDataRead.avsc",
+        include_str!("../../../schemas/PersonalDataRead.avsc"),
+    ),
+    (
+        "PersonalDataErased.avsc",
+        include_str!("../../../schemas/PersonalDataErased.avsc"),
+    ),
 ];
+
+/// Key-encryption keys of the contract: who may read which personal data. A KEK is held
+/// only by the agencies entitled to the data and by the intakes that record it.
+pub mod keks {
+    /// Identities the immigration office controls: NIK and names of applicants, sponsors'
+    /// names, passport numbers, e-PMI ids.
+    pub const IMMIGRATION: &str = "lintas-imigrasi";
+    /// Police intelligence: recruiters' phone numbers.
+    pub const POLICE: &str = "lintas-polri";
+    /// Every KEK of the contract.
+    pub const ALL: [&str; 2] = [IMMIGRATION, POLICE];
+}
 
 /// One event type's contract: where it travels and its self-contained schema.
 #[derive(Debug)]
@@ -96,6 +117,8 @@ pub struct EventSchema {
     pub schema: Schema,
     /// Parsing Canonical Form: a writer schema with the same form needs no resolution.
     pub canonical: String,
+    /// The key-encryption key of its personal-data fields (tagged `PII`), if it has any.
+    pub kek: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -137,44 +160,77 @@ pub fn catalogue() -> &'static Catalogue {
     })
 }
 
-/// The events of the contract, in catalogue order: (full name, topic).
-const ENTRIES: [(&str, Topic); 14] = [
-    (ApplicantRegistered::FULL_NAME, ApplicantRegistered::TOPIC),
+/// The events of the contract, in catalogue order: (full name, topic, the KEK its
+/// personal-data fields are encrypted under, if it has any).
+const ENTRIES: [(&str, Topic, Option<&str>); 16] = [
+    (
+        ApplicantRegistered::FULL_NAME,
+        ApplicantRegistered::TOPIC,
+        Some(keks::IMMIGRATION),
+    ),
     (
         PassportInterviewConducted::FULL_NAME,
         PassportInterviewConducted::TOPIC,
+        Some(keks::IMMIGRATION),
     ),
-    (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPIC),
-    (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPIC),
-    (DepartureCleared::FULL_NAME, DepartureCleared::TOPIC),
-    (CaseReferred::FULL_NAME, CaseReferred::TOPIC),
-    (RecruiterReported::FULL_NAME, RecruiterReported::TOPIC),
-    (InvestigationOpened::FULL_NAME, InvestigationOpened::TOPIC),
-    (SpdpSent::FULL_NAME, SpdpSent::TOPIC),
+    (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPIC, None),
+    (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPIC, None),
+    (
+        DepartureCleared::FULL_NAME,
+        DepartureCleared::TOPIC,
+        Some(keks::IMMIGRATION),
+    ),
+    (CaseReferred::FULL_NAME, CaseReferred::TOPIC, None),
+    (
+        RecruiterReported::FULL_NAME,
+        RecruiterReported::TOPIC,
+        Some(keks::POLICE),
+    ),
+    (
+        InvestigationOpened::FULL_NAME,
+        InvestigationOpened::TOPIC,
+        None,
+    ),
+    (SpdpSent::FULL_NAME, SpdpSent::TOPIC, None),
     (
         ProsecutionStageChanged::FULL_NAME,
         ProsecutionStageChanged::TOPIC,
+        None,
     ),
-    (AlertRaised::FULL_NAME, AlertRaised::TOPIC),
-    (AlertAcknowledged::FULL_NAME, AlertAcknowledged::TOPIC),
-    (AlertEscalated::FULL_NAME, AlertEscalated::TOPIC),
-    (AlertClosed::FULL_NAME, AlertClosed::TOPIC),
+    (AlertRaised::FULL_NAME, AlertRaised::TOPIC, None),
+    (AlertAcknowledged::FULL_NAME, AlertAcknowledged::TOPIC, None),
+    (AlertEscalated::FULL_NAME, AlertEscalated::TOPIC, None),
+    (AlertClosed::FULL_NAME, AlertClosed::TOPIC, None),
+    (PersonalDataRead::FULL_NAME, PersonalDataRead::TOPIC, None),
+    (
+        PersonalDataErased::FULL_NAME,
+        PersonalDataErased::TOPIC,
+        None,
+    ),
 ];
 
 fn build() -> Result<Catalogue, String> {
     let named = named_types(SOURCES)?;
     let events = ENTRIES
         .into_iter()
-        .map(|(full_name, topic)| {
+        .map(|(full_name, topic, kek)| {
             let text = inline_event(&named, full_name)?;
             let schema = Schema::parse_str(&text).map_err(|e| format!("{full_name}: {e}"))?;
             let canonical = schema.canonical_form();
+            // Personal data without a KEK would be published in clear; a KEK without tagged
+            // fields is a contract nobody can read.
+            if text.contains("\"confluent:tags\"") != kek.is_some() {
+                return Err(format!(
+                    "{full_name}: fields tagged PII and a KEK go together (schemas/README.md)"
+                ));
+            }
             Ok(EventSchema {
                 full_name,
                 topic,
                 json: text,
                 schema,
                 canonical,
+                kek,
             })
         })
         .collect::<Result<_, String>>()?;

@@ -187,3 +187,17 @@ avro_enum!(
         Duplicate = "duplicate", Other = "other",
     }
 );
+
+avro_enum!(
+    /// Which kind of person an erasure concerns.
+    ErasureScope { Subject = "subject", Recruiter = "recruiter", Other = "other" }
+);
+
+avro_enum!(
+    /// Why a controller erased a person's personal data.
+    ErasureReason {
+        ConsentWithdrawn = "consent_withdrawn", PurposeFulfilled = "purpose_fulfilled",
+        RetentionExpired = "retention_expired", UnlawfulProcessing = "unlawful_processing",
+        CourtOrder = "court_order", DataSubjectRequest = "data_subject_request", Other = "other",
+    }
+);

@@ -19,6 +19,8 @@ pub struct Envelope {
     pub case_id: Option<String>,
     pub correlation_id: Option<Uuid>,
     pub legal_basis: Option<String>,
+    /// Version of the subject-key secret behind every subject key of the event (`None`: v1).
+    pub subject_key_id: Option<String>,
 }
 
 impl Envelope {
@@ -40,6 +42,7 @@ impl Envelope {
             case_id: None,
             correlation_id: None,
             legal_basis: None,
+            subject_key_id: None,
         }
     }
 }

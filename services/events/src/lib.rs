@@ -14,6 +14,7 @@ mod departure;
 mod envelope;
 mod identity;
 mod interview;
+mod privacy;
 mod screening;
 pub mod timefmt;
 mod topic;
@@ -23,17 +24,18 @@ pub use applicant::{ApplicantPersonalData, ApplicantRegistered, PlacementAgency}
 pub use case::{
     CaseReferred, InvestigationOpened, ProsecutionStageChanged, RecruiterReported, SpdpSent,
 };
-pub use catalogue::{catalogue, self_contained, Catalogue, EventSchema, SOURCES};
+pub use catalogue::{catalogue, keks, self_contained, Catalogue, EventSchema, SOURCES};
 pub use codes::{
     Agency, AlertCloseReason, AlertSeverity, AvroEnum, BlockDecision, BlockReason, DeclaredPurpose,
-    EscalationReason, HandedTo, InterviewOutcome, InterviewReason, LicenceStatus, ProsecutionStage,
-    RecruiterRole, ReferralReason, RegistrationSource, ScreeningStage, Sex, VisaFlagReason,
-    VisaType,
+    ErasureReason, ErasureScope, EscalationReason, HandedTo, InterviewOutcome, InterviewReason,
+    LicenceStatus, ProsecutionStage, RecruiterRole, ReferralReason, RegistrationSource,
+    ScreeningStage, Sex, VisaFlagReason, VisaType,
 };
 pub use departure::{DepartureBlocked, DepartureCleared};
 pub use envelope::Envelope;
-pub use identity::{SubjectKeyError, SubjectKeyer};
+pub use identity::{SubjectKeyError, SubjectKeyRotations, SubjectKeyer};
 pub use interview::PassportInterviewConducted;
+pub use privacy::{PersonalDataErased, PersonalDataRead};
 pub use screening::VisaTypeFlagged;
 pub use topic::Topic;
 
@@ -72,6 +74,8 @@ pub enum AnyEvent {
     AlertAcknowledged(AlertAcknowledged),
     AlertEscalated(AlertEscalated),
     AlertClosed(AlertClosed),
+    PersonalDataRead(PersonalDataRead),
+    PersonalDataErased(PersonalDataErased),
 }
 
 impl AnyEvent {
@@ -91,6 +95,8 @@ impl AnyEvent {
             AnyEvent::AlertAcknowledged(e) => &e.envelope,
             AnyEvent::AlertEscalated(e) => &e.envelope,
             AnyEvent::AlertClosed(e) => &e.envelope,
+            AnyEvent::PersonalDataRead(e) => &e.envelope,
+            AnyEvent::PersonalDataErased(e) => &e.envelope,
         }
     }
 
@@ -105,6 +111,54 @@ impl AnyEvent {
     /// The partition key this event is published with.
     pub fn key(&self) -> String {
         each_variant!(self, |e| e.key())
+    }
+
+    /// Every subject key the event carries (the envelope's, and the people a case, a
+    /// recruiter report, an investigation or an audit record names), for carrying keys of an
+    /// older secret version forward ([`SubjectKeyRotations`]). Recruiter keys are ids of the
+    /// reporting agency, not subject keys, and are not included.
+    pub fn subject_keys_mut(&mut self) -> Vec<&mut String> {
+        let mut keys: Vec<&mut String> = Vec::new();
+        let is_subject_erasure = matches!(
+            self,
+            AnyEvent::PersonalDataErased(e) if e.scope == ErasureScope::Subject
+        );
+        let is_subject_read = matches!(
+            self,
+            AnyEvent::PersonalDataRead(e) if e.envelope.subject_key.is_some()
+        );
+        match self {
+            AnyEvent::CaseReferred(e) => {
+                keys.extend(e.envelope.subject_key.as_mut());
+                keys.extend(e.subject_keys.iter_mut());
+            }
+            AnyEvent::RecruiterReported(e) => {
+                keys.extend(e.envelope.subject_key.as_mut());
+                keys.extend(e.linked_subject_keys.iter_mut());
+            }
+            AnyEvent::InvestigationOpened(e) => {
+                keys.extend(e.envelope.subject_key.as_mut());
+                keys.extend(e.subject_keys.iter_mut());
+            }
+            AnyEvent::PersonalDataRead(e) => {
+                keys.extend(e.envelope.subject_key.as_mut());
+                if is_subject_read {
+                    keys.push(&mut e.person_key);
+                }
+            }
+            AnyEvent::PersonalDataErased(e) => {
+                keys.extend(e.envelope.subject_key.as_mut());
+                if is_subject_erasure {
+                    keys.push(&mut e.person_key);
+                }
+            }
+            other => keys.extend(other.envelope_mut().subject_key.as_mut()),
+        }
+        keys
+    }
+
+    pub fn envelope_mut(&mut self) -> &mut Envelope {
+        each_variant!(self, |e| &mut e.envelope)
     }
 
     /// Short type name, used as a metric label and in logs.
@@ -124,6 +178,8 @@ impl AnyEvent {
             AnyEvent::AlertAcknowledged(_) => "AlertAcknowledged",
             AnyEvent::AlertEscalated(_) => "AlertEscalated",
             AnyEvent::AlertClosed(_) => "AlertClosed",
+            AnyEvent::PersonalDataRead(_) => "PersonalDataRead",
+            AnyEvent::PersonalDataErased(_) => "PersonalDataErased",
         }
     }
 
@@ -153,6 +209,8 @@ impl AnyEvent {
             AlertAcknowledged::FULL_NAME => typed::<AlertAcknowledged>(value),
             AlertEscalated::FULL_NAME => typed::<AlertEscalated>(value),
             AlertClosed::FULL_NAME => typed::<AlertClosed>(value),
+            PersonalDataRead::FULL_NAME => typed::<PersonalDataRead>(value),
+            PersonalDataErased::FULL_NAME => typed::<PersonalDataErased>(value),
             other => Err(apache_avro::Error::new(
                 apache_avro::error::Details::DeserializeValue(format!(
                     "record {other} is not part of the Lintas contract known to this build"
@@ -180,6 +238,8 @@ macro_rules! each_variant {
             AnyEvent::AlertAcknowledged($e) => $body,
             AnyEvent::AlertEscalated($e) => $body,
             AnyEvent::AlertClosed($e) => $body,
+            AnyEvent::PersonalDataRead($e) => $body,
+            AnyEvent::PersonalDataErased($e) => $body,
         }
     };
 }

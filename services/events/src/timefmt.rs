@@ -91,3 +91,62 @@ pub mod days {
         }
     }
 }
+
+/// Age in completed years on `on` of someone born on `born`. A birthday on 29 February falls
+/// on 1 March in years without one (the day after 28 February, as civil registries count).
+pub fn age_in_years(born: time::Date, on: time::Date) -> i32 {
+    let mut age = on.year() - born.year();
+    // Comparing (month, day) puts 29 February after 28 February and before 1 March.
+    if (on.month() as u8, on.day()) < (born.month() as u8, born.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// A coarse age band, for views that must not expose a birth date: under 18, 18–24, 25–34,
+/// 35–44, 45–54, 55 and over.
+pub fn age_band(age: i32) -> &'static str {
+    match age {
+        i32::MIN..=17 => "under_18",
+        18..=24 => "18-24",
+        25..=34 => "25-34",
+        35..=44 => "35-44",
+        45..=54 => "45-54",
+        _ => "55_plus",
+    }
+}
+
+#[cfg(test)]
+mod age_tests {
+    use super::age_in_years;
+    use time::macros::date;
+
+    #[test]
+    fn ages_at_the_edges() {
+        assert_eq!(
+            age_in_years(date!(2008 - 06 - 15), date!(2026 - 06 - 14)),
+            17
+        );
+        assert_eq!(
+            age_in_years(date!(2008 - 06 - 15), date!(2026 - 06 - 15)),
+            18
+        );
+        // Born on 29 February: 18 on 1 March of a common year, not before.
+        assert_eq!(
+            age_in_years(date!(2008 - 02 - 29), date!(2026 - 02 - 28)),
+            17
+        );
+        assert_eq!(
+            age_in_years(date!(2008 - 02 - 29), date!(2026 - 03 - 01)),
+            18
+        );
+        assert_eq!(
+            age_in_years(date!(2008 - 02 - 29), date!(2028 - 02 - 29)),
+            20
+        );
+        assert_eq!(
+            age_in_years(date!(2008 - 02 - 29), date!(2028 - 02 - 28)),
+            19
+        );
+    }
+}

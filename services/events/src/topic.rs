@@ -6,15 +6,18 @@ pub enum Topic {
     Departures,
     Cases,
     Alerts,
+    /// Data-protection records: personal-data reads (the audit chain) and erasures.
+    Privacy,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Applicants,
         Topic::Screening,
         Topic::Departures,
         Topic::Cases,
         Topic::Alerts,
+        Topic::Privacy,
     ];
 
     /// Topic name without a deployment prefix.
@@ -25,6 +28,7 @@ impl Topic {
             Topic::Departures => "lintas.departures.v1",
             Topic::Cases => "lintas.cases.v1",
             Topic::Alerts => "lintas.alerts.v1",
+            Topic::Privacy => "lintas.privacy.v1",
         }
     }
 }

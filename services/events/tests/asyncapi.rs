@@ -28,12 +28,13 @@ use serde_json::Value;
 const DOCUMENT: &str = "schemas/asyncapi.json";
 const AVRO_FORMAT: &str = "application/vnd.apache.avro+json;version=1.9.0";
 /// Field names a partition key can be made of.
-const KEY_FIELDS: [&str; 5] = [
+const KEY_FIELDS: [&str; 6] = [
     "subject_key",
     "case_id",
     "alert_id",
     "recruiter_key",
     "event_id",
+    "agency",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -459,6 +460,29 @@ fn personal_data(node: &Value, prefix: &str, out: &mut BTreeSet<String>) {
     }
 }
 
+/// Dotted paths of the fields tagged `"confluent:tags": ["PII"]`: encrypted on the wire.
+fn pii_tagged(node: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match node {
+        Value::Array(items) => items.iter().for_each(|n| pii_tagged(n, prefix, out)),
+        Value::Object(map) => match map.get("type") {
+            Some(Value::String(t)) if t == "record" => {
+                for field in map["fields"].as_array().into_iter().flatten() {
+                    let path = format!("{prefix}{}", field["name"].as_str().unwrap_or_default());
+                    if strings(&field["confluent:tags"]).iter().any(|t| t == "PII") {
+                        out.insert(path.clone());
+                    }
+                    pii_tagged(&field["type"], &format!("{path}."), out);
+                }
+            }
+            Some(Value::String(t)) if t == "array" => pii_tagged(&map["items"], prefix, out),
+            Some(Value::String(t)) if t == "map" => pii_tagged(&map["values"], prefix, out),
+            Some(inner @ (Value::Object(_) | Value::Array(_))) => pii_tagged(inner, prefix, out),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
 #[test]
 fn payloads_reference_the_avsc_files_of_the_catalogue() {
     let doc = document();
@@ -526,6 +550,23 @@ fn payloads_reference_the_avsc_files_of_the_catalogue() {
                 problems.push(format!(
                     "{at}.x-personal-data is {:?}, but the fields marked lintas.personal_data in {} are {expected:?}",
                     documented, event.full_name
+                ));
+            }
+            // Encrypted fields: the tag PII, under the catalogue's KEK of the event.
+            let mut tagged = BTreeSet::new();
+            pii_tagged(&schema, "", &mut tagged);
+            let encryption = &msg["x-field-encryption"];
+            let fields: BTreeSet<String> = strings(&encryption["fields"]).into_iter().collect();
+            if fields != tagged || encryption["kek"].as_str() != event.kek {
+                problems.push(format!(
+                    "{at}.x-field-encryption is {encryption}, but {} has the fields {tagged:?} tagged PII under KEK {:?} (catalogue)",
+                    event.full_name, event.kek
+                ));
+            }
+            if !tagged.is_subset(&expected) {
+                problems.push(format!(
+                    "{at}: {} tags {tagged:?} PII, but not all of them are marked lintas.personal_data",
+                    event.full_name
                 ));
             }
         }
@@ -601,6 +642,7 @@ fn key_descriptions_name_the_key_of_each_topic_and_event() {
             Topic::Applicants | Topic::Screening | Topic::Departures => "subject_key",
             Topic::Cases => "case_id",
             Topic::Alerts => "alert_id",
+            Topic::Privacy => "agency",
         };
         for (key, msg) in messages(ch) {
             let at = format!("channels.{id}.messages.{key}.bindings.kafka.key");
@@ -1096,6 +1138,15 @@ fn subscribers() -> Vec<Subscriber> {
                 for name in ["AlertAcknowledged", "AlertEscalated", "AlertClosed"] {
                     publishes.insert(name.to_owned());
                 }
+            }
+            // The kit's personal-data API publishes through the same outbox: every audited read
+            // (`personal::record_read(..)`) an audit entry, the erasure routes it serves
+            // (`PERSONAL_DATA.router(..)`) the erasures.
+            if text.contains("record_read(") {
+                publishes.insert("PersonalDataRead".to_owned());
+            }
+            if text.contains("PERSONAL_DATA.router(") {
+                publishes.insert("PersonalDataErased".to_owned());
             }
             // The owner a rule's alert is stamped with (`RuleAlert { owner: Agency::X, .. }`).
             for (i, m) in text.match_indices("owner: Agency::") {

@@ -23,6 +23,7 @@ fn envelope(full: bool) -> Envelope {
         case_id: full.then(|| "LINTAS-CLP-2026-0001".into()),
         correlation_id: full.then(Uuid::new_v4),
         legal_basis: full.then(|| "UU 18/2017 Pasal 13".into()),
+        subject_key_id: full.then(|| "v1".into()),
     }
 }
 
@@ -47,6 +48,7 @@ fn samples(full: bool) -> Vec<AnyEvent> {
                 licence_number: Some("SIP3MI-1".into()),
             }),
             sponsor_name: full.then(|| "Pak Budi".into()),
+            identity_verified: full,
         }
         .into_any(),
         VisaTypeFlagged {
@@ -198,6 +200,30 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             note: full.then(|| "documents verified".into()),
         }
         .into_any(),
+        PersonalDataRead {
+            envelope: envelope(full),
+            read_id: Uuid::new_v4(),
+            sequence: 7,
+            person_key: "ab".repeat(32),
+            fields: if full {
+                vec!["nik".into(), "full_name".into()]
+            } else {
+                vec![]
+            },
+            purpose: "secondary interview".into(),
+            previous_hash: "0".repeat(64),
+            entry_hash: "f".repeat(64),
+        }
+        .into_any(),
+        PersonalDataErased {
+            envelope: envelope(full),
+            erasure_id: Uuid::new_v4(),
+            scope: ErasureScope::Subject,
+            person_key: "ab".repeat(32),
+            reason: ErasureReason::ConsentWithdrawn,
+            fields: if full { vec!["nik".into()] } else { vec![] },
+        }
+        .into_any(),
     ]
 }
 
@@ -219,6 +245,8 @@ macro_rules! each_event {
             AnyEvent::AlertAcknowledged($e) => $body,
             AnyEvent::AlertEscalated($e) => $body,
             AnyEvent::AlertClosed($e) => $body,
+            AnyEvent::PersonalDataRead($e) => $body,
+            AnyEvent::PersonalDataErased($e) => $body,
         }
     };
 }
@@ -290,6 +318,9 @@ fn topics_and_keys() {
                 AnyEvent::AlertAcknowledged(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
                 AnyEvent::AlertEscalated(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
                 AnyEvent::AlertClosed(e) => (Topic::Alerts, Some(e.alert_id.to_string())),
+                AnyEvent::PersonalDataRead(_) | AnyEvent::PersonalDataErased(_) => {
+                    (Topic::Privacy, Some(envelope.agency.to_string()))
+                }
             };
             // Without a subject or case the key falls back to the event id.
             let want_key = want_key.unwrap_or_else(|| envelope.event_id.to_string());

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller};
-use lintas_kit::events::{timefmt::millis, Agency};
+use lintas_kit::events::{timefmt, timefmt::millis, Agency};
 use lintas_kit::personal;
 use lintas_kit::store::Store;
 use lintas_kit::views::database_unavailable;
@@ -28,7 +28,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .with_state(state.clone())
         .merge(crate::ALERTS.router(state.clone()))
-        .merge(personal::audit_router(Agency::Imigrasi, state))
+        .merge(crate::PERSONAL_DATA.router(state))
 }
 
 fn authorize(caller: &Caller) -> Result<(), AuthError> {
@@ -37,6 +37,28 @@ fn authorize(caller: &Caller) -> Result<(), AuthError> {
     } else {
         Err(AuthError::forbidden())
     }
+}
+
+/// History rows written before the history was coarsened held the exact birth date and
+/// residence: served, they become an age band and the regency like the new ones.
+fn coarse(mut details: Value, occurred_at_ms: i64) -> Value {
+    if let Some(fields) = details.as_object_mut() {
+        if let Some(born) = fields.remove("birth_date") {
+            let born = born.as_str().and_then(|b| {
+                time::Date::parse(b, time::macros::format_description!("[year]-[month]-[day]")).ok()
+            });
+            let on = millis::from_millis(occurred_at_ms).map(|t| t.date()).ok();
+            if let (Some(born), Some(on)) = (born, on) {
+                fields.insert(
+                    "age_band".into(),
+                    json!(timefmt::age_band(timefmt::age_in_years(born, on))),
+                );
+            }
+        }
+        fields.remove("village");
+        fields.remove("sub_district");
+    }
+    details
 }
 
 fn rfc3339(ms: i64) -> String {
@@ -99,7 +121,7 @@ async fn subject_history(
                 "recorded_at": rfc3339(r.get::<i64, _>(3)),
                 "agency": r.get::<String, _>(4),
                 "office": r.get::<String, _>(5),
-                "details": serde_json::from_str::<Value>(&r.get::<String, _>(6)).unwrap_or(Value::Null),
+                "details": coarse(serde_json::from_str::<Value>(&r.get::<String, _>(6)).unwrap_or(Value::Null), r.get::<i64, _>(2)),
                 "deliveries": r.get::<i32, _>(7),
             })
         })
@@ -111,32 +133,81 @@ async fn subject_history(
     let mut body = json!({ "subject_key": subject_key, "events": events, "alerts": alerts });
     if let Some(why) = identity {
         match read_identity(&state, &caller, &why, &subject_key).await {
-            Ok(identity) => body["identity"] = identity,
-            Err(e) => return database_unavailable(e),
+            Ok(read) => {
+                body["identity"] = read["identity"].clone();
+                body["unverified_claims"] = read["unverified_claims"].clone();
+            }
+            Err(e) => return lintas_kit::views::unavailable(e),
         }
     }
     Json(body).into_response()
 }
 
-/// The name and NIK, with the audit row in the same transaction: no read without its record.
+/// The verified identity (name, NIK, exact birth date and residence) and the unverified
+/// claims, with the audit entry in the same transaction: no read without its record.
 async fn read_identity(
     state: &ApiState,
     caller: &Caller,
     why: &personal::Justification,
     subject_key: &str,
-) -> Result<Value, sqlx::Error> {
+) -> anyhow::Result<Value> {
     let mut tx = state.store.pool().begin().await?;
-    let row = sqlx::query("SELECT nik, full_name FROM subject_identities WHERE subject_key = $1")
-        .bind(subject_key)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
+    let verified = sqlx::query(
+        "SELECT nik, full_name, birth_date, village, sub_district, source, office, occurred_at_ms \
+         FROM subject_identities WHERE subject_key = $1",
+    )
+    .bind(subject_key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let claims = sqlx::query(
+        "SELECT nik, full_name, source, office, occurred_at_ms FROM identity_claims \
+         WHERE subject_key = $1 ORDER BY occurred_at_ms, event_id",
+    )
+    .bind(subject_key)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut fields: Vec<&str> = Vec::new();
+    if verified.is_some() {
+        fields.extend(["nik", "full_name", "birth_date", "village", "sub_district"]);
+    }
+    if !claims.is_empty() && verified.is_none() {
+        fields.extend(["nik", "full_name"]);
+    }
+    if fields.is_empty() {
         tx.rollback().await?;
-        return Ok(Value::Null);
-    };
-    personal::record_read(&mut tx, caller, why, subject_key, &["nik", "full_name"]).await?;
+        return Ok(json!({ "identity": null, "unverified_claims": [] }));
+    }
+    personal::record_read(
+        &mut tx,
+        &state.codec,
+        &crate::PERSONAL_DATA,
+        caller,
+        why,
+        subject_key,
+        &fields,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(json!({ "nik": row.get::<String, _>(0), "full_name": row.get::<String, _>(1) }))
+    let identity = verified.map(|r| {
+        json!({
+            "nik": r.get::<String, _>(0), "full_name": r.get::<String, _>(1),
+            "birth_date": r.get::<String, _>(2), "village": r.get::<String, _>(3),
+            "sub_district": r.get::<String, _>(4), "source": r.get::<String, _>(5),
+            "office": r.get::<String, _>(6), "registered_at": rfc3339(r.get::<i64, _>(7)),
+            "verified": true,
+        })
+    });
+    let claims: Vec<Value> = claims
+        .iter()
+        .map(|r| {
+            json!({
+                "nik": r.get::<String, _>(0), "full_name": r.get::<String, _>(1),
+                "source": r.get::<String, _>(2), "office": r.get::<String, _>(3),
+                "claimed_at": rfc3339(r.get::<i64, _>(4)), "verified": false,
+            })
+        })
+        .collect();
+    Ok(json!({ "identity": identity, "unverified_claims": claims }))
 }
 
 async fn alerts_where(

@@ -1,14 +1,17 @@
 //! The subject-history view.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 
 use lintas_kit::consumer::{Batch, Handler, HandlerError, Record};
-use lintas_kit::events::{timefmt::millis::to_millis, AnyEvent};
+use lintas_kit::events::timefmt::{age_band, age_in_years, millis::to_millis};
+use lintas_kit::events::{AnyEvent, ApplicantRegistered};
 use serde_json::{json, Value};
+use sqlx::AnyConnection;
 
 use crate::rules::{self, Im1Settings};
 
-/// Rows per INSERT statement: well under the parameter limits of both databases.
 /// Rows per multi-row INSERT: few statements per batch, within every database's limit on
 /// bound parameters.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -34,42 +37,7 @@ impl Handler for ImigrasiHandler {
                 ),
             });
         }
-        // Identities (first registration of a subject wins), and the sex IM2's transit
-        // variant joins on: one statement per chunk, not one per event.
-        let mut identities: Vec<[String; 5]> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for r in batch.records() {
-            if let AnyEvent::ApplicantRegistered(e) = &r.event {
-                let Some(subject) = e.envelope.subject_key.clone() else {
-                    continue;
-                };
-                if !seen.insert(subject.clone()) {
-                    continue;
-                }
-                identities.push([
-                    subject,
-                    e.personal.nik.clone(),
-                    e.personal.full_name.clone(),
-                    e.sex.to_string(),
-                    e.envelope.event_id.to_string(),
-                ]);
-            }
-        }
-        for chunk in identities.chunks(ROWS_PER_STATEMENT) {
-            insert_rows(
-                batch,
-                "INSERT INTO subject_identities (subject_key, nik, full_name, sex, source_event_id)",
-                chunk,
-                "ON CONFLICT (subject_key) DO NOTHING",
-            )
-            .await?;
-            let women: Vec<&str> = chunk
-                .iter()
-                .filter(|row| row[3] == "female")
-                .map(|row| row[0].as_str())
-                .collect();
-            crate::travel_rules::registered(batch, &self.im1, &women).await?;
-        }
+        registrations(batch, &self.im1).await?;
         let rows = history_rows(batch.records());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             insert_history(batch, chunk).await?;
@@ -85,14 +53,154 @@ impl Handler for ImigrasiHandler {
         for record in &triggers {
             rules::im1(batch, &self.im1, &record.event).await?;
         }
-        let events: Vec<lintas_kit::events::AnyEvent> =
-            batch.records().iter().map(|r| r.event.clone()).collect();
-        for event in &events {
-            crate::travel_rules::check(batch, &self.im1, event).await?;
-            crate::ALERTS.apply(batch, event).await?;
+        let records: Vec<Record> = batch.records().to_vec();
+        for record in &records {
+            crate::travel_rules::check(batch, &self.im1, &record.event).await?;
+            crate::ALERTS.apply(batch, &record.event).await?;
+            crate::PERSONAL_DATA.apply(batch, record).await?;
         }
         Ok(())
     }
+}
+
+/// What a registration leaves in the immigration views: the sex IM2's transit variant joins on
+/// (first registration of a subject wins), and, where this subscriber could decrypt it and the
+/// person was not erased since, the identity: verified when the channel was entitled to assert
+/// it (first verified registration wins), a claim otherwise. One statement per chunk.
+async fn registrations(batch: &mut Batch<'_>, settings: &Im1Settings) -> Result<(), HandlerError> {
+    let registered: Vec<(ApplicantRegistered, bool)> = batch
+        .records()
+        .iter()
+        .filter_map(|r| match &r.event {
+            AnyEvent::ApplicantRegistered(e) if e.envelope.subject_key.is_some() => {
+                Some((e.clone(), r.personal_data_readable()))
+            }
+            _ => None,
+        })
+        .collect();
+    for chunk in registered.chunks(ROWS_PER_STATEMENT) {
+        let mut seen = HashSet::new();
+        let mut sexes = Vec::new();
+        for (e, _) in chunk {
+            let subject = e.envelope.subject_key.clone().expect("filtered");
+            if seen.insert(subject.clone()) {
+                sexes.push(vec![
+                    Cell::Text(subject),
+                    Cell::Text(e.sex.to_string()),
+                    Cell::Text(e.envelope.event_id.to_string()),
+                ]);
+            }
+        }
+        insert_rows(
+            batch,
+            "INSERT INTO subject_registrations (subject_key, sex, registration_event_id)",
+            &sexes,
+            "ON CONFLICT (subject_key) DO NOTHING",
+        )
+        .await?;
+        let women: Vec<String> = sexes
+            .iter()
+            .filter(|row| matches!(&row[1], Cell::Text(sex) if sex == "female"))
+            .filter_map(|row| match &row[0] {
+                Cell::Text(subject) => Some(subject.clone()),
+                Cell::Int(_) => None,
+            })
+            .collect();
+        let women: Vec<&str> = women.iter().map(String::as_str).collect();
+        crate::travel_rules::registered(batch, settings, &women).await?;
+        identities(batch, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn identities(
+    batch: &mut Batch<'_>,
+    chunk: &[(ApplicantRegistered, bool)],
+) -> Result<(), HandlerError> {
+    let readable: Vec<&ApplicantRegistered> = chunk
+        .iter()
+        .filter(|(_, readable)| *readable)
+        .map(|(e, _)| e)
+        .collect();
+    let keys: Vec<&str> = readable
+        .iter()
+        .filter_map(|e| e.envelope.subject_key.as_deref())
+        .collect();
+    let erased = crate::PERSONAL_DATA.erased_at(batch.tx(), &keys).await?;
+    let (mut verified, mut claims) = (Vec::new(), Vec::new());
+    let (mut seen_verified, mut seen_claim) = (HashSet::new(), HashSet::new());
+    for e in readable {
+        let subject = e.envelope.subject_key.clone().expect("filtered");
+        let at = to_millis(&e.envelope.occurred_at);
+        if erased
+            .get(&subject)
+            .is_some_and(|erased_at| at <= *erased_at)
+        {
+            continue;
+        }
+        let event_id = e.envelope.event_id.to_string();
+        if e.identity_verified {
+            if seen_verified.insert(subject.clone()) {
+                verified.push(vec![
+                    Cell::Text(subject),
+                    Cell::Text(e.personal.nik.clone()),
+                    Cell::Text(e.personal.full_name.clone()),
+                    Cell::Text(e.birth_date.to_string()),
+                    Cell::Text(e.village.clone()),
+                    Cell::Text(e.sub_district.clone()),
+                    Cell::Text(e.source.to_string()),
+                    Cell::Text(e.envelope.office.clone()),
+                    Cell::Text(event_id),
+                    Cell::Int(at),
+                ]);
+            }
+        } else if seen_claim.insert((subject.clone(), event_id.clone())) {
+            claims.push(vec![
+                Cell::Text(subject),
+                Cell::Text(event_id),
+                Cell::Text(e.personal.nik.clone()),
+                Cell::Text(e.personal.full_name.clone()),
+                Cell::Text(e.source.to_string()),
+                Cell::Text(e.envelope.office.clone()),
+                Cell::Int(at),
+            ]);
+        }
+    }
+    insert_rows(
+        batch,
+        "INSERT INTO subject_identities (subject_key, nik, full_name, birth_date, village, sub_district, source, office, source_event_id, occurred_at_ms)",
+        &verified,
+        "ON CONFLICT (subject_key) DO NOTHING",
+    )
+    .await?;
+    insert_rows(
+        batch,
+        "INSERT INTO identity_claims (subject_key, event_id, nik, full_name, source, office, occurred_at_ms)",
+        &claims,
+        "ON CONFLICT (subject_key, event_id) DO NOTHING",
+    )
+    .await
+}
+
+/// Erases a subject's identity and identity claims recorded at or before `at_ms` (the
+/// history keeps no personal data to erase).
+pub fn erase<'c>(
+    conn: &'c mut AnyConnection,
+    subject: &'c str,
+    at_ms: i64,
+) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
+    Box::pin(async move {
+        for table in ["subject_identities", "identity_claims"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE subject_key = $1 AND occurred_at_ms <= $2"
+            ))
+            .bind(subject)
+            .bind(at_ms)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    })
 }
 
 struct HistoryRow {
@@ -140,12 +248,16 @@ fn history_rows(records: &[Record]) -> Vec<HistoryRow> {
     rows
 }
 
-/// What the history keeps of each event: never the NIK, the name or a sponsor's name.
+/// What the history keeps of each event: never the NIK, the name or a sponsor's name, and no
+/// quasi-identifiers that rebuild a NIK together (birth date, sex and sub-district): an age
+/// band and the regency only. The exact values are in the identity, for the role that may read
+/// it.
 fn details(event: &AnyEvent) -> Option<Value> {
     Some(match event {
         AnyEvent::ApplicantRegistered(e) => json!({
-            "source": e.source, "sex": e.sex, "birth_date": e.birth_date.to_string(),
-            "village": e.village, "sub_district": e.sub_district, "regency": e.regency,
+            "source": e.source, "sex": e.sex,
+            "age_band": age_band(age_in_years(e.birth_date, e.envelope.occurred_at.date())),
+            "regency": e.regency, "identity_verified": e.identity_verified,
             "declared_purpose": e.declared_purpose, "destination_country": e.destination_country,
             "placement_agency": e.placement_agency.as_ref().map(|p| json!({"name": p.name, "licence_number": p.licence_number})),
         }),
@@ -172,20 +284,27 @@ fn details(event: &AnyEvent) -> Option<Value> {
     })
 }
 
-/// One multi-row INSERT of text columns: `head` names the table and columns, `tail` is the
-/// conflict clause.
-async fn insert_rows<const N: usize>(
+/// One column value of a multi-row INSERT.
+enum Cell {
+    Text(String),
+    Int(i64),
+}
+
+/// One multi-row INSERT: `head` names the table and columns, `tail` is the conflict clause;
+/// every row has as many cells as `head` has columns.
+async fn insert_rows(
     batch: &mut Batch<'_>,
     head: &str,
-    rows: &[[String; N]],
+    rows: &[Vec<Cell>],
     tail: &str,
 ) -> Result<(), HandlerError> {
-    if rows.is_empty() {
+    let Some(width) = rows.first().map(Vec::len) else {
         return Ok(());
-    }
+    };
     let values: Vec<String> = (0..rows.len())
         .map(|i| {
-            let placeholders: Vec<String> = (1..=N).map(|c| format!("${}", i * N + c)).collect();
+            let placeholders: Vec<String> =
+                (1..=width).map(|c| format!("${}", i * width + c)).collect();
             format!("({})", placeholders.join(", "))
         })
         .collect();
@@ -193,7 +312,10 @@ async fn insert_rows<const N: usize>(
     let mut query = sqlx::query(&sql);
     for row in rows {
         for value in row {
-            query = query.bind(value);
+            query = match value {
+                Cell::Text(text) => query.bind(text),
+                Cell::Int(n) => query.bind(*n),
+            };
         }
     }
     query.execute(batch.tx()).await?;

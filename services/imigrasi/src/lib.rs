@@ -15,11 +15,15 @@ pub use history::ImigrasiHandler;
 pub use rules::Im1Settings;
 
 use lintas_kit::alerts::AlertDesk;
-use lintas_kit::events::{Agency, Topic};
+use lintas_kit::events::{Agency, ErasureScope, Topic};
+use lintas_kit::personal::PersonalData;
 use lintas_kit::store::Migrations;
 
 /// Consumer group and database schema of this subscriber.
 pub const GROUP: &str = "imigrasi";
+
+/// Key-encryption keys this subscriber may hold: the identities immigration controls.
+pub const KEKS: &[&str] = &[lintas_kit::events::keks::IMMIGRATION];
 
 /// Topics this subscriber reads.
 pub const TOPICS: &[Topic] = &[
@@ -28,10 +32,20 @@ pub const TOPICS: &[Topic] = &[
     Topic::Departures,
     // The lifecycle of its own alerts, so that a rebuild restores their status.
     Topic::Alerts,
+    // Its audit chain and erasures, so that a rebuild restores the one and honours the other.
+    Topic::Privacy,
 ];
 
 /// The immigration office's alerts and their lifecycle.
 pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Imigrasi);
+
+/// The identities the immigration office controls: audited reads, erasure.
+pub const PERSONAL_DATA: PersonalData = PersonalData {
+    agency: Agency::Imigrasi,
+    scope: ErasureScope::Subject,
+    fields: &["nik", "full_name", "birth_date", "village", "sub_district"],
+    erase: history::erase,
+};
 
 pub fn migrations() -> Migrations {
     Migrations {

@@ -129,8 +129,8 @@ pub async fn registered(
     }
     let placeholders: Vec<String> = (2..subjects.len() + 2).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT p.subject_key, p.event_id, p.occurred_at_ms, p.visa, p.destination_country, p.transits, s.source_event_id \
-         FROM pilgrimage_transits p JOIN subject_identities s ON s.subject_key = p.subject_key \
+        "SELECT p.subject_key, p.event_id, p.occurred_at_ms, p.visa, p.destination_country, p.transits, s.registration_event_id \
+         FROM pilgrimage_transits p JOIN subject_registrations s ON s.subject_key = p.subject_key \
          WHERE s.sex = $1 AND p.subject_key IN ({})",
         placeholders.join(", ")
     );
@@ -193,11 +193,12 @@ async fn transit_departure(
     .bind(&route)
     .execute(batch.tx())
     .await?;
-    let known =
-        sqlx::query("SELECT sex, source_event_id FROM subject_identities WHERE subject_key = $1")
-            .bind(&subject)
-            .fetch_optional(batch.tx())
-            .await?;
+    let known = sqlx::query(
+        "SELECT sex, registration_event_id FROM subject_registrations WHERE subject_key = $1",
+    )
+    .bind(&subject)
+    .fetch_optional(batch.tx())
+    .await?;
     let Some(known) = known else {
         return Ok(());
     };

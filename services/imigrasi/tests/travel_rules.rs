@@ -29,6 +29,7 @@ fn registered(sex: Sex, purpose: DeclaredPurpose, destination: &str) -> AnyEvent
         destination_country: destination.into(),
         placement_agency: None,
         sponsor_name: None,
+        identity_verified: true,
     }
     .into_any()
 }

@@ -46,6 +46,8 @@ impl Request<'_> {
             envelope.event_id = key.event_id(index);
         }
         envelope.subject_key = nik.map(|n| self.subject_key(n));
+        // Every subject key the intake derives or accepts is of the current secret version.
+        envelope.subject_key_id = self.state.keyer.key_id();
         envelope.correlation_id = v.opt_uuid("correlation_id");
         envelope
     }

@@ -25,6 +25,9 @@ use lintas_kit::store::Migrations;
 /// Consumer group and database schema of this subscriber.
 pub const GROUP: &str = "kejaksaan";
 
+/// Key-encryption keys this subscriber may hold: none; personal data stays encrypted for it.
+pub const KEKS: &[&str] = &[];
+
 /// Cases, and the lifecycle of its own alerts (so that a rebuild restores their status).
 pub const TOPICS: &[Topic] = &[Topic::Cases, Topic::Alerts];
 

@@ -20,6 +20,8 @@ pub struct Caller {
     /// What the token may do beyond its agency's default reads, for example
     /// [`crate::personal::PERSONAL_DATA_ROLE`].
     pub roles: Vec<String>,
+    /// The village a village office's token is scoped to (claim `village=NAME`).
+    pub village: Option<String>,
 }
 
 impl Caller {
@@ -29,7 +31,9 @@ impl Caller {
 }
 
 /// Token table, shared by a service's routes. Parse from `token=agency:OFFICE,...`, with
-/// roles after a second colon: `token=imigrasi:KANIM-CILACAP:personal_data`.
+/// claims after a second colon, joined by `+`: roles (`token=imigrasi:KANIM-CILACAP:personal_data`)
+/// and a village office's village (`token=desa:DESA-KESUGIHAN:village=Kesugihan`). An unknown
+/// claim is refused, never ignored.
 #[derive(Clone, Default)]
 pub struct Tokens {
     by_token: Arc<HashMap<String, Caller>>,
@@ -51,19 +55,24 @@ impl Tokens {
             let (agency, rest) = who
                 .split_once(':')
                 .ok_or_else(|| format!("caller `{who}` without `:`: expected agency:OFFICE"))?;
-            let (office, roles) = rest.split_once(':').unwrap_or((rest, ""));
-            let roles: Vec<String> = roles
-                .split('+')
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .map(String::from)
-                .collect();
-            for role in &roles {
-                if !KNOWN_ROLES.contains(&role.as_str()) {
-                    return Err(format!(
-                        "unknown role `{role}`; expected one of: {}",
-                        KNOWN_ROLES.join(", ")
-                    ));
+            let (office, claims) = rest.split_once(':').unwrap_or((rest, ""));
+            let mut roles = Vec::new();
+            let mut village = None;
+            for claim in claims.split('+').map(str::trim).filter(|c| !c.is_empty()) {
+                match claim.split_once('=') {
+                    Some(("village", name)) if !name.trim().is_empty() => {
+                        village = Some(name.trim().to_string())
+                    }
+                    Some((other, _)) => {
+                        return Err(format!("unknown claim `{other}`; expected village=NAME"))
+                    }
+                    None if KNOWN_ROLES.contains(&claim) => roles.push(claim.to_string()),
+                    None => {
+                        return Err(format!(
+                            "unknown role `{claim}`; expected one of: {}",
+                            KNOWN_ROLES.join(", ")
+                        ))
+                    }
                 }
             }
             if token.len() < 16 {
@@ -76,6 +85,7 @@ impl Tokens {
                     agency,
                     office: office.to_string(),
                     roles,
+                    village,
                 },
             );
         }
@@ -96,7 +106,11 @@ impl Tokens {
 }
 
 /// Roles a token may carry.
-pub const KNOWN_ROLES: &[&str] = &[crate::personal::PERSONAL_DATA_ROLE];
+pub const KNOWN_ROLES: &[&str] = &[crate::personal::PERSONAL_DATA_ROLE, ALL_VILLAGES_ROLE];
+
+/// A village-government token that reads every village of the regency (the regency's village
+/// office, DPMD); other village tokens read only the village of their `village=` claim.
+pub const ALL_VILLAGES_ROLE: &str = "all_villages";
 
 /// Refusal with a JSON reason.
 #[derive(Debug)]
@@ -175,5 +189,16 @@ mod tests {
             .unwrap()
             .has_role("personal_data"));
         assert!(Tokens::parse("cccccccccccccccc=imigrasi:KANIM-CLP:superuser").is_err());
+        let village = Tokens::parse("dddddddddddddddd=desa:DESA-X:village=Karang Kandri").unwrap();
+        assert_eq!(
+            village
+                .caller("dddddddddddddddd")
+                .unwrap()
+                .village
+                .as_deref(),
+            Some("Karang Kandri")
+        );
+        assert!(Tokens::parse("dddddddddddddddd=desa:DESA-X:regency=Cilacap").is_err());
+        assert!(Tokens::parse("dddddddddddddddd=desa:DESA-X:village=").is_err());
     }
 }

@@ -1,17 +1,23 @@
 //! The Confluent wire format: byte 0 is the magic 0, bytes 1..5 the schema id (big-endian),
 //! the rest the Avro binary body. Any Confluent-compatible client reads what we write.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
-use lintas_events::{catalogue, AnyEvent, Catalogue, Event};
+use apache_avro::types::Value;
+use lintas_events::{catalogue, AnyEvent, Catalogue, Event, EventSchema, SubjectKeyRotations};
 
-use crate::registry::{RegistryClient, RegistryError};
+use crate::encryption::{
+    named_types, EncryptionError, Names, Protection, ProtectionSettings, Sealed,
+};
+use crate::registry::{RegistryClient, RegistryError, WriterSchema};
 
 pub const MAGIC: u8 = 0;
 pub const CONTENT_TYPE: &str = "application/vnd.lintas.avro+confluent";
 
-/// Why a record could not be decoded. Everything but `Registry(Unavailable)` is a property
-/// of the record itself and sends it to the dead-letter topic.
+/// Why a record could not be decoded. Everything but `Registry(Unavailable)` and an
+/// unavailable key service is a property of the record itself and sends it to the dead-letter
+/// topic.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("record is not in the Confluent wire format: {0}")]
@@ -22,11 +28,22 @@ pub enum DecodeError {
     Avro { id: u32, reason: String },
     #[error("record type {0} is not part of the contract this subscriber knows")]
     UnknownType(String),
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
+    /// A subject key of a secret version this reader cannot carry forward: wait for the
+    /// configuration (LINTAS_SUBJECT_KEY_ROTATIONS), never apply it under a foreign key.
+    #[error(transparent)]
+    SubjectKey(#[from] lintas_events::SubjectKeyError),
 }
 
 impl DecodeError {
     pub fn is_transient(&self) -> bool {
-        matches!(self, DecodeError::Registry(e) if e.is_transient())
+        match self {
+            DecodeError::Registry(e) => e.is_transient(),
+            DecodeError::Encryption(e) => e.is_transient(),
+            DecodeError::SubjectKey(_) => true,
+            _ => false,
+        }
     }
 
     /// Stable class name for dead-letter headers and metric labels.
@@ -37,6 +54,8 @@ impl DecodeError {
             DecodeError::Registry(_) => "registry",
             DecodeError::Avro { .. } => "avro",
             DecodeError::UnknownType(_) => "unknown_type",
+            DecodeError::Encryption(_) => "encryption",
+            DecodeError::SubjectKey(_) => "subject_key_version",
         }
     }
 }
@@ -47,26 +66,76 @@ pub enum EncodeError {
     Registry(#[from] RegistryError),
     #[error("event does not fit its schema: {0}")]
     Avro(#[from] apache_avro::Error),
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
+}
+
+impl EncodeError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            EncodeError::Registry(e) => e.is_transient(),
+            EncodeError::Encryption(e) => e.is_transient(),
+            EncodeError::Avro(_) => false,
+        }
+    }
+}
+
+/// A decoded record and what this reader could not see of it.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub event: AnyEvent,
+    /// `Some` when personal-data fields stayed encrypted for this reader (not entitled, or
+    /// the key was destroyed): they hold ciphertext and must not be stored or shown as data.
+    pub sealed: Option<Sealed>,
 }
 
 #[derive(Clone)]
 pub struct Codec {
     registry: RegistryClient,
     topic_prefix: Arc<str>,
+    protection: Protection,
+    rotations: SubjectKeyRotations,
 }
 
 impl Codec {
     /// `topic_prefix` is prepended to every topic name (empty in production; tests use it to
-    /// share one broker).
+    /// share one broker). The codec holds no key-encryption key: it decodes everything (the
+    /// personal-data fields stay ciphertext) and encodes every event without personal data;
+    /// give it its keys with [`Codec::with_protection`].
     pub fn new(registry: RegistryClient, topic_prefix: &str) -> Self {
         Codec {
+            protection: Protection::new(registry.clone(), ProtectionSettings::default()),
             registry,
             topic_prefix: topic_prefix.into(),
+            rotations: SubjectKeyRotations::default(),
         }
+    }
+
+    /// This codec with the KEKs it holds and the encryption rule it registers.
+    pub fn with_protection(mut self, settings: ProtectionSettings) -> Self {
+        self.protection = Protection::new(self.registry.clone(), settings);
+        self
+    }
+
+    /// This codec carrying subject keys of older secret versions forward on decode.
+    pub fn with_subject_key_rotations(mut self, rotations: SubjectKeyRotations) -> Self {
+        self.rotations = rotations;
+        self
+    }
+
+    /// The same codec holding only the KEKs named: one subscriber's entitlements.
+    pub fn entitled_to(&self, keks: &[&str]) -> Codec {
+        let mut settings = self.protection.settings().clone();
+        settings.keyring = settings.keyring.only(keks);
+        self.clone().with_protection(settings)
     }
 
     pub fn registry(&self) -> &RegistryClient {
         &self.registry
+    }
+
+    pub fn protection(&self) -> &Protection {
+        &self.protection
     }
 
     pub fn topic_name(&self, topic: lintas_events::Topic) -> String {
@@ -77,13 +146,22 @@ impl Codec {
         &self.topic_prefix
     }
 
-    /// Registers every event schema of the catalogue under its subject. Publishers call it at
-    /// start-up so that a contract the registry refuses stops the service before it accepts
-    /// anything.
+    /// The ruleSet registered with an event's schema: the encryption of its personal data.
+    fn rule_set(&self, entry: &EventSchema) -> Option<serde_json::Value> {
+        entry
+            .kek
+            .map(|kek| self.protection.rule_for(kek).rule_set())
+    }
+
+    /// Registers every event schema of the catalogue under its subject, with its encryption
+    /// rule. Publishers call it at start-up so that a contract the registry refuses stops the
+    /// service before it accepts anything.
     pub async fn register_all(&self) -> Result<(), RegistryError> {
         for entry in catalogue().events() {
             let subject = Catalogue::subject(&self.topic_name(entry.topic), entry.full_name);
-            self.registry.register(&subject, &entry.json).await?;
+            self.registry
+                .register_with_rules(&subject, &entry.json, self.rule_set(entry).as_ref())
+                .await?;
         }
         Ok(())
     }
@@ -91,41 +169,136 @@ impl Codec {
     pub async fn schema_id<E: Event>(&self) -> Result<u32, RegistryError> {
         let entry = catalogue().of::<E>();
         let subject = Catalogue::subject(&self.topic_name(E::TOPIC), E::FULL_NAME);
-        self.registry.register(&subject, &entry.json).await
+        self.registry
+            .register_with_rules(&subject, &entry.json, self.rule_set(entry).as_ref())
+            .await
     }
 
+    /// Encodes `event` with its registered schema; personal-data fields are encrypted under
+    /// their KEK, which this codec must hold.
     pub async fn encode<E: Event>(&self, event: &E) -> Result<Vec<u8>, EncodeError> {
         let id = self.schema_id::<E>().await?;
-        let body = lintas_events::to_datum(event)?;
+        let entry = catalogue().of::<E>();
+        let mut value = apache_avro::to_value(event)?.resolve(&entry.schema)?;
+        if let Some(kek) = entry.kek {
+            let subject = Catalogue::subject(&self.topic_name(E::TOPIC), E::FULL_NAME);
+            self.protection
+                .seal(
+                    &entry.schema,
+                    write_names(entry),
+                    &[],
+                    &self.protection.rule_for(kek),
+                    &subject,
+                    &mut value,
+                )
+                .await?;
+        }
+        let body = apache_avro::to_avro_datum(&entry.schema, value)?;
         Ok(frame(id, &body))
     }
 
     /// Decodes with the writer schema named by the record and our reader schema for that
     /// type, so records written with an older or newer compatible schema still decode.
+    /// Personal-data fields are left as they travel (ciphertext): for tools and tests that
+    /// must not see them. Subscribers use [`Codec::decode_from`].
     pub async fn decode(&self, payload: &[u8]) -> Result<AnyEvent, DecodeError> {
-        let (id, mut body) = unframe(payload)?;
+        let (id, body) = unframe(payload)?;
         let writer = self.registry.schema_by_id(id).await?;
-        let reader = catalogue()
-            .get(&writer.full_name)
-            .ok_or_else(|| DecodeError::UnknownType(writer.full_name.clone()))?;
-        // Resolution is only needed when the writer used another version of the schema.
-        let reader_schema = (writer.canonical != reader.canonical).then_some(&reader.schema);
-        let value = apache_avro::from_avro_datum(&writer.schema, &mut body, reader_schema)
-            .map_err(|e| DecodeError::Avro {
-                id,
-                reason: e.to_string(),
-            })?;
-        if !body.is_empty() {
-            return Err(DecodeError::Avro {
-                id,
-                reason: format!("{} trailing bytes after the record", body.len()),
-            });
-        }
-        AnyEvent::from_avro(&writer.full_name, value).map_err(|e| DecodeError::Avro {
-            id,
-            reason: e.to_string(),
-        })
+        let value = read_value(&writer, body)?;
+        to_event(&writer, value)
     }
+
+    /// Decodes a record read from `topic`: personal-data fields are decrypted where this
+    /// codec holds their KEK (and their key still exists), and subject keys of an older
+    /// secret version are carried to the current one.
+    pub async fn decode_from(&self, topic: &str, payload: &[u8]) -> Result<Decoded, DecodeError> {
+        let (id, body) = unframe(payload)?;
+        let writer = self.registry.schema_by_id(id).await?;
+        let mut value = read_value(&writer, body)?;
+        let mut sealed = None;
+        if !writer.encrypt_rules.is_empty() {
+            // Confluent's TopicRecordNameStrategy: the subject the writer's DEK belongs to.
+            let subject = Catalogue::subject(topic, &writer.full_name);
+            for rule in &writer.encrypt_rules {
+                let outcome = self
+                    .protection
+                    .open(
+                        &writer.schema,
+                        &writer.names,
+                        &writer.metadata_tags,
+                        rule,
+                        &subject,
+                        &mut value,
+                    )
+                    .await?;
+                sealed = sealed.or(outcome);
+            }
+        }
+        let mut event = to_event(&writer, value)?;
+        self.carry_subject_keys_forward(&mut event)?;
+        Ok(Decoded { event, sealed })
+    }
+
+    fn carry_subject_keys_forward(&self, event: &mut AnyEvent) -> Result<(), DecodeError> {
+        let current = self.rotations.key_id();
+        let from = event.envelope().subject_key_id.clone();
+        if from == current || (from.is_none() && current.is_none()) {
+            return Ok(());
+        }
+        for key in event.subject_keys_mut() {
+            *key = self.rotations.carry_forward(from.as_deref(), key)?;
+        }
+        event.envelope_mut().subject_key_id = current;
+        Ok(())
+    }
+}
+
+/// Named types of the catalogue's schemas, computed once.
+fn write_names(entry: &EventSchema) -> &'static Names {
+    static NAMES: OnceLock<HashMap<&'static str, Names>> = OnceLock::new();
+    let all = NAMES.get_or_init(|| {
+        catalogue()
+            .events()
+            .iter()
+            .map(|e| (e.full_name, named_types(&e.schema)))
+            .collect()
+    });
+    &all[entry.full_name]
+}
+
+/// The Avro value of a body, in the writer's schema.
+fn read_value(writer: &WriterSchema, mut body: &[u8]) -> Result<Value, DecodeError> {
+    let value = apache_avro::from_avro_datum(&writer.schema, &mut body, None).map_err(|e| {
+        DecodeError::Avro {
+            id: writer.id,
+            reason: e.to_string(),
+        }
+    })?;
+    if !body.is_empty() {
+        return Err(DecodeError::Avro {
+            id: writer.id,
+            reason: format!("{} trailing bytes after the record", body.len()),
+        });
+    }
+    Ok(value)
+}
+
+/// The typed event of a value in the writer's schema, resolved to our reader schema.
+fn to_event(writer: &WriterSchema, value: Value) -> Result<AnyEvent, DecodeError> {
+    let reader = catalogue()
+        .get(&writer.full_name)
+        .ok_or_else(|| DecodeError::UnknownType(writer.full_name.clone()))?;
+    let avro = |e: apache_avro::Error| DecodeError::Avro {
+        id: writer.id,
+        reason: e.to_string(),
+    };
+    // Resolution is only needed when the writer used another version of the schema.
+    let value = if writer.canonical != reader.canonical {
+        value.resolve(&reader.schema).map_err(avro)?
+    } else {
+        value
+    };
+    AnyEvent::from_avro(&writer.full_name, value).map_err(avro)
 }
 
 pub fn frame(schema_id: u32, body: &[u8]) -> Vec<u8> {

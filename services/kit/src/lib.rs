@@ -2,6 +2,8 @@
 //!
 //! - [`codec`]: Confluent wire format (magic byte, schema id, Avro body) over a cached
 //!   [`registry::RegistryClient`];
+//! - [`encryption`]: personal-data fields encrypted on the wire in Confluent's CSFLE format,
+//!   under key-encryption keys only entitled agencies hold;
 //! - [`producer`]: idempotent, delivery-confirmed publishing with backpressure;
 //! - [`consumer`]: the effectively-once consumer runtime: offsets live in the subscriber's
 //!   database and commit in the same transaction as the view update;
@@ -19,11 +21,13 @@ pub mod alerts;
 pub mod auth;
 pub mod codec;
 pub mod consumer;
+pub mod encryption;
 pub mod metrics;
 pub mod outbox;
 pub mod personal;
 pub mod producer;
 pub mod registry;
+pub mod secret;
 pub mod service;
 pub mod shutdown;
 pub mod store;

@@ -35,6 +35,15 @@ pub static DEAD_LETTERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .unwrap()
 });
 
+pub static FIELDS_SEALED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_personal_data_sealed_total",
+        "Records whose personal-data fields stayed encrypted for this reader, by reason (no_key: not entitled; key_destroyed: crypto-shredded; wrong_key, unreadable: a fault to look into).",
+        &["reason"]
+    )
+    .unwrap()
+});
+
 pub static APPLY_RETRIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "lintas_apply_retries_total",

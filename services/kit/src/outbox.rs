@@ -35,8 +35,12 @@ pub(crate) async fn enqueue<E: Event>(
     Ok(())
 }
 
-/// Relays outbox rows in insertion order until shutdown; a row is deleted only after the
-/// broker acknowledged it.
+/// How long a stopping service keeps relaying what its last batches and API calls wrote.
+const DRAIN_ON_SHUTDOWN: Duration = Duration::from_secs(10);
+
+/// Relays outbox rows in insertion order until shutdown, then drains what is left (bounded):
+/// a row is deleted only after the broker acknowledged it, and a graceful stop leaves nothing
+/// behind for a schema that is about to be dropped for a rebuild.
 pub(crate) async fn relay(
     store: Store,
     producer: EventProducer,
@@ -51,7 +55,7 @@ pub(crate) async fn relay(
                 tokio::select! {
                     _ = wakeup.notified() => {}
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.wait() => return,
+                    _ = shutdown.wait() => return drain(&store, &producer).await,
                 }
             }
             Ok(_) => attempt = 0,
@@ -64,6 +68,28 @@ pub(crate) async fn relay(
                 attempt += 1;
             }
         }
+    }
+}
+
+async fn drain(store: &Store, producer: &EventProducer) {
+    let drained = tokio::time::timeout(DRAIN_ON_SHUTDOWN, async {
+        loop {
+            match relay_once(store, producer).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await;
+    match drained {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "outbox not drained at shutdown; the next start relays it")
+        }
+        Err(_) => tracing::warn!(
+            "outbox not drained within {DRAIN_ON_SHUTDOWN:?} at shutdown; the next start relays it"
+        ),
     }
 }
 

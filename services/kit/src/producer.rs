@@ -30,8 +30,7 @@ impl PublishError {
     pub fn is_transient(&self) -> bool {
         match self {
             PublishError::Broker(_) => true,
-            PublishError::Encode(EncodeError::Registry(e)) => e.is_transient(),
-            PublishError::Encode(_) => false,
+            PublishError::Encode(e) => e.is_transient(),
         }
     }
 }
@@ -116,6 +115,15 @@ impl EventProducer {
         &self.codec
     }
 
+    /// The same Kafka producer encoding with another codec (for example one holding other
+    /// keys), for services that share a process.
+    pub fn with_codec(&self, codec: Codec) -> EventProducer {
+        EventProducer {
+            codec,
+            ..self.clone()
+        }
+    }
+
     /// Encodes and publishes one event on its topic, keyed by its partition key, and waits
     /// for the broker's acknowledgement.
     pub async fn publish<E: Event>(&self, event: &E) -> Result<Delivery, PublishError> {
@@ -167,6 +175,8 @@ impl EventProducer {
             AlertAcknowledged,
             AlertEscalated,
             AlertClosed,
+            PersonalDataRead,
+            PersonalDataErased,
         )
     }
 

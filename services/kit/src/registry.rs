@@ -18,6 +18,12 @@ pub struct WriterSchema {
     pub full_name: String,
     /// Parsing Canonical Form, to skip schema resolution when it equals the reader's.
     pub canonical: String,
+    /// Field-encryption rules registered with the schema (its `ruleSet`).
+    pub encrypt_rules: Vec<crate::encryption::EncryptRule>,
+    /// `metadata.tags`: field-path patterns to tags.
+    pub metadata_tags: Vec<(String, Vec<String>)>,
+    /// Named types, to follow references while walking a value.
+    pub(crate) names: crate::encryption::Names,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,10 +80,30 @@ impl RegistryClient {
         &self.base
     }
 
+    /// A request to the registry (or its DEK Registry) with the headers Confluent's API wants.
+    pub(crate) fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
+            .header("accept", CONTENT_TYPE)
+            .header("content-type", CONTENT_TYPE)
+    }
+
     /// Registers `schema_json` under `subject` (idempotent on the registry side) and returns
     /// its global id; cached per (subject, schema).
     pub async fn register(&self, subject: &str, schema_json: &str) -> Result<u32, RegistryError> {
-        let cache_key = (subject.to_string(), schema_json.to_string());
+        self.register_with_rules(subject, schema_json, None).await
+    }
+
+    /// Registers `schema_json` with its data-contract `ruleSet` (for example the encryption
+    /// of personal-data fields); cached per (subject, schema, rules).
+    pub async fn register_with_rules(
+        &self,
+        subject: &str,
+        schema_json: &str,
+        rule_set: Option<&serde_json::Value>,
+    ) -> Result<u32, RegistryError> {
+        let rules_text = rule_set.map(|r| r.to_string()).unwrap_or_default();
+        let cache_key = (subject.to_string(), format!("{schema_json}\n{rules_text}"));
         if let Some(id) = self.ids.read().expect("lock").get(&cache_key) {
             return Ok(*id);
         }
@@ -90,7 +116,10 @@ impl RegistryClient {
             .http
             .post(url)
             .header("content-type", CONTENT_TYPE)
-            .json(&serde_json::json!({ "schema": schema_json, "schemaType": "AVRO" }))
+            .json(&match rule_set {
+                Some(rules) => serde_json::json!({ "schema": schema_json, "schemaType": "AVRO", "ruleSet": rules }),
+                None => serde_json::json!({ "schema": schema_json, "schemaType": "AVRO" }),
+            })
             .send()
             .await
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
@@ -127,6 +156,9 @@ impl RegistryClient {
             schema: String,
             #[serde(rename = "schemaType")]
             schema_type: Option<String>,
+            #[serde(rename = "ruleSet")]
+            rule_set: Option<serde_json::Value>,
+            metadata: Option<serde_json::Value>,
         }
         let response = self
             .http
@@ -168,18 +200,25 @@ impl RegistryClient {
             }
         };
         let canonical = schema.canonical_form();
+        // A rule this build cannot honour must not let ciphertext pass for clear text.
+        let encrypt_rules =
+            crate::encryption::rules::parse(found.rule_set.as_ref(), found.metadata.as_ref())
+                .map_err(|reason| RegistryError::BadSchema { id, reason })?;
         let writer = Arc::new(WriterSchema {
             id,
+            names: crate::encryption::named_types(&schema),
             schema,
             full_name,
             canonical,
+            encrypt_rules,
+            metadata_tags: crate::encryption::rules::metadata_tags(found.metadata.as_ref()),
         });
         self.by_id.write().expect("lock").insert(id, writer.clone());
         Ok(writer)
     }
 }
 
-fn encode_path(segment: &str) -> String {
+pub(crate) fn encode_path(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {

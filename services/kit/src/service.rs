@@ -34,8 +34,11 @@ use lintas_events::Topic;
 use crate::auth::Tokens;
 use crate::codec::Codec;
 use crate::consumer::{Handler, Runtime, SubscriberSettings, DEFAULT_MAX_BATCH};
+use crate::encryption::{Keyring, LocalKms, ProtectionSettings};
+use crate::events::SubjectKeyRotations;
 use crate::producer::{EventProducer, ProducerSettings};
 use crate::registry::RegistryClient;
+use crate::secret::Secret;
 use crate::shutdown::Shutdown;
 use crate::store::{Migrations, Store};
 use crate::telemetry::{ops_router, serve, track_http, Health};
@@ -60,15 +63,93 @@ pub struct KafkaConfig {
         value_delimiter = ','
     )]
     pub kafka_properties: Vec<String>,
+    #[command(flatten)]
+    pub protection: ProtectionConfig,
+}
+
+/// What a service holds to read and write personal data (docs/data-protection.md).
+#[derive(Args, Clone, Debug)]
+pub struct ProtectionConfig {
+    /// Key-encryption keys this service holds, `kek-name=secret,…` (local-kms). Only the KEKs
+    /// of the personal data it is entitled to: lintas-imigrasi (identities), lintas-polri
+    /// (recruiters' phones). Without a KEK its personal-data fields stay encrypted.
+    #[arg(
+        long,
+        env = "LINTAS_KEK_SECRETS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub kek_secrets: Secret,
+    /// KMS type of the KEKs; `local-kms` is built in, others plug in through
+    /// `lintas_kit::encryption::Kms`.
+    #[arg(long, env = "LINTAS_KMS_TYPE", default_value = "local-kms")]
+    pub kms_type: String,
+    /// Days a data-encryption key encrypts before a new version replaces it; destroying old
+    /// versions erases what they encrypted (`lintas keys shred`).
+    #[arg(long, env = "LINTAS_DEK_ROTATION_DAYS", default_value_t = 30)]
+    pub dek_rotation_days: u32,
+    /// Subject-key rotation secrets `v2:SECRET,v3:SECRET`: keys of older versions are carried
+    /// forward, so a rotation never splits a person's history.
+    #[arg(
+        long,
+        env = "LINTAS_SUBJECT_KEY_ROTATIONS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub subject_key_rotations: Secret,
+}
+
+impl Default for ProtectionConfig {
+    /// No keys; the flags' defaults otherwise.
+    fn default() -> Self {
+        ProtectionConfig {
+            kek_secrets: Secret::default(),
+            kms_type: LocalKms::KMS_TYPE.to_string(),
+            dek_rotation_days: 30,
+            subject_key_rotations: Secret::default(),
+        }
+    }
+}
+
+impl ProtectionConfig {
+    pub fn settings(&self) -> anyhow::Result<ProtectionSettings> {
+        let keyring = Keyring::parse_local(self.kek_secrets.expose())
+            .map_err(|e| anyhow::anyhow!("LINTAS_KEK_SECRETS: {e}"))?;
+        if self.kms_type != LocalKms::KMS_TYPE {
+            anyhow::bail!(
+                "LINTAS_KMS_TYPE {}: this build has the local-kms driver only (see docs/data-protection.md to add one)",
+                self.kms_type
+            );
+        }
+        Ok(ProtectionSettings {
+            keyring,
+            kms_type: self.kms_type.clone(),
+            dek_rotation_days: self.dek_rotation_days,
+        })
+    }
+
+    pub fn rotations(&self) -> anyhow::Result<SubjectKeyRotations> {
+        SubjectKeyRotations::parse(self.subject_key_rotations.expose())
+            .map_err(|e| anyhow::anyhow!("LINTAS_SUBJECT_KEY_ROTATIONS: {e}"))
+    }
 }
 
 impl KafkaConfig {
-    /// The producer for this feed: encodes with the registry, idempotent, acknowledged.
-    pub fn producer(&self) -> anyhow::Result<EventProducer> {
+    /// The codec of this feed: the registry, and the keys this service holds.
+    pub fn codec(&self) -> anyhow::Result<Codec> {
         let codec = Codec::new(
             RegistryClient::new(&self.schema_registry_url),
             &self.topic_prefix,
-        );
+        )
+        .with_protection(self.protection.settings()?)
+        .with_subject_key_rotations(self.protection.rotations()?);
+        tracing::info!(keks = ?codec.protection().settings().keyring, "personal-data keys held");
+        Ok(codec)
+    }
+
+    /// The producer for this feed: encodes with the registry, idempotent, acknowledged.
+    pub fn producer(&self) -> anyhow::Result<EventProducer> {
+        let codec = self.codec()?;
         let mut settings = ProducerSettings::new(&self.brokers);
         settings.extra = self.extra()?;
         Ok(EventProducer::new(&settings, codec)?)

@@ -105,9 +105,18 @@ impl Store {
                 .max_connections(1)
                 .connect(url)
                 .await?;
-            setup
-                .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
-                .await?;
+            // A service's own role owns its schema (deploy/postgres/init-roles.sh) and may not
+            // create schemas: only create it where it is missing (a development database).
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname = $1")
+                    .bind(schema)
+                    .fetch_optional(&setup)
+                    .await?;
+            if exists.is_none() {
+                setup
+                    .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                    .await?;
+            }
             setup.close().await;
             let search_path = format!("SET search_path TO {schema}");
             let pool = AnyPoolOptions::new()

@@ -89,6 +89,14 @@ impl<H: Handler> Harness<H> {
     /// numbered as consecutive offsets of one partition of their topic. A rejection or any
     /// other error rolls the whole batch back and is returned.
     pub async fn apply(&mut self, events: Vec<AnyEvent>) -> Result<(), HandlerError> {
+        self.apply_records(events, None).await
+    }
+
+    async fn apply_records(
+        &mut self,
+        events: Vec<AnyEvent>,
+        sealed: Option<crate::encryption::Sealed>,
+    ) -> Result<(), HandlerError> {
         let records: Vec<Record> = events
             .into_iter()
             .map(|event| {
@@ -99,6 +107,7 @@ impl<H: Handler> Harness<H> {
                     partition: 0,
                     offset,
                     event,
+                    sealed,
                 }
             })
             .collect();
@@ -109,6 +118,13 @@ impl<H: Handler> Harness<H> {
         tx.commit().await?;
         self.published.extend(published);
         Ok(())
+    }
+
+    /// Applies `events` as one batch as a subscriber without the key to their personal data
+    /// receives them: the records say their personal-data fields are sealed.
+    pub async fn apply_sealed(&mut self, events: Vec<AnyEvent>) -> Result<(), HandlerError> {
+        self.apply_records(events, Some(crate::encryption::Sealed::NoKey))
+            .await
     }
 
     /// Applies each event in its own batch, in order.
@@ -180,10 +196,23 @@ pub async fn run_on_broker<H: Handler>(
     let mut names = crate::topics::event_topics(&prefix);
     names.push(crate::topics::dead_letter_topic(&prefix, &group));
     crate::topics::ensure_topics(brokers, &names, 2, 1, &[]).await?;
-    let producer = EventProducer::new(
-        &ProducerSettings::new(brokers),
-        Codec::new(RegistryClient::new(registry_url), &prefix),
-    )?;
+    // The run holds every KEK of the contract (fresh local-kms secrets), as the intakes that
+    // encrypt and the subscribers entitled to decrypt would together.
+    let keyring = crate::encryption::Keyring::parse_local(
+        &lintas_events::keks::ALL
+            .iter()
+            .map(|kek| format!("{kek}={}", uuid::Uuid::new_v4().simple()))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let codec = Codec::new(RegistryClient::new(registry_url), &prefix).with_protection(
+        crate::encryption::ProtectionSettings {
+            keyring,
+            ..Default::default()
+        },
+    );
+    let producer = EventProducer::new(&ProducerSettings::new(brokers), codec)?;
     let expected = events
         .iter()
         .filter(|e| topics.contains(&e.topic()))

@@ -34,6 +34,39 @@ pub fn require_agency(caller: &Caller, agency: Agency) -> Result<(), AuthError> 
     }
 }
 
+/// 422 naming each bad field: `{"error":"validation_failed","fields":[{"field","message"}]}`.
+pub fn invalid(fields: Vec<(&str, String)>) -> Response {
+    let fields: Vec<serde_json::Value> = fields
+        .into_iter()
+        .map(|(field, message)| serde_json::json!({ "field": field, "message": message }))
+        .collect();
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(serde_json::json!({ "error": "validation_failed", "fields": fields })),
+    )
+        .into_response()
+}
+
+/// Any other refusal: `{"error": message}`.
+pub fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// 503 for a failure that is not the caller's (database, registry, broker): logged, and the
+/// caller may retry.
+pub fn unavailable(error: anyhow::Error) -> Response {
+    match error.downcast::<sqlx::Error>() {
+        Ok(e) => database_unavailable(e),
+        Err(e) => {
+            tracing::error!(error = %e, "request failed");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily unavailable; retry",
+            )
+        }
+    }
+}
+
 /// 503 with a JSON reason, logged: the caller may retry; the cause stays in the logs.
 pub fn database_unavailable(error: sqlx::Error) -> Response {
     tracing::error!(error = %error, "query failed");

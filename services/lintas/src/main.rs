@@ -44,6 +44,10 @@ enum Command {
     Ops(cmd::ops::OpsArgs),
     /// Synthetic feed: drives the intake APIs with a realistic, reproducible mix.
     Simulate(cmd::simulate::SimulateArgs),
+    /// The audit chain of personal-data reads: `lintas audit verify`.
+    Audit(cmd::audit::AuditArgs),
+    /// Data-encryption keys of personal data: list, rotate, shred after retention.
+    Keys(cmd::keys::KeysArgs),
 }
 
 #[tokio::main]
@@ -60,5 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Simulate(args) => cmd::simulate::run(args).await,
         Command::New(args) => cmd::new::run(args).await,
         Command::Ops(args) => cmd::ops::run(args).await,
+        Command::Audit(args) => cmd::audit::run(args).await,
+        Command::Keys(args) => cmd::keys::run(args).await,
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use lintas_kit::auth::Tokens;
-use lintas_kit::events::SubjectKeyer;
+use lintas_kit::events::{SubjectKeyRotations, SubjectKeyer};
 
 /// Where the feed is: brokers, registry, topic prefix, librdkafka properties.
 pub use lintas_kit::service::{kafka_properties, KafkaConfig as KafkaArgs};
@@ -13,14 +13,20 @@ pub fn tokens(spec: &str) -> anyhow::Result<Tokens> {
     Tokens::parse(spec).map_err(|e| anyhow::anyhow!("LINTAS_TOKENS: {e}"))
 }
 
-pub fn keyer(secret: &str) -> anyhow::Result<SubjectKeyer> {
-    Ok(SubjectKeyer::new(secret.as_bytes())?)
+/// The subject keyer of the intakes: the root secret and the rotations made since.
+pub fn keyer(secret: &str, rotations: SubjectKeyRotations) -> anyhow::Result<SubjectKeyer> {
+    Ok(SubjectKeyer::with_rotations(secret.as_bytes(), rotations)?)
 }
 
-/// The embedded run's secret: kept in the data directory (never the repository) so that
-/// subject keys stay stable across restarts.
+/// The embedded run's subject-key secret: kept in the data directory (never the
+/// repository) so that subject keys stay stable across restarts.
 pub fn local_secret(data_dir: &Path) -> anyhow::Result<String> {
-    let path = data_dir.join("subject-key.secret");
+    local_secret_file(data_dir, "subject-key.secret")
+}
+
+/// A secret generated once and kept in the data directory, readable by its owner only.
+pub fn local_secret_file(data_dir: &Path, name: &str) -> anyhow::Result<String> {
+    let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         return Ok(existing.trim().to_string());
     }

@@ -34,7 +34,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .with_state(state.clone())
         .merge(crate::ALERTS.router(state.clone()))
-        .merge(personal::audit_router(Agency::Polri, state))
+        .merge(crate::PERSONAL_DATA.router(state))
 }
 
 fn police_only(caller: &Caller) -> Result<(), Response> {
@@ -210,7 +210,7 @@ async fn recruiter(
     if let Some(why) = phones_wanted {
         match read_phones(&state, &caller, &why, &recruiter_key).await {
             Ok(phones) => body["phone_numbers"] = json!(phones),
-            Err(e) => return database_unavailable(e),
+            Err(e) => return lintas_kit::views::unavailable(e),
         }
     }
     Json(body).into_response()
@@ -222,7 +222,7 @@ async fn read_phones(
     caller: &Caller,
     why: &personal::Justification,
     recruiter_key: &str,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> anyhow::Result<Vec<String>> {
     let mut tx = state.store.pool().begin().await?;
     let phones: Vec<String> = sqlx::query_scalar(
         "SELECT phone FROM recruiter_phones WHERE recruiter_key = $1 ORDER BY phone",
@@ -230,7 +230,21 @@ async fn read_phones(
     .bind(recruiter_key)
     .fetch_all(&mut *tx)
     .await?;
-    personal::record_read(&mut tx, caller, why, recruiter_key, &["phone_numbers"]).await?;
+    if phones.is_empty() {
+        // Nothing personal left the database: nothing to audit.
+        tx.rollback().await?;
+        return Ok(phones);
+    }
+    personal::record_read(
+        &mut tx,
+        &state.codec,
+        &crate::PERSONAL_DATA,
+        caller,
+        why,
+        recruiter_key,
+        &["phone_numbers"],
+    )
+    .await?;
     tx.commit().await?;
     Ok(phones)
 }

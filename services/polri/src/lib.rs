@@ -18,10 +18,14 @@ pub use api::{router, ApiState};
 pub use rules::{PolriHandler, PolriSettings};
 
 use lintas_kit::alerts::AlertDesk;
-use lintas_kit::events::{Agency, Topic};
+use lintas_kit::events::{Agency, ErasureScope, Topic};
+use lintas_kit::personal::PersonalData;
 use lintas_kit::store::Migrations;
 
 pub const GROUP: &str = "polri";
+
+/// Key-encryption keys this subscriber may hold: police intelligence (recruiters' phones).
+pub const KEKS: &[&str] = &[lintas_kit::events::keks::POLICE];
 
 /// Registrations, blocks, cases, and the lifecycle of its own alerts (so that a rebuild
 /// restores their status).
@@ -30,10 +34,20 @@ pub const TOPICS: &[Topic] = &[
     Topic::Departures,
     Topic::Cases,
     Topic::Alerts,
+    // Its audit chain and erasures, so that a rebuild restores the one and honours the other.
+    Topic::Privacy,
 ];
 
 /// The police's alerts and their lifecycle.
 pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Polri);
+
+/// The police intelligence it controls (recruiters' phone numbers): audited reads, erasure.
+pub const PERSONAL_DATA: PersonalData = PersonalData {
+    agency: Agency::Polri,
+    scope: ErasureScope::Recruiter,
+    fields: &["phone_numbers"],
+    erase: rules::erase,
+};
 
 pub fn migrations() -> Migrations {
     Migrations {

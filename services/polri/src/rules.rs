@@ -39,6 +39,61 @@ pub const PO3: &str = "PO3";
 
 const EPOCH: Date = time::macros::date!(1970 - 01 - 01);
 
+impl PolriHandler {
+    /// A report's phone numbers, where this subscriber could decrypt them and the recruiter's
+    /// personal data was not erased after the report.
+    async fn phones(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        e: &lintas_kit::events::RecruiterReported,
+    ) -> Result<(), HandlerError> {
+        if !record.personal_data_readable() || e.phone_numbers.is_empty() {
+            return Ok(());
+        }
+        let at = millis::to_millis(&e.envelope.occurred_at);
+        let erased = crate::PERSONAL_DATA
+            .erased_at(batch.tx(), &[e.recruiter_key.as_str()])
+            .await?;
+        if erased
+            .get(&e.recruiter_key)
+            .is_some_and(|erased_at| at <= *erased_at)
+        {
+            return Ok(());
+        }
+        for phone in &e.phone_numbers {
+            sqlx::query(
+                "INSERT INTO recruiter_phones (recruiter_key, phone, reported_at_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (recruiter_key, phone) DO NOTHING",
+            )
+            .bind(&e.recruiter_key)
+            .bind(phone)
+            .bind(at)
+            .execute(batch.tx())
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Erases a recruiter's phone numbers reported at or before `at_ms`.
+pub fn erase<'c>(
+    conn: &'c mut sqlx::AnyConnection,
+    recruiter_key: &'c str,
+    at_ms: i64,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c>> {
+    Box::pin(async move {
+        sqlx::query(
+            "DELETE FROM recruiter_phones WHERE recruiter_key = $1 AND reported_at_ms <= $2",
+        )
+        .bind(recruiter_key)
+        .bind(at_ms)
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
+}
+
 impl Handler for PolriHandler {
     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
         let records: Vec<Record> = batch.records().to_vec();
@@ -98,15 +153,7 @@ impl Handler for PolriHandler {
                     .bind(&id)
                     .execute(batch.tx())
                     .await?;
-                    for phone in &e.phone_numbers {
-                        sqlx::query(
-                            "INSERT INTO recruiter_phones (recruiter_key, phone) VALUES ($1, $2) ON CONFLICT (recruiter_key, phone) DO NOTHING",
-                        )
-                        .bind(&e.recruiter_key)
-                        .bind(phone)
-                        .execute(batch.tx())
-                        .await?;
-                    }
+                    self.phones(batch, record, e).await?;
                     self.link(
                         batch,
                         &[e.recruiter_key.clone()],
@@ -140,7 +187,9 @@ impl Handler for PolriHandler {
                     }
                 }
                 other => {
-                    crate::ALERTS.apply(batch, other).await?;
+                    if !crate::PERSONAL_DATA.apply(batch, record).await? {
+                        crate::ALERTS.apply(batch, other).await?;
+                    }
                 }
             }
         }

@@ -76,6 +76,7 @@ fn registration(i: usize, born: time::Date) -> AnyEvent {
         destination_country: "MY".into(),
         placement_agency: None,
         sponsor_name: None,
+        identity_verified: true,
     }
     .into_any()
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::compat::Level;
 use crate::error::RegistryError;
-use crate::{config, metrics, store, subjects, Registry};
+use crate::{config, dek, metrics, store, subjects, Registry};
 
 pub(crate) const CONTENT_TYPE_V1: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -51,6 +51,7 @@ pub(crate) fn router(registry: Registry) -> Router {
                 .put(config::put_subject)
                 .delete(config::delete_subject),
         )
+        .merge(dek::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(metrics::track))
@@ -116,12 +117,16 @@ fn parse_id(raw: &str) -> ApiResult<i64> {
     raw.parse().map_err(|_| RegistryError::SchemaNotFound)
 }
 
+/// Query parameters (`subject=`, `format=`, …) are accepted and ignored: there is
+/// one Avro rendering and ids are global.
 async fn schema_by_id(State(reg): State<Registry>, Path(id): Path<String>) -> ApiResult {
-    let text = store::schema_by_id(&reg.pool, parse_id(&id)?)
+    let row = store::schema_by_id(&reg.pool, parse_id(&id)?)
         .await?
         .ok_or(RegistryError::SchemaNotFound)?;
     // schemaType is omitted for AVRO, as Confluent does.
-    Ok(Json(json!({ "schema": text })))
+    let mut body = json!({ "schema": row.text });
+    subjects::add_contract(&mut body, row.metadata.as_deref(), row.rule_set.as_deref())?;
+    Ok(Json(body))
 }
 
 async fn schema_usages(

@@ -31,12 +31,29 @@ pub enum RegistryError {
     },
     #[error("Invalid schema {0}")]
     InvalidSchema(String),
+    #[error("{0}")]
+    InvalidRuleSet(String),
     #[error("The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")]
     InvalidVersion(String),
     #[error("Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive: {0}")]
     InvalidCompatibilityLevel(String),
     #[error("{0}")]
     BadRequest(String),
+    // ---- DEK Registry, with the codes of Confluent's DekRegistryErrors.
+    #[error("Key '{0}' not found")]
+    KeyNotFound(String),
+    #[error("Key '{0}' was not deleted first before being permanently deleted")]
+    KeyNotSoftDeleted(String),
+    #[error("Key '{0}' must be undeleted first")]
+    KeySoftDeleted(String),
+    #[error("Key '{0}' already exists; use a different value")]
+    KeyAlreadyExists(String),
+    #[error("Invalid or missing value for field '{field}' of key{detail}")]
+    InvalidKey { field: &'static str, detail: String },
+    #[error("Invalid value for field 'shared' of key '{0}': shared KEKs (registry-side KMS) are not supported, because this registry never holds key-encryption keys; create the KEK with shared=false and let clients wrap their DEKs with their own KMS access")]
+    SharedKekUnsupported(String),
+    #[error("One or more references exist to the key '{0}'")]
+    KeyReferenceExists(String),
     #[error("HTTP 404 Not Found")]
     RouteNotFound,
     #[error("HTTP 405 Method Not Allowed")]
@@ -66,9 +83,16 @@ impl RegistryError {
             SubjectLevelNotConfigured(_) => 40408,
             Incompatible { .. } => 409,
             InvalidSchema(_) => 42201,
+            InvalidRuleSet(_) => 42210,
             InvalidVersion(_) => 42202,
             InvalidCompatibilityLevel(_) => 42203,
             BadRequest(_) => 400,
+            KeyNotFound(_) => 40470,
+            KeyNotSoftDeleted(_) => 40471,
+            KeySoftDeleted(_) => 40472,
+            KeyAlreadyExists(_) => 40971,
+            InvalidKey { .. } | SharedKekUnsupported(_) => 42271,
+            KeyReferenceExists(_) => 42272,
             RouteNotFound => 404,
             MethodNotAllowed => 405,
             Database(_) | Migration(_) | Corrupt(_) | UnsupportedBackend(_) => 50001,

@@ -1,6 +1,10 @@
 //! `lintas-registry`: an Avro schema registry speaking the Confluent Schema
 //! Registry REST API, so stock Kafka serializers work against Lintas unchanged.
 //!
+//! It also serves Confluent's DEK Registry API (`/dek-registry/v1`) for client-side
+//! field-level encryption, holding only wrapped keys, and stores data contracts
+//! (`metadata`, `ruleSet`) with schemas.
+//!
 //! Storage goes through sqlx's `Any` driver so one binary runs on PostgreSQL
 //! (deployments) and SQLite (tests, single-node setups).
 #![forbid(unsafe_code)]
@@ -8,6 +12,8 @@
 mod api;
 mod compat;
 mod config;
+mod contract;
+mod dek;
 mod error;
 mod metrics;
 mod schema;

@@ -5,16 +5,44 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::contract::{self, Part};
 use crate::error::RegistryError;
 
-/// A validated Avro schema as submitted by a client.
+/// A validated Avro schema as submitted by a client, with its data contract.
 #[derive(Debug, Clone)]
 pub(crate) struct ParsedSchema {
     /// The text as the client sent it; stored verbatim for the first registrant.
     pub text: String,
     pub avro: Schema,
-    /// Identity of the schema, see [`fingerprint`].
+    /// `schema` with sorted keys and no whitespace, see [`fingerprint`].
+    sorted: String,
+    pub metadata: Part,
+    pub rule_set: Part,
+    /// Identity of (schema, metadata, ruleSet), see [`identity`].
     pub fingerprint: String,
+}
+
+impl ParsedSchema {
+    /// Confluent's inheritance rule: a part the request left out is taken from the
+    /// subject's latest live version (`latest` = its stored metadata and ruleSet), so a
+    /// producer auto-registering the bare schema keeps the subject's rules. `None` when
+    /// nothing changes.
+    pub fn inherit(&self, latest: (Option<&str>, Option<&str>)) -> Option<ParsedSchema> {
+        let take = |part: &Part, from: Option<&str>| match (part, from) {
+            (Part::Unset, Some(json)) => Some(Part::Given(Some(json.to_owned()))),
+            _ => None,
+        };
+        let metadata = take(&self.metadata, latest.0);
+        let rule_set = take(&self.rule_set, latest.1);
+        if metadata.is_none() && rule_set.is_none() {
+            return None;
+        }
+        let mut next = self.clone();
+        next.metadata = metadata.unwrap_or(next.metadata);
+        next.rule_set = rule_set.unwrap_or(next.rule_set);
+        next.fingerprint = identity(&next.sorted, next.metadata.stored(), next.rule_set.stored());
+        Some(next)
+    }
 }
 
 #[derive(Deserialize)]
@@ -23,6 +51,9 @@ struct SchemaRequest {
     #[serde(rename = "schemaType")]
     schema_type: Option<String>,
     references: Option<Vec<Value>>,
+    metadata: Option<Value>,
+    #[serde(rename = "ruleSet")]
+    rule_set: Option<Value>,
 }
 
 /// Parses a register/lookup/compatibility body. The body is read as raw bytes
@@ -42,22 +73,34 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<ParsedSchema, RegistryError> 
             ": schema references are not supported".to_owned(),
         ));
     }
+    let metadata = contract::parse_metadata(req.metadata)?;
+    let rule_set = contract::parse_rule_set(req.rule_set)?;
     let text = req
         .schema
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| RegistryError::InvalidSchema(": empty schema".to_owned()))?;
-    parse_schema(text)
+    let mut parsed = parse_schema(text)?;
+    parsed.fingerprint = identity(&parsed.sorted, metadata.stored(), rule_set.stored());
+    parsed.metadata = metadata;
+    parsed.rule_set = rule_set;
+    Ok(parsed)
 }
 
+/// A bare schema, without data contract.
 pub(crate) fn parse_schema(text: String) -> Result<ParsedSchema, RegistryError> {
     let json: Value = serde_json::from_str(&text)
         .map_err(|e| RegistryError::InvalidSchema(format!("{text}: not valid JSON: {e}")))?;
     let avro =
         Schema::parse(&json).map_err(|e| RegistryError::InvalidSchema(format!("{text}: {e}")))?;
-    let fingerprint = fingerprint(&json);
+    let mut sorted = String::new();
+    write_sorted(&json, &mut sorted);
+    let fingerprint = fingerprint(&sorted);
     Ok(ParsedSchema {
         text,
         avro,
+        sorted,
+        metadata: Part::Unset,
+        rule_set: Part::Unset,
         fingerprint,
     })
 }
@@ -68,10 +111,26 @@ pub(crate) fn parse_schema(text: String) -> Result<ParsedSchema, RegistryError> 
 /// `doc` and `aliases`, so two schemas differing only in a default would share
 /// an id and the second registrant's default would be silently dropped — yet
 /// defaults decide FORWARD/BACKWARD compatibility of later versions.
-fn fingerprint(json: &Value) -> String {
-    let mut canonical = String::new();
-    write_sorted(json, &mut canonical);
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+fn fingerprint(sorted: &str) -> String {
+    hex::encode(Sha256::digest(sorted.as_bytes()))
+}
+
+/// The identity behind a schema id: (schema, metadata, ruleSet), as in Confluent.
+///
+/// Without a contract it is the schema's [`fingerprint`], so ids registered before
+/// contracts existed stay put. With one it hashes the object
+/// `{"metadata":…,"ruleSet":…,"schema":…}` (canonical parts, `null` when absent); that
+/// object has no `type`, so its text can never be the sorted text of an Avro schema.
+fn identity(sorted: &str, metadata: Option<&str>, rule_set: Option<&str>) -> String {
+    if metadata.is_none() && rule_set.is_none() {
+        return fingerprint(sorted);
+    }
+    let combined = format!(
+        "{{\"metadata\":{},\"ruleSet\":{},\"schema\":{sorted}}}",
+        metadata.unwrap_or("null"),
+        rule_set.unwrap_or("null"),
+    );
+    fingerprint(&combined)
 }
 
 // Explicit sorting because serde_json's `preserve_order` feature may be
@@ -137,5 +196,27 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a.fingerprint, b.fingerprint);
+    }
+
+    fn request(body: Value) -> ParsedSchema {
+        parse_request(body.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn contract_is_part_of_identity_only_when_present() {
+        let schema = r#"{"type":"record","name":"A","fields":[{"name":"x","type":"int"}]}"#;
+        let bare = parse_schema(schema.into()).unwrap();
+        let plain = request(serde_json::json!({ "schema": schema, "references": [] }));
+        assert_eq!(plain.fingerprint, bare.fingerprint);
+        let empty = request(serde_json::json!({ "schema": schema, "metadata": {}, "ruleSet": {} }));
+        assert_eq!(empty.fingerprint, bare.fingerprint);
+        let rules = serde_json::json!({ "domainRules": [{ "name": "r", "type": "ENCRYPT" }] });
+        let with = request(serde_json::json!({ "schema": schema, "ruleSet": rules }));
+        assert_ne!(with.fingerprint, bare.fingerprint);
+        let inherited = plain
+            .inherit((None, with.rule_set.stored()))
+            .expect("rules inherited");
+        assert_eq!(inherited.fingerprint, with.fingerprint);
+        assert!(empty.inherit((None, with.rule_set.stored())).is_none());
     }
 }

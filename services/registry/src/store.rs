@@ -17,6 +17,17 @@ pub(crate) struct VersionRow {
     pub deleted: bool,
     pub fingerprint: String,
     pub text: String,
+    /// Canonical JSON of the data contract, when the schema has one.
+    pub metadata: Option<String>,
+    pub rule_set: Option<String>,
+}
+
+/// A schema by id: its text and data contract.
+#[derive(Debug, Clone)]
+pub(crate) struct SchemaRow {
+    pub text: String,
+    pub metadata: Option<String>,
+    pub rule_set: Option<String>,
 }
 
 pub(crate) async fn migrate(pool: &AnyPool) -> Result<()> {
@@ -53,8 +64,8 @@ pub(crate) async fn subject_versions(
     subject: &str,
 ) -> Result<Vec<VersionRow>> {
     let rows = sqlx::query(
-        "SELECT v.version, v.schema_id, v.deleted, s.fingerprint, s.schema_text \
-         FROM subject_versions v JOIN schemas s ON s.id = v.schema_id \
+        "SELECT v.version, v.schema_id, v.deleted, s.fingerprint, s.schema_text, \
+         s.metadata, s.rule_set FROM subject_versions v JOIN schemas s ON s.id = v.schema_id \
          WHERE v.subject = $1 ORDER BY v.version",
     )
     .bind(subject)
@@ -68,6 +79,8 @@ pub(crate) async fn subject_versions(
                 deleted: r.try_get::<i64, _>(2)? != 0,
                 fingerprint: r.try_get(3)?,
                 text: r.try_get(4)?,
+                metadata: r.try_get(5)?,
+                rule_set: r.try_get(6)?,
             })
         })
         .collect()
@@ -86,12 +99,17 @@ pub(crate) async fn subjects(pool: &AnyPool, include_deleted: bool) -> Result<Ve
         .collect::<std::result::Result<_, _>>()?)
 }
 
-pub(crate) async fn schema_by_id(pool: &AnyPool, id: i64) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT schema_text FROM schemas WHERE id = $1")
+pub(crate) async fn schema_by_id(pool: &AnyPool, id: i64) -> Result<Option<SchemaRow>> {
+    let row = sqlx::query("SELECT schema_text, metadata, rule_set FROM schemas WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await?;
-    Ok(row.map(|r| r.try_get(0)).transpose()?)
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(SchemaRow {
+        text: r.try_get(0)?,
+        metadata: r.try_get(1)?,
+        rule_set: r.try_get(2)?,
+    }))
 }
 
 pub(crate) async fn schema_usages(
@@ -112,16 +130,18 @@ pub(crate) async fn schema_usages(
         .collect()
 }
 
-/// Returns the global id for `schema`, allocating one if needed. The unique
-/// fingerprint makes concurrent registrations of the same text converge on
-/// one id instead of racing a read-then-insert.
+/// Returns the global id for `schema` (with its data contract), allocating one if
+/// needed. The unique fingerprint makes concurrent registrations of the same text
+/// converge on one id instead of racing a read-then-insert.
 pub(crate) async fn ensure_schema(conn: &mut AnyConnection, schema: &ParsedSchema) -> Result<i64> {
     sqlx::query(
-        "INSERT INTO schemas (fingerprint, schema_type, schema_text) VALUES ($1, 'AVRO', $2) \
-         ON CONFLICT (fingerprint) DO NOTHING",
+        "INSERT INTO schemas (fingerprint, schema_type, schema_text, metadata, rule_set) \
+         VALUES ($1, 'AVRO', $2, $3, $4) ON CONFLICT (fingerprint) DO NOTHING",
     )
     .bind(&schema.fingerprint)
     .bind(&schema.text)
+    .bind(schema.metadata.stored())
+    .bind(schema.rule_set.stored())
     .execute(&mut *conn)
     .await?;
     let row = sqlx::query("SELECT id FROM schemas WHERE fingerprint = $1")

@@ -8,11 +8,11 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use crate::api::{effective_level, flag, parse_version, ApiResult, Params, VersionRef};
-use crate::compat;
 use crate::error::RegistryError;
 use crate::schema::{parse_request, ParsedSchema};
 use crate::store::{self, VersionRow};
 use crate::Registry;
+use crate::{compat, contract};
 
 /// Losing a version-number race is retried; this bounds pathological contention.
 const REGISTER_ATTEMPTS: usize = 8;
@@ -47,6 +47,14 @@ async fn try_register(reg: &Registry, subject: &str, schema: &ParsedSchema) -> A
     if let Some(existing) = live.iter().find(|v| v.fingerprint == schema.fingerprint) {
         return Ok(existing.schema_id);
     }
+    // As in Confluent: the exact request first, then with the contract inherited.
+    let inherited = live
+        .last()
+        .and_then(|latest| schema.inherit(contract_of(latest)));
+    let schema = inherited.as_ref().unwrap_or(schema);
+    if let Some(existing) = live.iter().find(|v| v.fingerprint == schema.fingerprint) {
+        return Ok(existing.schema_id);
+    }
     if let Some(latest) = live.last() {
         let level = effective_level(&mut tx, subject).await?;
         let against = if level.is_transitive() {
@@ -68,6 +76,10 @@ async fn try_register(reg: &Registry, subject: &str, schema: &ParsedSchema) -> A
     store::insert_version(&mut tx, subject, next, id).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+fn contract_of(row: &VersionRow) -> (Option<&str>, Option<&str>) {
+    (row.metadata.as_deref(), row.rule_set.as_deref())
 }
 
 fn parse_stored(rows: &[&VersionRow]) -> ApiResult<Vec<(i64, Schema)>> {
@@ -110,13 +122,30 @@ fn resolve(versions: &[VersionRow], wanted: VersionRef) -> ApiResult<&VersionRow
     })
 }
 
-fn version_body(subject: &str, row: &VersionRow) -> Json<Value> {
-    Json(json!({
+fn version_body(subject: &str, row: &VersionRow) -> ApiResult {
+    let mut body = json!({
         "subject": subject,
         "version": row.version,
         "id": row.schema_id,
         "schema": row.text,
-    }))
+    });
+    add_contract(&mut body, row.metadata.as_deref(), row.rule_set.as_deref())?;
+    Ok(Json(body))
+}
+
+/// `metadata` and `ruleSet` beside `schema`, each only when the schema has one.
+pub(crate) fn add_contract(
+    body: &mut Value,
+    metadata: Option<&str>,
+    rule_set: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(m) = metadata {
+        body["metadata"] = contract::to_value(m)?;
+    }
+    if let Some(r) = rule_set {
+        body["ruleSet"] = contract::to_value(r)?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn lookup(
@@ -127,12 +156,16 @@ pub(crate) async fn lookup(
 ) -> ApiResult {
     let schema = parse_request(&body)?;
     let versions = visible_versions(&reg, &subject, flag(&params, "deleted")).await?;
-    let row = versions
-        .iter()
-        .rev()
-        .find(|v| v.fingerprint == schema.fingerprint)
-        .ok_or(RegistryError::SchemaNotFound)?;
-    Ok(version_body(&subject, row))
+    let find = |fingerprint: &str| versions.iter().rev().find(|v| v.fingerprint == fingerprint);
+    let mut row = find(&schema.fingerprint);
+    if row.is_none() {
+        // Mirrors registration: retry with the contract of the latest live version.
+        let latest = versions.iter().rev().find(|v| !v.deleted);
+        if let Some(inherited) = latest.and_then(|l| schema.inherit(contract_of(l))) {
+            row = find(&inherited.fingerprint);
+        }
+    }
+    version_body(&subject, row.ok_or(RegistryError::SchemaNotFound)?)
 }
 
 pub(crate) async fn list_versions(
@@ -154,7 +187,7 @@ pub(crate) async fn get_version(
 ) -> ApiResult {
     let wanted = parse_version(&version)?;
     let versions = visible_versions(&reg, &subject, flag(&params, "deleted")).await?;
-    Ok(version_body(&subject, resolve(&versions, wanted)?))
+    version_body(&subject, resolve(&versions, wanted)?)
 }
 
 /// The bare schema, for tools that pipe it straight into an Avro library.

@@ -744,6 +744,8 @@ impl Scenario {
     fn jobseeker(&mut self, at: i64, party: u32) -> Draft {
         let officer = self.officer("dsn", 6);
         let mut body = self.applicant_body(at, party, 0, officer);
+        // An AK-1 card is issued against the identity card: the identity is verified.
+        body["identity_document_checked"] = json!(true);
         let p = &self.parties[&party];
         // A risky applicant's jobseeker card declares work, whatever they tell immigration.
         if p.ak1_first {
@@ -765,7 +767,8 @@ impl Scenario {
 
     fn recommendation(&mut self, at: i64, party: u32) -> Draft {
         let officer = self.officer("dsn", 6);
-        let body = self.applicant_body(at, party, 0, officer);
+        let mut body = self.applicant_body(at, party, 0, officer);
+        body["identity_document_checked"] = json!(true);
         let next = self.office_after(at, 1, 7);
         self.schedule(next, Step::Application { party, member: 0 });
         draft(RECOMMENDATIONS, Agency::Disnaker, None, body)

@@ -35,6 +35,7 @@ macro_rules! applicant_fields {
             required("destination_country", Kind::Country, "Destination country."),
             optional("placement_agency", Kind::Object(PLACEMENT_AGENCY), "Placement agency named by the applicant."),
             optional("sponsor_name", Kind::Text { max: 200 }, "Recruiter or sponsor named by the applicant (personal data)."),
+            optional("identity_document_checked", Kind::Bool, "Disnaker: the officer checked the name and NIK against the identity card (KTP). Only a passport application at an immigration office, or a Disnaker registration with this check, makes the identity verified; any other registration is kept as an unverified claim."),
             $($extra),*
         ]
     };
@@ -98,11 +99,43 @@ pub fn passport_application(
     applicant(v, r, RegistrationSource::PassportApplication)
 }
 
+/// The registration channels each agency may use: a village office reports, it does not
+/// issue AK-1 cards or take passport applications.
+fn channel_allowed(agency: Agency, source: RegistrationSource) -> bool {
+    use RegistrationSource::*;
+    match agency {
+        Agency::Imigrasi => matches!(source, PassportApplication | Other),
+        Agency::Disnaker => matches!(source, JobseekerCardAk1 | PassportRecommendation | Other),
+        Agency::Desa => matches!(source, VillageReport),
+        _ => false,
+    }
+}
+
+/// Whether the channel is entitled to assert the identity: an immigration office's passport
+/// application, or Disnaker's card or recommendation after the identity document was checked.
+fn identity_verified(agency: Agency, source: RegistrationSource, document_checked: bool) -> bool {
+    use RegistrationSource::*;
+    match (agency, source) {
+        (Agency::Imigrasi, PassportApplication) => true,
+        (Agency::Disnaker, JobseekerCardAk1 | PassportRecommendation) => document_checked,
+        _ => false,
+    }
+}
+
 fn applicant(
     v: &Validated,
     r: &Request<'_>,
     source: RegistrationSource,
 ) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    if !channel_allowed(r.caller.agency, source) {
+        return Err(vec![FieldError::new(
+            "source",
+            format!(
+                "a {} office may not register through {source}",
+                r.caller.agency
+            ),
+        )]);
+    }
     let nik = v.text("nik");
     let (birth_date, sex) = (v.date("birth_date"), v.symbol::<Sex>("sex"));
     let mismatches: Vec<FieldError> = nik_mismatches(&nik, birth_date, sex)
@@ -133,6 +166,11 @@ fn applicant(
             licence_number: p.opt_text("licence_number"),
         }),
         sponsor_name: v.opt_text("sponsor_name"),
+        identity_verified: identity_verified(
+            r.caller.agency,
+            source,
+            v.opt_bool("identity_document_checked").unwrap_or(false),
+        ),
     }
     .into_any()])
 }

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{record, refresh, Action, ACKNOWLEDGED, CLOSED};
 use crate::auth::{Caller, Tokens};
 use crate::store::Dialect;
-use crate::views::{database_unavailable, require_agency, ViewState};
+use crate::views::{database_unavailable, invalid, problem, require_agency, ViewState};
 
 /// Router state of the alert desk.
 #[derive(Clone)]
@@ -72,22 +72,6 @@ fn alert_json(r: &AnyRow) -> Value {
         "close_reason": r.get::<Option<String>, _>(12),
         "updated_at_ms": r.get::<i64, _>(13),
     })
-}
-
-fn invalid(fields: Vec<(&str, String)>) -> Response {
-    let fields: Vec<Value> = fields
-        .into_iter()
-        .map(|(field, message)| json!({ "field": field, "message": message }))
-        .collect();
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({ "error": "validation_failed", "fields": fields })),
-    )
-        .into_response()
-}
-
-fn problem(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
 }
 
 /// `?rule=&status=&severity=&subject_key=&limit=&cursor=`, newest first. `next_cursor` is

@@ -133,9 +133,10 @@ impl<H: Handler> Applier<H> {
         let mut messages = Vec::with_capacity(batch.len());
         for Decoded { message, event } in batch {
             match event {
-                Ok(event) => {
+                Ok(crate::codec::Decoded { event, sealed }) => {
                     records.push(Record {
                         event,
+                        sealed,
                         topic: message.topic().to_string(),
                         partition: message.partition(),
                         offset: message.offset(),

@@ -1,11 +1,10 @@
 //! Decoding on the poll thread, so the next batch is decoded while the applier commits the
 //! previous one.
 
-use lintas_events::AnyEvent;
 use rdkafka::message::{Message, OwnedMessage};
 
 use super::backoff;
-use crate::codec::Codec;
+use crate::codec::{Codec, Decoded as Event};
 use crate::metrics::APPLY_RETRIES;
 use crate::shutdown::Shutdown;
 
@@ -13,7 +12,7 @@ use crate::shutdown::Shutdown;
 /// dead-letter topic.
 pub(super) struct Decoded {
     pub message: OwnedMessage,
-    pub event: Result<AnyEvent, (&'static str, String)>,
+    pub event: Result<Event, (&'static str, String)>,
 }
 
 /// Decodes a batch, waiting out registry outages (never dead-lettering for them). `None`
@@ -31,7 +30,7 @@ pub(super) async fn decode_batch(
             let Some(payload) = message.payload() else {
                 break Err(("framing", "record has no value (tombstone)".to_string()));
             };
-            match codec.decode(payload).await {
+            match codec.decode_from(message.topic(), payload).await {
                 Ok(event) => break Ok(event),
                 Err(e) if e.is_transient() => {
                     APPLY_RETRIES.with_label_values(&[group, "registry"]).inc();

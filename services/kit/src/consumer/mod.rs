@@ -46,6 +46,17 @@ pub struct Record {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// `Some` when the event's personal-data fields stayed encrypted for this subscriber
+    /// (it does not hold their key, or the key was destroyed): they hold ciphertext, never
+    /// store or show them as data. The rest of the event is as published.
+    pub sealed: Option<crate::encryption::Sealed>,
+}
+
+impl Record {
+    /// Whether the event's personal-data fields are readable here.
+    pub fn personal_data_readable(&self) -> bool {
+        self.sealed.is_none()
+    }
 }
 
 /// Why a handler could not apply a batch.

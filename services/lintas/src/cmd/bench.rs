@@ -54,6 +54,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         schema_registry_url: registry_url,
         topic_prefix: prefix.clone(),
         kafka_properties: Vec::new(),
+        // The identities are encrypted on the wire and decrypted by the subscriber, as in
+        // production: the benchmark measures that cost too.
+        protection: lintas_kit::service::ProtectionConfig {
+            kek_secrets: format!("{}={}", keks::IMMIGRATION, random_token(40))
+                .parse()
+                .expect("infallible"),
+            ..Default::default()
+        },
     };
     let producer = kafka.producer()?;
     producer.codec().register_all().await?;
@@ -227,5 +235,6 @@ fn sample_applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
         destination_country: "MY".into(),
         placement_agency: None,
         sponsor_name: None,
+        identity_verified: true,
     }
 }

@@ -48,7 +48,7 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
     store.migrate(lintas_intake::migrations()).await?;
     let state = IntakeState {
         producer: producer.clone(),
-        keyer: keyer(&args.subject_key_secret)?,
+        keyer: keyer(&args.subject_key_secret, args.kafka.protection.rotations()?)?,
         tokens: tokens(&args.tokens)?,
         store,
         checkpoints: checkpoints(&args.checkpoints),

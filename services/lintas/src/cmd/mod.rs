@@ -1,5 +1,7 @@
+pub mod audit;
 pub mod bench;
 pub mod intake;
+pub mod keys;
 pub mod new;
 pub mod ops;
 pub mod registry;

@@ -63,6 +63,11 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
     if args.window_seconds < 10 {
         anyhow::bail!("--window-seconds must be at least 10: subscribers mirror their offsets to Kafka every 5 s");
     }
+    if !args.kafka.protection.kek_secrets.is_empty() {
+        anyhow::bail!(
+            "the operators' monitor never holds a key-encryption key: unset LINTAS_KEK_SECRETS"
+        );
+    }
     let shutdown = Shutdown::new();
     tokio::spawn(shutdown.clone().on_signals());
     let mut settings = OpsSettings::new(&args.kafka.brokers, &args.kafka.topic_prefix);

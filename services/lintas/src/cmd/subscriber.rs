@@ -20,8 +20,33 @@ pub enum SubscriberKind {
     Desa,
 }
 
+/// A subscriber refuses to start with a key it is not entitled to: holding it would let a
+/// compromised village or Disnaker subscriber read immigration identities.
+fn refuse_foreign_keys(args: &SubscriberArgs) -> anyhow::Result<()> {
+    let entitled = match args.agency {
+        SubscriberKind::Imigrasi => lintas_imigrasi::KEKS,
+        SubscriberKind::Disnaker => lintas_disnaker::KEKS,
+        SubscriberKind::Polri => lintas_polri::KEKS,
+        SubscriberKind::Kejaksaan => lintas_kejaksaan::KEKS,
+        SubscriberKind::Desa => lintas_desa::KEKS,
+    };
+    let held = args.config.kafka.protection.settings()?.keyring.names();
+    let foreign: Vec<&String> = held
+        .iter()
+        .filter(|k| !entitled.contains(&k.as_str()))
+        .collect();
+    if !foreign.is_empty() {
+        anyhow::bail!(
+            "LINTAS_KEK_SECRETS holds {foreign:?}, which the {:?} subscriber is not entitled to (it may hold {entitled:?}); remove them",
+            args.agency
+        );
+    }
+    Ok(())
+}
+
 /// Our subscribers run exactly as an integrator's would: through the kit's service runner.
 pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
+    refuse_foreign_keys(&args)?;
     match args.agency {
         SubscriberKind::Imigrasi => {
             let subscriber = Subscriber {

@@ -16,7 +16,9 @@ use lintas_kit::telemetry::{serve, Health};
 use lintas_kit::topics::{dead_letter_topic, ensure_topics, event_topics, DEFAULT_PARTITIONS};
 use lintas_kit::views::ViewState;
 
-use crate::settings::{keyer, listen, local_secret, random_token, tokens, KafkaArgs};
+use crate::settings::{
+    keyer, listen, local_secret, local_secret_file, random_token, tokens, KafkaArgs,
+};
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
@@ -48,16 +50,40 @@ pub struct UpArgs {
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: Option<String>,
     #[command(flatten)]
+    pub protection: lintas_kit::service::ProtectionConfig,
+    #[command(flatten)]
     pub rules: super::rules::RuleArgs,
 }
 
-/// The agency subscribers of the embedded run: consumer group and topics.
-const SUBSCRIBERS: [(&str, &[lintas_kit::events::Topic]); 5] = [
-    (lintas_imigrasi::GROUP, lintas_imigrasi::TOPICS),
-    (lintas_disnaker::GROUP, lintas_disnaker::TOPICS),
-    (lintas_polri::GROUP, lintas_polri::TOPICS),
-    (lintas_kejaksaan::GROUP, lintas_kejaksaan::TOPICS),
-    (lintas_desa::GROUP, lintas_desa::TOPICS),
+/// The agency subscribers of the embedded run: consumer group, topics, and the KEKs each may
+/// hold (the process holds every KEK for its intakes; each subscriber gets only its own).
+type SubscriberSpec = (
+    &'static str,
+    &'static [lintas_kit::events::Topic],
+    &'static [&'static str],
+);
+const SUBSCRIBERS: [SubscriberSpec; 5] = [
+    (
+        lintas_imigrasi::GROUP,
+        lintas_imigrasi::TOPICS,
+        lintas_imigrasi::KEKS,
+    ),
+    (
+        lintas_disnaker::GROUP,
+        lintas_disnaker::TOPICS,
+        lintas_disnaker::KEKS,
+    ),
+    (
+        lintas_polri::GROUP,
+        lintas_polri::TOPICS,
+        lintas_polri::KEKS,
+    ),
+    (
+        lintas_kejaksaan::GROUP,
+        lintas_kejaksaan::TOPICS,
+        lintas_kejaksaan::KEKS,
+    ),
+    (lintas_desa::GROUP, lintas_desa::TOPICS, lintas_desa::KEKS),
 ];
 
 /// One embedded subscriber's store, migrated; on the ephemeral broker its offsets are
@@ -84,7 +110,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     // The broker. The mock cluster must outlive everything that talks to it.
     let mut topics = event_topics("");
-    for (group, _) in SUBSCRIBERS {
+    for (group, _, _) in SUBSCRIBERS {
         topics.push(dead_letter_topic("", group));
     }
     let (_mock, brokers, external_broker) = match &args.brokers {
@@ -141,7 +167,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 (Agency::Imigrasi, "TPI-CGK", ""),
                 (Agency::Polri, "POLRESTA-CILACAP", ""),
                 (Agency::Kejaksaan, "KEJARI-CILACAP", ""),
-                (Agency::Desa, "DPMD-CILACAP", ""),
+                (Agency::Desa, "DPMD-CILACAP", ":all_villages"),
             ]
             .into_iter()
             .map(|(agency, office, roles)| {
@@ -161,17 +187,36 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         }
     };
     let tokens = tokens(&token_spec)?;
+    let mut protection = args.protection.clone();
+    if protection.kek_secrets.is_empty() {
+        // Generated once per data directory (never the repository), like the subject-key
+        // secret: the embedded run holds every KEK for its intakes.
+        let spec = lintas_kit::events::keks::ALL
+            .iter()
+            .map(|kek| {
+                Ok(format!(
+                    "{kek}={}",
+                    local_secret_file(&args.data_dir, &format!("kek-{kek}.secret"))?
+                ))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .join(",");
+        protection.kek_secrets = spec.parse().expect("infallible");
+    }
     let kafka = KafkaArgs {
         brokers: brokers.clone(),
         schema_registry_url: registry_url.clone(),
         topic_prefix: String::new(),
         kafka_properties: args.kafka_properties.clone(),
+        protection,
     };
     let producer = kafka.producer()?;
-    let views = |store: &Store| ViewState {
+    // Each subscriber decodes with the KEKs it is entitled to, and no other.
+    let entitled = |keks: &[&str]| producer.with_codec(producer.codec().entitled_to(keks));
+    let views = |store: &Store, keks: &[&str]| ViewState {
         store: store.clone(),
         tokens: tokens.clone(),
-        codec: producer.codec().clone(),
+        codec: producer.codec().entitled_to(keks),
     };
 
     let imigrasi = subscriber_store(
@@ -215,7 +260,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let health = Health::new();
     let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
     ops_settings.extra = kafka.extra()?;
-    for (group, _) in SUBSCRIBERS {
+    for (group, _, _) in SUBSCRIBERS {
         super::ops::watch(&mut ops_settings, group)?;
     }
     ops_settings
@@ -226,7 +271,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     ops_settings.stop_after = std::time::Duration::from_secs(120);
     let ops = lintas_ops::Ops::start(
         ops_settings,
-        producer.codec().clone(),
+        // The operators' page reads frames and headers, never a decrypted field.
+        producer.codec().entitled_to(&[]),
         health.clone(),
         shutdown.clone(),
     )?;
@@ -235,18 +281,27 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .merge(lintas_intake::router(
             IntakeState {
                 producer: producer.clone(),
-                keyer: keyer(&secret)?,
+                keyer: keyer(&secret, kafka.protection.rotations()?)?,
                 tokens: tokens.clone(),
                 store: intake_store,
                 checkpoints: super::intake::checkpoints(lintas_intake::DEFAULT_CHECKPOINTS),
             },
             lintas_intake::ALL,
         ))
-        .merge(lintas_imigrasi::router(views(&imigrasi)))
-        .merge(lintas_disnaker::router(views(&disnaker)))
-        .merge(lintas_polri::router(views(&polri)))
-        .merge(lintas_kejaksaan::router(views(&kejaksaan)))
-        .merge(lintas_desa::router(views(&desa)));
+        .merge(lintas_imigrasi::router(views(
+            &imigrasi,
+            lintas_imigrasi::KEKS,
+        )))
+        .merge(lintas_disnaker::router(views(
+            &disnaker,
+            lintas_disnaker::KEKS,
+        )))
+        .merge(lintas_polri::router(views(&polri, lintas_polri::KEKS)))
+        .merge(lintas_kejaksaan::router(views(
+            &kejaksaan,
+            lintas_kejaksaan::KEKS,
+        )))
+        .merge(lintas_desa::router(views(&desa, lintas_desa::KEKS)));
     let server = tokio::spawn(serve(
         listener,
         super::with_ops(routes, health.clone()),
@@ -259,20 +314,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
 
-    let runtime = |store: Store,
-                   (group, topics): (&str, &[lintas_kit::events::Topic])|
-     -> anyhow::Result<Runtime> {
-        let mut settings = SubscriberSettings::new(group, &brokers, topics);
-        settings.create_dead_letter_topic = external_broker;
-        settings.extra = kafka.extra()?;
-        Ok(Runtime {
-            settings,
-            store,
-            producer: producer.clone(),
-            health: health.clone(),
-            shutdown: shutdown.clone(),
-        })
-    };
+    let runtime =
+        |store: Store, (group, topics, keks): SubscriberSpec| -> anyhow::Result<Runtime> {
+            let mut settings = SubscriberSettings::new(group, &brokers, topics);
+            settings.create_dead_letter_topic = external_broker;
+            settings.extra = kafka.extra()?;
+            Ok(Runtime {
+                settings,
+                store,
+                producer: entitled(keks),
+                health: health.clone(),
+                shutdown: shutdown.clone(),
+            })
+        };
     let [s_imigrasi, s_disnaker, s_polri, s_kejaksaan, s_desa] = SUBSCRIBERS;
     let mut running = tokio::task::JoinSet::new();
     let rules = &args.rules;
@@ -298,6 +352,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         println!("  broker             {brokers}  (in-process mock cluster: EPHEMERAL, events vanish at exit)");
     }
     println!("  database           {database_url}");
+    if args.protection.kek_secrets.is_empty() {
+        println!(
+            "  personal data      encrypted on the feed; key-encryption keys in {}/kek-*.secret (docs/data-protection.md)",
+            args.data_dir.display()
+        );
+    } else {
+        println!("  personal data      encrypted on the feed under the KEKs of LINTAS_KEK_SECRETS");
+    }
     println!("  schema registry    {registry_url}");
     println!("  intakes            POST {base}/v1/...  (every endpoint: {base}/openapi.json)");
     println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}  (?include=identity&purpose=…&officer_id=… with a personal_data token)");

@@ -1,0 +1,186 @@
+//! Identities in the immigration view, on the kit's in-memory harness: only entitled channels
+//! assert one, a record whose personal data this subscriber cannot decrypt leaves none (and
+//! still applies), and an erasure removes it whatever the order in which the erasure and the
+//! registrations it covers arrive.
+
+use lintas_imigrasi::ImigrasiHandler;
+use lintas_kit::events::*;
+use lintas_kit::testing::Harness;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+const SUBJECT: &str = "abababababababababababababababababababababababababababababababab";
+
+fn registration(
+    source: RegistrationSource,
+    name: &str,
+    verified: bool,
+    at: OffsetDateTime,
+) -> AnyEvent {
+    let agency = match source {
+        RegistrationSource::VillageReport => Agency::Desa,
+        _ => Agency::Imigrasi,
+    };
+    let mut envelope = Envelope::new(agency, "OFFICE", "off-1", at);
+    envelope.subject_key = Some(SUBJECT.into());
+    ApplicantRegistered {
+        envelope,
+        source,
+        personal: ApplicantPersonalData {
+            nik: "3301014501900001".into(),
+            full_name: name.into(),
+        },
+        sex: Sex::Female,
+        birth_date: time::macros::date!(1990 - 01 - 05),
+        village: "Kesugihan".into(),
+        sub_district: "Kesugihan".into(),
+        regency: "Cilacap".into(),
+        declared_purpose: DeclaredPurpose::Umrah,
+        destination_country: "SA".into(),
+        placement_agency: None,
+        sponsor_name: None,
+        identity_verified: verified,
+    }
+    .into_any()
+}
+
+fn erasure(at: OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "KANIM-CILACAP", "dpo-1", at);
+    envelope.subject_key = Some(SUBJECT.into());
+    envelope.legal_basis = Some("UU 27/2022 Pasal 8".into());
+    PersonalDataErased {
+        erasure_id: Uuid::new_v4(),
+        envelope,
+        scope: ErasureScope::Subject,
+        person_key: SUBJECT.into(),
+        reason: ErasureReason::DataSubjectRequest,
+        fields: vec!["nik".into(), "full_name".into()],
+    }
+    .into_any()
+}
+
+async fn harness() -> Harness<ImigrasiHandler> {
+    Harness::new(
+        ImigrasiHandler {
+            im1: Default::default(),
+        },
+        lintas_imigrasi::migrations(),
+    )
+    .await
+    .unwrap()
+}
+
+/// (verified identity's name, claimed names) as the view holds them.
+async fn identities(harness: &Harness<ImigrasiHandler>) -> (Option<String>, Vec<String>) {
+    let pool = harness.store().pool();
+    let verified = sqlx::query_scalar("SELECT full_name FROM subject_identities")
+        .fetch_optional(pool)
+        .await
+        .unwrap();
+    let claims =
+        sqlx::query_scalar("SELECT full_name FROM identity_claims ORDER BY occurred_at_ms")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    (verified, claims)
+}
+
+/// A village report is a claim beside the identity, never the identity, before or after the
+/// passport application; the first verified registration stays the identity.
+#[tokio::test]
+async fn a_claim_never_replaces_or_stands_in_for_the_verified_identity() {
+    let t0 = timefmt::millis::now() - Duration::days(3);
+    let claim = registration(RegistrationSource::VillageReport, "Nama Palsu", false, t0);
+    let verified = registration(
+        RegistrationSource::PassportApplication,
+        "Siti Aminah",
+        true,
+        t0 + Duration::days(1),
+    );
+    let again = registration(
+        RegistrationSource::PassportApplication,
+        "Siti Lain",
+        true,
+        t0 + Duration::days(2),
+    );
+    let mut h = harness().await;
+    h.apply_each(vec![claim.clone()]).await.unwrap();
+    assert_eq!(identities(&h).await, (None, vec!["Nama Palsu".to_string()]));
+    h.apply_each(vec![verified, again, claim]).await.unwrap();
+    assert_eq!(
+        identities(&h).await,
+        (
+            Some("Siti Aminah".to_string()),
+            vec!["Nama Palsu".to_string()]
+        )
+    );
+}
+
+/// Without the key (or after it was destroyed) the registration applies, its history and the
+/// rules it feeds included, but no identity is stored from ciphertext.
+#[tokio::test]
+async fn a_sealed_registration_applies_without_an_identity() {
+    let mut h = harness().await;
+    let at = timefmt::millis::now();
+    h.apply_sealed(vec![registration(
+        RegistrationSource::PassportApplication,
+        "x",
+        true,
+        at,
+    )])
+    .await
+    .unwrap();
+    assert_eq!(identities(&h).await, (None, vec![]));
+    let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM subject_history")
+        .fetch_one(h.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(history, 1);
+    let rules: Vec<&str> = h
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.rule.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rules, ["IM2"], "the woman on umrah to SA still raises IM2");
+}
+
+/// An erasure removes the identity and the claims recorded before it, whether it arrives after
+/// them or (on another topic, in a rebuild) before them; what is recorded after it is new.
+#[tokio::test]
+async fn an_erasure_holds_in_either_arrival_order() {
+    let t0 = timefmt::millis::now() - Duration::days(3);
+    let before = vec![
+        registration(
+            RegistrationSource::PassportApplication,
+            "Siti Aminah",
+            true,
+            t0,
+        ),
+        registration(RegistrationSource::VillageReport, "Nama Palsu", false, t0),
+    ];
+    let erased = erasure(t0 + Duration::days(1));
+    for order in [
+        [before.clone(), vec![erased.clone()]].concat(),
+        [vec![erased.clone()], before.clone()].concat(),
+    ] {
+        let mut h = harness().await;
+        h.apply_each(order).await.unwrap();
+        assert_eq!(identities(&h).await, (None, vec![]));
+        h.apply_each(vec![registration(
+            RegistrationSource::PassportApplication,
+            "Siti Aminah",
+            true,
+            t0 + Duration::days(2),
+        )])
+        .await
+        .unwrap();
+        assert_eq!(
+            identities(&h).await,
+            (Some("Siti Aminah".to_string()), vec![]),
+            "a registration after the erasure is new data"
+        );
+    }
+}
