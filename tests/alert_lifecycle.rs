@@ -166,6 +166,19 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
         fields.contains(&"reason") && fields.contains(&"officer_id") && fields.contains(&"body"),
         "{body}"
     );
+    // A note travels on the shared alert topic: no identity or phone number in it.
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &format!("{one}/acknowledge"),
+        Some(POLRI_TOKEN),
+        Some(
+            json!({"officer_id": "po-3", "note": "NIK 3301014501900001 called +62 812 3456 7890"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["fields"][0]["field"], "note");
     let (status, _) = call(
         &client,
         Method::POST,

@@ -50,12 +50,12 @@ fn registered(
         },
         sex,
         birth_date: born,
-        village: if i % 2 == 0 {
+        village: if i.is_multiple_of(2) {
             "Kesugihan".into()
         } else {
             "Maos".into()
         },
-        sub_district: if i % 2 == 0 {
+        sub_district: if i.is_multiple_of(2) {
             "Kesugihan".into()
         } else {
             "Maos".into()

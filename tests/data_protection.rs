@@ -372,9 +372,13 @@ async fn the_audit_chain_survives_a_rebuild_and_exposes_tampering() {
     assert!(!valid && output.contains("entry 1 was altered"), "{output}");
 }
 
+/// Waits until `topic` holds `at_least` records, counted by reading them (tansu's high
+/// watermark can lag its log).
 async fn wait_records(brokers: &str, topic: &str, at_least: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while records_in(brokers, topic) < at_least {
+    while (read_all(brokers, topic, at_least as usize, Duration::from_secs(5)).len() as i64)
+        < at_least
+    {
         assert!(
             Instant::now() < deadline,
             "{topic} never held {at_least} records"

@@ -729,3 +729,93 @@ async fn rules_across_fields_are_enforced() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// One Idempotency-Key is one request: concurrent requests that share a key but carry
+/// different bodies cannot both publish (the key is reserved with the body's hash before
+/// anything is published), and a key-less request that states `occurred_at` sent twice is
+/// one event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_one_request_even_concurrently() {
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/imigrasi/visa-flags", intake.url);
+    let body = |officer: &str| {
+        json!({"nik": "3301014501900001", "reason": "cultural_ambassador", "stage": "passport_interview",
+               "visa_type": "visit", "destination_country": "MY", "officer_id": officer})
+    };
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (client, url) = (client.clone(), url.clone());
+        let body = body(if i % 2 == 0 { "im-a" } else { "im-b" });
+        requests.spawn(async move {
+            let r = client
+                .post(&url)
+                .bearer_auth(IMIGRASI_TOKEN)
+                .header("idempotency-key", "flag-2026-0001")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                body["officer_id"].as_str().unwrap().to_string(),
+                r.status().as_u16(),
+            )
+        });
+    }
+    let mut accepted = std::collections::BTreeSet::new();
+    while let Some(answer) = requests.join_next().await {
+        let (officer, status) = answer.unwrap();
+        assert!(status == 202 || status == 422, "{status}");
+        if status == 202 {
+            accepted.insert(officer);
+        }
+    }
+    assert_eq!(
+        accepted.len(),
+        1,
+        "only one body is accepted under the key: {accepted:?}"
+    );
+    let codec = harness::codec(&registry.url, &[]);
+    let records = read_all(
+        &broker.brokers,
+        "lintas.screening.v1",
+        records_in(&broker.brokers, "lintas.screening.v1") as usize,
+        Duration::from_secs(20),
+    );
+    let mut published = std::collections::BTreeSet::new();
+    for r in &records {
+        let event = codec.decode(r.payload().unwrap()).await.unwrap();
+        published.insert((
+            event.envelope().event_id,
+            event.envelope().officer_id.clone(),
+        ));
+    }
+    assert_eq!(
+        published.len(),
+        1,
+        "one event under one key (republished copies share its id): {published:?}"
+    );
+    assert!(accepted.contains(&published.iter().next().unwrap().1));
+
+    // No key, but the time the fact occurred: the same fact twice is one event.
+    let mut fact = body("im-c");
+    fact["occurred_at"] = json!("2026-11-30T08:00:00+07:00");
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let answer: Value = client
+            .post(&url)
+            .bearer_auth(IMIGRASI_TOKEN)
+            .json(&fact)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(answer["event_id"].clone());
+    }
+    assert_eq!(ids[0], ids[1]);
+}

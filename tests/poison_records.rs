@@ -64,7 +64,15 @@ async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied
         .unwrap();
     }
 
-    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
+    // An id the registry says it does not know is waited for (a follower registry may not have
+    // replicated it yet), here 2 s, then dead-lettered.
+    let imigrasi = spawn_imigrasi(
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &["--unknown-schema-wait-ms", "2000"],
+    );
     let pool = pg(&database).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

@@ -117,11 +117,21 @@ async fn accept(
             }
         },
     };
+    // Without a key, a request that states when the fact occurred is keyed by its content: the
+    // same fact retried is the same event.
+    let content_key = key_text.is_none() && json.get("occurred_at").is_some_and(|t| t.is_string());
+    let auto_key = content_key.then(|| {
+        format!(
+            "content:{}",
+            Key::new(&caller.office, "", body).request_hash
+        )
+    });
     let key = key_text
         .as_deref()
+        .or(auto_key.as_deref())
         .map(|k| Key::new(&caller.office, k, body));
     if let Some(key) = &key {
-        match idempotency::lookup(&state.store, key).await {
+        match idempotency::reserve(&state.store, key).await {
             Ok(Seen::Replay(answer)) => {
                 let mut response = (StatusCode::ACCEPTED, Json(answer)).into_response();
                 response
@@ -170,7 +180,7 @@ async fn accept(
         "events": published,
     });
     if let Some(key) = &key {
-        // Not fatal: a retry would republish the same event ids, which readers de-duplicate.
+        // Not fatal: a retry republishes the same event ids, which readers de-duplicate.
         if let Err(e) = idempotency::remember(&state.store, key, &answer).await {
             tracing::warn!(error = %e, "could not store the idempotent answer");
         }

@@ -175,6 +175,25 @@ pub fn router(state: IntakeState, intakes: &[&'static Intake]) -> Router {
         .with_state(state)
 }
 
+/// Deletes idempotency answers older than `retention`, hourly, until shutdown.
+pub async fn purge_loop(
+    store: Store,
+    retention: std::time::Duration,
+    shutdown: lintas_kit::shutdown::Shutdown,
+) -> anyhow::Result<()> {
+    loop {
+        match idempotency::purge(&store, retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "old idempotency answers purged"),
+            Err(e) => tracing::warn!(error = %e, "idempotency purge failed; next hour"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = shutdown.wait() => return Ok(()),
+        }
+    }
+}
+
 /// A refusal with a JSON body naming the reason and, for validation, each bad field.
 #[derive(Debug)]
 pub enum Refusal {
@@ -197,7 +216,11 @@ impl IntoResponse for Refusal {
             Refusal::Unavailable(reason) => {
                 let mut response = (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    Json(serde_json::json!({ "error": "event not accepted, retry later", "reason": reason })),
+                    Json(serde_json::json!({
+                        "error": "event not accepted, retry later",
+                        "reason": reason,
+                        "retry": "the event may or may not have reached the broker: retry with the same Idempotency-Key (or occurred_at), so that it is recorded once",
+                    })),
                 )
                     .into_response();
                 response

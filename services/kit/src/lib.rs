@@ -31,6 +31,7 @@ pub mod secret;
 pub mod service;
 pub mod shutdown;
 pub mod store;
+pub mod tasks;
 pub mod telemetry;
 pub mod testing;
 pub mod topics;

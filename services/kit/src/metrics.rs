@@ -44,6 +44,42 @@ pub static FIELDS_SEALED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .unwrap()
 });
 
+pub static RECORDS_SKIPPED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_records_skipped_total",
+        "Records a subscriber read and skipped because it has no use for them (unknown_type: an event type of a newer contract); their offsets advance.",
+        &["group", "topic", "reason"]
+    )
+    .unwrap()
+});
+
+pub static OFFSETS_OUT_OF_RANGE: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_offsets_out_of_range_total",
+        "Assignments whose stored offset lay outside the partition's log (past_end: the topic was recreated or the log truncated; before_start: retention deleted records never applied).",
+        &["group", "topic", "kind"]
+    )
+    .unwrap()
+});
+
+pub static PARTITIONS_STOPPED: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    register_int_gauge_vec!(
+        "lintas_partitions_stopped",
+        "Partitions a subscriber has stopped because their stored offset lies outside the log, until an operator decides.",
+        &["group"]
+    )
+    .unwrap()
+});
+
+pub static OFFSET_GAPS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_offset_gap_records_total",
+        "Records between the expected next offset and the record the broker delivered (never delivered: a broker skipped them; 0 on a topic that is not compacted and has no transactional producers).",
+        &["group", "topic"]
+    )
+    .unwrap()
+});
+
 pub static APPLY_RETRIES: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "lintas_apply_retries_total",
@@ -124,6 +160,15 @@ pub static HTTP_DURATION: LazyLock<HistogramVec> = LazyLock::new(|| {
         "HTTP request duration by route.",
         &["route", "method"],
         vec![0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
+    )
+    .unwrap()
+});
+
+pub static OUTBOX_FAILED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_outbox_failed_total",
+        "Outbox rows the broker refused for good (too large, not authorised), set aside in lintas_outbox_failed.",
+        &["type"]
     )
     .unwrap()
 });

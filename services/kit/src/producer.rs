@@ -24,12 +24,17 @@ pub enum PublishError {
     /// full): the event was not accepted and the caller may retry.
     #[error("broker did not acknowledge the record: {0}")]
     Broker(String),
+    /// The broker refuses this record for good (too large, invalid, not authorised):
+    /// retrying the same record changes nothing.
+    #[error("broker refused the record: {0}")]
+    Refused(String),
 }
 
 impl PublishError {
     pub fn is_transient(&self) -> bool {
         match self {
             PublishError::Broker(_) => true,
+            PublishError::Refused(_) => false,
             PublishError::Encode(e) => e.is_transient(),
         }
     }
@@ -180,7 +185,7 @@ impl EventProducer {
         )
     }
 
-    /// Publishes bytes already framed (dead letters, outbox relay) and waits for the ack.
+    /// Publishes bytes already framed (outbox relay) and waits for the ack.
     pub async fn send(
         &self,
         topic: &str,
@@ -188,10 +193,26 @@ impl EventProducer {
         payload: &[u8],
         headers: OwnedHeaders,
     ) -> Result<Delivery, PublishError> {
-        let record = FutureRecord::to(topic)
-            .key(key)
-            .payload(payload)
-            .headers(headers);
+        self.send_raw(topic, Some(key.as_bytes()), Some(payload), headers)
+            .await
+    }
+
+    /// Publishes a record as it is, a null key or a null value (tombstone) included (dead
+    /// letters keep the original exactly), and waits for the ack.
+    pub async fn send_raw(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+        headers: OwnedHeaders,
+    ) -> Result<Delivery, PublishError> {
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        if let Some(payload) = payload {
+            record = record.payload(payload);
+        }
         let (producer, generation) = self.producer();
         // FutureProducer retries a full local queue until `queue_timeout`: backpressure, not an error.
         match producer
@@ -202,15 +223,84 @@ impl EventProducer {
                 partition: delivery.partition,
                 offset: delivery.offset,
             }),
-            Err((e, _)) => {
-                if matches!(
-                    e.rdkafka_error_code(),
-                    Some(RDKafkaErrorCode::MessageTimedOut | RDKafkaErrorCode::Fatal)
-                ) {
-                    self.replace(generation);
+            Err((e, _)) => Err(self.failed(e, generation).await),
+        }
+    }
+
+    /// Publishes `records` in their order (each enqueued before the next, so the records of
+    /// one partition keep it) and waits for every acknowledgement; one answer per record.
+    pub async fn send_batch(
+        &self,
+        records: &[(String, String, Vec<u8>, OwnedHeaders)],
+    ) -> Vec<Result<Delivery, PublishError>> {
+        let (producer, generation) = self.producer();
+        let mut pending = Vec::with_capacity(records.len());
+        for (topic, key, payload, headers) in records {
+            let mut record = FutureRecord::to(topic)
+                .key(key.as_bytes())
+                .payload(payload.as_slice())
+                .headers(headers.clone());
+            let started = std::time::Instant::now();
+            pending.push(loop {
+                match producer.send_result(record) {
+                    Ok(delivery) => break Ok(delivery),
+                    Err((e, back))
+                        if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull)
+                            && started.elapsed() < self.queue_timeout =>
+                    {
+                        // Backpressure: wait for room in the local queue.
+                        record = back;
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err((e, _)) => break Err(e),
                 }
-                Err(PublishError::Broker(e.to_string()))
-            }
+            });
+        }
+        let mut answers = Vec::with_capacity(pending.len());
+        for enqueued in pending {
+            let answer = match enqueued {
+                Ok(delivery) => match delivery.await {
+                    Ok(Ok(d)) => Ok(Delivery {
+                        partition: d.partition,
+                        offset: d.offset,
+                    }),
+                    Ok(Err((e, _))) => Err(self.failed(e, generation).await),
+                    Err(_) => Err(PublishError::Broker("the producer was dropped".into())),
+                },
+                Err(e) => Err(self.failed(e, generation).await),
+            };
+            answers.push(answer);
+        }
+        answers
+    }
+
+    /// What a failed delivery means; a timed-out idempotent producer is replaced.
+    async fn failed(&self, e: rdkafka::error::KafkaError, generation: u64) -> PublishError {
+        if matches!(
+            e.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::MessageTimedOut | RDKafkaErrorCode::Fatal)
+        ) {
+            // Creating a client spawns librdkafka's threads: not on an async worker.
+            let this = self.clone();
+            let _ = tokio::task::spawn_blocking(move || this.replace(generation)).await;
+        }
+        let refused = matches!(
+            e.rdkafka_error_code(),
+            Some(
+                RDKafkaErrorCode::MessageSizeTooLarge
+                    | RDKafkaErrorCode::InvalidMessageSize
+                    | RDKafkaErrorCode::InvalidMessage
+                    | RDKafkaErrorCode::InvalidRecord
+                    | RDKafkaErrorCode::MessageBatchTooLarge
+                    | RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::ClusterAuthorizationFailed
+                    | RDKafkaErrorCode::InvalidTopic
+            )
+        );
+        if refused {
+            PublishError::Refused(e.to_string())
+        } else {
+            PublishError::Broker(e.to_string())
         }
     }
 

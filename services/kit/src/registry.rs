@@ -146,6 +146,27 @@ impl RegistryClient {
         Ok(registered.id)
     }
 
+    /// Whether the registry answers as a Confluent schema registry (`GET /subjects` returns a
+    /// JSON array): what a service checks before it says it is ready.
+    pub async fn check(&self) -> Result<(), RegistryError> {
+        let response = self
+            .http
+            .get(format!("{}/subjects", self.base))
+            .header("accept", CONTENT_TYPE)
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        let status = response.status();
+        let body: Option<serde_json::Value> = response.json().await.ok();
+        match body {
+            Some(serde_json::Value::Array(_)) if status.is_success() => Ok(()),
+            _ => Err(RegistryError::Unavailable(format!(
+                "{} does not answer as a Confluent schema registry (GET /subjects: HTTP {status})",
+                self.base
+            ))),
+        }
+    }
+
     /// The writer schema of `id`, fetched once and then served from memory.
     pub async fn schema_by_id(&self, id: u32) -> Result<Arc<WriterSchema>, RegistryError> {
         if let Some(found) = self.by_id.read().expect("lock").get(&id) {
@@ -169,7 +190,23 @@ impl RegistryClient {
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
         let status = response.status();
         if status.as_u16() == 404 {
-            return Err(RegistryError::UnknownId(id));
+            // Only the registry's own answer (error code 40403, schema not found) says the id
+            // is unknown. A 404 from a wrong base URL, an ingress during a deploy or anything
+            // else that is not a Confluent registry is an outage to wait out: treating it as an
+            // unknown id would dead-letter the whole feed.
+            let body = response.text().await.unwrap_or_default();
+            let code = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error_code").and_then(serde_json::Value::as_i64));
+            return Err(match code {
+                Some(40403) => RegistryError::UnknownId(id),
+                _ => RegistryError::Unavailable(format!(
+                    "HTTP 404 for schema id {id} that is not the registry's schema-not-found answer \
+                     (is {} a Confluent schema registry?): {}",
+                    self.base,
+                    body.chars().take(120).collect::<String>()
+                )),
+            });
         }
         if !status.is_success() {
             return Err(RegistryError::Unavailable(format!(

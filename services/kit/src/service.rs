@@ -204,6 +204,14 @@ pub struct SubscriberConfig {
     /// declaratively (Strimzi) and the subscriber may not create them.
     #[arg(long, env = "LINTAS_CREATE_DEAD_LETTER_TOPIC", default_value_t = true, action = clap::ArgAction::Set)]
     pub create_dead_letter_topic: bool,
+    /// Milliseconds a schema id the registry does not know is waited for (a follower registry
+    /// replicating it) before its record is dead-lettered.
+    #[arg(long, env = "LINTAS_UNKNOWN_SCHEMA_WAIT_MS", default_value_t = 60_000)]
+    pub unknown_schema_wait_ms: u64,
+    /// A stored offset outside the partition's log: `stop` the partition until an operator
+    /// decides (default), or `resume` from the log's start.
+    #[arg(long, env = "LINTAS_ON_OFFSET_OUT_OF_RANGE", default_value = "stop", value_parser = ["stop", "resume"])]
+    pub on_offset_out_of_range: String,
     /// Consumer group session timeout in milliseconds.
     #[arg(long, env = "LINTAS_SESSION_TIMEOUT_MS", default_value_t = 10_000)]
     pub session_timeout_ms: u64,
@@ -253,7 +261,12 @@ pub async fn run_subscriber_with_api<H: Handler>(
     let tokens =
         Tokens::parse(&config.tokens).map_err(|e| anyhow::anyhow!("LINTAS_TOKENS: {e}"))?;
     let shutdown = Shutdown::new();
-    tokio::spawn(shutdown.clone().on_signals());
+    let mut tasks = crate::tasks::Tasks::new(shutdown.clone());
+    let signals = shutdown.clone();
+    tasks.spawn("signals", async move {
+        signals.on_signals().await;
+        Ok(())
+    });
     let store = Store::connect(&config.database_url, subscriber.group).await?;
     store.migrate(subscriber.migrations).await?;
     let mut settings =
@@ -262,6 +275,11 @@ pub async fn run_subscriber_with_api<H: Handler>(
     settings.max_wait = Duration::from_millis(config.max_wait_ms);
     settings.session_timeout = Duration::from_millis(config.session_timeout_ms);
     settings.create_dead_letter_topic = config.create_dead_letter_topic;
+    settings.unknown_schema_wait = Duration::from_millis(config.unknown_schema_wait_ms);
+    settings.on_offset_out_of_range = match config.on_offset_out_of_range.as_str() {
+        "resume" => crate::consumer::OffsetPolicy::Resume,
+        _ => crate::consumer::OffsetPolicy::Stop,
+    };
     settings.extra = config.kafka.extra()?;
     let health = Health::new();
     let producer = config.kafka.producer()?;
@@ -284,9 +302,12 @@ pub async fn run_subscriber_with_api<H: Handler>(
     let routes = api(views)
         .merge(ops_router(health))
         .route_layer(axum::middleware::from_fn(track_http));
-    let server = tokio::spawn(serve(listener, routes, shutdown.clone()));
-    let result = runtime.run(Arc::new(subscriber.handler)).await;
-    shutdown.trigger();
-    let _ = server.await;
-    result
+    let server = serve(listener, routes, shutdown.clone());
+    tasks.spawn("http-server", async move { Ok(server.await?) });
+    let handler = Arc::new(subscriber.handler);
+    tasks.spawn("runtime", async move {
+        runtime.run(handler).await?;
+        Ok(())
+    });
+    tasks.join().await
 }

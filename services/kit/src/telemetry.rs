@@ -34,6 +34,8 @@ pub fn init_logging(json: bool) {
 #[derive(Clone, Default)]
 pub struct Health {
     parts: Arc<RwLock<BTreeMap<String, Result<(), String>>>>,
+    /// Things an operator must know that do not stop the service (records a broker skipped).
+    warnings: Arc<RwLock<BTreeMap<String, String>>>,
 }
 
 impl Health {
@@ -62,6 +64,18 @@ impl Health {
             .write()
             .expect("lock")
             .insert(part.into(), Err(reason.into()));
+    }
+
+    /// Records a warning for `part` (the newest one per part is kept), shown by `/readyz`.
+    pub fn warn(&self, part: &str, message: impl Into<String>) {
+        self.warnings
+            .write()
+            .expect("lock")
+            .insert(part.into(), message.into());
+    }
+
+    pub fn warnings(&self) -> BTreeMap<String, String> {
+        self.warnings.read().expect("lock").clone()
     }
 
     pub fn is_ready(&self) -> bool {
@@ -103,7 +117,11 @@ async fn readyz(State(health): State<Health>) -> Response {
     };
     (
         status,
-        Json(serde_json::json!({ "ready": health.is_ready(), "parts": health.report() })),
+        Json(serde_json::json!({
+            "ready": health.is_ready(),
+            "parts": health.report(),
+            "warnings": health.warnings(),
+        })),
     )
         .into_response()
 }

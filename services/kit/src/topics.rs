@@ -52,3 +52,57 @@ pub async fn ensure_topics(
     }
     Ok(())
 }
+
+/// Creates a consumer group's dead-letter topic, where missing, as durable as the event topic
+/// `like`: the same replication factor and `min.insync.replicas` (a dead letter is the only
+/// copy of a record the subscriber skipped). One partition: dead letters are rare.
+pub async fn ensure_dead_letter_topic(
+    brokers: &str,
+    name: &str,
+    like: Option<&str>,
+    extra: &[(String, String)],
+) -> anyhow::Result<()> {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    for (k, v) in extra {
+        config.set(k, v);
+    }
+    let admin: AdminClient<DefaultClientContext> = config.create()?;
+    let (mut replication, mut min_insync) = (1, None);
+    if let Some(like) = like {
+        let metadata = admin
+            .inner()
+            .fetch_metadata(Some(like), Duration::from_secs(10))?;
+        if let Some(p) = metadata
+            .topics()
+            .first()
+            .and_then(|t| t.partitions().first())
+        {
+            replication = p.replicas().len().max(1) as i32;
+        }
+        let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+        if let Ok(results) = admin
+            .describe_configs(&[rdkafka::admin::ResourceSpecifier::Topic(like)], &options)
+            .await
+        {
+            min_insync = results
+                .into_iter()
+                .flatten()
+                .flat_map(|r| r.entries)
+                .find(|e| e.name == "min.insync.replicas")
+                .and_then(|e| e.value);
+        }
+    }
+    let mut topic = NewTopic::new(name, 1, TopicReplication::Fixed(replication));
+    if let Some(value) = min_insync.as_deref() {
+        topic = topic.set("min.insync.replicas", value);
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    for result in admin.create_topics(&[topic], &options).await? {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => anyhow::bail!("could not create topic {name}: {code}"),
+        }
+    }
+    Ok(())
+}

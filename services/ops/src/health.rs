@@ -8,8 +8,8 @@ use lintas_kit::shutdown::Shutdown;
 
 use crate::{Ops, ServiceView};
 
-pub fn spawn(ops: Ops, shutdown: Shutdown) {
-    tokio::spawn(async move {
+pub async fn probe_services(ops: Ops, shutdown: Shutdown) -> anyhow::Result<()> {
+    {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
@@ -17,7 +17,7 @@ pub fn spawn(ops: Ops, shutdown: Shutdown) {
         let mut every = tokio::time::interval(ops.settings.sample_every);
         loop {
             tokio::select! {
-                _ = shutdown.wait() => return,
+                _ = shutdown.wait() => return Ok(()),
                 _ = every.tick() => {}
             }
             let mut services = Vec::new();
@@ -26,7 +26,7 @@ pub fn spawn(ops: Ops, shutdown: Shutdown) {
             }
             ops.view().services = services;
         }
-    });
+    }
 }
 
 async fn probe(client: &reqwest::Client, name: &str, url: &str) -> ServiceView {
@@ -50,6 +50,15 @@ async fn probe(client: &reqwest::Client, name: &str, url: &str) -> ServiceView {
                             let state = state.as_str().map(str::to_string);
                             view.parts
                                 .insert(part.clone(), state.unwrap_or_else(|| "?".into()));
+                        }
+                    }
+                    // Warnings (records a broker skipped) show beside the parts; the service
+                    // stays ready.
+                    if let Some(warnings) = body.get("warnings").and_then(|w| w.as_object()) {
+                        for (part, message) in warnings {
+                            let message = message.as_str().unwrap_or("?");
+                            view.parts
+                                .insert(part.clone(), format!("warning: {message}"));
                         }
                     }
                 }

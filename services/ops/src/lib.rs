@@ -178,13 +178,15 @@ const NEWEST_DEAD_LETTERS: usize = 50;
 const ALERTS_KEPT: usize = 500;
 
 impl Ops {
-    /// Starts the monitor's tasks; they stop with `shutdown`.
-    /// `health` gets an `ops-broker` part, ready while the broker can be sampled.
+    /// Starts the monitor's tasks in `tasks` (supervised: one failing stops the service);
+    /// they stop with `shutdown`. `health` gets an `ops-broker` part, ready while the broker
+    /// can be sampled.
     pub fn start(
         settings: OpsSettings,
         codec: Codec,
         health: Health,
         shutdown: Shutdown,
+        tasks: &mut lintas_kit::tasks::Tasks,
     ) -> anyhow::Result<Ops> {
         metrics::init();
         let view = View {
@@ -197,9 +199,18 @@ impl Ops {
             view: Arc::new(Mutex::new(view)),
         };
         health.register(sampler::HEALTH_PART);
-        sampler::spawn(ops.clone(), health, shutdown.clone())?;
-        tail::spawn(ops.clone(), codec, shutdown.clone())?;
-        health::spawn(ops.clone(), shutdown);
+        tasks.spawn(
+            "ops-sampler",
+            sampler::spawn(ops.clone(), health, shutdown.clone())?,
+        );
+        tasks.spawn(
+            "ops-tail",
+            tail::spawn(ops.clone(), codec, shutdown.clone())?,
+        );
+        tasks.spawn(
+            "ops-service-probes",
+            health::probe_services(ops.clone(), shutdown),
+        );
         Ok(ops)
     }
 

@@ -34,9 +34,15 @@ pub(crate) fn client(ops: &Ops, group: &str) -> anyhow::Result<BaseConsumer> {
 
 pub const HEALTH_PART: &str = "ops-broker";
 
-pub fn spawn(ops: Ops, health: Health, shutdown: Shutdown) -> anyhow::Result<()> {
+/// Samples the broker on a thread of its own (librdkafka's admin calls block); the returned
+/// future ends when the thread does, with an error if it panicked.
+pub fn spawn(
+    ops: Ops,
+    health: Health,
+    shutdown: Shutdown,
+) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
     let broker = client(&ops, "lintas-ops-monitor")?;
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("ops-sampler".into())
         .spawn(move || {
             let mut sampler = Sampler {
@@ -70,7 +76,12 @@ pub fn spawn(ops: Ops, health: Health, shutdown: Shutdown) -> anyhow::Result<()>
                 }
             }
         })?;
-    Ok(())
+    Ok(async move {
+        match tokio::task::spawn_blocking(move || thread.join()).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(anyhow::anyhow!("the ops sampler thread ended abnormally")),
+        }
+    })
 }
 
 struct Sampler {

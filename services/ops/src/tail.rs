@@ -20,7 +20,11 @@ use crate::{now_ms, AlertView, DeadLetter, Ops, ALERTS_KEPT, NEWEST_DEAD_LETTERS
 const DEAD_LETTER_BACKLOG: i64 = 10;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-pub fn spawn(ops: Ops, codec: Codec, shutdown: Shutdown) -> anyhow::Result<()> {
+pub fn spawn(
+    ops: Ops,
+    codec: Codec,
+    shutdown: Shutdown,
+) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", &ops.settings.brokers)
@@ -34,7 +38,7 @@ pub fn spawn(ops: Ops, codec: Codec, shutdown: Shutdown) -> anyhow::Result<()> {
     }
     let consumer: StreamConsumer = config.create()?;
     let metadata = Arc::new(crate::sampler::client(&ops, "lintas-ops-tail")?);
-    tokio::spawn(async move {
+    Ok(async move {
         let tail = Tail {
             ops,
             codec,
@@ -44,8 +48,8 @@ pub fn spawn(ops: Ops, codec: Codec, shutdown: Shutdown) -> anyhow::Result<()> {
             started_ms: now_ms(),
         };
         tail.run(shutdown).await;
-    });
-    Ok(())
+        Ok(())
+    })
 }
 
 struct Tail {

@@ -156,7 +156,7 @@ impl Handler for PolriHandler {
                     self.phones(batch, record, e).await?;
                     self.link(
                         batch,
-                        &[e.recruiter_key.clone()],
+                        std::slice::from_ref(&e.recruiter_key),
                         &e.linked_subject_keys,
                         &id,
                     )

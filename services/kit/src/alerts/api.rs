@@ -239,6 +239,14 @@ fn common(body: &Value, bad: &mut Vec<(&'static str, String)>) -> Common {
     };
     let note = match body.get("note") {
         None | Some(Value::Null) => None,
+        Some(Value::String(s)) if crate::personal::holds_identifying_number(s) => {
+            bad.push((
+                "note",
+                "must not hold an identity, passport or phone number: alert events are shared"
+                    .into(),
+            ));
+            None
+        }
         Some(Value::String(s)) if s.len() <= 1000 => Some(s.clone()),
         Some(_) => {
             bad.push((

@@ -9,12 +9,13 @@ use rdkafka::message::{Message, OwnedMessage};
 use tokio::sync::mpsc;
 
 use super::dead_letter::{error_headers, DeadLetterStage};
-use super::decode::Decoded;
+use super::decode::{Decoded, Outcome};
 use super::poll::{Command, PartitionKey};
 use super::{backoff, Batch, Handler, HandlerError, Record};
 use crate::codec::Codec;
 use crate::metrics::{
-    APPLY_RETRIES, BATCH_DURATION, DEAD_LETTERS, END_TO_END_LATENCY, EVENTS_APPLIED, FENCED_BATCHES,
+    APPLY_RETRIES, BATCH_DURATION, DEAD_LETTERS, END_TO_END_LATENCY, EVENTS_APPLIED,
+    FENCED_BATCHES, RECORDS_SKIPPED,
 };
 use crate::outbox::now_ms;
 use crate::producer::EventProducer;
@@ -27,10 +28,11 @@ pub(super) struct Applier<H> {
     pub store: Store,
     pub producer: EventProducer,
     pub handler: Arc<H>,
-    pub committed: std_mpsc::Sender<Vec<(String, i32, i64)>>,
+    pub committed: std_mpsc::Sender<Feedback>,
     pub relay_wakeup: Arc<tokio::sync::Notify>,
     pub shutdown: Shutdown,
     pub clock: super::Clock,
+    pub health: crate::telemetry::Health,
 }
 
 /// Why a batch did not commit.
@@ -38,36 +40,65 @@ enum Abandoned {
     /// Shutdown while waiting out a transient failure: nothing committed, the records will
     /// be read again from the stored offsets.
     Shutdown,
-    /// Another instance advanced a partition's offset: this instance lost it.
-    Fenced,
+}
+
+/// From the applier back to the poll thread.
+pub(super) enum Feedback {
+    /// Offsets committed to the database, to store in Kafka for lag tools.
+    Committed(Vec<(String, i32, i64)>),
+    /// Partitions whose stored offset moved under this instance (another instance applied
+    /// them, or an operator reset them): fetch them again from there.
+    Seek(Vec<(String, i32, Option<i64>)>),
+}
+
+/// What the offsets compare-and-set found.
+enum Cas {
+    Committed,
+    /// The stored offset of at least one partition was not the one this instance expected.
+    Missed,
 }
 
 impl<H: Handler> Applier<H> {
     pub async fn run(self, mut commands: mpsc::Receiver<Command>) {
         // Offset row value this instance last read or wrote, per owned partition.
         let mut positions: HashMap<PartitionKey, Option<i64>> = HashMap::new();
+        // Watermarks taken at a tick: deadlines due by then fire once everything up to them
+        // is applied.
+        let mut gate: Option<Gate> = None;
         while let Some(command) = commands.recv().await {
             match command {
-                Command::Assigned(assigned) => positions.extend(assigned),
-                Command::Revoked(revoked) => revoked.iter().for_each(|p| {
-                    positions.remove(p);
-                }),
+                Command::Assigned(assigned) => {
+                    positions.extend(assigned);
+                    gate = None;
+                }
+                Command::Revoked(revoked) => {
+                    revoked.iter().for_each(|p| {
+                        positions.remove(p);
+                    });
+                    gate = None;
+                }
                 Command::Drain(done) => {
                     let _ = done.send(());
                 }
-                Command::Tick(marks) => self.fire_if_caught_up(&marks, &positions).await,
+                Command::Tick(marks) => {
+                    gate.get_or_insert(Gate {
+                        marks,
+                        at: self.clock.now(),
+                    });
+                    self.fire_if_caught_up(&mut gate, &positions).await
+                }
                 Command::Apply(messages) => {
                     let started = Instant::now();
-                    match self.apply_batch(messages, &mut positions).await {
+                    let applied = self.apply_batch(messages, &mut positions).await;
+                    if gate.is_some() {
+                        self.fire_if_caught_up(&mut gate, &positions).await;
+                    }
+                    match applied {
                         Ok(()) => BATCH_DURATION
                             .with_label_values(&[&self.group])
                             .observe(started.elapsed().as_secs_f64()),
                         Err(Abandoned::Shutdown) => {
                             tracing::info!(group = %self.group, "batch abandoned at shutdown; it will be read again")
-                        }
-                        Err(Abandoned::Fenced) => {
-                            FENCED_BATCHES.with_label_values(&[&self.group]).inc();
-                            tracing::warn!(group = %self.group, "batch discarded: another instance owns the partition now");
                         }
                     }
                 }
@@ -75,16 +106,21 @@ impl<H: Handler> Applier<H> {
         }
     }
 
-    /// Fires due deadlines of the partitions this instance owns, once it has applied
-    /// everything they held (`marks`: low and high watermark per partition, as last fetched).
+    /// Fires the deadlines of the partitions this instance owns that were due when the
+    /// gate's watermarks were taken, once it has applied everything up to them.
     async fn fire_if_caught_up(
         &self,
-        marks: &HashMap<PartitionKey, (i64, i64)>,
+        gate: &mut Option<Gate>,
         positions: &HashMap<PartitionKey, Option<i64>>,
     ) {
+        let Some(Gate { marks, at }) = gate.as_ref() else {
+            return;
+        };
         if !caught_up(marks, positions) {
             return;
         }
+        let at = *at;
+        *gate = None;
         let owned: std::collections::HashSet<PartitionKey> = positions.keys().cloned().collect();
         let codec = self.producer.codec().clone();
         let mut unused = Vec::new();
@@ -93,7 +129,7 @@ impl<H: Handler> Applier<H> {
             self.handler.as_ref(),
             Some(&codec),
             &mut unused,
-            self.clock.now(),
+            at,
             Some(&owned),
         )
         .await
@@ -127,13 +163,13 @@ impl<H: Handler> Applier<H> {
         if batch.is_empty() {
             return Ok(());
         }
-        let codec = self.producer.codec().clone();
+        self.notice_gaps(&batch, positions);
+        let mut items = Vec::with_capacity(batch.len());
         let mut records = Vec::with_capacity(batch.len());
-        let mut sources = Vec::with_capacity(batch.len());
-        let mut messages = Vec::with_capacity(batch.len());
-        for Decoded { message, event } in batch {
-            match event {
-                Ok(crate::codec::Decoded { event, sealed }) => {
+        for Decoded { message, outcome } in batch {
+            let has_record = match outcome {
+                Outcome::Event(decoded) => {
+                    let crate::codec::Decoded { event, sealed } = *decoded;
                     records.push(Record {
                         event,
                         sealed,
@@ -141,55 +177,172 @@ impl<H: Handler> Applier<H> {
                         partition: message.partition(),
                         offset: message.offset(),
                     });
-                    sources.push(messages.len());
+                    true
                 }
-                Err((class, reason)) => {
-                    self.dead_letter(&message, DeadLetterStage::Decode, class, &reason)
-                        .await?
-                }
-            }
-            messages.push(message);
-        }
-        let mut next_offsets: HashMap<PartitionKey, i64> = HashMap::new();
-        for m in &messages {
-            let next = next_offsets
-                .entry((m.topic().to_string(), m.partition()))
-                .or_insert(0);
-            *next = (*next).max(m.offset() + 1);
-        }
-        let mut attempt = 0;
-        loop {
-            match self
-                .commit(&codec, &records, &next_offsets, positions)
-                .await
-            {
-                Ok(true) => break,
-                Ok(false) => {
-                    for key in next_offsets.keys() {
-                        positions.remove(key);
-                    }
-                    return Err(Abandoned::Fenced);
-                }
-                Err(HandlerError::Rejected { index, reason }) if index < records.len() => {
-                    let message = &messages[sources.remove(index)];
-                    records.remove(index);
-                    self.dead_letter(message, DeadLetterStage::Handler, "rejected", &reason)
-                        .await?;
-                }
-                Err(e) => {
-                    APPLY_RETRIES
-                        .with_label_values(&[&self.group, "apply"])
+                Outcome::Skip(reason) => {
+                    RECORDS_SKIPPED
+                        .with_label_values(&[&self.group, message.topic(), reason])
                         .inc();
-                    tracing::warn!(group = %self.group, error = %e, attempt, "batch not applied; retrying");
-                    self.pause(attempt).await?;
-                    attempt += 1;
+                    tracing::info!(group = %self.group, topic = message.topic(), partition = message.partition(),
+                        offset = message.offset(), reason, "record skipped: nothing this subscriber can use");
+                    false
+                }
+                Outcome::DeadLetter(class, reason) => {
+                    self.dead_letter(&message, DeadLetterStage::Decode, class, &reason)
+                        .await?;
+                    false
+                }
+            };
+            items.push(Item {
+                message,
+                has_record,
+            });
+        }
+        self.apply_items(items, records, positions).await
+    }
+
+    /// Commits `items` (in poll order) with their offsets. A record the handler rejects is
+    /// dead-lettered and the rest applies; a deterministic database error (a constraint, bad
+    /// data) is isolated by bisection to the one record that causes it, which is dead-lettered
+    /// after a few attempts, so one bad record never stops the partitions; a transient one is
+    /// retried with backoff, and after a while the subscriber says it is not ready, and why.
+    fn apply_items<'a>(
+        &'a self,
+        mut items: Vec<Item>,
+        mut records: Vec<Record>,
+        positions: &'a mut HashMap<PartitionKey, Option<i64>>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Abandoned>> + Send + 'a>>
+    {
+        Box::pin(async move {
+            let codec = self.producer.codec().clone();
+            let mut attempt = 0;
+            let started = Instant::now();
+            loop {
+                if items.is_empty() {
+                    return Ok(());
+                }
+                let next_offsets = next_offsets(&items);
+                match self
+                    .commit(&codec, &records, &next_offsets, positions)
+                    .await
+                {
+                    Ok(Cas::Committed) => break,
+                    Ok(Cas::Missed) => {
+                        match self.resolve_missed_cas(&next_offsets, positions).await? {
+                            // An earlier attempt committed; only its reply was lost.
+                            None => break,
+                            Some(moved) => {
+                                let gone = |topic: &str, partition: i32| {
+                                    moved.iter().any(|(t, p)| t == topic && *p == partition)
+                                };
+                                items.retain(|i| !gone(i.message.topic(), i.message.partition()));
+                                records.retain(|r| !gone(&r.topic, r.partition));
+                            }
+                        }
+                    }
+                    Err(HandlerError::Rejected { index, reason }) if index < records.len() => {
+                        let message = drop_record(&mut items, &mut records, index);
+                        self.dead_letter(&message, DeadLetterStage::Handler, "rejected", &reason)
+                            .await?;
+                    }
+                    Err(e) => {
+                        let class = deterministic(&e);
+                        if class.is_some() && records.len() > 1 {
+                            // Split between records and apply each half on its own.
+                            let half = records.len() / 2;
+                            let second = items.split_off(split_point(&items, half));
+                            let second_records = records.split_off(half);
+                            tracing::warn!(group = %self.group, error = %e, records = records.len() + second_records.len(), "batch fails deterministically; isolating the record");
+                            self.apply_items(items, records, positions).await?;
+                            return self.apply_items(second, second_records, positions).await;
+                        }
+                        if let (Some(class), 1) = (class, records.len()) {
+                            if attempt >= ISOLATED_ATTEMPTS {
+                                let message = drop_record(&mut items, &mut records, 0);
+                                self.dead_letter(
+                                    &message,
+                                    DeadLetterStage::Handler,
+                                    class,
+                                    &e.to_string(),
+                                )
+                                .await?;
+                                continue;
+                            }
+                        }
+                        APPLY_RETRIES
+                            .with_label_values(&[&self.group, "apply"])
+                            .inc();
+                        tracing::warn!(group = %self.group, error = %e, attempt, "batch not applied; retrying");
+                        if started.elapsed() >= STUCK_AFTER {
+                            self.health.not_ready(
+                                &self.apply_part(),
+                                format!(
+                                    "no batch applied for {}s: {e}",
+                                    started.elapsed().as_secs()
+                                ),
+                            );
+                        }
+                        self.pause(attempt).await?;
+                        attempt += 1;
+                    }
                 }
             }
+            self.health.ready(&self.apply_part());
+            self.committed_items(&items, &records, positions);
+            Ok(())
+        })
+    }
+
+    /// Records the broker never delivered: the next record of a partition should be at the
+    /// offset this instance expects (its stored offset, then one past the last record). On a
+    /// topic that is not compacted and has no transactional producers (Lintas's), a jump means
+    /// the broker skipped records: counted, logged and shown on `/readyz` as a warning.
+    fn notice_gaps(&self, batch: &[Decoded], positions: &HashMap<PartitionKey, Option<i64>>) {
+        let mut expected: HashMap<(&str, i32), i64> = HashMap::new();
+        for d in batch {
+            let key = (d.message.topic(), d.message.partition());
+            let next = expected.get(&key).copied().or_else(|| {
+                positions
+                    .get(&(key.0.to_string(), key.1))
+                    .copied()
+                    .flatten()
+            });
+            if let Some(next) = next {
+                let offset = d.message.offset();
+                if offset > next {
+                    let missing = offset - next;
+                    crate::metrics::OFFSET_GAPS
+                        .with_label_values(&[&self.group, key.0])
+                        .inc_by(missing as u64);
+                    let what = format!(
+                        "{}[{}]: offsets {next}..{} were never delivered ({missing} records skipped by the broker)",
+                        key.0,
+                        key.1,
+                        offset - 1
+                    );
+                    tracing::error!(group = %self.group, "{what}");
+                    self.health.warn(&format!("{}:gaps", self.group), what);
+                }
+            }
+            expected.insert(key, d.message.offset() + 1);
         }
+    }
+
+    fn apply_part(&self) -> String {
+        format!("{}:apply", self.group)
+    }
+
+    /// After a commit: metrics, positions, the offsets for Kafka, the outbox relay.
+    fn committed_items(
+        &self,
+        items: &[Item],
+        records: &[Record],
+        positions: &mut HashMap<PartitionKey, Option<i64>>,
+    ) {
         let now = now_ms();
         let latency = END_TO_END_LATENCY.with_label_values(&[&self.group]);
         let mut applied: HashMap<(&str, &str), u64> = HashMap::new();
-        for record in &records {
+        for record in records {
             *applied
                 .entry((record.topic.as_str(), record.event.type_name()))
                 .or_default() += 1;
@@ -202,28 +355,72 @@ impl<H: Handler> Applier<H> {
                 .with_label_values(&[&self.group, topic, type_name])
                 .inc_by(count);
         }
+        let next_offsets = next_offsets(items);
         for (key, next) in &next_offsets {
             positions.insert(key.clone(), Some(*next));
         }
-        let _ = self.committed.send(
+        let _ = self.committed.send(Feedback::Committed(
             next_offsets
                 .into_iter()
                 .map(|((t, p), n)| (t, p, n))
                 .collect(),
-        );
+        ));
         self.relay_wakeup.notify_one();
-        Ok(())
     }
 
-    /// One transaction: handler writes, offsets compare-and-set, commit. `Ok(false)` when
-    /// fenced by another instance.
+    /// After a compare-and-set missed: reads the stored offsets of the batch's partitions.
+    /// All equal to this batch's ends → an earlier attempt committed and only its reply was
+    /// lost (`None`). Otherwise the partitions whose stored offset is not the one this
+    /// instance expected moved under it (another instance, an operator): they are reloaded
+    /// and fetched again from there, and returned so that the rest of the batch can commit.
+    async fn resolve_missed_cas(
+        &self,
+        next_offsets: &HashMap<PartitionKey, i64>,
+        positions: &mut HashMap<PartitionKey, Option<i64>>,
+    ) -> Result<Option<Vec<PartitionKey>>, Abandoned> {
+        let keys: Vec<PartitionKey> = next_offsets.keys().cloned().collect();
+        let mut attempt = 0;
+        let stored = loop {
+            match super::poll::load_offsets(&self.store, &self.group, &keys).await {
+                Ok(stored) => break stored,
+                Err(e) => {
+                    tracing::warn!(group = %self.group, error = %e, "cannot read stored offsets after a missed compare-and-set; retrying");
+                    self.pause(attempt).await?;
+                    attempt += 1;
+                }
+            }
+        };
+        if next_offsets
+            .iter()
+            .all(|(k, next)| stored.get(k) == Some(next))
+        {
+            tracing::info!(group = %self.group, "the batch had committed; only the database's answer was lost");
+            return Ok(None);
+        }
+        let moved: Vec<PartitionKey> = keys
+            .into_iter()
+            .filter(|k| stored.get(k).copied() != positions.get(k).copied().flatten())
+            .collect();
+        FENCED_BATCHES.with_label_values(&[&self.group]).inc();
+        tracing::warn!(group = %self.group, partitions = ?moved, "stored offsets moved under this instance; reloading them and fetching again from there");
+        let mut seek = Vec::with_capacity(moved.len());
+        for key in &moved {
+            let at = stored.get(key).copied();
+            positions.insert(key.clone(), at);
+            seek.push((key.0.clone(), key.1, at));
+        }
+        let _ = self.committed.send(Feedback::Seek(seek));
+        Ok(Some(moved))
+    }
+
+    /// One transaction: handler writes, offsets compare-and-set, commit.
     async fn commit(
         &self,
         codec: &Codec,
         records: &[Record],
         next_offsets: &HashMap<PartitionKey, i64>,
         positions: &HashMap<PartitionKey, Option<i64>>,
-    ) -> Result<bool, HandlerError> {
+    ) -> Result<Cas, HandlerError> {
         let mut tx = self.store.pool().begin().await?;
         if !records.is_empty() {
             let mut batch = Batch::new(&mut tx, records, super::Sink::Outbox(codec));
@@ -260,11 +457,11 @@ impl<H: Handler> Applier<H> {
             .await?;
             if result.rows_affected() != 1 {
                 tx.rollback().await?;
-                return Ok(false);
+                return Ok(Cas::Missed);
             }
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Cas::Committed)
     }
 
     /// Sends a record to the dead-letter topic and waits for the ack, retrying until the
@@ -277,16 +474,14 @@ impl<H: Handler> Applier<H> {
         reason: &str,
     ) -> Result<(), Abandoned> {
         let headers = error_headers(message, &self.group, stage, class, reason);
-        let key = message
-            .key()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
-            .unwrap_or_default();
-        let payload = message.payload().unwrap_or_default();
+        // The original key and value exactly: a null key stays null, a tombstone stays one.
+        let (key, payload) = (message.key(), message.payload());
         let mut attempt = 0;
+        let started = Instant::now();
         loop {
             match self
                 .producer
-                .send(&self.dead_letter_topic, &key, payload, headers.clone())
+                .send_raw(&self.dead_letter_topic, key, payload, headers.clone())
                 .await
             {
                 Ok(_) => {
@@ -304,6 +499,15 @@ impl<H: Handler> Applier<H> {
                         .with_label_values(&[&self.group, "dead_letter"])
                         .inc();
                     tracing::warn!(group = %self.group, error = %e, "dead-letter topic unavailable; retrying");
+                    if started.elapsed() >= STUCK_AFTER {
+                        self.health.not_ready(
+                            &self.apply_part(),
+                            format!(
+                                "cannot write the dead-letter topic {}: {e}",
+                                self.dead_letter_topic
+                            ),
+                        );
+                    }
                     self.pause(attempt).await?;
                     attempt += 1;
                 }
@@ -316,6 +520,92 @@ impl<H: Handler> Applier<H> {
             _ = tokio::time::sleep(backoff(attempt)) => Ok(()),
             _ = self.shutdown.wait() => Err(Abandoned::Shutdown),
         }
+    }
+}
+
+/// Watermarks of the owned partitions and the time they were taken.
+struct Gate {
+    marks: HashMap<PartitionKey, (i64, i64)>,
+    at: time::OffsetDateTime,
+}
+
+/// A polled record of a batch: its message (for offsets and dead letters) and, unless it was
+/// dead-lettered or skipped, the decoded record for the handler.
+pub(super) struct Item {
+    message: OwnedMessage,
+    /// Whether a record for the handler comes from it (in `records`, in the same order).
+    has_record: bool,
+}
+
+/// Attempts at a single record that fails deterministically before it is dead-lettered (a
+/// race with another writer can look deterministic once).
+const ISOLATED_ATTEMPTS: u32 = 3;
+
+/// How long one batch may fail before the subscriber reports itself not ready.
+const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The next offset of each partition the items come from.
+fn next_offsets(items: &[Item]) -> HashMap<PartitionKey, i64> {
+    let mut next: HashMap<PartitionKey, i64> = HashMap::new();
+    for m in items.iter().map(|i| &i.message) {
+        let n = next
+            .entry((m.topic().to_string(), m.partition()))
+            .or_insert(0);
+        *n = (*n).max(m.offset() + 1);
+    }
+    next
+}
+
+/// Takes the `index`-th record out of the batch (to dead-letter its message, which keeps its
+/// place for the offsets).
+fn drop_record(items: &mut [Item], records: &mut Vec<Record>, index: usize) -> OwnedMessage {
+    records.remove(index);
+    let item = items
+        .iter_mut()
+        .filter(|i| i.has_record)
+        .nth(index)
+        .expect("the index of a record of the batch");
+    item.has_record = false;
+    item.message.clone()
+}
+
+/// Where to split `items` so that the first part holds `records` records: records stay in
+/// poll order, so each part's offsets are contiguous per partition.
+fn split_point(items: &[Item], records: usize) -> usize {
+    let mut seen = 0;
+    for (i, item) in items.iter().enumerate() {
+        if item.has_record {
+            if seen == records {
+                return i;
+            }
+            seen += 1;
+        }
+    }
+    items.len()
+}
+
+/// The class of an error that will fail again with the same records: a constraint violation
+/// or bad data, in PostgreSQL's (SQLSTATE 23xxx, 22xxx) or SQLite's (19, 20 and their
+/// extended codes) terms. Anything else (connection lost, deadlock, timeout) is transient.
+fn deterministic(error: &HandlerError) -> Option<&'static str> {
+    let HandlerError::Transient(error) = error else {
+        return None;
+    };
+    let sqlx::Error::Database(db) = error.downcast_ref::<sqlx::Error>()? else {
+        return None;
+    };
+    let code = db.code()?;
+    if code.len() == 5 {
+        return match &code[..2] {
+            "23" => Some("constraint"),
+            "22" => Some("data"),
+            _ => None,
+        };
+    }
+    match code.parse::<i64>().ok()? & 0xff {
+        19 => Some("constraint"),
+        20 => Some("data"),
+        _ => None,
     }
 }
 

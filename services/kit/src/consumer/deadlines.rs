@@ -211,3 +211,38 @@ pub(crate) async fn fire_due<H: Handler>(
         }
     }
 }
+
+/// Deletes fired and cancelled deadlines older than `retention`, hourly, until shutdown. A
+/// cancel's tombstone must outlive any redelivery of the record that scheduled it, so the
+/// retention is at least the topics' (400 days by default).
+pub(crate) async fn purge_loop(
+    store: Store,
+    retention: std::time::Duration,
+    shutdown: crate::shutdown::Shutdown,
+) -> anyhow::Result<()> {
+    loop {
+        let before = crate::outbox::now_ms() - retention.as_millis() as i64;
+        match sqlx::query(
+            "DELETE FROM lintas_deadlines WHERE state IN ($1, $2) AND updated_at_ms < $3",
+        )
+        .bind(FIRED)
+        .bind(CANCELLED)
+        .bind(before)
+        .execute(store.pool())
+        .await
+        {
+            Ok(done) if done.rows_affected() > 0 => {
+                tracing::info!(
+                    purged = done.rows_affected(),
+                    "old fired and cancelled deadlines purged"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "deadline purge failed; next hour"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = shutdown.wait() => return Ok(()),
+        }
+    }
+}

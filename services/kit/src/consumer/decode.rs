@@ -1,50 +1,79 @@
 //! Decoding on the poll thread, so the next batch is decoded while the applier commits the
 //! previous one.
 
+use std::time::{Duration, Instant};
+
 use rdkafka::message::{Message, OwnedMessage};
 
 use super::backoff;
-use crate::codec::{Codec, Decoded as Event};
+use crate::codec::{Codec, DecodeError, Decoded as Event};
 use crate::metrics::APPLY_RETRIES;
+use crate::registry::RegistryError;
 use crate::shutdown::Shutdown;
 
-/// A record and what decoding made of it: the event, or the class and reason for the
-/// dead-letter topic.
-pub(super) struct Decoded {
-    pub message: OwnedMessage,
-    pub event: Result<Event, (&'static str, String)>,
+/// What decoding made of a record.
+pub(super) enum Outcome {
+    /// For the handler.
+    Event(Box<Event>),
+    /// Nothing this subscriber can use, and nothing wrong: an event type of a newer contract
+    /// (publishers upgrade before subscribers). Its offset advances; it is counted.
+    Skip(&'static str),
+    /// Can never be read: to the dead-letter topic with a class and a reason.
+    DeadLetter(&'static str, String),
 }
 
-/// Decodes a batch, waiting out registry outages (never dead-lettering for them). `None`
-/// when shutdown interrupted the wait; the records will be read again.
+/// A record and what decoding made of it.
+pub(super) struct Decoded {
+    pub message: OwnedMessage,
+    pub outcome: Outcome,
+}
+
+/// Decodes a batch, waiting out registry and key-service outages (never dead-lettering for
+/// them). A schema id the registry says it does not know is waited for too, up to
+/// `unknown_id_patience` (a follower registry may not have replicated it yet), then
+/// dead-lettered. `None` when shutdown interrupted the wait; the records will be read again.
 pub(super) async fn decode_batch(
     codec: &Codec,
     group: &str,
     messages: Vec<OwnedMessage>,
+    unknown_id_patience: Duration,
     shutdown: &Shutdown,
 ) -> Option<Vec<Decoded>> {
     let mut out = Vec::with_capacity(messages.len());
     for message in messages {
         let mut attempt = 0;
-        let event = loop {
+        let started = Instant::now();
+        let outcome = loop {
             let Some(payload) = message.payload() else {
-                break Err(("framing", "record has no value (tombstone)".to_string()));
+                break Outcome::DeadLetter(
+                    "framing",
+                    "record has no value (tombstone)".to_string(),
+                );
             };
             match codec.decode_from(message.topic(), payload).await {
-                Ok(event) => break Ok(event),
-                Err(e) if e.is_transient() => {
+                Ok(event) => break Outcome::Event(Box::new(event)),
+                Err(DecodeError::UnknownType(_)) => break Outcome::Skip("unknown_type"),
+                Err(e @ DecodeError::Registry(RegistryError::UnknownId(_)))
+                    if started.elapsed() >= unknown_id_patience =>
+                {
+                    break Outcome::DeadLetter(e.class(), e.to_string())
+                }
+                Err(e)
+                    if e.is_transient()
+                        || matches!(e, DecodeError::Registry(RegistryError::UnknownId(_))) =>
+                {
                     APPLY_RETRIES.with_label_values(&[group, "registry"]).inc();
-                    tracing::warn!(group, error = %e, "schema registry unavailable; retrying");
+                    tracing::warn!(group, error = %e, "cannot decode yet; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff(attempt)) => {}
                         _ = shutdown.wait() => return None,
                     }
                     attempt += 1;
                 }
-                Err(e) => break Err((e.class(), e.to_string())),
+                Err(e) => break Outcome::DeadLetter(e.class(), e.to_string()),
             }
         };
-        out.push(Decoded { message, event });
+        out.push(Decoded { message, outcome });
     }
     Some(out)
 }

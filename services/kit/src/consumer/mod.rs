@@ -190,6 +190,19 @@ pub trait Handler: Send + Sync + 'static {
 /// fsync over a replay or a backfill.
 pub const DEFAULT_MAX_BATCH: usize = 5000;
 
+/// What a subscriber does when a partition's stored offset lies outside its log: past the
+/// end (the topic was deleted and recreated, an unclean leader election truncated it) or
+/// before the start (retention deleted records it never applied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetPolicy {
+    /// Stop consuming that partition and say so on `/readyz` until an operator decides (the
+    /// safe default for an agency's views: nothing is applied under a wrong assumption).
+    Stop,
+    /// Resume from the start of the log as it is, storing that offset; what was lost is
+    /// logged and counted.
+    Resume,
+}
+
 /// Where a partition with no stored offset starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartFrom {
@@ -218,6 +231,14 @@ pub struct SubscriberSettings {
     pub clock: Clock,
     /// How often due deadlines are looked for while the subscriber is caught up.
     pub deadline_tick: Duration,
+    /// How long a schema id the registry does not know is waited for (a follower registry
+    /// replicating it) before its record is dead-lettered.
+    pub unknown_schema_wait: Duration,
+    /// What to do when a stored offset lies outside the partition's log.
+    pub on_offset_out_of_range: OffsetPolicy,
+    /// How long fired and cancelled deadlines are kept (a cancel must outlive any redelivery
+    /// of the record that scheduled it: at least the topics' retention).
+    pub deadline_retention: Duration,
 }
 
 impl SubscriberSettings {
@@ -234,6 +255,9 @@ impl SubscriberSettings {
             extra: Vec::new(),
             clock: Clock::system(),
             deadline_tick: Duration::from_secs(1),
+            unknown_schema_wait: Duration::from_secs(60),
+            deadline_retention: Duration::from_secs(400 * 86_400),
+            on_offset_out_of_range: OffsetPolicy::Stop,
         }
     }
 }
@@ -253,7 +277,9 @@ impl Runtime {
     /// batching, dead letters, retries, outbox relay, lag metrics and readiness.
     pub async fn run<H: Handler>(self, handler: Arc<H>) -> anyhow::Result<()> {
         let prefix = self.producer.codec().topic_prefix().to_string();
-        let dlq = crate::topics::dead_letter_topic(&prefix, &self.settings.group);
+        let group = self.settings.group.clone();
+        let dlq = crate::topics::dead_letter_topic(&prefix, &group);
+        let mut tasks = crate::tasks::Tasks::new(self.shutdown.clone());
         if self.settings.create_dead_letter_topic {
             // In the background: a broker whose admin API is slow or refuses (ACLs) must not
             // delay consuming; a dead letter waits for its topic like any transient failure.
@@ -262,12 +288,16 @@ impl Runtime {
                 dlq.clone(),
                 self.settings.extra.clone(),
             );
-            tokio::spawn(async move {
-                if let Err(e) = crate::topics::ensure_topics(
+            let like = self
+                .settings
+                .topics
+                .first()
+                .map(|t| format!("{prefix}{}", t.base_name()));
+            tasks.spawn_oneshot("ensure-dead-letter-topic", async move {
+                if let Err(e) = crate::topics::ensure_dead_letter_topic(
                     &brokers,
-                    std::slice::from_ref(&topic),
-                    1,
-                    1,
+                    &topic,
+                    like.as_deref(),
                     &extra,
                 )
                 .await
@@ -275,11 +305,12 @@ impl Runtime {
                     // Production creates topics declaratively and may forbid creation: not fatal.
                     tracing::warn!(topic = %topic, error = %e, "could not ensure the dead-letter topic exists");
                 }
+                Ok(())
             });
         }
-        for part in ["broker", "assignment", "database"] {
-            self.health
-                .register(&format!("{}:{part}", self.settings.group));
+        self.health.ready(&format!("{group}:apply"));
+        for part in ["broker", "assignment", "database", "registry"] {
+            self.health.register(&format!("{group}:{part}"));
         }
         let (commands_tx, commands_rx) = tokio::sync::mpsc::channel(1);
         let (committed_tx, committed_rx) = std::sync::mpsc::channel();
@@ -296,20 +327,43 @@ impl Runtime {
             runtime: tokio::runtime::Handle::current(),
             codec: self.producer.codec().clone(),
         })?;
-        let relay = tokio::spawn(outbox::relay(
-            self.store.clone(),
-            self.producer.clone(),
-            relay_wakeup.clone(),
-            self.shutdown.clone(),
-        ));
-        let db_health = tokio::spawn(watch_database(
-            self.store.clone(),
-            self.health.clone(),
-            format!("{}:database", self.settings.group),
-            self.shutdown.clone(),
-        ));
+        tasks.spawn(
+            "outbox-relay",
+            outbox::relay(
+                self.store.clone(),
+                self.producer.clone(),
+                relay_wakeup.clone(),
+                self.shutdown.clone(),
+            ),
+        );
+        tasks.spawn(
+            "database-health",
+            watch_database(
+                self.store.clone(),
+                self.health.clone(),
+                format!("{group}:database"),
+                self.shutdown.clone(),
+            ),
+        );
+        tasks.spawn(
+            "registry-health",
+            watch_registry(
+                self.producer.codec().registry().clone(),
+                self.health.clone(),
+                format!("{group}:registry"),
+                self.shutdown.clone(),
+            ),
+        );
+        tasks.spawn(
+            "deadline-purge",
+            deadlines::purge_loop(
+                self.store.clone(),
+                self.settings.deadline_retention,
+                self.shutdown.clone(),
+            ),
+        );
         let applier = apply::Applier {
-            group: self.settings.group.clone(),
+            group: group.clone(),
             dead_letter_topic: dlq,
             store: self.store.clone(),
             producer: self.producer.clone(),
@@ -318,16 +372,26 @@ impl Runtime {
             relay_wakeup,
             shutdown: self.shutdown.clone(),
             clock: self.settings.clock.clone(),
+            health: self.health.clone(),
         };
-        applier.run(commands_rx).await;
-        let joined = tokio::task::spawn_blocking(move || poller.join()).await;
-        if !matches!(joined, Ok(Ok(()))) {
-            tracing::error!("consumer poll thread ended abnormally");
-        }
-        db_health.abort();
-        let _ = relay.await;
-        self.producer.flush(Duration::from_secs(10));
-        Ok(())
+        tasks.spawn("applier", async move {
+            applier.run(commands_rx).await;
+            Ok(())
+        });
+        // The poll thread ends at shutdown; a panic, or an end before it, stops the service.
+        let poll_group = group.clone();
+        tasks.spawn("poll-thread", async move {
+            match tokio::task::spawn_blocking(move || poller.join()).await {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(anyhow::anyhow!(
+                    "the consumer poll thread of {poll_group} ended abnormally"
+                )),
+            }
+        });
+        let result = tasks.join().await;
+        let producer = self.producer.clone();
+        let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
+        result
     }
 }
 
@@ -342,7 +406,12 @@ pub async fn reset_offsets(store: &Store, group: &str) -> Result<u64, sqlx::Erro
     Ok(done.rows_affected())
 }
 
-async fn watch_database(store: Store, health: Health, part: String, shutdown: Shutdown) {
+async fn watch_database(
+    store: Store,
+    health: Health,
+    part: String,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     loop {
         match tokio::time::timeout(Duration::from_secs(3), store.ping()).await {
             Ok(Ok(())) => health.ready(&part),
@@ -351,7 +420,27 @@ async fn watch_database(store: Store, health: Health, part: String, shutdown: Sh
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-            _ = shutdown.wait() => return,
+            _ = shutdown.wait() => return Ok(()),
+        }
+    }
+}
+
+/// Not ready until the registry answers as a Confluent registry: a wrong URL must show at
+/// once, not as a feed of undecodable records.
+async fn watch_registry(
+    registry: crate::registry::RegistryClient,
+    health: Health,
+    part: String,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    loop {
+        match registry.check().await {
+            Ok(()) => health.ready(&part),
+            Err(e) => health.not_ready(&part, format!("schema registry: {e}")),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = shutdown.wait() => return Ok(()),
         }
     }
 }

@@ -34,8 +34,9 @@ pub(super) enum Command {
     /// Reply once every earlier batch is committed or abandoned.
     Drain(oneshot::Sender<()>),
     Revoked(Vec<PartitionKey>),
-    /// Nothing left to poll for now: the low and high watermarks of the assigned partitions,
-    /// for the applier to decide whether deadlines may fire.
+    /// Every `deadline_tick`, busy or not: the low and high watermarks of the assigned
+    /// partitions, asked of the broker just now, for the applier to decide whether deadlines
+    /// may fire.
     Tick(HashMap<PartitionKey, (i64, i64)>),
 }
 
@@ -44,8 +45,9 @@ pub(super) struct PollSetup {
     pub topic_prefix: String,
     pub store: Store,
     pub commands: mpsc::Sender<Command>,
-    /// Offsets committed to the database, to store in Kafka for lag tools.
-    pub committed: std_mpsc::Receiver<Vec<(String, i32, i64)>>,
+    /// Offsets committed to the database (stored in Kafka for lag tools), and partitions to
+    /// fetch again from their stored offset.
+    pub committed: std_mpsc::Receiver<super::apply::Feedback>,
     pub health: Health,
     pub shutdown: Shutdown,
     pub runtime: tokio::runtime::Handle,
@@ -63,21 +65,18 @@ struct RuntimeContext {
     shutdown: Shutdown,
     runtime: tokio::runtime::Handle,
     start_from: StartFrom,
-    /// Low and high watermark per partition, from the latest librdkafka statistics.
-    marks: Arc<Mutex<HashMap<PartitionKey, (i64, i64)>>>,
+    offset_policy: super::OffsetPolicy,
+    /// To probe a partition with a client of its own.
+    brokers: String,
+    extra: Vec<(String, String)>,
+    /// Owned partitions stopped because their stored offset lies outside the log, and why.
+    out_of_range: Mutex<std::collections::BTreeMap<PartitionKey, String>>,
 }
 
 impl ClientContext for RuntimeContext {
     fn stats(&self, statistics: Statistics) {
-        let mut marks = self.marks.lock().expect("lock");
         for (topic, t) in &statistics.topics {
             for (partition, p) in &t.partitions {
-                if *partition >= 0 && p.hi_offset >= 0 {
-                    marks.insert(
-                        (topic.clone(), *partition),
-                        (p.lo_offset.max(0), p.hi_offset),
-                    );
-                }
                 // librdkafka reports -1 when it cannot tell. The stored offset is what this
                 // subscriber committed to its database; before the first commit the fetch
                 // position is the best estimate.
@@ -155,6 +154,11 @@ impl RuntimeContext {
                 Err(_) => break HashMap::new(),
             }
         };
+        let mut stored = stored;
+        let stopped = self.check_offsets_in_log(consumer, &mut stored);
+        if self.start_from == StartFrom::End {
+            self.store_end_offsets(consumer, &partitions, &mut stored);
+        }
         let mut positions = HashMap::new();
         for (topic, partition) in &partitions {
             let next = stored.get(&(topic.clone(), *partition)).copied();
@@ -177,7 +181,178 @@ impl RuntimeContext {
         if let Err(e) = consumer.assign(tpl) {
             tracing::error!(group = %self.group, error = %e, "assign failed");
         }
+        if !stopped.is_empty() {
+            let mut paused = TopicPartitionList::new();
+            for (topic, partition) in &stopped {
+                paused.add_partition(topic, *partition);
+            }
+            if let Err(e) = consumer.pause(&paused) {
+                tracing::error!(group = %self.group, error = %e, "could not stop the partitions outside their log");
+            }
+        }
+        self.report_out_of_range();
         self.health.ready(&format!("{}:assignment", self.group));
+    }
+
+    /// Checks each stored offset against its partition's log. Outside it, with the `Stop`
+    /// policy the partition is returned (to be paused) and reported; with `Resume` the log's
+    /// start is stored instead and what was lost is logged.
+    fn check_offsets_in_log(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        stored: &mut HashMap<PartitionKey, i64>,
+    ) -> Vec<PartitionKey> {
+        let mut stopped = Vec::new();
+        let mut problems = self.out_of_range.lock().expect("lock");
+        for (key, next) in stored.clone() {
+            problems.remove(&key);
+            let (low, high) = match consumer.fetch_watermarks(
+                &key.0,
+                key.1,
+                Duration::from_secs(10),
+            ) {
+                Ok(marks) => marks,
+                Err(e) => {
+                    tracing::warn!(group = %self.group, topic = %key.0, partition = key.1, error = %e, "cannot check the stored offset against the log");
+                    continue;
+                }
+            };
+            let kind = if next > high && !self.record_exists_at(&key, next - 1) {
+                "past_end"
+            } else if next < low {
+                "before_start"
+            } else {
+                continue;
+            };
+            crate::metrics::OFFSETS_OUT_OF_RANGE
+                .with_label_values(&[&self.group, &key.0, kind])
+                .inc();
+            let what = format!(
+                "{}[{}]: stored offset {next} is outside the log ({low}..{high}, {})",
+                key.0,
+                key.1,
+                if kind == "past_end" {
+                    "past its end: the topic was recreated or truncated"
+                } else {
+                    "before its start: retention deleted records never applied"
+                }
+            );
+            match self.offset_policy {
+                super::OffsetPolicy::Stop => {
+                    tracing::error!(group = %self.group, "{what}; the partition is stopped until an operator decides (LINTAS_ON_OFFSET_OUT_OF_RANGE=resume resumes from the log's start)");
+                    problems.insert(key.clone(), what);
+                    stopped.push(key);
+                }
+                super::OffsetPolicy::Resume => {
+                    let stored_now = self.runtime.block_on(store_offset(
+                        &self.store,
+                        &self.group,
+                        &key,
+                        next,
+                        low,
+                    ));
+                    match stored_now {
+                        Ok(()) => {
+                            tracing::error!(group = %self.group, "{what}; resuming from offset {low} as configured");
+                            stored.insert(key, low);
+                        }
+                        Err(e) => {
+                            tracing::error!(group = %self.group, error = %e, "{what}; could not store the new offset: the partition is stopped");
+                            problems.insert(key.clone(), what);
+                            stopped.push(key);
+                        }
+                    }
+                }
+            }
+        }
+        stopped
+    }
+
+    /// With `StartFrom::End`, a partition seen for the first time starts at its end *now*:
+    /// the offset is stored at once, so that a restart before its first record does not jump
+    /// again and skip what was published in between.
+    fn store_end_offsets(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        partitions: &[PartitionKey],
+        stored: &mut HashMap<PartitionKey, i64>,
+    ) {
+        let fresh: Vec<&PartitionKey> = partitions
+            .iter()
+            .filter(|k| !stored.contains_key(*k))
+            .collect();
+        for key in fresh {
+            let Ok((_, high)) = consumer.fetch_watermarks(&key.0, key.1, Duration::from_secs(10))
+            else {
+                continue;
+            };
+            let inserted = self.runtime.block_on(
+                sqlx::query(
+                    "INSERT INTO lintas_offsets (next_offset, updated_at_ms, consumer_group, topic, partition_id) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(high)
+                .bind(crate::outbox::now_ms())
+                .bind(&self.group)
+                .bind(&key.0)
+                .bind(key.1)
+                .execute(self.store.pool()),
+            );
+            if inserted.is_ok() {
+                stored.insert(key.clone(), high);
+            }
+        }
+    }
+
+    /// Whether the broker still delivers the record at `offset`, asked with a client of its
+    /// own: a stored offset above the reported high watermark is only past the end if the
+    /// record before it cannot be fetched. (Kafka answers "out of range"; tansu 0.6 reports a
+    /// high watermark below its log when producers write a partition concurrently.)
+    fn record_exists_at(&self, key: &PartitionKey, offset: i64) -> bool {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &self.brokers)
+            .set("group.id", format!("{}-offset-probe", self.group))
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "error");
+        for (k, v) in &self.extra {
+            config.set(k, v);
+        }
+        let Ok(probe) = config.create::<BaseConsumer>() else {
+            return false;
+        };
+        let mut tpl = TopicPartitionList::new();
+        if tpl
+            .add_partition_offset(&key.0, key.1, Offset::Offset(offset))
+            .is_err()
+            || probe.assign(&tpl).is_err()
+        {
+            return false;
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            match probe.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) if m.offset() >= offset => return true,
+                Some(Err(_)) => return false,
+                _ => {}
+            }
+        }
+        false
+    }
+
+    fn report_out_of_range(&self) {
+        let problems = self.out_of_range.lock().expect("lock");
+        crate::metrics::PARTITIONS_STOPPED
+            .with_label_values(&[&self.group])
+            .set(problems.len() as i64);
+        let part = format!("{}:offsets", self.group);
+        if problems.is_empty() {
+            self.health.ready(&part);
+        } else {
+            let reasons: Vec<&str> = problems.values().map(String::as_str).collect();
+            self.health
+                .not_ready(&part, format!("partitions stopped: {}", reasons.join("; ")));
+        }
     }
 
     fn on_revoke(&self, consumer: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
@@ -193,9 +368,15 @@ impl RuntimeContext {
             .collect();
         // Another instance reports these partitions now; a stale value here would look like
         // a stopped consumer.
-        for (topic, partition) in &revoked {
-            let _ = CONSUMER_LAG.remove_label_values(&[&self.group, topic, &partition.to_string()]);
+        {
+            let mut problems = self.out_of_range.lock().expect("lock");
+            for (topic, partition) in &revoked {
+                let _ =
+                    CONSUMER_LAG.remove_label_values(&[&self.group, topic, &partition.to_string()]);
+                problems.remove(&(topic.clone(), *partition));
+            }
         }
+        self.report_out_of_range();
         let _ = self.commands.blocking_send(Command::Revoked(revoked));
         if let Err(e) = consumer.unassign() {
             tracing::warn!(group = %self.group, error = %e, "unassign failed");
@@ -204,7 +385,30 @@ impl RuntimeContext {
     }
 }
 
-async fn load_offsets(
+/// Moves a stored offset from `from` to `to` (an operator's policy, not a batch).
+async fn store_offset(
+    store: &Store,
+    group: &str,
+    key: &PartitionKey,
+    from: i64,
+    to: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE lintas_offsets SET next_offset = $1, updated_at_ms = $2 \
+         WHERE consumer_group = $3 AND topic = $4 AND partition_id = $5 AND next_offset = $6",
+    )
+    .bind(to)
+    .bind(crate::outbox::now_ms())
+    .bind(group)
+    .bind(&key.0)
+    .bind(key.1)
+    .bind(from)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn load_offsets(
     store: &Store,
     group: &str,
     partitions: &[PartitionKey],
@@ -237,8 +441,14 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
         shutdown: setup.shutdown.clone(),
         runtime: setup.runtime.clone(),
         start_from: setup.settings.start_from,
-        marks: Arc::new(Mutex::new(HashMap::new())),
+        offset_policy: setup.settings.on_offset_out_of_range,
+        brokers: setup.settings.brokers.clone(),
+        extra: setup.settings.extra.clone(),
+        out_of_range: Mutex::new(Default::default()),
     };
+    setup
+        .health
+        .ready(&format!("{}:offsets", setup.settings.group));
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", &setup.settings.brokers)
@@ -277,16 +487,48 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
     Ok(handle)
 }
 
-/// Low and high watermarks of the assigned partitions, from the latest statistics (no
-/// request to the broker; at most `statistics.interval.ms` old); unknown ones are left out.
-fn watermarks(consumer: &BaseConsumer<RuntimeContext>) -> HashMap<PartitionKey, (i64, i64)> {
-    let known = consumer.context().marks.lock().expect("lock").clone();
+/// Low and high watermarks of the assigned partitions, asked of the broker now (one
+/// ListOffsets request for the ends and one for the starts, for all of them). A partition it
+/// cannot tell is left out, which keeps deadlines from firing: never a stale or borrowed
+/// value (statistics lag by seconds, and a partition just assigned has none of its own).
+fn fresh_watermarks(consumer: &BaseConsumer<RuntimeContext>) -> HashMap<PartitionKey, (i64, i64)> {
+    let ends = consumer.offsets_for_timestamp(-1, Duration::from_secs(5));
+    let starts = consumer.offsets_for_timestamp(-2, Duration::from_secs(5));
+    let (Ok(ends), Ok(starts)) = (ends, starts) else {
+        return watermarks_one_by_one(consumer);
+    };
+    let mut marks = HashMap::new();
+    for e in ends.elements() {
+        let (Offset::Offset(high), None) = (e.offset(), e.error().err()) else {
+            continue;
+        };
+        let low = starts
+            .find_partition(e.topic(), e.partition())
+            .and_then(|s| match s.offset() {
+                Offset::Offset(low) => Some(low),
+                _ => None,
+            })
+            .unwrap_or(0);
+        marks.insert((e.topic().to_string(), e.partition()), (low, high));
+    }
+    if marks.len() < ends.count() {
+        // A broker that does not answer the batched request for every partition (tansu's
+        // timestamp lookups are unreliable): one request per partition.
+        return watermarks_one_by_one(consumer);
+    }
+    marks
+}
+
+fn watermarks_one_by_one(
+    consumer: &BaseConsumer<RuntimeContext>,
+) -> HashMap<PartitionKey, (i64, i64)> {
     let mut marks = HashMap::new();
     if let Ok(assignment) = consumer.assignment() {
         for e in assignment.elements() {
-            let key = (e.topic().to_string(), e.partition());
-            if let Some(mark) = known.get(&key) {
-                marks.insert(key, *mark);
+            if let Ok(mark) =
+                consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
+            {
+                marks.insert((e.topic().to_string(), e.partition()), mark);
             }
         }
     }
@@ -303,7 +545,7 @@ fn poll_loop(
     let mut batch_started: Option<Instant> = None;
     let mut last_tick = Instant::now();
     while !setup.shutdown.is_triggered() {
-        store_committed(&consumer, &setup.committed);
+        store_committed(&consumer, &setup.committed, &pending);
         let wait = match batch_started {
             Some(started) => setup.settings.max_wait.saturating_sub(started.elapsed()),
             None => Duration::from_millis(100),
@@ -317,15 +559,14 @@ fn poll_loop(
                 batch_started.get_or_insert_with(Instant::now);
             }
             Some(Err(e)) => tracing::warn!(group = %group, error = %e, "poll error"),
-            None => {
-                let idle = batch_started.is_none() && pending.lock().expect("lock").is_empty();
-                if idle && last_tick.elapsed() >= setup.settings.deadline_tick {
-                    last_tick = Instant::now();
-                    // Skipped when the applier is busy: it is not caught up then anyway.
-                    let _ = setup
-                        .commands
-                        .try_send(Command::Tick(watermarks(&consumer)));
-                }
+            None => {}
+        }
+        // Under sustained traffic too: the applier fires what was due when these marks were
+        // taken once it has applied up to them. Retried at the next turn when it is busy.
+        if last_tick.elapsed() >= setup.settings.deadline_tick {
+            let marks = fresh_watermarks(&consumer);
+            if setup.commands.try_send(Command::Tick(marks)).is_ok() {
+                last_tick = Instant::now();
             }
         }
         let full = pending.lock().expect("lock").len() >= max_batch;
@@ -336,11 +577,13 @@ fn poll_loop(
             if batch.is_empty() {
                 continue;
             }
-            let Some(decoded) =
-                setup
-                    .runtime
-                    .block_on(decode_batch(&setup.codec, &group, batch, &setup.shutdown))
-            else {
+            let Some(decoded) = setup.runtime.block_on(decode_batch(
+                &setup.codec,
+                &group,
+                batch,
+                setup.settings.unknown_schema_wait,
+                &setup.shutdown,
+            )) else {
                 break;
             };
             if setup
@@ -356,11 +599,13 @@ fn poll_loop(
     let batch = std::mem::take(&mut *pending.lock().expect("lock"));
     if !batch.is_empty() {
         // With shutdown requested, a registry outage leaves the batch to be read again later.
-        if let Some(decoded) =
-            setup
-                .runtime
-                .block_on(decode_batch(&setup.codec, &group, batch, &setup.shutdown))
-        {
+        if let Some(decoded) = setup.runtime.block_on(decode_batch(
+            &setup.codec,
+            &group,
+            batch,
+            setup.settings.unknown_schema_wait,
+            &setup.shutdown,
+        )) {
             let _ = setup.commands.blocking_send(Command::Apply(decoded));
         }
     }
@@ -372,7 +617,7 @@ fn poll_loop(
     {
         let _ = done_rx.blocking_recv();
     }
-    store_committed(&consumer, &setup.committed);
+    store_committed(&consumer, &setup.committed, &pending);
     let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
     consumer.unsubscribe();
     drop(consumer);
@@ -381,14 +626,36 @@ fn poll_loop(
 
 fn store_committed(
     consumer: &BaseConsumer<RuntimeContext>,
-    committed: &std_mpsc::Receiver<Vec<(String, i32, i64)>>,
+    feedback: &std_mpsc::Receiver<super::apply::Feedback>,
+    pending: &Mutex<Vec<OwnedMessage>>,
 ) {
-    while let Ok(offsets) = committed.try_recv() {
-        let mut tpl = TopicPartitionList::new();
-        for (topic, partition, next) in offsets {
-            let _ = tpl.add_partition_offset(&topic, partition, Offset::Offset(next));
+    use super::apply::Feedback;
+    while let Ok(message) = feedback.try_recv() {
+        match message {
+            Feedback::Committed(offsets) => {
+                let mut tpl = TopicPartitionList::new();
+                for (topic, partition, next) in offsets {
+                    let _ = tpl.add_partition_offset(&topic, partition, Offset::Offset(next));
+                }
+                // Fails harmlessly for partitions no longer assigned.
+                let _ = consumer.store_offsets(&tpl);
+            }
+            Feedback::Seek(partitions) => {
+                let group = consumer.context().group.clone();
+                for (topic, partition, at) in partitions {
+                    pending
+                        .lock()
+                        .expect("lock")
+                        .retain(|m| !(m.topic() == topic && m.partition() == partition));
+                    let offset = at.map_or(Offset::Beginning, Offset::Offset);
+                    // Not assigned any more: the next owner starts from the stored offset.
+                    if let Err(e) =
+                        consumer.seek(&topic, partition, offset, Duration::from_secs(10))
+                    {
+                        tracing::info!(group = %group, topic, partition, error = %e, "no seek: partition not assigned here");
+                    }
+                }
+            }
         }
-        // Fails harmlessly for partitions no longer assigned.
-        let _ = consumer.store_offsets(&tpl);
     }
 }

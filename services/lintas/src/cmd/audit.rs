@@ -126,7 +126,12 @@ async fn read_chain_from_topic(
         let done = |p: i32, next: i64| next >= ends[&p];
         let mut next: std::collections::HashMap<i32, i64> =
             partitions.iter().map(|p| (*p, 0)).collect();
-        while !next.iter().all(|(p, n)| done(*p, *n)) {
+        // Up to the watermarks, then until the topic stays quiet for two seconds: a broker
+        // whose watermark lags its log (tansu 0.6) must not hide the last entries.
+        let mut quiet_since = std::time::Instant::now();
+        while !next.iter().all(|(p, n)| done(*p, *n))
+            || quiet_since.elapsed() < Duration::from_secs(2)
+        {
             anyhow::ensure!(
                 std::time::Instant::now() < deadline,
                 "timed out reading {topic_name}"
@@ -137,6 +142,7 @@ async fn read_chain_from_topic(
                 if let Some(payload) = message.payload() {
                     out.push(payload.to_vec());
                 }
+                quiet_since = std::time::Instant::now();
             }
         }
         Ok(out)

@@ -5,6 +5,7 @@ use lintas_intake::IntakeState;
 use lintas_kit::producer::EventProducer;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
+use lintas_kit::tasks::Tasks;
 use lintas_kit::telemetry::{serve, Health};
 
 use crate::settings::{keyer, listen, tokens, KafkaArgs};
@@ -30,22 +31,37 @@ pub struct IntakeArgs {
     /// Shared key of the pseudonymous subject key (HMAC of the NIK), at least 32 bytes.
     #[arg(long, env = "LINTAS_SUBJECT_KEY_SECRET", hide_env_values = true)]
     pub subject_key_secret: String,
+    /// Days an Idempotency-Key's answer is kept (a retry comes within minutes; 7 by default).
+    #[arg(long, env = "LINTAS_IDEMPOTENCY_RETENTION_DAYS", default_value_t = 7)]
+    pub idempotency_retention_days: u64,
 }
 
 pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
-    tokio::spawn(shutdown.clone().on_signals());
+    let mut tasks = Tasks::new(shutdown.clone());
+    let signals = shutdown.clone();
+    tasks.spawn("signals", async move {
+        signals.on_signals().await;
+        Ok(())
+    });
     let producer = args.kafka.producer()?;
     // A contract the registry refuses must stop the intake before it accepts anything.
     producer.codec().register_all().await?;
     let health = Health::new();
-    tokio::spawn(watch_broker(
-        producer.clone(),
-        health.clone(),
-        shutdown.clone(),
-    ));
+    tasks.spawn(
+        "broker-health",
+        watch_broker(producer.clone(), health.clone(), shutdown.clone()),
+    );
     let store = Store::connect(&args.database_url, lintas_intake::SCHEMA).await?;
     store.migrate(lintas_intake::migrations()).await?;
+    tasks.spawn(
+        "idempotency-purge",
+        lintas_intake::purge_loop(
+            store.clone(),
+            Duration::from_secs(args.idempotency_retention_days * 86_400),
+            shutdown.clone(),
+        ),
+    );
     let state = IntakeState {
         producer: producer.clone(),
         keyer: keyer(&args.subject_key_secret, args.kafka.protection.rotations()?)?,
@@ -55,18 +71,23 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
     };
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "registration intake listening");
-    serve(
+    let server = serve(
         listener,
         super::with_ops(lintas_intake::router(state, args.which.intakes()), health),
         shutdown,
-    )
-    .await?;
-    producer.flush(Duration::from_secs(10));
-    Ok(())
+    );
+    tasks.spawn("http-server", async move { Ok(server.await?) });
+    let result = tasks.join().await;
+    tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await?;
+    result
 }
 
 /// Readiness of a publisher: the broker answers metadata requests.
-pub async fn watch_broker(producer: EventProducer, health: Health, shutdown: Shutdown) {
+pub async fn watch_broker(
+    producer: EventProducer,
+    health: Health,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     health.register("intake:broker");
     loop {
         let p = producer.clone();
@@ -81,7 +102,7 @@ pub async fn watch_broker(producer: EventProducer, health: Health, shutdown: Shu
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-            _ = shutdown.wait() => return,
+            _ = shutdown.wait() => return Ok(()),
         }
     }
 }

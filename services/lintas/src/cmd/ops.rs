@@ -69,7 +69,12 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         );
     }
     let shutdown = Shutdown::new();
-    tokio::spawn(shutdown.clone().on_signals());
+    let mut tasks = lintas_kit::tasks::Tasks::new(shutdown.clone());
+    let signals = shutdown.clone();
+    tasks.spawn("signals", async move {
+        signals.on_signals().await;
+        Ok(())
+    });
     let mut settings = OpsSettings::new(&args.kafka.brokers, &args.kafka.topic_prefix);
     settings.extra = args.kafka.extra()?;
     for name in args.watch.iter().filter(|n| !n.trim().is_empty()) {
@@ -91,14 +96,20 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         &args.kafka.topic_prefix,
     );
     let health = Health::new();
-    let ops = Ops::start(settings, codec, health.clone(), shutdown.clone())?;
+    let ops = Ops::start(
+        settings,
+        codec,
+        health.clone(),
+        shutdown.clone(),
+        &mut tasks,
+    )?;
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("http://{}/ops", listener.local_addr()?), "operators' dashboard");
-    serve(
+    let server = serve(
         listener,
         super::with_ops(lintas_ops::router(ops), health),
         shutdown,
-    )
-    .await?;
-    Ok(())
+    );
+    tasks.spawn("http-server", async move { Ok(server.await?) });
+    tasks.join().await
 }

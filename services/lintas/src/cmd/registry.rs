@@ -16,13 +16,19 @@ pub struct RegistryArgs {
 
 pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
-    tokio::spawn(shutdown.clone().on_signals());
+    let mut tasks = lintas_kit::tasks::Tasks::new(shutdown.clone());
+    let signals = shutdown.clone();
+    tasks.spawn("signals", async move {
+        signals.on_signals().await;
+        Ok(())
+    });
     let router = registry_router(&args.database_url, "registry").await?;
     let health = Health::new();
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "schema registry listening");
-    serve(listener, super::with_ops(router, health), shutdown).await?;
-    Ok(())
+    let server = serve(listener, super::with_ops(router, health), shutdown);
+    tasks.spawn("http-server", async move { Ok(server.await?) });
+    tasks.join().await
 }
 
 /// The registry's routes on its own schema (PostgreSQL) or file (SQLite).

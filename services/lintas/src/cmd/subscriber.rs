@@ -100,8 +100,7 @@ pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
                 migrations: lintas_desa::migrations(),
                 handler: args.rules.desa(),
             };
-            run_subscriber_with_api(&args.config, subscriber, |views| lintas_desa::router(views))
-                .await
+            run_subscriber_with_api(&args.config, subscriber, lintas_desa::router).await
         }
     }
 }

@@ -106,7 +106,14 @@ async fn subscriber_store(
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)?;
     let shutdown = Shutdown::new();
-    tokio::spawn(shutdown.clone().on_signals());
+    // Every part runs as a named task; the first to fail or stop stops the others: a
+    // half-running backbone would mislead.
+    let mut tasks = lintas_kit::tasks::Tasks::new(shutdown.clone());
+    let signals = shutdown.clone();
+    tasks.spawn("signals", async move {
+        signals.on_signals().await;
+        Ok(())
+    });
 
     // The broker. The mock cluster must outlive everything that talks to it.
     let mut topics = event_topics("");
@@ -257,6 +264,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
     intake_store.migrate(lintas_intake::migrations()).await?;
+    let intake_purge_store = intake_store.clone();
     let health = Health::new();
     let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
     ops_settings.extra = kafka.extra()?;
@@ -275,6 +283,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         producer.codec().entitled_to(&[]),
         health.clone(),
         shutdown.clone(),
+        &mut tasks,
     )?;
     let routes = registry_routes
         .merge(lintas_ops::router(ops))
@@ -302,17 +311,25 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             lintas_kejaksaan::KEKS,
         )))
         .merge(lintas_desa::router(views(&desa, lintas_desa::KEKS)));
-    let server = tokio::spawn(serve(
+    let server = serve(
         listener,
         super::with_ops(routes, health.clone()),
         shutdown.clone(),
-    ));
+    );
+    tasks.spawn("http-server", async move { Ok(server.await?) });
     producer.codec().register_all().await?;
-    tokio::spawn(super::intake::watch_broker(
-        producer.clone(),
-        health.clone(),
-        shutdown.clone(),
-    ));
+    tasks.spawn(
+        "broker-health",
+        super::intake::watch_broker(producer.clone(), health.clone(), shutdown.clone()),
+    );
+    tasks.spawn(
+        "idempotency-purge",
+        lintas_intake::purge_loop(
+            intake_purge_store,
+            std::time::Duration::from_secs(7 * 86_400),
+            shutdown.clone(),
+        ),
+    );
 
     let runtime =
         |store: Store, (group, topics, keks): SubscriberSpec| -> anyhow::Result<Runtime> {
@@ -328,22 +345,24 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             })
         };
     let [s_imigrasi, s_disnaker, s_polri, s_kejaksaan, s_desa] = SUBSCRIBERS;
-    let mut running = tokio::task::JoinSet::new();
     let rules = &args.rules;
-    for subscriber in [
-        tokio::spawn(runtime(imigrasi, s_imigrasi)?.run(Arc::new(rules.imigrasi()))),
-        tokio::spawn(runtime(disnaker, s_disnaker)?.run(Arc::new(rules.disnaker()))),
-        tokio::spawn(runtime(polri, s_polri)?.run(Arc::new(rules.polri()))),
-        tokio::spawn(runtime(kejaksaan, s_kejaksaan)?.run(Arc::new(rules.kejaksaan()))),
-        tokio::spawn(runtime(desa, s_desa)?.run(Arc::new(rules.desa()))),
-    ] {
-        running.spawn(async move {
-            subscriber
-                .await
-                .map_err(anyhow::Error::from)
-                .and_then(|r| r)
-        });
-    }
+    tasks.spawn(
+        "imigrasi",
+        runtime(imigrasi, s_imigrasi)?.run(Arc::new(rules.imigrasi())),
+    );
+    tasks.spawn(
+        "disnaker",
+        runtime(disnaker, s_disnaker)?.run(Arc::new(rules.disnaker())),
+    );
+    tasks.spawn(
+        "polri",
+        runtime(polri, s_polri)?.run(Arc::new(rules.polri())),
+    );
+    tasks.spawn(
+        "kejaksaan",
+        runtime(kejaksaan, s_kejaksaan)?.run(Arc::new(rules.kejaksaan())),
+    );
+    tasks.spawn("desa", runtime(desa, s_desa)?.run(Arc::new(rules.desa())));
 
     println!("Lintas is up.");
     if external_broker {
@@ -374,18 +393,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         println!("  token {agency:<10} {token}   ({office})");
     }
     println!("A synthetic feed for this run (another terminal):");
-    println!(
-        "  cargo run -p lintas -- simulate --intake-url {base} --rate 2 --tokens '{token_spec}'"
-    );
+    // Only tokens this run generated are printed: a spec from the environment stays there.
+    if generated.is_empty() {
+        println!(
+            "  cargo run -p lintas -- simulate --intake-url {base} --rate 2 --tokens \"$LINTAS_TOKENS\""
+        );
+    } else {
+        println!(
+            "  cargo run -p lintas -- simulate --intake-url {base} --rate 2 --tokens '{token_spec}'"
+        );
+    }
     println!("Stop with Ctrl-C.");
 
-    let mut result = Ok(());
-    while let Some(outcome) = running.join_next().await {
-        // The first subscriber to stop (shutdown, or a failure) stops the others: a
-        // half-running backbone would mislead.
-        shutdown.trigger();
-        result = result.and(outcome.map_err(anyhow::Error::from).and_then(|r| r));
-    }
-    let _ = server.await;
-    result
+    tasks.join().await
 }
