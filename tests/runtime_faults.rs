@@ -207,7 +207,8 @@ async fn a_lost_commit_answer_neither_repeats_nor_stops_a_partition() {
             .await
             .unwrap();
     assert_eq!(deliveries, 15, "no batch applied twice");
-    assert_eq!(readyz(&imigrasi.url).await.0, 200);
+    let (status, body) = readyz(&imigrasi.url).await;
+    assert_eq!(status, 200, "every partition still applying: {body}");
 }
 
 /// A registry URL that answers 404 for everything (here: a path that is not the registry) is

@@ -133,6 +133,9 @@ impl ConsumerContext for RuntimeContext {
 
 impl RuntimeContext {
     fn on_assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
+        // The group coordinator answered, so a broker is reachable; the statistics (every
+        // five seconds) would otherwise keep `/readyz` at "starting" while records apply.
+        self.health.ready(&format!("{}:broker", self.group));
         let partitions: Vec<PartitionKey> = tpl
             .elements()
             .iter()
