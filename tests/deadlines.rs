@@ -264,3 +264,89 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
     .unwrap();
     assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "{alerts}");
 }
+
+/// A rebalance in the middle of a backlog fires no deadline early: six cases whose JA1
+/// deadlines are long past have their SPDP further down the backlog; a second instance joins
+/// while the first is reading it one record per batch, so partitions change hands with due
+/// deadlines and unread cancellations. Only LATE, which has no SPDP, raises JA1. (Before,
+/// watermarks from the last statistics survived the revoke and counted a partition just
+/// assigned as caught up before its first fetch.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let events = producer(&broker.brokers, &registry.url);
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let met: Vec<String> = (0..6).map(|i| format!("MET-{i}")).collect();
+    events
+        .publish(&investigation("LATE", now - day * 8))
+        .await
+        .unwrap();
+    for case in &met {
+        events
+            .publish(&investigation(case, now - day * 8))
+            .await
+            .unwrap();
+    }
+    for i in 0..600 {
+        events
+            .publish(&stage(
+                &format!("OTHER-{i}"),
+                now - day * 7,
+                ProsecutionStage::P17,
+            ))
+            .await
+            .unwrap();
+    }
+    for case in &met {
+        events.publish(&spdp(case, now - day * 6)).await.unwrap();
+    }
+    let extra = ["--max-batch", "1", "--session-timeout-ms", "3000"];
+    let _first = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &extra,
+    );
+    let pool = pg(&database).await;
+    let count = async || -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM kejaksaan.case_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while count().await < 5 {
+        assert!(Instant::now() < deadline, "the backlog never started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &extra,
+    );
+    wait_http_ok(&format!("{}/readyz", second.url), Duration::from_secs(60)).await;
+    let joined_at = count().await;
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while count().await < 613 {
+        assert!(Instant::now() < deadline, "the backlog never drained");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        joined_at < 600,
+        "the second instance joined during the backlog ({joined_at} applied)"
+    );
+    // Every SPDP applied; give a wrong deadline every chance to fire, then look.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(
+        raised_on_topic(&broker.brokers, &registry.url).await,
+        ["JA1 LATE"]
+    );
+}

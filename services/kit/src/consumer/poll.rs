@@ -358,6 +358,76 @@ impl RuntimeContext {
         }
     }
 
+    /// The log of an owned partition moved under the running subscriber: Kafka answered a
+    /// fetch "offset out of range", or the fetch position stands outside the watermarks
+    /// (tansu 0.6 answers such a fetch with nothing). The stored offsets are checked against
+    /// the log again and the policy applied as at an assignment. With `after_reset`, every
+    /// other partition is fetched again from its stored offset, since librdkafka stops
+    /// fetching the partition it could not reset and does not say which one it was.
+    fn recheck_offsets(&self, consumer: &BaseConsumer<Self>, after_reset: bool) {
+        let Ok(assignment) = consumer.assignment() else {
+            return;
+        };
+        let stopped_already = self.out_of_range.lock().expect("lock").clone();
+        let partitions: Vec<PartitionKey> = assignment
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .filter(|k| !stopped_already.contains_key(k))
+            .collect();
+        let mut stored = match self.runtime.block_on(load_offsets(
+            &self.store,
+            &self.group,
+            &partitions,
+        )) {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::warn!(group = %self.group, error = %e, "cannot read stored offsets to check them against the log; retried at the next turn");
+                return;
+            }
+        };
+        let before = stored.clone();
+        let stopped = self.check_offsets_in_log(consumer, &mut stored);
+        let moved: HashMap<PartitionKey, Option<i64>> = stored
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), Some(*v)))
+            .collect();
+        if !moved.is_empty()
+            && self
+                .commands
+                .blocking_send(Command::Assigned(moved.clone()))
+                .is_err()
+        {
+            return;
+        }
+        let mut paused = TopicPartitionList::new();
+        for (topic, partition) in &stopped {
+            paused.add_partition(topic, *partition);
+        }
+        if paused.count() > 0 {
+            if let Err(e) = consumer.pause(&paused) {
+                tracing::error!(group = %self.group, error = %e, "could not stop the partitions outside their log");
+            }
+        }
+        let fetch_again = partitions
+            .iter()
+            .filter(|k| !stopped.contains(k) && (after_reset || moved.contains_key(*k)));
+        for key in fetch_again {
+            self.pending
+                .lock()
+                .expect("lock")
+                .retain(|m| !(m.topic() == key.0 && m.partition() == key.1));
+            let at = stored
+                .get(key)
+                .map_or(Offset::Beginning, |n| Offset::Offset(*n));
+            if let Err(e) = consumer.seek(&key.0, key.1, at, Duration::from_secs(10)) {
+                tracing::warn!(group = %self.group, topic = %key.0, partition = key.1, error = %e, "could not fetch the partition again");
+            }
+        }
+        self.report_out_of_range();
+    }
+
     fn on_revoke(&self, consumer: &BaseConsumer<Self>, tpl: &TopicPartitionList) {
         self.pending.lock().expect("lock").clear();
         let (done_tx, done_rx) = oneshot::channel();
@@ -459,7 +529,9 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
         // Kafka's committed offsets are only a mirror for lag tools; the database decides.
         .set("enable.auto.commit", "true")
         .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
+        // Every assignment names its offsets; a reset means the log moved under a running
+        // subscriber (topic recreated, unclean election, retention): `recheck_offsets`.
+        .set("auto.offset.reset", "error")
         .set(
             "session.timeout.ms",
             setup.settings.session_timeout.as_millis().to_string(),
@@ -547,6 +619,7 @@ fn poll_loop(
     let max_batch = setup.settings.max_batch.max(1);
     let mut batch_started: Option<Instant> = None;
     let mut last_tick = Instant::now();
+    let mut outside = OutsideTheLog::default();
     while !setup.shutdown.is_triggered() {
         store_committed(&consumer, &setup.committed, &pending);
         let wait = match batch_started {
@@ -561,6 +634,12 @@ fn poll_loop(
                 pending.lock().expect("lock").push(message.detach());
                 batch_started.get_or_insert_with(Instant::now);
             }
+            Some(Err(KafkaError::MessageConsumption(
+                rdkafka::types::RDKafkaErrorCode::AutoOffsetReset,
+            ))) => {
+                tracing::warn!(group = %group, "the broker answered a fetch with \"offset out of range\"; checking the stored offsets against the log");
+                consumer.context().recheck_offsets(&consumer, true);
+            }
             Some(Err(e)) => tracing::warn!(group = %group, error = %e, "poll error"),
             None => {}
         }
@@ -568,6 +647,9 @@ fn poll_loop(
         // taken once it has applied up to them. Retried at the next turn when it is busy.
         if last_tick.elapsed() >= setup.settings.deadline_tick {
             let marks = fresh_watermarks(&consumer);
+            if outside.notice(&consumer, &marks) {
+                consumer.context().recheck_offsets(&consumer, false);
+            }
             if setup.commands.try_send(Command::Tick(marks)).is_ok() {
                 last_tick = Instant::now();
             }
@@ -625,6 +707,49 @@ fn poll_loop(
     consumer.unsubscribe();
     drop(consumer);
     tracing::info!(group = %group, "left the consumer group");
+}
+
+/// Fetch positions that stand outside their partition's watermarks without moving: a
+/// broker that answers such a fetch with nothing (tansu 0.6) would otherwise leave the
+/// partition silent for good. A position seen there at two ticks in a row is worth a check
+/// of the stored offsets, at most once a minute (tansu also under-reports high watermarks
+/// for a while when producers write concurrently; the check then finds the record).
+#[derive(Default)]
+struct OutsideTheLog {
+    seen: HashMap<PartitionKey, i64>,
+    last_check: Option<Instant>,
+}
+
+impl OutsideTheLog {
+    fn notice(
+        &mut self,
+        consumer: &BaseConsumer<RuntimeContext>,
+        marks: &HashMap<PartitionKey, (i64, i64)>,
+    ) -> bool {
+        let Ok(positions) = consumer.position() else {
+            return false;
+        };
+        let mut seen = HashMap::new();
+        let mut again = false;
+        for e in positions.elements() {
+            let key = (e.topic().to_string(), e.partition());
+            let (Offset::Offset(at), Some((low, high))) = (e.offset(), marks.get(&key)) else {
+                continue;
+            };
+            if at > *high || at < *low {
+                again |= self.seen.get(&key) == Some(&at);
+                seen.insert(key, at);
+            }
+        }
+        self.seen = seen;
+        let due = self
+            .last_check
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(60));
+        if again && due {
+            self.last_check = Some(Instant::now());
+        }
+        again && due
+    }
 }
 
 fn store_committed(
