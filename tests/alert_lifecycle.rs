@@ -232,6 +232,39 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
         ),
         (Some("escalated"), Some(1), Some("kejaksaan"))
     );
+    // The prosecutor reads the police's alerts under a grant: the escalation is its incoming
+    // alert. An agency without the grant cannot be escalated to.
+    let incoming_url = format!("{}/v1/agencies/kejaksaan/alerts/incoming", kejaksaan.url);
+    let incoming = wait_until("the escalation at the prosecutor", async || {
+        let (status, body) = call(
+            &client,
+            Method::GET,
+            &incoming_url,
+            Some(KEJAKSAAN_TOKEN),
+            None,
+        )
+        .await;
+        (status == 200
+            && body["alerts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["alert_id"] == alert_id.as_str())))
+        .then_some(body)
+    })
+    .await;
+    assert_eq!(incoming["alerts"][0]["owner"], "polri", "{incoming}");
+    assert_eq!(incoming["alerts"][0]["status"], "escalated", "{incoming}");
+    let (status, _) = call(&client, Method::GET, &incoming_url, Some(POLRI_TOKEN), None).await;
+    assert_eq!(status, 403, "only the prosecutor reads its incoming alerts");
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &format!("{one}/escalate"),
+        Some(POLRI_TOKEN),
+        Some(json!({"officer_id": "po-4", "escalated_to": "desa", "reason": "manual"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["fields"][0]["field"], "escalated_to", "{body}");
     let (status, body) = call(
         &client,
         Method::POST,
@@ -346,11 +379,11 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
 
     // The lifecycle is on the feed, for every other reader.
     let codec = Codec::new(RegistryClient::new(&registry.url), "");
-    let lifecycle = wait_until("the lifecycle on lintas.alerts.v1", async || {
+    let lifecycle = wait_until("the lifecycle on lintas.alerts.polri.v1", async || {
         let mut seen = Vec::new();
         for m in read_all(
             &broker.brokers,
-            "lintas.alerts.v1",
+            "lintas.alerts.polri.v1",
             usize::MAX,
             Duration::from_secs(3),
         ) {
@@ -574,4 +607,173 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
     )
     .await;
     assert_eq!(still["actions"].as_array().unwrap().len(), 3);
+}
+
+/// A compromised subscriber cannot act on another agency's alert. The manpower office's
+/// principal may write only its own alert topic (and tansu, which enforces no ACL, cannot
+/// prove that part: `deploy/` does); on it, it publishes an AlertClosed and an AlertRaised that
+/// claim to be the police's, and a truthful escalation of the police's alert in its own name.
+/// The police subscriber, which reads the manpower office's alerts under a grant,
+/// dead-letters the two forgeries with the reason and counts them; the police's alert stays
+/// open, with no action, and the police's own close still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_agencys_subscriber_cannot_close_an_alert_it_does_not_own() {
+    use lintas_kit::events::{
+        Agency, AlertCloseReason, AlertClosed, AlertEscalated, AlertRaised, AlertSeverity,
+        Envelope, EscalationReason,
+    };
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let client = reqwest::Client::new();
+    post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
+        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village": "Kesugihan",
+        "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "dn-1"})).await;
+    post(&client, format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
+        "nik": "3301016007100003", "checkpoint_code": "TPI-CGK", "decision": "refused", "carrier": "AirAsia",
+        "flight_or_vessel": "QZ 262", "destination_country": "MY", "visa_shown": "tourist", "return_ticket": false,
+        "reason": "minor_without_guardian", "handed_to": "social_services", "officer_id": "tpi-9"})).await;
+    let polri = spawn_subscriber(
+        "polri",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let alerts_url = format!("{}/v1/agencies/polri/alerts", polri.url);
+    let listed = wait_until("the PO2 alert", async || {
+        let (status, body) = call(&client, Method::GET, &alerts_url, Some(POLRI_TOKEN), None).await;
+        (status == 200 && body["alerts"].as_array().is_some_and(|a| !a.is_empty())).then_some(body)
+    })
+    .await;
+    let alert_id: uuid::Uuid = listed["alerts"][0]["alert_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let one = format!("{alerts_url}/{alert_id}");
+
+    // What the compromised manpower-office subscriber writes on the one alert topic it may.
+    let codec = harness::codec(&registry.url, &[]);
+    let producer = producer(&broker.brokers, &registry.url);
+    let now = time::OffsetDateTime::now_utc();
+    let as_police = Envelope::new(Agency::Polri, "POLRESTA-CILACAP", "po-x", now);
+    let forged_close = AlertClosed {
+        envelope: as_police.clone(),
+        alert_id,
+        by_agency: Agency::Polri,
+        reason: AlertCloseReason::FalsePositive,
+        note: None,
+    };
+    let forged_raise = AlertRaised {
+        envelope: as_police,
+        alert_id: uuid::Uuid::new_v4(),
+        rule: "PO2".into(),
+        owner: Agency::Polri,
+        severity: AlertSeverity::Info,
+        evidence_event_ids: vec![],
+        summary: "nothing to see".into(),
+        review_by: None,
+    };
+    let own_name = AlertEscalated {
+        envelope: Envelope::new(Agency::Disnaker, "DISNAKER-CILACAP", "dn-x", now),
+        alert_id,
+        by_agency: Agency::Disnaker,
+        escalated_to: Agency::Kejaksaan,
+        level: 1,
+        reason: EscalationReason::Manual,
+        note: None,
+    };
+    let payloads = [
+        codec.encode(&forged_close).await.unwrap(),
+        codec.encode(&forged_raise).await.unwrap(),
+        codec.encode(&own_name).await.unwrap(),
+    ];
+    for payload in &payloads {
+        producer
+            .send(
+                "lintas.alerts.disnaker.v1",
+                &alert_id.to_string(),
+                payload,
+                rdkafka::message::OwnedHeaders::new(),
+            )
+            .await
+            .unwrap();
+    }
+    let dead = wait_until("both forgeries dead-lettered", async || {
+        let letters = read_all(
+            &broker.brokers,
+            "lintas.polri.dlq",
+            2,
+            Duration::from_secs(3),
+        );
+        (letters.len() >= 2).then_some(Value::from(letters.len()))
+    })
+    .await;
+    assert_eq!(dead, 2, "the truthful escalation is no forgery");
+    for letter in read_all(
+        &broker.brokers,
+        "lintas.polri.dlq",
+        2,
+        Duration::from_secs(3),
+    ) {
+        use rdkafka::message::Headers;
+        let reason = letter
+            .headers()
+            .and_then(|h| {
+                h.iter()
+                    .find(|h| h.key == "__connect.errors.exception.message")
+                    .and_then(|h| h.value)
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+            })
+            .unwrap_or_default();
+        assert!(
+            reason.contains("forged alert event") && reason.contains("polri"),
+            "{reason}"
+        );
+    }
+    let forged = metric_value(
+        &polri.url,
+        "lintas_alert_events_forged_total{agency=\"polri\"}",
+    )
+    .await;
+    assert_eq!(forged, Some(2.0));
+    let (_, alert) = call(&client, Method::GET, &one, Some(POLRI_TOKEN), None).await;
+    assert_eq!(alert["status"], "open", "{alert}");
+    assert_eq!(alert["actions"], json!([]), "{alert}");
+    let (_, listed) = call(&client, Method::GET, &alerts_url, Some(POLRI_TOKEN), None).await;
+    assert_eq!(
+        listed["alerts"].as_array().unwrap().len(),
+        1,
+        "no forged alert listed: {listed}"
+    );
+    // The owner still decides.
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &format!("{one}/close"),
+        Some(POLRI_TOKEN),
+        Some(json!({"officer_id": "po-4", "reason": "resolved"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("closed")),
+        "{body}"
+    );
+}
+
+async fn metric_value(url: &str, line_start: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{url}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }

@@ -93,7 +93,7 @@ async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for m in read_all(
         brokers,
-        "lintas.alerts.v1",
+        "lintas.alerts.kejaksaan.v1",
         usize::MAX,
         Duration::from_secs(3),
     ) {

@@ -116,7 +116,7 @@ async fn village_offices_are_warned() {
     // Both notices reach the alert topic through the outbox.
     let alerts = read_all(
         &broker.brokers,
-        "lintas.alerts.v1",
+        "lintas.alerts.desa.v1",
         2,
         Duration::from_secs(30),
     );

@@ -194,17 +194,12 @@ async fn post(
     )
 }
 
+/// Records on every topic of the feed.
 fn total(brokers: &str) -> i64 {
-    [
-        "lintas.applicants.v1",
-        "lintas.screening.v1",
-        "lintas.departures.v1",
-        "lintas.cases.v1",
-        "lintas.alerts.v1",
-    ]
-    .iter()
-    .map(|t| records_in(brokers, t))
-    .sum()
+    lintas_kit::topics::event_topics("")
+        .iter()
+        .map(|t| records_in(brokers, t))
+        .sum()
 }
 
 fn named(answer: &Value) -> Vec<String> {

@@ -77,10 +77,11 @@ async fn sigkill_many_times_while_a_feed_streams_in() {
         .map(|e| e.envelope.event_id.to_string())
         .collect();
     let started = Instant::now();
+    // About 120 events a second, so that the feed is still streaming in at the last kill.
     let streaming = stream(
         producer_one_record_per_batch(&broker.brokers, &registry.url),
         feed,
-        1000,
+        120,
     );
     let extra = [
         "--max-batch",
@@ -91,6 +92,7 @@ async fn sigkill_many_times_while_a_feed_streams_in() {
         "3000",
     ];
     let pool = pg(&database).await;
+    let mut while_streaming = 0;
     for kill in 1..=kills {
         let mut subscriber = spawn_imigrasi(
             &broker.brokers,
@@ -106,6 +108,7 @@ async fn sigkill_many_times_while_a_feed_streams_in() {
         }
         tokio::time::sleep(Duration::from_millis(rng.gen_range(0..2_000))).await;
         subscriber.proc.kill();
+        while_streaming += usize::from(!streaming.is_finished());
         eprintln!("kill {kill}: {} applied", imigrasi_applied(&pool).await);
         tokio::time::sleep(Duration::from_millis(3_500)).await;
     }
@@ -120,7 +123,7 @@ async fn sigkill_many_times_while_a_feed_streams_in() {
     wait_all_applied(&pool, events, Duration::from_secs(900)).await;
     assert_imigrasi_applied_once(&pool, &expected).await;
     eprintln!(
-        "RESULT: {events} events, {kills} SIGKILLs: exactly {events} applied once, in {:?}",
+        "RESULT: {events} events, {kills} SIGKILLs ({while_streaming} while the feed streamed in): exactly {events} applied once, in {:?}",
         started.elapsed()
     );
 }
@@ -146,7 +149,8 @@ async fn broker_killed_while_the_intakes_publish() {
         if i == requests / 3 + 50 {
             broker.restart();
         }
-        let nik = format!("330101450{i:07}");
+        // A valid NIK: region, birth date (a woman born 1 January 1990), serial.
+        let nik = format!("330101450190{:04}", i + 1);
         let response = client
             .post(format!("{}/v1/imigrasi/visa-flags", intake.url))
             .bearer_auth(IMIGRASI_TOKEN)

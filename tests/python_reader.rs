@@ -27,7 +27,7 @@ const TOPICS: [&str; 5] = [
     "lintas.screening.v1",
     "lintas.departures.v1",
     "lintas.cases.v1",
-    "lintas.alerts.v1",
+    "lintas.alerts.imigrasi.v1",
 ];
 
 fn repo_root() -> PathBuf {
@@ -420,7 +420,7 @@ async fn python_confluent_client_reads_every_core_event() {
 
     // AlertRaised: keyed by alert_id; uuid arrays and an optional timestamp.
     let l = line("lintas.events.AlertRaised");
-    assert_eq!(l["topic"], "lintas.alerts.v1");
+    assert_eq!(l["topic"], "lintas.alerts.imigrasi.v1");
     check_common(
         l,
         AlertRaised::FULL_NAME,

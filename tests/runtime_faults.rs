@@ -682,7 +682,7 @@ async fn the_outbox_sets_a_poison_row_aside_and_two_replicas_relay_each_alert_on
     let pool = pg(&database).await;
     sqlx::query(
         "INSERT INTO imigrasi.lintas_outbox (topic, record_key, payload, event_type, event_id, created_at_ms) \
-         VALUES ('lintas.alerts.v1', 'k', $1, 'AlertRaised', 'poison', 0)",
+         VALUES ('lintas.alerts.imigrasi.v1', 'k', $1, 'AlertRaised', 'poison', 0)",
     )
     .bind(vec![0u8; 2_000_000])
     .execute(&pool)
@@ -700,7 +700,7 @@ async fn the_outbox_sets_a_poison_row_aside_and_two_replicas_relay_each_alert_on
         async || {
             (read_all(
                 &broker.brokers,
-                "lintas.alerts.v1",
+                "lintas.alerts.imigrasi.v1",
                 30,
                 Duration::from_secs(5),
             )
@@ -715,7 +715,7 @@ async fn the_outbox_sets_a_poison_row_aside_and_two_replicas_relay_each_alert_on
     let mut alert_ids = std::collections::BTreeSet::new();
     let records = read_all(
         &broker.brokers,
-        "lintas.alerts.v1",
+        "lintas.alerts.imigrasi.v1",
         60,
         Duration::from_secs(10),
     );

@@ -14,7 +14,7 @@ const TOPICS: [&str; 5] = [
     "lintas.screening.v1",
     "lintas.departures.v1",
     "lintas.cases.v1",
-    "lintas.alerts.v1",
+    "lintas.alerts.imigrasi.v1",
 ];
 
 fn records(brokers: &str) -> Vec<i64> {

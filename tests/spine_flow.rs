@@ -309,7 +309,7 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     );
     let raised = read_all(
         &broker.brokers,
-        "lintas.alerts.v1",
+        "lintas.alerts.imigrasi.v1",
         2,
         Duration::from_secs(30),
     );

@@ -90,7 +90,7 @@ def main():
     parser.add_argument("--registry", required=True, help="schema registry URL, e.g. http://registry:8081")
     parser.add_argument(
         "--topics",
-        default="lintas.applicants.v1,lintas.screening.v1,lintas.departures.v1,lintas.cases.v1,lintas.alerts.v1",
+        default="lintas.applicants.v1,lintas.screening.v1,lintas.departures.v1,lintas.cases.v1,lintas.alerts.imigrasi.v1",
         help="comma-separated topics (default: the five core topics)",
     )
     parser.add_argument("--expect", type=int, help="stop after this many records; fail if fewer arrive in time")

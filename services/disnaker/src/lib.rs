@@ -33,7 +33,9 @@ pub const TOPICS: &[Topic] = &[
     Topic::Applicants,
     Topic::Screening,
     Topic::Departures,
-    Topic::Alerts,
+    // Its own alerts' lifecycle, and immigration's alerts (granted: escalations to it).
+    Topic::Alerts(Agency::Disnaker),
+    Topic::Alerts(Agency::Imigrasi),
 ];
 
 /// Disnaker's alerts and their lifecycle.

@@ -1,6 +1,6 @@
 //! Views and rules DN1-DN4.
 
-use lintas_kit::consumer::{Batch, Handler, HandlerError};
+use lintas_kit::consumer::{Batch, Handler, HandlerError, Record};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
@@ -45,9 +45,9 @@ pub struct DisnakerHandler {
 
 impl Handler for DisnakerHandler {
     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
-        let records: Vec<AnyEvent> = batch.records().iter().map(|r| r.event.clone()).collect();
-        for event in &records {
-            match event {
+        let records: Vec<Record> = batch.records().to_vec();
+        for record in &records {
+            match &record.event {
                 AnyEvent::ApplicantRegistered(e) => self.registered(batch, e).await?,
                 AnyEvent::DepartureBlocked(e) => self.blocked(batch, e).await?,
                 AnyEvent::VisaTypeFlagged(e) => {
@@ -64,8 +64,8 @@ impl Handler for DisnakerHandler {
                         .await?;
                     }
                 }
-                other => {
-                    crate::ALERTS.apply(batch, other).await?;
+                _ => {
+                    crate::ALERTS.apply(batch, record).await?;
                 }
             }
         }

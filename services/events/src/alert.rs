@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{
-    impl_event, timefmt, Agency, AlertCloseReason, AlertSeverity, Envelope, EscalationReason, Topic,
+    impl_event, timefmt, Agency, AlertCloseReason, AlertSeverity, Envelope, EscalationReason,
 };
 
 /// schemas/AlertRaised.avsc
@@ -19,7 +19,7 @@ pub struct AlertRaised {
     #[serde(with = "timefmt::millis::option")]
     pub review_by: Option<OffsetDateTime>,
 }
-impl_event!(AlertRaised, Topic::Alerts, |e| e.alert_id.to_string());
+impl_event!(AlertRaised, alerts of |a| a.owner, |e| e.alert_id.to_string());
 
 /// What a subscriber's rule raises; [`AlertRaised::from_rule`] makes the event.
 #[derive(Debug, Clone)]
@@ -80,7 +80,7 @@ pub struct AlertAcknowledged {
     /// Free text without personal data.
     pub note: Option<String>,
 }
-impl_event!(AlertAcknowledged, Topic::Alerts, |e| e.alert_id.to_string());
+impl_event!(AlertAcknowledged, alerts of |a| a.by_agency, |e| e.alert_id.to_string());
 
 /// schemas/AlertEscalated.avsc
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,7 +95,7 @@ pub struct AlertEscalated {
     /// Free text without personal data.
     pub note: Option<String>,
 }
-impl_event!(AlertEscalated, Topic::Alerts, |e| e.alert_id.to_string());
+impl_event!(AlertEscalated, alerts of |a| a.by_agency, |e| e.alert_id.to_string());
 
 /// schemas/AlertClosed.avsc
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +107,6 @@ pub struct AlertClosed {
     /// Free text without personal data.
     pub note: Option<String>,
 }
-impl_event!(AlertClosed, Topic::Alerts, |e| e.alert_id.to_string());
+impl_event!(AlertClosed, alerts of |a| a.by_agency, |e| e.alert_id.to_string());
 
 const ALERT_NAMESPACE: Uuid = Uuid::from_u128(0x6c696e74_6173_4000_8000_616c65727473);

@@ -111,7 +111,9 @@ pub mod keks {
 #[derive(Debug)]
 pub struct EventSchema {
     pub full_name: &'static str,
-    pub topic: Topic,
+    /// Every topic it travels on: one, or one per alert owner for alert events. Its schema
+    /// is registered under a subject per topic.
+    pub topics: &'static [Topic],
     /// Self-contained schema JSON, as registered.
     pub json: String,
     pub schema: Schema,
@@ -160,51 +162,55 @@ pub fn catalogue() -> &'static Catalogue {
     })
 }
 
-/// The events of the contract, in catalogue order: (full name, topic, the KEK its
+/// The events of the contract, in catalogue order: (full name, topics, the KEK its
 /// personal-data fields are encrypted under, if it has any).
-const ENTRIES: [(&str, Topic, Option<&str>); 16] = [
+const ENTRIES: [(&str, &[Topic], Option<&str>); 16] = [
     (
         ApplicantRegistered::FULL_NAME,
-        ApplicantRegistered::TOPIC,
+        ApplicantRegistered::TOPICS,
         Some(keks::IMMIGRATION),
     ),
     (
         PassportInterviewConducted::FULL_NAME,
-        PassportInterviewConducted::TOPIC,
+        PassportInterviewConducted::TOPICS,
         Some(keks::IMMIGRATION),
     ),
-    (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPIC, None),
-    (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPIC, None),
+    (VisaTypeFlagged::FULL_NAME, VisaTypeFlagged::TOPICS, None),
+    (DepartureBlocked::FULL_NAME, DepartureBlocked::TOPICS, None),
     (
         DepartureCleared::FULL_NAME,
-        DepartureCleared::TOPIC,
+        DepartureCleared::TOPICS,
         Some(keks::IMMIGRATION),
     ),
-    (CaseReferred::FULL_NAME, CaseReferred::TOPIC, None),
+    (CaseReferred::FULL_NAME, CaseReferred::TOPICS, None),
     (
         RecruiterReported::FULL_NAME,
-        RecruiterReported::TOPIC,
+        RecruiterReported::TOPICS,
         Some(keks::POLICE),
     ),
     (
         InvestigationOpened::FULL_NAME,
-        InvestigationOpened::TOPIC,
+        InvestigationOpened::TOPICS,
         None,
     ),
-    (SpdpSent::FULL_NAME, SpdpSent::TOPIC, None),
+    (SpdpSent::FULL_NAME, SpdpSent::TOPICS, None),
     (
         ProsecutionStageChanged::FULL_NAME,
-        ProsecutionStageChanged::TOPIC,
+        ProsecutionStageChanged::TOPICS,
         None,
     ),
-    (AlertRaised::FULL_NAME, AlertRaised::TOPIC, None),
-    (AlertAcknowledged::FULL_NAME, AlertAcknowledged::TOPIC, None),
-    (AlertEscalated::FULL_NAME, AlertEscalated::TOPIC, None),
-    (AlertClosed::FULL_NAME, AlertClosed::TOPIC, None),
-    (PersonalDataRead::FULL_NAME, PersonalDataRead::TOPIC, None),
+    (AlertRaised::FULL_NAME, AlertRaised::TOPICS, None),
+    (
+        AlertAcknowledged::FULL_NAME,
+        AlertAcknowledged::TOPICS,
+        None,
+    ),
+    (AlertEscalated::FULL_NAME, AlertEscalated::TOPICS, None),
+    (AlertClosed::FULL_NAME, AlertClosed::TOPICS, None),
+    (PersonalDataRead::FULL_NAME, PersonalDataRead::TOPICS, None),
     (
         PersonalDataErased::FULL_NAME,
-        PersonalDataErased::TOPIC,
+        PersonalDataErased::TOPICS,
         None,
     ),
 ];
@@ -213,7 +219,7 @@ fn build() -> Result<Catalogue, String> {
     let named = named_types(SOURCES)?;
     let events = ENTRIES
         .into_iter()
-        .map(|(full_name, topic, kek)| {
+        .map(|(full_name, topics, kek)| {
             let text = inline_event(&named, full_name)?;
             let schema = Schema::parse_str(&text).map_err(|e| format!("{full_name}: {e}"))?;
             let canonical = schema.canonical_form();
@@ -226,7 +232,7 @@ fn build() -> Result<Catalogue, String> {
             }
             Ok(EventSchema {
                 full_name,
-                topic,
+                topics,
                 json: text,
                 schema,
                 canonical,

@@ -17,7 +17,7 @@ mod interview;
 mod privacy;
 mod screening;
 pub mod timefmt;
-mod topic;
+pub(crate) mod topic;
 
 pub use alert::{AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised, RuleAlert};
 pub use applicant::{ApplicantPersonalData, ApplicantRegistered, PlacementAgency};
@@ -37,7 +37,10 @@ pub use identity::{SubjectKeyError, SubjectKeyRotations, SubjectKeyer};
 pub use interview::PassportInterviewConducted;
 pub use privacy::{PersonalDataErased, PersonalDataRead};
 pub use screening::VisaTypeFlagged;
-pub use topic::Topic;
+pub use topic::{
+    may_read_alerts, readable_alert_topics, Topic, ALERT_GRANTS, ALERT_OWNERS, ALERT_TOPICS,
+    RETIRED_SHARED_ALERTS,
+};
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -46,7 +49,11 @@ pub trait Event: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// Avro full name; with the topic it names the registry subject
     /// (`<topic>-<full name>`, Confluent's TopicRecordNameStrategy).
     const FULL_NAME: &'static str;
-    const TOPIC: Topic;
+    /// Every topic this type travels on (one, or one per alert owner for alert events).
+    const TOPICS: &'static [Topic];
+
+    /// The topic this event travels on: an alert event's depends on its agency.
+    fn topic(&self) -> Topic;
 
     fn envelope(&self) -> &Envelope;
 
@@ -102,10 +109,7 @@ impl AnyEvent {
 
     /// The topic this event travels on.
     pub fn topic(&self) -> Topic {
-        fn of<E: Event>(_: &E) -> Topic {
-            E::TOPIC
-        }
-        each_variant!(self, |e| of(e))
+        each_variant!(self, |e| e.topic())
     }
 
     /// The partition key this event is published with.
@@ -246,10 +250,21 @@ macro_rules! each_variant {
 use each_variant;
 
 macro_rules! impl_event {
+    // An alert event: on the alert topic of the agency `$owner` names.
+    ($ty:ident, alerts of |$a:ident| $owner:expr, |$e:ident| $key:expr) => {
+        $crate::impl_event!(@impl $ty, &$crate::topic::ALERT_TOPICS, |$a| $crate::Topic::Alerts($owner), |$e| $key);
+    };
     ($ty:ident, $topic:expr, |$e:ident| $key:expr) => {
+        $crate::impl_event!(@impl $ty, &[$topic], |_event| $topic, |$e| $key);
+    };
+    (@impl $ty:ident, $topics:expr, |$a:ident| $topic:expr, |$e:ident| $key:expr) => {
         impl $crate::Event for $ty {
             const FULL_NAME: &'static str = concat!("lintas.events.", stringify!($ty));
-            const TOPIC: $crate::Topic = $topic;
+            const TOPICS: &'static [$crate::Topic] = $topics;
+            fn topic(&self) -> $crate::Topic {
+                let $a = self;
+                $topic
+            }
             fn envelope(&self) -> &$crate::Envelope {
                 &self.envelope
             }

@@ -215,12 +215,28 @@ fn short_name(full_name: &str) -> &str {
     full_name.rsplit('.').next().unwrap_or(full_name)
 }
 
-fn topic_of_address(address: &str) -> Option<Topic> {
-    Topic::ALL.into_iter().find(|t| t.base_name() == address)
+/// The topics a channel address names: one, or for the alert channel's
+/// `lintas.alerts.{agency}.v1` one per agency that owns alerts.
+fn topics_of_address(address: &str) -> Vec<Topic> {
+    Topic::ALL
+        .into_iter()
+        .filter(|t| {
+            let concrete = match t.alert_owner() {
+                Some(owner) => address.replace("{agency}", owner.symbol()),
+                None => address.to_owned(),
+            };
+            t.base_name() == concrete
+        })
+        .collect()
 }
 
+fn topic_of_address(address: &str) -> Option<Topic> {
+    topics_of_address(address).first().copied()
+}
+
+/// A dead-letter address (one topic per consumer group).
 fn is_pattern(address: &str) -> bool {
-    address.contains('{')
+    address.contains("{group}")
 }
 
 fn channels(doc: &Value) -> Vec<(&str, &Value)> {
@@ -281,10 +297,19 @@ fn strings(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The topic an operation's channel carries, if it is an event topic.
+/// The topic an operation's channel carries, if it is an event topic; for the alert channel,
+/// the one its `x-address` names.
 fn op_topic(doc: &Value, op: &Value) -> Option<Topic> {
     let id = channel_ref(op)?;
-    topic_of_address(doc["channels"][id]["address"].as_str()?)
+    let address = doc["channels"][id]["address"].as_str()?;
+    let topics = topics_of_address(address);
+    match topics.as_slice() {
+        [one] => Some(*one),
+        _ => {
+            let concrete = op["x-address"].as_str()?;
+            topics.into_iter().find(|t| t.base_name() == concrete)
+        }
+    }
 }
 
 fn agency_set<'a>(agencies: impl IntoIterator<Item = &'a Agency>) -> BTreeSet<String> {
@@ -367,7 +392,25 @@ fn channels_are_the_topics() {
             Some(_) => {}
         }
     }
-    let documented: BTreeSet<String> = addresses.into_iter().filter(|a| !is_pattern(a)).collect();
+    let documented: BTreeSet<String> = addresses
+        .into_iter()
+        .filter(|a| !is_pattern(a))
+        .flat_map(|a| topics_of_address(&a))
+        .map(|t| t.base_name().to_owned())
+        .collect();
+    for (id, ch) in channels(&doc) {
+        let address = ch["address"].as_str().unwrap_or_default();
+        if address.contains("{agency}") {
+            let documented = strings(&ch["parameters"]["agency"]["enum"]);
+            let owners: Vec<String> = lintas_events::ALERT_OWNERS
+                .iter()
+                .map(|a| a.symbol().to_owned())
+                .collect();
+            if documented != owners {
+                problems.push(format!("channels.{id}.parameters.agency.enum is {documented:?}, expected the alert owners {owners:?}"));
+            }
+        }
+    }
     let code: BTreeSet<String> = Topic::ALL
         .iter()
         .map(|t| t.base_name().to_owned())
@@ -403,14 +446,14 @@ fn every_catalogue_event_is_a_message_of_its_topic_channel_and_nothing_else_is()
             .collect();
         match listing.as_slice() {
             [] => problems.push(format!(
-                "{} (topic {}) is in the catalogue but no channel lists a message named `{name}`",
+                "{} (topics {:?}) is in the catalogue but no channel lists a message named `{name}`",
                 event.full_name,
-                event.topic.base_name()
+                event.topics.iter().map(|t| t.base_name()).collect::<Vec<_>>()
             )),
-            [(id, address)] if *address != event.topic.base_name() => problems.push(format!(
-                "message `{name}` is listed in channels.{id} (address `{address}`) but {} travels on `{}`",
+            [(id, address)] if topics_of_address(address) != event.topics => problems.push(format!(
+                "message `{name}` is listed in channels.{id} (address `{address}`) but {} travels on {:?}",
                 event.full_name,
-                event.topic.base_name()
+                event.topics.iter().map(|t| t.base_name()).collect::<Vec<_>>()
             )),
             [_] => {}
             many => problems.push(format!("message `{name}` is listed by {} channels: {many:?}", many.len())),
@@ -533,7 +576,11 @@ fn payloads_reference_the_avsc_files_of_the_catalogue() {
                     "{at}.payload.schema.$ref is `{reference}`, expected `./<Record>.avsc` (a file in schemas/)"
                 )),
             }
-            let subject = Catalogue::subject(topic.base_name(), event.full_name);
+            // The channel's address, `{agency}` included for the alert topics.
+            let subject = Catalogue::subject(
+                ch["address"].as_str().unwrap_or(topic.base_name()),
+                event.full_name,
+            );
             if msg["x-subject"] != subject.as_str() {
                 problems.push(format!(
                     "{at}.x-subject is {}, expected \"{subject}\" (TopicRecordNameStrategy)",
@@ -588,16 +635,14 @@ fn key_fields_from_source() -> BTreeMap<String, BTreeSet<&'static str>> {
                 continue;
             };
             let name = name.trim();
-            if name.starts_with('$') {
+            if name.starts_with('$') || name.starts_with('@') {
                 continue; // the macro definition itself
             }
-            let body = rest
-                .split_once('|')
-                .and_then(|(_, r)| r.split_once('|'))
-                .map(|(_, b)| b)
-                .unwrap_or_else(|| {
-                    panic!("{file}: cannot find the key closure in impl_event!({name}, ..)")
-                });
+            // The key closure is the last argument, `|e| ...` (an alert event's topic closure,
+            // `alerts of |a| ...`, comes before it).
+            let body = rest.rsplit_once("|e|").map(|(_, b)| b).unwrap_or_else(|| {
+                panic!("{file}: cannot find the key closure `|e| ..` in impl_event!({name}, ..)")
+            });
             let mut code = body.to_owned();
             for (j, m) in body.match_indices("crate::") {
                 let rest = &body[j + m.len()..];
@@ -641,7 +686,7 @@ fn key_descriptions_name_the_key_of_each_topic_and_event() {
         let key_field = match topic {
             Topic::Applicants | Topic::Screening | Topic::Departures => "subject_key",
             Topic::Cases => "case_id",
-            Topic::Alerts => "alert_id",
+            Topic::Alerts(_) => "alert_id",
             Topic::Privacy => "agency",
         };
         for (key, msg) in messages(ch) {
@@ -983,7 +1028,7 @@ fn intake_send_operations_match_the_intake_endpoints() {
     let topic_of_event: BTreeMap<&str, Topic> = catalogue()
         .events()
         .iter()
-        .map(|e| (short_name(e.full_name), e.topic))
+        .map(|e| (short_name(e.full_name), e.topics[0]))
         .collect();
     let mut expected: BTreeMap<&str, Produced> = BTreeMap::new();
     for endpoint in intake_endpoints() {
@@ -1109,10 +1154,15 @@ fn subscribers() -> Vec<Subscriber> {
             .match_indices("Topic::")
             .map(|(i, m)| {
                 let rest = &topics[i + m.len()..];
+                // `Applicants`, or `Alerts(Agency::Polri)` written without spaces.
                 let variant = &rest[..rest
                     .bytes()
-                    .position(|b| !is_ident(b))
+                    .position(|b| !is_ident(b) && !b"():".contains(&b))
                     .unwrap_or(rest.len())];
+                let variant = variant
+                    .replace("Agency::", "")
+                    .trim_end_matches(',')
+                    .to_owned();
                 Topic::ALL
                     .into_iter()
                     .find(|t| format!("{t:?}") == variant)

@@ -56,7 +56,7 @@ impl Handler for ImigrasiHandler {
         let records: Vec<Record> = batch.records().to_vec();
         for record in &records {
             crate::travel_rules::check(batch, &self.im1, &record.event).await?;
-            crate::ALERTS.apply(batch, &record.event).await?;
+            crate::ALERTS.apply(batch, record).await?;
             crate::PERSONAL_DATA.apply(batch, record).await?;
         }
         Ok(())

@@ -30,8 +30,9 @@ pub const TOPICS: &[Topic] = &[
     Topic::Applicants,
     Topic::Screening,
     Topic::Departures,
-    // The lifecycle of its own alerts, so that a rebuild restores their status.
-    Topic::Alerts,
+    // The lifecycle of its own alerts, so that a rebuild restores their status (nobody's
+    // alerts are granted to immigration: `lintas_kit::events::ALERT_GRANTS`).
+    Topic::Alerts(Agency::Imigrasi),
     // Its audit chain and erasures, so that a rebuild restores the one and honours the other.
     Topic::Privacy,
 ];

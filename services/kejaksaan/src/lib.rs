@@ -29,7 +29,12 @@ pub const GROUP: &str = "kejaksaan";
 pub const KEKS: &[&str] = &[];
 
 /// Cases, and the lifecycle of its own alerts (so that a rebuild restores their status).
-pub const TOPICS: &[Topic] = &[Topic::Cases, Topic::Alerts];
+pub const TOPICS: &[Topic] = &[
+    Topic::Cases,
+    // Its own alerts' lifecycle, and the police's alerts (granted: escalations to it).
+    Topic::Alerts(Agency::Kejaksaan),
+    Topic::Alerts(Agency::Polri),
+];
 
 /// The prosecutor's alerts and their lifecycle.
 pub const ALERTS: AlertDesk = AlertDesk::new(Agency::Kejaksaan);

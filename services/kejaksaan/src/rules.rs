@@ -56,7 +56,7 @@ impl Handler for KejaksaanHandler {
         for record in &records {
             let event = &record.event;
             let Some(case_id) = event.envelope().case_id.clone() else {
-                crate::ALERTS.apply(batch, event).await?;
+                crate::ALERTS.apply(batch, record).await?;
                 continue;
             };
             match event {
@@ -66,8 +66,8 @@ impl Handler for KejaksaanHandler {
                 | AnyEvent::ProsecutionStageChanged(_) => {
                     self.case_event(batch, record, &case_id).await?
                 }
-                other => {
-                    crate::ALERTS.apply(batch, other).await?;
+                _ => {
+                    crate::ALERTS.apply(batch, record).await?;
                 }
             }
         }

@@ -158,17 +158,23 @@ impl Codec {
     /// service before it accepts anything.
     pub async fn register_all(&self) -> Result<(), RegistryError> {
         for entry in catalogue().events() {
-            let subject = Catalogue::subject(&self.topic_name(entry.topic), entry.full_name);
-            self.registry
-                .register_with_rules(&subject, &entry.json, self.rule_set(entry).as_ref())
-                .await?;
+            for topic in entry.topics {
+                let subject = Catalogue::subject(&self.topic_name(*topic), entry.full_name);
+                self.registry
+                    .register_with_rules(&subject, &entry.json, self.rule_set(entry).as_ref())
+                    .await?;
+            }
         }
         Ok(())
     }
 
-    pub async fn schema_id<E: Event>(&self) -> Result<u32, RegistryError> {
+    /// The id of `E`'s schema under its subject on `topic`, registered if need be.
+    pub async fn schema_id<E: Event>(
+        &self,
+        topic: lintas_events::Topic,
+    ) -> Result<u32, RegistryError> {
         let entry = catalogue().of::<E>();
-        let subject = Catalogue::subject(&self.topic_name(E::TOPIC), E::FULL_NAME);
+        let subject = Catalogue::subject(&self.topic_name(topic), E::FULL_NAME);
         self.registry
             .register_with_rules(&subject, &entry.json, self.rule_set(entry).as_ref())
             .await
@@ -177,11 +183,11 @@ impl Codec {
     /// Encodes `event` with its registered schema; personal-data fields are encrypted under
     /// their KEK, which this codec must hold.
     pub async fn encode<E: Event>(&self, event: &E) -> Result<Vec<u8>, EncodeError> {
-        let id = self.schema_id::<E>().await?;
+        let id = self.schema_id::<E>(event.topic()).await?;
         let entry = catalogue().of::<E>();
         let mut value = apache_avro::to_value(event)?.resolve(&entry.schema)?;
         if let Some(kek) = entry.kek {
-            let subject = Catalogue::subject(&self.topic_name(E::TOPIC), E::FULL_NAME);
+            let subject = Catalogue::subject(&self.topic_name(event.topic()), E::FULL_NAME);
             self.protection
                 .seal(
                     &entry.schema,

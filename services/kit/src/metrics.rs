@@ -172,3 +172,12 @@ pub static OUTBOX_FAILED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
     .unwrap()
 });
+
+pub static ALERT_EVENTS_FORGED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_alert_events_forged_total",
+        "Alert events read on an agency's alert topic that name another agency (dead-lettered, never applied), by reading agency.",
+        &["agency"]
+    )
+    .unwrap()
+});

@@ -32,7 +32,7 @@ pub(crate) async fn enqueue<E: Event>(
     sqlx::query(
         "INSERT INTO lintas_outbox (topic, record_key, payload, event_type, event_id, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(codec.topic_name(E::TOPIC))
+    .bind(codec.topic_name(event.topic()))
     .bind(event.key())
     .bind(payload)
     .bind(type_name)

@@ -133,7 +133,7 @@ impl EventProducer {
     /// for the broker's acknowledgement.
     pub async fn publish<E: Event>(&self, event: &E) -> Result<Delivery, PublishError> {
         let payload = self.codec.encode(event).await?;
-        let topic = self.codec.topic_name(E::TOPIC);
+        let topic = self.codec.topic_name(event.topic());
         let type_name = E::FULL_NAME.rsplit('.').next().unwrap_or(E::FULL_NAME);
         let headers = event_headers(
             type_name,

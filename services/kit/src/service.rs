@@ -20,7 +20,7 @@
 //!     // --brokers, --schema-registry-url, --database-url, --listen, … or LINTAS_* variables.
 //!     let config = SubscriberConfig::from_args();
 //!     let migrations = Migrations::inline("CREATE TABLE IF NOT EXISTS quiet (id BIGINT)").await;
-//!     run_subscriber(&config, Subscriber { group: "quiet", topics: &[Topic::Alerts], migrations, handler: Quiet }).await
+//!     run_subscriber(&config, Subscriber { group: "quiet", topics: &[Topic::Privacy], migrations, handler: Quiet }).await
 //! }
 //! ```
 

@@ -93,11 +93,10 @@ impl Tail {
         let assigned = self.assigned.lock().expect("lock").clone();
         let additions = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let metadata = consumer.fetch_metadata(None, TIMEOUT)?;
-            let alerts = format!(
-                "{}{}",
-                settings.topic_prefix,
-                lintas_kit::events::Topic::Alerts.base_name()
-            );
+            let alerts: Vec<String> = lintas_kit::events::ALERT_TOPICS
+                .iter()
+                .map(|t| format!("{}{}", settings.topic_prefix, t.base_name()))
+                .collect();
             let events = settings.event_topics();
             let mut additions = Vec::new();
             for topic in metadata.topics() {
@@ -110,7 +109,7 @@ impl Tail {
                     if assigned.contains(&(name.to_string(), p.id())) {
                         continue;
                     }
-                    let offset = if name == alerts {
+                    let offset = if alerts.iter().any(|a| a == name) {
                         Offset::Beginning
                     } else if dead_letters {
                         let (low, high) = consumer.fetch_watermarks(name, p.id(), TIMEOUT)?;
@@ -159,9 +158,12 @@ impl Tail {
             },
             Err(_) => "not Confluent framed".to_string(),
         };
-        if event_type.starts_with("Alert") {
+        let topic_owner =
+            lintas_kit::events::Topic::from_name(&self.ops.settings.topic_prefix, topic)
+                .and_then(lintas_kit::events::Topic::alert_owner);
+        if let (true, Some(owner)) = (event_type.starts_with("Alert"), topic_owner) {
             if let Ok(event) = self.codec.decode(payload).await {
-                self.alert(event);
+                self.alert(event, owner);
             }
         }
         let at = message.timestamp().to_millis().unwrap_or_else(now_ms);
@@ -178,12 +180,14 @@ impl Tail {
         }
     }
 
-    fn alert(&self, event: AnyEvent) {
+    /// An alert event read on `topic_owner`'s alert topic. Only what the owner wrote there
+    /// counts: an event naming another agency is forged (the subscribers dead-letter it).
+    fn alert(&self, event: AnyEvent, topic_owner: lintas_kit::events::Agency) {
         let at = event.envelope().recorded_at;
         let at_ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
         let mut view = self.ops.view();
         let (id, status) = match event {
-            AnyEvent::AlertRaised(raised) => {
+            AnyEvent::AlertRaised(raised) if raised.owner == topic_owner => {
                 let id = raised.alert_id.to_string();
                 view.alerts.entry(id.clone()).or_insert(AlertView {
                     alert_id: id,
@@ -207,12 +211,19 @@ impl Tail {
                 }
                 return;
             }
-            AnyEvent::AlertAcknowledged(e) => (e.alert_id, "acknowledged"),
-            AnyEvent::AlertEscalated(e) => (e.alert_id, "escalated"),
-            AnyEvent::AlertClosed(e) => (e.alert_id, "closed"),
+            AnyEvent::AlertAcknowledged(e) if e.by_agency == topic_owner => {
+                (e.alert_id, "acknowledged")
+            }
+            AnyEvent::AlertEscalated(e) if e.by_agency == topic_owner => (e.alert_id, "escalated"),
+            AnyEvent::AlertClosed(e) if e.by_agency == topic_owner => (e.alert_id, "closed"),
             _ => return,
         };
-        if let Some(alert) = view.alerts.get_mut(&id.to_string()) {
+        let owner = topic_owner.to_string();
+        if let Some(alert) = view
+            .alerts
+            .get_mut(&id.to_string())
+            .filter(|a| a.owner == owner)
+        {
             // Lifecycle events can be redelivered or arrive late: the newest wins.
             if at_ms >= alert.updated_at_ms {
                 alert.status = status;

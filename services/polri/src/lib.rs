@@ -33,7 +33,11 @@ pub const TOPICS: &[Topic] = &[
     Topic::Applicants,
     Topic::Departures,
     Topic::Cases,
-    Topic::Alerts,
+    // Its own alerts' lifecycle, and the alerts granted to it (escalations to the police).
+    Topic::Alerts(Agency::Polri),
+    Topic::Alerts(Agency::Imigrasi),
+    Topic::Alerts(Agency::Disnaker),
+    Topic::Alerts(Agency::Kejaksaan),
     // Its audit chain and erasures, so that a rebuild restores the one and honours the other.
     Topic::Privacy,
 ];

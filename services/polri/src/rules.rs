@@ -186,9 +186,9 @@ impl Handler for PolriHandler {
                         batch.cancel(record, &format!("{PO3}:{case_id}")).await?;
                     }
                 }
-                other => {
+                _ => {
                     if !crate::PERSONAL_DATA.apply(batch, record).await? {
-                        crate::ALERTS.apply(batch, other).await?;
+                        crate::ALERTS.apply(batch, record).await?;
                     }
                 }
             }

@@ -18,7 +18,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{record, refresh, Action, ACKNOWLEDGED, CLOSED};
+use super::{record_action, refresh, Action, ACKNOWLEDGED, CLOSED};
 use crate::auth::{Caller, Tokens};
 use crate::store::Dialect;
 use crate::views::{database_unavailable, invalid, problem, require_agency, ViewState};
@@ -40,6 +40,7 @@ pub(super) fn router(state: DeskState) -> Router {
     let base = format!("/v1/agencies/{}/alerts", state.agency);
     Router::new()
         .route(&base, get(list))
+        .route(&format!("{base}/incoming"), get(incoming))
         .route(&format!("{base}/{{alert_id}}"), get(one))
         .route(
             &format!("{base}/{{alert_id}}/acknowledge"),
@@ -131,7 +132,7 @@ async fn list(
         "SELECT {COLUMNS} FROM lintas_alerts WHERE ($1 IS NULL OR rule = $1) AND ($2 IS NULL OR status = $2) \
          AND ($3 IS NULL OR severity = $3) AND ($4 IS NULL OR subject_key = $4) \
          AND ($5 IS NULL OR raised_at_ms < $5 OR (raised_at_ms = $5 AND alert_id < $6)) \
-         ORDER BY raised_at_ms DESC, alert_id DESC LIMIT $7"
+         AND owner = $8 ORDER BY raised_at_ms DESC, alert_id DESC LIMIT $7"
     ))
     .bind(query.get("rule"))
     .bind(query.get("status"))
@@ -140,6 +141,7 @@ async fn list(
     .bind(before_ms)
     .bind(before_id)
     .bind(limit + 1)
+    .bind(state.agency.to_string())
     .fetch_all(state.views.store.pool())
     .await;
     match rows {
@@ -165,6 +167,27 @@ fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
     Some((ms.parse().ok()?, Uuid::parse_str(id).ok()?.to_string()))
 }
 
+/// Other agencies' alerts escalated to this one (read from their alert topics under a grant,
+/// `lintas_events::ALERT_GRANTS`), newest first, with their owner's current status. Only the
+/// owner acts on them.
+async fn incoming(State(state): State<DeskState>, caller: Caller) -> Response {
+    if let Err(e) = require_agency(&caller, state.agency) {
+        return e.into_response();
+    }
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM lintas_alerts WHERE owner <> $1 AND escalated_to = $1 \
+         ORDER BY raised_at_ms DESC, alert_id DESC LIMIT {MAX_LIMIT}"
+    ))
+    .bind(state.agency.to_string())
+    .fetch_all(state.views.store.pool())
+    .await;
+    match rows {
+        Ok(rows) => Json(json!({ "alerts": rows.iter().map(alert_json).collect::<Vec<_>>() }))
+            .into_response(),
+        Err(e) => database_unavailable(e),
+    }
+}
+
 /// One alert with its actions (who did what, when, why).
 async fn one(
     State(state): State<DeskState>,
@@ -181,12 +204,14 @@ async fn one(
     }
 }
 
+/// This agency's alert, or another agency's alert escalated to this one.
 async fn read_one(state: &DeskState, alert_id: &str) -> Result<Option<Value>, sqlx::Error> {
     let pool = state.views.store.pool();
     let Some(row) = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM lintas_alerts WHERE alert_id = $1"
+        "SELECT {COLUMNS} FROM lintas_alerts WHERE alert_id = $1 AND (owner = $2 OR escalated_to = $2)"
     ))
     .bind(alert_id)
+    .bind(state.agency.to_string())
     .fetch_optional(pool)
     .await?
     else {
@@ -194,9 +219,10 @@ async fn read_one(state: &DeskState, alert_id: &str) -> Result<Option<Value>, sq
     };
     let actions = sqlx::query(
         "SELECT event_id, action, by_agency, office, officer_id, at_ms, escalated_to, level, reason, note \
-         FROM lintas_alert_actions WHERE alert_id = $1 ORDER BY at_ms, event_id",
+         FROM lintas_alert_actions WHERE alert_id = $1 AND by_agency = $2 ORDER BY at_ms, event_id",
     )
     .bind(alert_id)
+    .bind(row.get::<String, _>(2))
     .fetch_all(pool)
     .await?;
     let mut alert = alert_json(&row);
@@ -331,6 +357,23 @@ async fn escalate(
     );
     let common = common(&body, &mut bad);
     let to: Option<Agency> = symbol(&body, "escalated_to", &mut bad);
+    if let Some(to) = to {
+        if to == state.agency || !lintas_events::may_read_alerts(to, state.agency) {
+            let granted: Vec<String> = lintas_events::ALERT_GRANTS
+                .iter()
+                .filter(|(_, owner)| *owner == state.agency)
+                .map(|(reader, _)| reader.to_string())
+                .collect();
+            bad.push((
+                "escalated_to",
+                format!(
+                    "{to} does not read {}'s alerts; escalate to one of: {}",
+                    state.agency,
+                    granted.join(", ")
+                ),
+            ));
+        }
+    }
     let reason: Option<EscalationReason> = symbol(&body, "reason", &mut bad);
     act(
         state,
@@ -437,9 +480,10 @@ async fn act_in_tx(
         ""
     };
     let current = sqlx::query(&format!(
-        "SELECT status, escalation_level FROM lintas_alerts WHERE alert_id = $1{lock}"
+        "SELECT status, escalation_level FROM lintas_alerts WHERE alert_id = $1 AND owner = $2{lock}"
     ))
     .bind(id.to_string())
+    .bind(state.agency.to_string())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(current) = current else {
@@ -466,7 +510,7 @@ async fn act_in_tx(
             "the alert is already acknowledged",
         )));
     }
-    record(&mut tx, &action).await?;
+    record_action(&mut tx, &action).await?;
     refresh(&mut tx, id).await?;
     let codec = &state.views.codec;
     match &event {

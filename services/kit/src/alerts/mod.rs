@@ -6,8 +6,14 @@
 //! - The lifecycle goes through the query API ([`AlertDesk::router`]): each action is
 //!   recorded and published (AlertAcknowledged, AlertEscalated, AlertClosed) in one
 //!   transaction.
-//! - A subscriber that reads the alert topic hands those events to [`AlertDesk::apply`], so a
+//! - A subscriber that reads its alert topic hands those events to [`AlertDesk::apply`], so a
 //!   rebuild from the topics restores every alert's status, not only the alerts.
+//! - Each agency's alerts and their lifecycle travel on its own topic
+//!   (`lintas.alerts.<agency>.v1`), which only it may write. An action counts only when it
+//!   was read on the topic of the agency that took it, and only the owner's actions make an
+//!   alert's status: an event that claims another agency on a topic it can write is
+//!   dead-lettered as forged. Other agencies' alerts are read under a grant
+//!   (`lintas_events::ALERT_GRANTS`) and served as incoming when escalated to this one.
 //!
 //! An alert's status is computed from its actions, never updated in place: a close wins, then
 //! the newest action (by time, then event id). The same actions give the same status in any
@@ -17,11 +23,11 @@
 mod api;
 
 use lintas_events::timefmt::millis;
-use lintas_events::{Agency, AlertRaised, AnyEvent};
+use lintas_events::{Agency, AlertRaised, AnyEvent, Topic};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use crate::consumer::{Batch, HandlerError};
+use crate::consumer::{Batch, HandlerError, Record};
 
 pub use api::DeskState;
 
@@ -114,24 +120,80 @@ impl AlertDesk {
         Ok(())
     }
 
-    /// Records a lifecycle event of one of this agency's alerts, read from the alert topic.
-    /// Returns whether `event` was one; other events, and other agencies' actions, are left
-    /// alone. Idempotent: an action already recorded (the API wrote it) changes nothing.
+    /// Records an alert event read from an alert topic: a lifecycle action of this agency's
+    /// alerts, or, from an agency whose alerts this one may read, that agency's alert and its
+    /// actions. Returns whether `record` was one; events of other topics are left alone.
+    /// Idempotent: an action already recorded (the API wrote it) changes nothing. An event
+    /// that names another agency than the topic's owner is forged (its writer could only write
+    /// its own topic): rejected, so it is dead-lettered with the reason.
     pub async fn apply(
         &self,
         batch: &mut Batch<'_>,
-        event: &AnyEvent,
+        record: &Record,
     ) -> Result<bool, HandlerError> {
-        let Some(action) = Action::from_event(event) else {
+        let Some(topic_owner) = Topic::ALL
+            .into_iter()
+            .find(|t| record.topic.ends_with(t.base_name()))
+            .and_then(Topic::alert_owner)
+        else {
             return Ok(false);
         };
-        if action.by_agency != self.agency {
+        let claimed = match &record.event {
+            AnyEvent::AlertRaised(e) => e.owner,
+            event => match Action::from_event(event) {
+                Some(action) => action.by_agency,
+                None => return Ok(false),
+            },
+        };
+        if claimed != topic_owner {
+            return Err(self.forged(batch, record, claimed, topic_owner));
+        }
+        if !lintas_events::may_read_alerts(self.agency, topic_owner) {
             return Ok(false);
         }
-        if record(batch.tx(), &action).await? {
-            refresh(batch.tx(), action.alert_id).await?;
+        match &record.event {
+            // This agency's own alerts are stored when its rules raise them.
+            AnyEvent::AlertRaised(alert) if alert.owner != self.agency => {
+                store_alert(batch.tx(), alert).await?;
+                refresh(batch.tx(), alert.alert_id).await?;
+            }
+            AnyEvent::AlertRaised(_) => {}
+            event => {
+                let action = Action::from_event(event).expect("a lifecycle event");
+                if record_action(batch.tx(), &action).await? {
+                    refresh(batch.tx(), action.alert_id).await?;
+                }
+            }
         }
         Ok(true)
+    }
+
+    fn forged(
+        &self,
+        batch: &Batch<'_>,
+        record: &Record,
+        claimed: Agency,
+        topic_owner: Agency,
+    ) -> HandlerError {
+        crate::metrics::ALERT_EVENTS_FORGED
+            .with_label_values(&[&self.agency.to_string()])
+            .inc();
+        let index = batch
+            .records()
+            .iter()
+            .position(|r| {
+                r.topic == record.topic
+                    && r.partition == record.partition
+                    && r.offset == record.offset
+            })
+            .unwrap_or_default();
+        HandlerError::Rejected {
+            index,
+            reason: format!(
+                "forged alert event: {} claims {claimed} on {topic_owner}'s alert topic, which only {topic_owner} may write",
+                record.event.type_name()
+            ),
+        }
     }
 
     /// `/v1/agencies/{agency}/alerts` (list with filters and a cursor), `…/{alert_id}` (one,
@@ -186,8 +248,33 @@ impl Action {
     }
 }
 
+/// Stores another agency's alert, read from its topic under a grant.
+async fn store_alert(conn: &mut AnyConnection, alert: &AlertRaised) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
+         raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) DO NOTHING",
+    )
+    .bind(alert.alert_id.to_string())
+    .bind(&alert.rule)
+    .bind(alert.owner.to_string())
+    .bind(alert.severity.to_string())
+    .bind(&alert.envelope.subject_key)
+    .bind(&alert.summary)
+    .bind(serde_json::to_string(&alert.evidence_event_ids).expect("uuids serialize"))
+    .bind(millis::to_millis(&alert.envelope.occurred_at))
+    .bind(alert.review_by.as_ref().map(millis::to_millis))
+    .bind(OPEN)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Inserts the action; `false` when it was already recorded.
-pub(crate) async fn record(conn: &mut AnyConnection, action: &Action) -> Result<bool, sqlx::Error> {
+pub(crate) async fn record_action(
+    conn: &mut AnyConnection,
+    action: &Action,
+) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO lintas_alert_actions (event_id, alert_id, action, by_agency, office, officer_id, at_ms, \
          escalated_to, level, reason, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -252,11 +339,12 @@ pub(crate) fn fold(
     life
 }
 
-/// Recomputes the stored status of `alert_id` from its actions.
+/// Recomputes the stored status of `alert_id` from its owner's actions.
 pub(crate) async fn refresh(conn: &mut AnyConnection, alert_id: Uuid) -> Result<(), sqlx::Error> {
     let rows = sqlx::query(
         "SELECT action, at_ms, escalated_to, level, reason FROM lintas_alert_actions \
-         WHERE alert_id = $1 ORDER BY at_ms, event_id",
+         WHERE alert_id = $1 AND by_agency = (SELECT owner FROM lintas_alerts WHERE alert_id = $1) \
+         ORDER BY at_ms, event_id",
     )
     .bind(alert_id.to_string())
     .fetch_all(&mut *conn)
