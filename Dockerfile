@@ -11,10 +11,11 @@ FROM rust:1-bookworm AS build
 
 # librdkafka is compiled from source by rdkafka-sys (mklove configure + make); zstd is built
 # from source by zstd-sys and linked statically; zlib is found by pkg-config and linked
-# dynamically (libz.so.1, part of every Debian base image).
+# dynamically (libz.so.1, part of every Debian base image); OpenSSL (TLS to the brokers and
+# SASL/SCRAM) is Debian's, linked dynamically so that its security updates apply.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        build-essential cmake pkg-config python3 zlib1g-dev libzstd-dev \
+        build-essential cmake pkg-config python3 zlib1g-dev libzstd-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -34,10 +35,12 @@ FROM debian:bookworm-slim
 
 # ca-certificates: TLS roots for anything the operator points at over https.
 # curl: compose's health checks (`curl -fsS http://127.0.0.1:PORT/readyz`).
-# zlib1g: the one shared library beyond glibc/libgcc the binary needs (already in the base
-# image; named so that it stays).
+# zlib1g, libssl3: the shared libraries beyond glibc/libgcc the binary needs (zlib is already in
+# the base image; named so that it stays).
+# openssl: compose's one-shot `kafka-tls` makes the Kafka broker's certificates with it
+# (deploy/kafka/tls.sh).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl zlib1g \
+ && apt-get install -y --no-install-recommends ca-certificates curl zlib1g libssl3 openssl \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 lintas \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/lintas \

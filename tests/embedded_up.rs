@@ -14,6 +14,7 @@ struct Up {
     base: String,
     disnaker: String,
     imigrasi: String,
+    operator: String,
 }
 
 async fn start_up(dir: &std::path::PathBuf) -> Up {
@@ -59,6 +60,7 @@ async fn start_up(dir: &std::path::PathBuf) -> Up {
     );
     let base = format!("http://{listen}");
     Up {
+        operator: token("operator"),
         disnaker: token("disnaker"),
         imigrasi: token("imigrasi"),
         proc,
@@ -111,7 +113,8 @@ async fn embedded_run_serves_the_whole_flow() {
     assert_eq!(history["events"][0]["event_id"], accepted["event_id"]);
 
     // The operators' dashboard at the same base URL, counting that event on its topic and
-    // watching the subscribers of the embedded run.
+    // watching the subscribers of the embedded run; its data only with the operator token
+    // the banner printed.
     let page = client.get(format!("{}/ops", up.base)).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert!(page
@@ -119,10 +122,16 @@ async fn embedded_run_serves_the_whole_flow() {
         .await
         .unwrap()
         .contains("Pemantauan Operasional"));
+    let snapshot = format!("{}/ops/api/snapshot", up.base);
+    let anonymous = client.get(&snapshot).send().await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let agency = client.get(&snapshot).bearer_auth(&up.imigrasi).send();
+    assert_eq!(agency.await.unwrap().status().as_u16(), 403);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let snapshot: Value = client
-            .get(format!("{}/ops/api/snapshot", up.base))
+            .get(&snapshot)
+            .bearer_auth(&up.operator)
             .send()
             .await
             .unwrap()

@@ -3,7 +3,9 @@
 //! runs through the intakes into two agency subscribers on tansu. The page must show live,
 //! changing charts and tables, a dead letter with its reason, an alert and its status, the
 //! services' health, switch to English, and turn a killed subscriber's status from OK to
-//! STALL or STOP, as `/metrics` does. Screenshots are kept under target/tmp/artefacts.
+//! STALL or STOP, as `/metrics` does. The operator first signs in with the operator token
+//! (an agency's token is refused with the reason shown). Screenshots are kept under
+//! target/tmp/artefacts.
 
 mod harness;
 
@@ -172,6 +174,9 @@ impl Browser {
     }
 }
 
+/// The operators' credential of this test (`lintas ops --tokens`).
+const OPERATOR_TOKEN: &str = "operator-token-0000000000001";
+
 const STATUS_OF: &str = "return Object.fromEntries([...document.querySelectorAll('#groups tbody tr')].map(r => [r.dataset.group, r.querySelector('.status').innerText.trim()]))";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,6 +198,10 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
     wait_http_ok(&format!("{}/readyz", disnaker.url), Duration::from_secs(60)).await;
 
     let ops_listen = format!("127.0.0.1:{}", free_port());
+    let metrics_listen = format!("127.0.0.1:{}", free_port());
+    let ops_tokens = format!(
+        "{OPERATOR_TOKEN}=other:OPS-CILACAP:operator,{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP"
+    );
     let services = format!(
         "intake={},imigrasi={},disnaker={}",
         intake.url, imigrasi.url, disnaker.url
@@ -207,6 +216,10 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             &registry.url,
             "--listen",
             &ops_listen,
+            "--metrics-listen",
+            &metrics_listen,
+            "--tokens",
+            &ops_tokens,
             "--watch",
             "imigrasi,disnaker",
             "--service",
@@ -293,6 +306,39 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
 
     let browser = Browser::start(&broker.dir).await;
     browser.goto(&format!("{ops}/ops")).await;
+
+    // Signed out: the sign-in form and no data. An agency's token is refused with the reason;
+    // the operator's token opens the dashboard.
+    let sign_in = |token: &str| {
+        format!(
+            "document.getElementById('token').value = '{token}'; \
+             document.getElementById('sign-in-button').click(); return true"
+        )
+    };
+    browser
+        .until(
+            "the sign-in form",
+            Duration::from_secs(10),
+            "return !document.getElementById('sign-in').hidden && document.getElementById('dashboard').hidden",
+        )
+        .await;
+    browser.eval(&sign_in(IMIGRASI_TOKEN)).await;
+    let refused = browser
+        .until(
+            "the agency token refused",
+            Duration::from_secs(10),
+            "const e = document.getElementById('sign-in-error').innerText; return !document.getElementById('sign-in').hidden && e ? e : null",
+        )
+        .await;
+    assert!(refused.as_str().unwrap().contains("operator"), "{refused}");
+    browser.eval(&sign_in(OPERATOR_TOKEN)).await;
+    browser
+        .until(
+            "the dashboard after signing in",
+            Duration::from_secs(10),
+            "return document.getElementById('sign-in').hidden && !document.getElementById('dashboard').hidden",
+        )
+        .await;
 
     // Indonesian by default.
     let title = browser
@@ -437,7 +483,7 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         .screenshot("ops-dashboard-stopped-subscriber.png")
         .await;
 
-    let metrics = reqwest::get(format!("{ops}/metrics"))
+    let metrics = reqwest::get(format!("http://{metrics_listen}/metrics"))
         .await
         .unwrap()
         .text()

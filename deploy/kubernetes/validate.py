@@ -102,7 +102,8 @@ CRD_SCHEMAS = {
     ("kafka.strimzi.io/v1beta2", "KafkaUser"): "kafkauser.json",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor.json",
 }
-CORE_KINDS = {"Namespace", "ConfigMap", "Secret", "Deployment", "Service", "Job", "CronJob"}
+CORE_KINDS = {"Namespace", "ConfigMap", "Secret", "Deployment", "Service", "Job", "CronJob",
+              "NetworkPolicy"}
 DAY_MS = 86_400_000
 
 errors: list[str] = []
@@ -380,8 +381,10 @@ def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
                 module, name = kind.removeprefix("super::").split("::")
                 r, k = clap_envs(SERVICES / f"lintas/src/cmd/{module}.rs", name)
             else:
-                name = {"KafkaArgs": "KafkaConfig"}.get(kind, kind)
-                r, k = clap_envs(SERVICES / "kit/src/service.rs", name)
+                name = {"KafkaArgs": "KafkaConfig"}.get(kind.rsplit("::", 1)[-1], kind.rsplit("::", 1)[-1])
+                # The kit's argument structs: the service runner's, and the Kafka principal's.
+                home = "kafka_auth.rs" if name == "KafkaAuth" else "service.rs"
+                r, k = clap_envs(SERVICES / f"kit/src/{home}", name)
             required |= r
             known |= k
             continue
@@ -594,8 +597,6 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
             if key.startswith("topic:"):
                 for t in names - set(kafka_topics):
                     error(f"KafkaUser {name}: ACL on {t}, which is no KafkaTopic")
-        if u["spec"].get("authentication", {}).get("type") != "tls":
-            error(f"KafkaUser {name}: authentication must be tls")
         roles = [label for label in ROLE_LABELS if label in u["metadata"].get("labels", {})]
         if len(roles) != 1:
             error(f"KafkaUser {name}: needs exactly one of the labels {list(ROLE_LABELS)}, has {roles}")
@@ -708,6 +709,508 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
     print(f"code: {len(topics)} event topics, {len(subs)} subscriber(s) {sorted(subs)}, "
           f"{len(eps)} intake endpoints, agencies {sorted(agency_topics)}")
     return subs
+
+
+# --------------------------------------------------------------------------------------------
+# Kafka principals: each service's own user, with exactly the ACLs the code's declarations give
+
+
+ASYNCAPI = ROOT / "schemas/asyncapi.json"
+# Kafka's name of the cluster resource in ACLs (Strimzi's `type: cluster` has no name).
+CLUSTER = "kafka-cluster"
+# The role labels of our services' own principals, and the key of each in the ACL plan.
+SERVICE_ROLES = ("lintas/publisher", "lintas/subscriber", "lintas/monitor")
+# compose only: the one-shot `topics` (`lintas topics create`) creates the topics; in Kubernetes
+# they are KafkaTopics and no principal may create any.
+TOPIC_CREATOR = "topics:create"
+COMPOSE_ACLS = ROOT / "deploy/kafka/acls.txt"
+KAFKA_DIR = ROOT / "deploy/kafka"
+CREDENTIALS_DIR = "/etc/lintas/kafka"
+
+Acl = tuple[str, str, str]  # (resource type, resource name, operation)
+
+
+def asyncapi() -> dict:
+    return json.loads(read(ASYNCAPI))
+
+
+def channel_of(doc: dict, op: dict) -> dict:
+    ref = op["channel"]["$ref"]
+    return doc["channels"][ref.rsplit("/", 1)[-1]]
+
+
+def addresses(channel: dict) -> list[str]:
+    """A channel's topic names, its parameters (`lintas.{group}.dlq`) expanded by their enums."""
+    out = [channel["address"]]
+    for name, param in (channel.get("parameters") or {}).items():
+        values = param.get("enum")
+        if not values:
+            error(f"{ASYNCAPI.name}: channel {channel['address']}: parameter {name} without enum: "
+                  "its topics cannot be derived")
+            continue
+        out = [a.replace("{" + name + "}", v) for a in out for v in values]
+    return out
+
+
+def op_topics(doc: dict, op: dict) -> list[str]:
+    """The topics an operation reads or writes: its own `x-address` when its channel is
+    parameterized (a subscriber's own dead-letter topic), else the channel's."""
+    return [op["x-address"]] if op.get("x-address") else addresses(channel_of(doc, op))
+
+
+def offset_probe_group(group: str) -> str:
+    """The group.id of the kit's offset probe (services/kit/src/consumer/poll.rs)."""
+    m = re.search(r'"group\.id",\s*format!\("\{\}(-[a-z-]+)",\s*self\.group\)',
+                  read(SERVICES / "kit/src/consumer/poll.rs"))
+    if not m:
+        error("kit/src/consumer/poll.rs: the offset probe's group.id not found: parser out of date")
+        return f"{group}-?"
+    return group + m.group(1)
+
+
+def check_no_transactions() -> None:
+    """No transactionalId ACL is planned: no client of ours may set a transactional.id."""
+    for path in SERVICES.rglob("*.rs"):
+        if "transactional.id" in read(path):
+            error(f"{path.relative_to(ROOT)}: sets a transactional.id: plan its TransactionalId ACLs")
+
+
+def acl_plan() -> dict[str, set[Acl]]:
+    """Role ("subscriber:imigrasi", "publisher:intake", "monitor:ops", "auditor:privacy",
+    "agency:polri", "topics:create") -> exactly the ACLs it needs, from schemas/asyncapi.json
+    (which services/events/tests/asyncapi.rs keeps equal to the code: each subscriber's reads
+    and writes, the intake's, the dead-letter topics, the privacy topic) and the group ids the
+    code sets. Read and Write on a topic come with Describe (metadata)."""
+    doc = asyncapi()
+    plan: dict[str, set[Acl]] = {}
+
+    def grant(role: str, ops: tuple[str, ...], topics: list[str]) -> None:
+        for topic in topics:
+            for op in (*ops, "Describe"):
+                plan.setdefault(role, set()).add(("topic", topic, op))
+
+    every_topic = sorted({t for c in doc["channels"].values() for t in addresses(c)})
+    for name, op in doc["operations"].items():
+        group = op.get("x-consumer-group")
+        producer = op.get("x-producer")
+        if group:
+            role = f"subscriber:{group}"
+            grant(role, ("Read",) if op["action"] == "receive" else ("Write",), op_topics(doc, op))
+            plan[role] |= {("group", group, "Read"), ("group", offset_probe_group(group), "Describe")}
+        elif producer == "intake" and op["action"] == "send":
+            grant("publisher:intake", ("Write",), op_topics(doc, op))
+            for agencies in (op.get("x-agencies-by-message") or {}).values():
+                for agency in agencies:
+                    grant(f"agency:{agency}", ("Write",), op_topics(doc, op))
+        else:
+            error(f"{ASYNCAPI.name}: operation {name}: neither a subscriber's (x-consumer-group) nor "
+                  "the intake's: whose principal is it? (parser out of date)")
+    grant("monitor:ops", ("Read",), every_topic)
+    plan["monitor:ops"] |= {("group", "*", "Describe"), ("cluster", CLUSTER, "Describe")}
+    privacy = [t for c in doc["channels"].values() if ERASURE_EVENT in c["messages"]
+               for t in addresses(c)]
+    grant("auditor:privacy", ("Read",), privacy)
+    plan["auditor:privacy"].add(("group", audit_group(), "Read"))
+    for topic in every_topic:
+        plan.setdefault(TOPIC_CREATOR, set()).update({("topic", topic, "Create"), ("topic", topic, "Describe")})
+    return plan
+
+
+def acl_triples(user: dict) -> set[Acl]:
+    out = set()
+    for rule in user["spec"].get("authorization", {}).get("acls", []):
+        res = rule["resource"]
+        for op in rule.get("operations") or [rule.get("operation")]:
+            out.add((res["type"], res.get("name", CLUSTER), op))
+        if rule.get("host", "*") != "*":
+            error(f"KafkaUser {user['metadata']['name']}: host {rule.get('host')}: the plan has no host rules")
+    return out
+
+
+def role_of(user: dict) -> str | None:
+    labels = user["metadata"].get("labels", {})
+    for label in ROLE_LABELS:
+        if label in labels:
+            return f"{label.removeprefix('lintas/')}:{labels[label]}"
+    return None
+
+
+def expect_acls(who: str, got: set[Acl], want: set[Acl]) -> None:
+    if got != want:
+        show = lambda acls: [" ".join(a) for a in sorted(acls)]
+        error(f"{who}: ACLs are not exactly what the code reads and writes; "
+              f"missing {show(want - got)}, in excess {show(got - want)}")
+
+
+def check_user_acls(docs: list[tuple[str, dict]], plan: dict[str, set[Acl]]) -> dict[str, str]:
+    """Every KafkaUser's ACLs are exactly its role's plan; our services' users authenticate
+    with SCRAM-SHA-512 (their Secret's `password`), agencies' and auditors' with TLS or SCRAM.
+    Returns role -> KafkaUser name."""
+    names: dict[str, str] = {}
+    for _, u in docs:
+        if u.get("kind") != "KafkaUser":
+            continue
+        name, role = u["metadata"]["name"], role_of(u)
+        if role is None:
+            continue  # reported by check_kafka
+        if role in names:
+            error(f"KafkaUsers {names[role]} and {name} share the role {role}: one principal each")
+        names[role] = name
+        auth = u["spec"].get("authentication", {}).get("type")
+        service = any(role.startswith(label.removeprefix("lintas/") + ":") for label in SERVICE_ROLES)
+        if service and auth != "scram-sha-512":
+            error(f"KafkaUser {name}: a service's principal authenticates with scram-sha-512 (its Secret's password), not {auth}")
+        elif not service and auth not in ("tls", "scram-sha-512"):
+            error(f"KafkaUser {name}: authentication {auth}, expected tls or scram-sha-512")
+        want = plan.get(role)
+        if want is None:
+            error(f"KafkaUser {name}: role {role} has no reads or writes in the code")
+            continue
+        expect_acls(f"KafkaUser {name} ({role})", acl_triples(u), want)
+    return names
+
+
+def service_role(component: str, subs: dict[str, dict]) -> str | None:
+    """The Kafka role of a Deployment (or compose service), None when it has no principal."""
+    if component in subs:
+        return f"subscriber:{component}"
+    return {"intake": "publisher:intake", "ops": "monitor:ops", "topics": TOPIC_CREATOR}.get(component)
+
+
+def check_deployment_principals(docs: list[tuple[str, dict]], subs: dict[str, dict],
+                                users: dict[str, str]) -> None:
+    """Each Deployment with Kafka access connects as its own KafkaUser over the TLS listener
+    with SCRAM-SHA-512, mounting that user's Secret (`password`) and the cluster CA; the others
+    carry no Kafka credential at all."""
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d["kind"] == "ConfigMap"}
+    user_names = set(users.values())
+    seen: dict[str, str] = {}
+    for _, d in docs:
+        if d["kind"] != "Deployment":
+            continue
+        name = d["metadata"]["name"]
+        component = name.removeprefix("lintas-")
+        pod = d["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        env = {}
+        for src in c.get("envFrom", []):
+            env.update(configmaps.get(src.get("configMapRef", {}).get("name"), {}))
+        for e in c.get("env", []):
+            env[e["name"]] = e.get("value", "<from elsewhere>")
+        mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+        files: dict[str, tuple[str, str]] = {}  # path in the container -> (Secret, key)
+        for volume in pod.get("volumes", []):
+            sources = [s.get("secret") for s in (volume.get("projected") or {}).get("sources", [])]
+            sources += [volume.get("secret") and {"name": volume["secret"].get("secretName"),
+                                                  "items": volume["secret"].get("items")}]
+            for secret in filter(None, sources):
+                for item in secret.get("items") or []:
+                    if volume["name"] in mounts:
+                        files[f"{mounts[volume['name']]}/{item['path']}"] = (secret["name"], item["key"])
+        held = {s for s, _ in files.values()} & user_names
+        if "LINTAS_KAFKA_PROPERTIES" in env:
+            error(f"{name}: LINTAS_KAFKA_PROPERTIES is set: the Kafka principal is configured with LINTAS_KAFKA_* only")
+        role = service_role(component, subs)
+        if role is None:
+            if "LINTAS_KAFKA_USERNAME" in {e["name"] for e in c.get("env", [])} or held:
+                error(f"{name}: has no Kafka role in the code but carries a Kafka principal {sorted(held)}")
+            continue
+        want = users.get(role)
+        username = env.get("LINTAS_KAFKA_USERNAME")
+        if want is None:
+            error(f"{name}: no KafkaUser with the role {role}")
+            continue
+        if username != want:
+            error(f"{name}: LINTAS_KAFKA_USERNAME {username!r}, expected its own KafkaUser {want}")
+        if username in seen:
+            error(f"{name}: shares the Kafka principal {username} with {seen[username]}")
+        seen[username or "?"] = name
+        if held != {want}:
+            error(f"{name}: mounts the Secrets of KafkaUsers {sorted(held)}, expected exactly its own {want}")
+        for var, (secret, key) in (("LINTAS_KAFKA_PASSWORD_FILE", (want, "password")),
+                                   ("LINTAS_KAFKA_CA_FILE", ("lintas-cluster-ca-cert", "ca.crt"))):
+            if files.get(env.get(var, "")) != (secret, key):
+                error(f"{name}: {var}={env.get(var)!r} is not a mounted file of Secret {secret} key {key}")
+        if env.get("LINTAS_KAFKA_SECURITY_PROTOCOL") != "sasl_ssl" or env.get("LINTAS_KAFKA_SASL_MECHANISM") != "SCRAM-SHA-512":
+            error(f"{name}: Kafka over sasl_ssl with SCRAM-SHA-512 expected, is "
+                  f"{env.get('LINTAS_KAFKA_SECURITY_PROTOCOL')} {env.get('LINTAS_KAFKA_SASL_MECHANISM')}")
+        if not env.get("LINTAS_BROKERS", "").endswith(":9093"):
+            error(f"{name}: LINTAS_BROKERS {env.get('LINTAS_BROKERS')} is not the authenticated TLS listener (9093)")
+        if component in subs and env.get("LINTAS_CREATE_DEAD_LETTER_TOPIC") != "false":
+            error(f"{name}: LINTAS_CREATE_DEAD_LETTER_TOPIC must be false: no principal may create topics")
+
+
+def compose_acls(text: str) -> dict[str, set[Acl]]:
+    """deploy/kafka/acls.txt: `principal resource-type name operation` per line."""
+    out: dict[str, set[Acl]] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        if len(fields) != 4 or fields[1] not in ("topic", "group", "cluster"):
+            error(f"{COMPOSE_ACLS.name}:{n}: expected `principal topic|group|cluster name operation`: {line}")
+            continue
+        principal, kind, name, op = fields
+        out.setdefault(principal, set()).add((kind, name, op))
+    return out
+
+
+def compose_acls_text(plan: dict[str, set[Acl]], users: dict[str, str]) -> str:
+    """What deploy/kafka/acls.txt must hold (`validate.py --print-compose-acls`)."""
+    lines = ["# Generated by `python3 deploy/kubernetes/validate.py --print-compose-acls`, checked by",
+             "# validate.py: the ACLs of each compose service's own principal, from the code's",
+             "# declarations (schemas/asyncapi.json, the group ids in the code), applied by",
+             "# deploy/kafka/principals.sh. principal, resource type, resource name, operation."]
+    for role, principal in sorted(compose_principals(users).items(), key=lambda x: x[1]):
+        for kind, name, op in sorted(plan.get(role, ())):
+            lines.append(f"{principal} {kind} {name} {op}")
+    return "\n".join(lines) + "\n"
+
+
+def compose_principals(users: dict[str, str]) -> dict[str, str]:
+    """Role -> principal name in compose: the same names as the KafkaUsers, plus the topics'
+    creator."""
+    out = {role: name for role, name in users.items()
+           if any(role.startswith(label.removeprefix("lintas/") + ":") for label in SERVICE_ROLES)}
+    out[TOPIC_CREATOR] = "lintas-topics"
+    return out
+
+
+def properties(path: Path) -> dict[str, str]:
+    out = {}
+    for line in read(path).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            k, v = line.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def check_compose_kafka(compose: dict, subs: dict[str, dict], plan: dict[str, set[Acl]],
+                        users: dict[str, str], acls_text: str) -> None:
+    """docker-compose.yml: the broker has only TLS listeners, SCRAM-SHA-512 for clients, an
+    authorizer that denies what no ACL allows; each Lintas service with LINTAS_BROKERS connects
+    as its own principal (the KafkaUser's name) with the password file and CA that only it and
+    the init container `kafka-principals` mount; deploy/kafka/acls.txt grants each principal
+    exactly its plan."""
+    server = properties(KAFKA_DIR / "server.properties")
+    protocols = dict(p.split(":", 1) for p in server.get("listener.security.protocol.map", "").split(",") if ":" in p)
+    listeners = [l.split("://", 1)[0] for l in server.get("listeners", "").split(",") if l]
+    for listener in listeners:
+        if protocols.get(listener) not in ("SSL", "SASL_SSL"):
+            error(f"deploy/kafka/server.properties: listener {listener} is {protocols.get(listener)}: TLS only")
+        if protocols.get(listener) == "SSL" and server.get(f"listener.name.{listener.lower()}.ssl.client.auth") != "required":
+            error(f"deploy/kafka/server.properties: SSL listener {listener} must require client certificates")
+    if server.get("sasl.enabled.mechanisms") != "SCRAM-SHA-512":
+        error("deploy/kafka/server.properties: sasl.enabled.mechanisms must be SCRAM-SHA-512")
+    if server.get("allow.everyone.if.no.acl.found", "false") != "false" or "authorizer.class.name" not in server:
+        error("deploy/kafka/server.properties: needs an authorizer that denies what no ACL allows")
+    granted = compose_acls(acls_text)
+    principals = compose_principals(users)
+    init = compose.get("kafka-principals") or {}
+    init_dirs = {}
+    for v in init.get("volumes", []):
+        if isinstance(v, str) and ":/credentials/" in v:
+            volume, target = v.split(":", 2)[:2]
+            init_dirs[target.removeprefix("/credentials/")] = volume
+    expected_users = set()
+    for name, svc in sorted(compose.items()):
+        env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+        if "LINTAS_BROKERS" not in env or not svc.get("command"):
+            continue
+        role = service_role(name, subs)
+        principal = principals.get(role or "")
+        if principal is None:
+            error(f"docker-compose.yml {name}: reaches Kafka but has no Kafka role in the code")
+            continue
+        expected_users.add(principal)
+        want_env = {"LINTAS_KAFKA_SECURITY_PROTOCOL": "sasl_ssl", "LINTAS_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+                    "LINTAS_KAFKA_USERNAME": principal,
+                    "LINTAS_KAFKA_PASSWORD_FILE": f"{CREDENTIALS_DIR}/password",
+                    "LINTAS_KAFKA_CA_FILE": f"{CREDENTIALS_DIR}/ca.crt"}
+        for var, value in want_env.items():
+            if env.get(var) != value:
+                error(f"docker-compose.yml {name}: {var}={env.get(var)!r}, expected {value}")
+        if "LINTAS_KAFKA_PROPERTIES" in env:
+            error(f"docker-compose.yml {name}: LINTAS_KAFKA_PROPERTIES is set: LINTAS_KAFKA_* only")
+        if name in subs and env.get("LINTAS_CREATE_DEAD_LETTER_TOPIC") != "false":
+            error(f"docker-compose.yml {name}: LINTAS_CREATE_DEAD_LETTER_TOPIC must be false (`topics` creates them)")
+        mounted = [v.split(":")[0] for v in svc.get("volumes", []) if isinstance(v, str)
+                   and v.split(":")[1:2] == [CREDENTIALS_DIR]]
+        if len(mounted) != 1 or init_dirs.get(principal) != mounted[0]:
+            error(f"docker-compose.yml {name}: must mount its own credentials volume at {CREDENTIALS_DIR} "
+                  f"(kafka-principals writes {principal}'s into {init_dirs.get(principal)}), mounts {mounted}")
+        for other, osvc in compose.items():
+            if other not in (name, "kafka-principals") and mounted and any(
+                    isinstance(v, str) and v.split(":")[0] == mounted[0] for v in osvc.get("volumes", [])):
+                error(f"docker-compose.yml {other}: mounts {name}'s Kafka credentials {mounted[0]}")
+        expect_acls(f"{COMPOSE_ACLS.name} {principal} ({role})", granted.get(principal, set()), plan.get(role, set()))
+    expect("docker-compose.yml kafka-principals: credential volumes", set(init_dirs), expected_users)
+    expect(f"{COMPOSE_ACLS.name}: principals", set(granted), expected_users)
+
+
+# --------------------------------------------------------------------------------------------
+# NetworkPolicies: exactly the flows the services need
+
+Flow = tuple[str, str, str]  # (direction, peer, "port/protocol")
+
+
+def workloads(docs: list[tuple[str, dict]]) -> dict[str, dict]:
+    """component -> {labels, spec (pod), kind} of every Deployment, Job and CronJob."""
+    out = {}
+    for _, d in docs:
+        kind = d["kind"]
+        template = {"Deployment": lambda s: s["template"], "Job": lambda s: s["template"],
+                    "CronJob": lambda s: s["jobTemplate"]["spec"]["template"]}.get(kind)
+        if template is None:
+            continue
+        pod = template(d["spec"])
+        labels = pod["metadata"]["labels"]
+        out[labels["app.kubernetes.io/component"]] = {"labels": labels, "pod": pod["spec"], "kind": kind}
+    return out
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for e in selector.get("matchExpressions", []):
+        value = labels.get(e["key"])
+        if e["operator"] == "In" and value not in e["values"]:
+            return False
+        if e["operator"] == "NotIn" and value in e["values"]:
+            return False
+        if e["operator"] == "Exists" and value is None:
+            return False
+    return True
+
+
+def peers(rule_peers: list[dict] | None, pods: dict[str, dict]) -> set[str]:
+    """Canonical names of a rule's peers: pod:<component>, kafka, dns, ns:<lintas/ label>,
+    anywhere."""
+    if not rule_peers:
+        return {"anywhere"}
+    out = set()
+    for peer in rule_peers:
+        ns, pod, block = peer.get("namespaceSelector"), peer.get("podSelector"), peer.get("ipBlock")
+        if block is not None:
+            out.add("anywhere" if block.get("cidr") == "0.0.0.0/0" and not block.get("except") else f"ip:{block['cidr']}")
+        elif ns is not None:
+            labels = ns.get("matchLabels", {})
+            if labels == {"kubernetes.io/metadata.name": "kube-system"} and (pod or {}).get("matchLabels") == {"k8s-app": "kube-dns"}:
+                out.add("dns")
+            elif len(labels) == 1 and next(iter(labels)).startswith("lintas/") and not pod:
+                out.add("ns:" + next(iter(labels)).removeprefix("lintas/"))
+            else:
+                out.add(f"namespaces {labels} {pod}")
+        elif pod is not None:
+            if pod.get("matchLabels") == {"strimzi.io/cluster": "lintas", "strimzi.io/kind": "Kafka"}:
+                out.add("kafka")
+            else:
+                matched = {f"pod:{c}" for c, w in pods.items() if selects(pod, w["labels"])}
+                out |= matched or {f"no pod {pod}"}
+    return out
+
+
+def allowed_flows(policies: list[dict], component: str, pods: dict[str, dict]) -> tuple[set[Flow], set[str]]:
+    """The flows the policies allow a pod, and the directions it is isolated in."""
+    flows, isolated = set(), set()
+    for p in policies:
+        spec = p["spec"]
+        if not selects(spec.get("podSelector", {}), pods[component]["labels"]):
+            continue
+        for direction, key, peer_key in (("Ingress", "ingress", "from"), ("Egress", "egress", "to")):
+            if direction not in spec.get("policyTypes", []):
+                continue
+            isolated.add(direction)
+            for rule in spec.get(key, []):
+                if not rule.get("ports"):
+                    error(f"NetworkPolicy {p['metadata']['name']}: a {key} rule without ports allows every port")
+                    continue
+                for peer in peers(rule.get(peer_key), pods):
+                    for port in rule["ports"]:
+                        flows.add((direction.lower(), peer, f"{port.get('port')}/{port.get('protocol', 'TCP')}"))
+    return flows, isolated
+
+
+def expected_flows(docs: list[tuple[str, dict]], pods: dict[str, dict], users: dict[str, str]) -> dict[str, set[Flow]]:
+    """What each Lintas pod must be able to reach and be reached by, from the manifests and the
+    code: DNS; Kafka's TLS listener for a Kafka principal; the registry for a registry URL the
+    command reads; PostgreSQL for a database; the identity provider for agency tokens; the
+    dashboard's probes of LINTAS_OPS_SERVICES; Prometheus on each ServiceMonitor's port; the
+    ingress controller on each Service's http port."""
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d["kind"] == "ConfigMap"}
+    commands = cli_commands()
+    services = {d["metadata"]["name"]: d for _, d in docs if d["kind"] == "Service"}
+    monitored = set()
+    for _, m in docs:
+        if m["kind"] == "ServiceMonitor":
+            for svc in services.values():
+                if m["spec"]["selector"].get("matchLabels", {}).items() <= svc["metadata"].get("labels", {}).items():
+                    ports = {p["name"]: p for p in svc["spec"]["ports"]}
+                    for ep in m["spec"]["endpoints"]:
+                        monitored.add((svc["spec"]["selector"]["app.kubernetes.io/component"], ports[ep["port"]]["port"]))
+    want: dict[str, set[Flow]] = {c: {("egress", "dns", "53/UDP"), ("egress", "dns", "53/TCP")} for c in pods}
+    registry_port = services["lintas-registry"]["spec"]["ports"][0]["port"]
+    for component, w in pods.items():
+        (c,) = w["pod"]["containers"]
+        env = {}
+        for src in c.get("envFrom", []):
+            env.update(configmaps.get(src.get("configMapRef", {}).get("name"), {}))
+        for e in c.get("env", []):
+            env[e["name"]] = e
+        args = c.get("args") or []
+        reads = commands.get(args[0], (set(), set()))[1] if args else set()
+        if args[:2] == ["keys", "shred"]:
+            reads = {"LINTAS_SCHEMA_REGISTRY_URL"}
+        if "LINTAS_KAFKA_USERNAME" in env:
+            want[component].add(("egress", "kafka", "9093/TCP"))
+        if "LINTAS_SCHEMA_REGISTRY_URL" in env and "LINTAS_SCHEMA_REGISTRY_URL" in reads:
+            want[component].add(("egress", "pod:registry", f"{registry_port}/TCP"))
+            want["registry"].add(("ingress", f"pod:{component}", f"{registry_port}/TCP"))
+        if "LINTAS_DATABASE_URL" in env or w["kind"] == "Job":
+            want[component].add(("egress", "anywhere", "5432/TCP"))
+        tokens = (env.get("LINTAS_TOKENS") or {}).get("valueFrom", {}).get("secretKeyRef", {})
+        if tokens.get("key") == "tokens":
+            want[component].add(("egress", "anywhere", "443/TCP"))
+        ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+        if "http" in ports:
+            want[component].add(("ingress", "ns:ingress", f"{ports['http']}/TCP"))
+        for target in filter(None, str((env.get("LINTAS_OPS_SERVICES") or {}).get("value", "")).split(",")):
+            host, port = target.split("=", 1)[1].removeprefix("http://").rsplit(":", 1)
+            other = host.removeprefix("lintas-")
+            want[component].add(("egress", f"pod:{other}", f"{port}/TCP"))
+            want.setdefault(other, set()).add(("ingress", f"pod:{component}", f"{port}/TCP"))
+    for component, port in monitored:
+        want[component].add(("ingress", "ns:monitoring", f"{port}/TCP"))
+    return want
+
+
+def check_network_policies(docs: list[tuple[str, dict]], users: dict[str, str]) -> None:
+    policies = [d for _, d in docs if d["kind"] == "NetworkPolicy"]
+    pods = workloads(docs)
+    want = expected_flows(docs, pods, users)
+    for component in sorted(pods):
+        got, isolated = allowed_flows(policies, component, pods)
+        if isolated != {"Ingress", "Egress"}:
+            error(f"NetworkPolicies: pod {component} is not denied by default in {sorted({'Ingress', 'Egress'} - isolated)}")
+        if got != want[component]:
+            show = lambda flows: [" ".join(f) for f in sorted(flows)]
+            error(f"NetworkPolicies: pod {component}: missing {show(want[component] - got)}, "
+                  f"in excess {show(got - want[component])}")
+    print(f"network policies: {len(policies)}, flows of {len(pods)} workloads checked")
+
+
+def check_principals(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None:
+    """Kafka principals and their ACLs (Kubernetes and compose), and the NetworkPolicies."""
+    check_no_transactions()
+    plan = acl_plan()
+    users = check_user_acls(docs, plan)
+    check_deployment_principals(docs, subs, users)
+    compose = yaml.safe_load(read(ROOT / "docker-compose.yml"))["services"]
+    check_compose_kafka(compose, subs, plan, users, read(COMPOSE_ACLS) if COMPOSE_ACLS.exists() else "")
+    check_network_policies(docs, users)
+    print(f"Kafka principals: {len(users)} KafkaUsers, ACLs derived from {ASYNCAPI.relative_to(ROOT)} and the code")
 
 
 def ops_watch_default() -> set[str]:
@@ -859,8 +1362,9 @@ def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None
     if ops:
         (c,) = ops["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e.get("value", "") for e in c.get("env", [])}
-        if any(e.get("valueFrom") for e in c.get("env", [])):
-            error("lintas-ops: takes nothing from Secrets (no database, no tokens)")
+        secret_refs = [e["valueFrom"].get("secretKeyRef") for e in c.get("env", []) if e.get("valueFrom")]
+        if secret_refs != [{"name": "lintas", "key": "ops-tokens"}]:
+            error(f"lintas-ops: takes from Secrets exactly the operators' tokens (lintas/ops-tokens), takes {secret_refs}")
         want = {}
         for other, d in sorted(by_name.items()):
             if other == "lintas-ops":
@@ -1279,7 +1783,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kubernetes-version", default="1.31",
                         help="Kubernetes version whose schemas are used (default 1.31)")
+    parser.add_argument("--print-compose-acls", action="store_true",
+                        help="print what deploy/kafka/acls.txt must hold, and exit")
     args = parser.parse_args()
+    if args.print_compose_acls:
+        plan = acl_plan()
+        users = check_user_acls(load_manifests(), plan)
+        sys.stdout.write(compose_acls_text(plan, users))
+        return 0 if not errors else 1
     try:
         import kubernetes_validate  # noqa: F401
     except ImportError:
@@ -1296,6 +1807,7 @@ def main() -> int:
     check_kustomization(args.kubernetes_version, validators)
     subs = check_kafka(docs)
     check_workloads(docs, subs)
+    check_principals(docs, subs)
     for w in compose_warnings():
         print("WARNING " + w)
     for e in errors:

@@ -106,7 +106,15 @@ impl Tokens {
 }
 
 /// Roles a token may carry.
-pub const KNOWN_ROLES: &[&str] = &[crate::personal::PERSONAL_DATA_ROLE, ALL_VILLAGES_ROLE];
+pub const KNOWN_ROLES: &[&str] = &[
+    crate::personal::PERSONAL_DATA_ROLE,
+    ALL_VILLAGES_ROLE,
+    OPERATOR_ROLE,
+];
+
+/// The operators' dashboard and its API (`lintas ops`, `/ops`): a token of an operations
+/// office (`token=other:OPS-CILACAP:operator`). Agency tokens without it are refused there.
+pub const OPERATOR_ROLE: &str = "operator";
 
 /// A village-government token that reads every village of the regency (the regency's village
 /// office, DPMD); other village tokens read only the village of their `village=` claim.

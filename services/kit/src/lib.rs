@@ -4,6 +4,7 @@
 //!   [`registry::RegistryClient`];
 //! - [`encryption`]: personal-data fields encrypted on the wire in Confluent's CSFLE format,
 //!   under key-encryption keys only entitled agencies hold;
+//! - [`kafka_auth`]: the service's own Kafka principal (SASL/SCRAM or mutual TLS over TLS);
 //! - [`producer`]: idempotent, delivery-confirmed publishing with backpressure;
 //! - [`consumer`]: the effectively-once consumer runtime: offsets live in the subscriber's
 //!   database and commit in the same transaction as the view update;
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod codec;
 pub mod consumer;
 pub mod encryption;
+pub mod kafka_auth;
 pub mod metrics;
 pub mod outbox;
 pub mod personal;

@@ -63,7 +63,7 @@ struct Current {
 }
 
 /// Producer settings; defaults suit an intake answering HTTP requests.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ProducerSettings {
     pub brokers: String,
     /// Upper bound on the time to get an acknowledgement, retries included.
@@ -71,6 +71,18 @@ pub struct ProducerSettings {
     pub queue_timeout: Duration,
     /// Extra librdkafka properties (security settings in production).
     pub extra: Vec<(String, String)>,
+}
+
+/// Without the values of secret client properties (the broker password).
+impl std::fmt::Debug for ProducerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProducerSettings")
+            .field("brokers", &self.brokers)
+            .field("delivery_timeout", &self.delivery_timeout)
+            .field("queue_timeout", &self.queue_timeout)
+            .field("extra", &crate::kafka_auth::redacted(&self.extra))
+            .finish()
+    }
 }
 
 impl ProducerSettings {

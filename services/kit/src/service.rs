@@ -36,6 +36,7 @@ use crate::codec::Codec;
 use crate::consumer::{Handler, Runtime, SubscriberSettings, DEFAULT_MAX_BATCH};
 use crate::encryption::{Keyring, LocalKms, ProtectionSettings};
 use crate::events::SubjectKeyRotations;
+use crate::kafka_auth::{client_properties, refuse_secret_property, KafkaAuth};
 use crate::producer::{EventProducer, ProducerSettings};
 use crate::registry::RegistryClient;
 use crate::secret::Secret;
@@ -63,6 +64,9 @@ pub struct KafkaConfig {
         value_delimiter = ','
     )]
     pub kafka_properties: Vec<String>,
+    /// The service's own Kafka principal (SASL/SCRAM or mutual TLS).
+    #[command(flatten)]
+    pub auth: KafkaAuth,
     #[command(flatten)]
     pub protection: ProtectionConfig,
 }
@@ -149,14 +153,16 @@ impl KafkaConfig {
 
     /// The producer for this feed: encodes with the registry, idempotent, acknowledged.
     pub fn producer(&self) -> anyhow::Result<EventProducer> {
+        self.auth.log(&self.brokers);
         let codec = self.codec()?;
         let mut settings = ProducerSettings::new(&self.brokers);
         settings.extra = self.extra()?;
         Ok(EventProducer::new(&settings, codec)?)
     }
 
+    /// Every Kafka client property of this service: its principal's and the extra ones.
     pub fn extra(&self) -> anyhow::Result<Vec<(String, String)>> {
-        kafka_properties(&self.kafka_properties)
+        client_properties(&self.auth, kafka_properties(&self.kafka_properties)?)
     }
 }
 
@@ -167,6 +173,7 @@ pub fn kafka_properties(pairs: &[String]) -> anyhow::Result<Vec<(String, String)
         .filter(|p| !p.trim().is_empty())
         .map(|p| match p.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => {
+                refuse_secret_property(k.trim())?;
                 Ok((k.trim().to_string(), v.trim().to_string()))
             }
             _ => anyhow::bail!("Kafka property `{p}` is not key=value"),

@@ -102,11 +102,20 @@ impl Health {
 
 /// `/livez`, `/readyz` and `/metrics`.
 pub fn ops_router(health: Health) -> Router {
+    health_router(health).merge(metrics_router())
+}
+
+/// `/livez` and `/readyz`.
+pub fn health_router(health: Health) -> Router {
     Router::new()
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .with_state(health)
+}
+
+/// `/metrics` alone, for a listener of its own (`lintas ops --metrics-listen`).
+pub fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(metrics))
 }
 
 async fn readyz(State(health): State<Health>) -> Response {

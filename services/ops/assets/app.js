@@ -1,6 +1,8 @@
 // The operators' dashboard. Polls /ops/api/snapshot and redraws; no framework, no network
 // access beyond this server, so it works on an isolated agency network. Everything shown is
 // built with textContent, never innerHTML: dead-letter reasons come from the records.
+// The API needs an operator's bearer token: asked for once, kept in this tab's
+// sessionStorage (gone when the tab closes), sent only in the Authorization header.
 "use strict";
 
 const TEXT = {
@@ -23,6 +25,9 @@ const TEXT = {
     st_raised: "baru", st_acknowledged: "diterima", st_escalated: "dieskalasi", st_closed: "ditutup",
     groups_ok: "grup OK", of: "dari", letter_headers: "Header", letter_body: "Isi",
     letter_body_note: "byte, tidak ditampilkan (bisa berisi data pribadi)", schema: "skema",
+    sign_in_title: "Masuk sebagai operator", token_label: "Token operator", sign_in: "Masuk",
+    sign_out: "Keluar", unauthorized: "Token tidak dikenal atau kedaluwarsa.",
+    forbidden: "Token ini tidak memiliki peran operator.", too_many: "Terlalu banyak permintaan; coba lagi nanti.",
   },
   en: {
     title: "Lintas — Operations", throughput: "Events per second",
@@ -43,10 +48,14 @@ const TEXT = {
     st_raised: "raised", st_acknowledged: "acknowledged", st_escalated: "escalated", st_closed: "closed",
     groups_ok: "groups OK", of: "of", letter_headers: "Headers", letter_body: "Body",
     letter_body_note: "bytes, not shown (may hold personal data)", schema: "schema",
+    sign_in_title: "Sign in as an operator", token_label: "Operator token", sign_in: "Sign in",
+    sign_out: "Sign out", unauthorized: "Unknown or expired token.",
+    forbidden: "This token does not have the operator role.", too_many: "Too many requests; retry later.",
   },
 };
 const COLORS = ["#58a6ff", "#3fb950", "#d29922", "#f778ba", "#a371f7", "#39c5cf", "#f0883e", "#8b949e", "#ff7b72", "#7ee787"];
 
+const TOKEN_KEY = "lintas.ops.token";
 let lang = localStorage.getItem("lintas.lang") || "id";
 let range = "minutes";
 let last = null;
@@ -164,14 +173,21 @@ function renderGroups(groups) {
   }));
 }
 
+// GET from the API with the operator's token; a 401 or 403 signs out with the reason.
+async function api(url) {
+  const response = await fetch(url, { cache: "no-store", headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` } });
+  if (response.status === 401 || response.status === 403) signOut(t(response.status === 401 ? "unauthorized" : "forbidden"));
+  return response;
+}
+
 async function showDeadLetter(d) {
   const panel = document.getElementById("dead-letter-detail");
   panel.hidden = false;
   panel.replaceChildren(el("p", { class: "muted" }, "…"));
   const url = `/ops/api/dead-letters/${encodeURIComponent(d.topic)}/${d.partition}/${d.offset}`;
-  const response = await fetch(url);
+  const response = await api(url);
   const body = await response.json();
-  if (!response.ok) { panel.replaceChildren(el("p", {}, body.error || response.status)); return; }
+  if (!response.ok) { panel.replaceChildren(el("p", {}, response.status === 429 ? t("too_many") : body.error || response.status)); return; }
   const list = el("dl", {});
   for (const [k, v] of body.headers) list.append(el("dt", {}, k), el("dd", {}, v));
   panel.replaceChildren(
@@ -239,13 +255,39 @@ function render(snap) {
 }
 
 async function refresh() {
+  if (!sessionStorage.getItem(TOKEN_KEY)) return;
   try {
-    const response = await fetch("/ops/api/snapshot", { cache: "no-store" });
+    const response = await api("/ops/api/snapshot");
     if (response.ok) { last = await response.json(); render(last); }
   } catch (e) {
     document.getElementById("updated").textContent = String(e);
   }
 }
+
+function showSignedIn(signedIn) {
+  document.getElementById("sign-in").hidden = signedIn;
+  document.getElementById("dashboard").hidden = !signedIn;
+  document.getElementById("sign-out").hidden = !signedIn;
+  if (signedIn) document.getElementById("sign-in-error").textContent = "";
+  else document.getElementById("token").focus();
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  last = null;
+  document.getElementById("sign-in-error").textContent = reason || "";
+  showSignedIn(false);
+}
+
+document.getElementById("sign-in").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = document.getElementById("token");
+  sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+  input.value = "";
+  showSignedIn(true);
+  refresh();
+});
+document.getElementById("sign-out").addEventListener("click", () => signOut(""));
 
 document.getElementById("lang-toggle").addEventListener("click", () => {
   lang = lang === "id" ? "en" : "id";
@@ -257,5 +299,6 @@ document.getElementById("range-toggle").addEventListener("click", () => {
   applyLanguage();
 });
 applyLanguage();
+showSignedIn(Boolean(sessionStorage.getItem(TOKEN_KEY)));
 refresh();
 setInterval(refresh, 2000);

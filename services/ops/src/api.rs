@@ -1,23 +1,50 @@
 //! The dashboard page, its data as JSON, and the dead-letter viewer.
 //!
 //! The page polls `/ops/api/snapshot`; everything it draws comes from there, so the same
-//! figures are available to scripts.
+//! figures are available to scripts. The page and its script and style are a static shell
+//! with a sign-in form and no data; every `/ops/api/` route needs a bearer token with the
+//! operator role (401 without one, 403 for a token without the role), which the page keeps
+//! in the tab's `sessionStorage` (never in a URL or a cookie).
 
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use lintas_kit::auth::{AuthError, Caller, Tokens, OPERATOR_ROLE};
+use lintas_kit::views::problem;
 
+use crate::viewer::TooManyViews;
 use crate::{now_ms, Ops};
 
 const PAGE: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/app.js");
 const STYLE: &str = include_str!("../assets/app.css");
 
-/// `/ops` (the page), `/ops/app.js`, `/ops/app.css`, `/ops/api/snapshot` and
-/// `/ops/api/dead-letters/{topic}/{partition}/{offset}`.
-pub fn router(ops: Ops) -> Router {
+/// The page runs only its own script and talks only to this server: a script injected
+/// through a dead-letter reason could neither run nor send the token elsewhere. Style
+/// attributes are the charts' and bars' sizes and colours.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     style-src-attr 'unsafe-inline'; connect-src 'self'; img-src 'self'; form-action 'none'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+/// Router state: the monitor and the callers' tokens.
+#[derive(Clone)]
+struct Api {
+    ops: Ops,
+    tokens: Tokens,
+}
+
+impl AsRef<Tokens> for Api {
+    fn as_ref(&self) -> &Tokens {
+        &self.tokens
+    }
+}
+
+/// `/ops` (the page), `/ops/app.js`, `/ops/app.css`, and with an operator's token
+/// `/ops/api/snapshot` and `/ops/api/dead-letters/{topic}/{partition}/{offset}`.
+pub fn router(ops: Ops, tokens: Tokens) -> Router {
     Router::new()
         .route(
             "/ops",
@@ -36,7 +63,23 @@ pub fn router(ops: Ops) -> Router {
             "/ops/api/dead-letters/{topic}/{partition}/{offset}",
             get(dead_letter),
         )
-        .with_state(ops)
+        .with_state(Api { ops, tokens })
+}
+
+/// A caller whose token carries the operator role.
+struct Operator(Caller);
+
+impl FromRequestParts<Api> for Operator {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Api) -> Result<Self, AuthError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.has_role(OPERATOR_ROLE) {
+            Ok(Operator(caller))
+        } else {
+            Err(AuthError::forbidden())
+        }
+    }
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -44,15 +87,18 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "no-cache"),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
         ],
         body,
     )
         .into_response()
 }
 
-async fn snapshot(State(ops): State<Ops>) -> Json<serde_json::Value> {
+async fn snapshot(_: Operator, State(api): State<Api>) -> Response {
     let now = now_ms();
-    let mut view = ops.view();
+    let mut view = api.ops.view();
     let minutes = view.minutes.as_mut().map(|s| s.rates(now));
     let hours = view.hours.as_mut().map(|s| s.rates(now));
     let mut alerts: Vec<_> = view.alerts.values().cloned().collect();
@@ -63,7 +109,7 @@ async fn snapshot(State(ops): State<Ops>) -> Json<serde_json::Value> {
         .values()
         .filter(|a| a.status != "closed")
         .count();
-    Json(serde_json::json!({
+    let body = Json(serde_json::json!({
         "generated_at_ms": now,
         "broker_error": view.broker,
         "events_seen": view.events_seen,
@@ -75,26 +121,51 @@ async fn snapshot(State(ops): State<Ops>) -> Json<serde_json::Value> {
         },
         "alerts": { "open": open, "newest": alerts },
         "services": view.services,
-    }))
+    }));
+    ([(header::CACHE_CONTROL, "no-store")], body).into_response()
 }
 
 async fn dead_letter(
-    State(ops): State<Ops>,
+    Operator(caller): Operator,
+    State(api): State<Api>,
     Path((topic, partition, offset)): Path<(String, i32, i64)>,
 ) -> Response {
-    match crate::tail::read_dead_letter(&ops, &topic, partition, offset).await {
-        Ok(Some(letter)) => Json(letter).into_response(),
-        Ok(None) => (
+    let not_found = || {
+        problem(
             StatusCode::NOT_FOUND,
-            Json(serde_json::json!({
-                "error": format!("no dead letter at {topic}/{partition}/{offset} (not a dead-letter topic, or no longer retained)")
-            })),
+            format!("no dead letter at {topic}/{partition}/{offset} (not a dead-letter topic, or no longer retained)"),
         )
-            .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "error": format!("could not read from the broker: {e}") })),
-        )
-            .into_response(),
+    };
+    let Some(group) = api
+        .ops
+        .settings
+        .dead_letter_group(&topic)
+        .map(str::to_string)
+    else {
+        return not_found();
+    };
+    if let Err(TooManyViews(wait)) = api.ops.viewer.admit() {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many dead letters viewed: the viewer reads from the broker at a bounded rate; retry later",
+        );
+        let seconds = wait.as_secs().max(1).to_string();
+        if let Ok(value) = HeaderValue::from_str(&seconds) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    // Who looked at which dead letter: the record may hold personal data.
+    tracing::info!(office = %caller.office, agency = %caller.agency, %topic, partition, offset, "dead letter viewed");
+    match api.ops.viewer.read(&topic, partition, offset, &group).await {
+        Ok(Some(letter)) => Json(letter).into_response(),
+        Ok(None) => not_found(),
+        Err(e) => {
+            tracing::warn!(error = %e, %topic, partition, offset, "dead letter not read");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not read from the broker; retry",
+            )
+        }
     }
 }

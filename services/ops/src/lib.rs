@@ -15,6 +15,7 @@ mod metrics;
 mod sampler;
 pub mod series;
 mod tail;
+mod viewer;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -28,7 +29,7 @@ use serde::Serialize;
 pub use api::router;
 
 /// What to watch and how to judge it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OpsSettings {
     pub brokers: String,
     /// librdkafka properties (TLS, SASL) for the monitor's own clients.
@@ -44,6 +45,21 @@ pub struct OpsSettings {
     pub window: Duration,
     /// No progress for this long with lag is STOP rather than STALL.
     pub stop_after: Duration,
+    /// Dead letters the viewer reads from the broker per minute, for all callers together.
+    pub dead_letter_views_per_minute: u32,
+}
+
+/// Without the values of the client properties: they may hold the broker password.
+impl std::fmt::Debug for OpsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsSettings")
+            .field("brokers", &self.brokers)
+            .field("extra", &lintas_kit::kafka_auth::redacted(&self.extra))
+            .field("topic_prefix", &self.topic_prefix)
+            .field("groups", &self.groups)
+            .field("services", &self.services)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OpsSettings {
@@ -57,6 +73,7 @@ impl OpsSettings {
             sample_every: Duration::from_secs(5),
             window: Duration::from_secs(60),
             stop_after: Duration::from_secs(300),
+            dead_letter_views_per_minute: DEFAULT_DEAD_LETTER_VIEWS_PER_MINUTE,
         }
     }
 
@@ -166,7 +183,11 @@ struct ServiceView {
 pub struct Ops {
     settings: Arc<OpsSettings>,
     view: Arc<Mutex<View>>,
+    viewer: Arc<viewer::DeadLetterViewer>,
 }
+
+/// The viewer's default rate: enough for operators reading dead letters one by one.
+pub const DEFAULT_DEAD_LETTER_VIEWS_PER_MINUTE: u32 = 30;
 
 /// Wall-clock milliseconds since the epoch.
 fn now_ms() -> i64 {
@@ -195,6 +216,7 @@ impl Ops {
             ..View::default()
         };
         let ops = Ops {
+            viewer: Arc::new(viewer::DeadLetterViewer::new(&settings)?),
             settings: Arc::new(settings),
             view: Arc::new(Mutex::new(view)),
         };

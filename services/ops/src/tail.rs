@@ -237,7 +237,7 @@ fn short_name(full_name: &str) -> &str {
     full_name.rsplit('.').next().unwrap_or(full_name)
 }
 
-fn dead_letter(message: &BorrowedMessage<'_>, group: &str) -> DeadLetter {
+pub(crate) fn dead_letter(message: &BorrowedMessage<'_>, group: &str) -> DeadLetter {
     let header = |name: &str| -> Option<String> {
         message.headers().and_then(|headers| {
             headers
@@ -261,63 +261,4 @@ fn dead_letter(message: &BorrowedMessage<'_>, group: &str) -> DeadLetter {
         original_partition: header("__connect.errors.partition"),
         original_offset: header("__connect.errors.offset"),
     }
-}
-
-/// Reads one dead letter by its coordinates, for the viewer: headers and the size and schema
-/// id of the body, never the body (it may hold personal data; it stays in Kafka, readable
-/// under the topic's ACLs).
-pub(crate) async fn read_dead_letter(
-    ops: &Ops,
-    topic: &str,
-    partition: i32,
-    offset: i64,
-) -> anyhow::Result<Option<serde_json::Value>> {
-    let Some(group) = ops.settings.dead_letter_group(topic).map(str::to_string) else {
-        return Ok(None);
-    };
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", &ops.settings.brokers)
-        .set("group.id", "lintas-ops-viewer")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true");
-    for (k, v) in &ops.settings.extra {
-        config.set(k, v);
-    }
-    let consumer: StreamConsumer = config.create()?;
-    let mut list = TopicPartitionList::new();
-    list.add_partition_offset(topic, partition, Offset::Offset(offset))?;
-    consumer.assign(&list)?;
-    let message = match tokio::time::timeout(TIMEOUT, consumer.recv()).await {
-        Ok(Ok(m)) if m.offset() == offset => m,
-        Ok(Ok(_)) | Ok(Err(rdkafka::error::KafkaError::PartitionEOF(_))) | Err(_) => {
-            return Ok(None)
-        }
-        Ok(Err(e)) => return Err(e.into()),
-    };
-    let letter = dead_letter(&message, &group);
-    let headers: Vec<(String, String)> = message
-        .headers()
-        .map(|h| {
-            h.iter()
-                .map(|h| {
-                    (
-                        h.key.to_string(),
-                        h.value
-                            .map(|v| String::from_utf8_lossy(v).into_owned())
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let payload = message.payload().unwrap_or_default();
-    let schema_id = unframe(payload).ok().map(|(id, _)| id);
-    Ok(Some(serde_json::json!({
-        "letter": letter,
-        "headers": headers,
-        "key": message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        "value_bytes": payload.len(),
-        "schema_id": schema_id,
-    })))
 }

@@ -212,7 +212,7 @@ pub enum StartFrom {
     End,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SubscriberSettings {
     /// Consumer group; also the key of the offsets rows and the dead-letter topic's name.
     pub group: String,
@@ -239,6 +239,24 @@ pub struct SubscriberSettings {
     /// How long fired and cancelled deadlines are kept (a cancel must outlive any redelivery
     /// of the record that scheduled it: at least the topics' retention).
     pub deadline_retention: Duration,
+}
+
+/// Without the values of secret client properties (the broker password).
+impl std::fmt::Debug for SubscriberSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriberSettings")
+            .field("group", &self.group)
+            .field("brokers", &self.brokers)
+            .field("topics", &self.topics)
+            .field("max_batch", &self.max_batch)
+            .field("max_wait", &self.max_wait)
+            .field("session_timeout", &self.session_timeout)
+            .field("start_from", &self.start_from)
+            .field("create_dead_letter_topic", &self.create_dead_letter_topic)
+            .field("extra", &crate::kafka_auth::redacted(&self.extra))
+            .field("on_offset_out_of_range", &self.on_offset_out_of_range)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SubscriberSettings {

@@ -43,6 +43,9 @@ pub struct VerifyArgs {
     /// Extra librdkafka properties `key=value` (TLS, SASL).
     #[arg(long = "kafka-property", value_delimiter = ',')]
     pub kafka_properties: Vec<String>,
+    /// The auditor's Kafka principal (KafkaUser lintas-auditor: mutual TLS or SCRAM).
+    #[command(flatten)]
+    pub kafka_auth: lintas_kit::kafka_auth::KafkaAuth,
 }
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
@@ -60,6 +63,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
             schema_registry_url: registry,
             topic_prefix: args.topic_prefix.clone(),
             kafka_properties: args.kafka_properties.clone(),
+            auth: args.kafka_auth.clone(),
             protection: Default::default(),
         };
         let topic = read_chain_from_topic(&kafka, args.agency).await?;

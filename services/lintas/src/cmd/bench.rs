@@ -54,6 +54,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         schema_registry_url: registry_url,
         topic_prefix: prefix.clone(),
         kafka_properties: Vec::new(),
+        auth: Default::default(),
         // The identities are encrypted on the wire and decrypted by the subscriber, as in
         // production: the benchmark measures that cost too.
         protection: lintas_kit::service::ProtectionConfig {

@@ -1,6 +1,7 @@
 //! `lintas ops`: the operators' dashboard and consumer-group monitor as its own service. It
 //! needs only read access to the broker (metadata, offsets, the topics it tails) and the
-//! registry; it holds no database.
+//! registry; it holds no database. Its page's data needs a token with the operator role;
+//! `/metrics` is served on a listener of its own (`--metrics-listen`), for Prometheus only.
 
 use std::time::Duration;
 
@@ -8,18 +9,34 @@ use clap::Args;
 use lintas_kit::codec::Codec;
 use lintas_kit::registry::RegistryClient;
 use lintas_kit::shutdown::Shutdown;
-use lintas_kit::telemetry::{serve, Health};
+use lintas_kit::telemetry::{health_router, metrics_router, serve, track_http, Health};
 use lintas_ops::{Ops, OpsSettings};
 
-use crate::settings::{listen, KafkaArgs};
+use crate::settings::{listen, tokens, KafkaArgs};
 
 #[derive(Args, Debug)]
 pub struct OpsArgs {
     #[command(flatten)]
     pub kafka: KafkaArgs,
-    /// HTTP address of the dashboard (`/ops`), `/livez`, `/readyz` and `/metrics`.
+    /// HTTP address of the dashboard (`/ops`, its API `/ops/api/…`), `/livez` and `/readyz`.
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8090")]
     pub listen: String,
+    /// HTTP address of `/metrics`, apart from the dashboard so that only Prometheus needs to
+    /// reach it (a NetworkPolicy in Kubernetes).
+    #[arg(long, env = "LINTAS_METRICS_LISTEN", default_value = "127.0.0.1:8091")]
+    pub metrics_listen: String,
+    /// Operators' tokens `token=other:OPS-OFFICE:operator,...`: only tokens with the
+    /// `operator` role read the dashboard's data (any other token gets 403).
+    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
+    pub tokens: String,
+    /// Dead letters the viewer may read from the broker per minute (all operators together);
+    /// beyond it the viewer answers 429.
+    #[arg(
+        long,
+        env = "LINTAS_OPS_DEAD_LETTER_VIEWS_PER_MINUTE",
+        default_value_t = lintas_ops::DEFAULT_DEAD_LETTER_VIEWS_PER_MINUTE
+    )]
+    pub dead_letter_views_per_minute: u32,
     /// Our subscribers expected to run; each is watched with the topics it reads. Groups of
     /// integrators are found on the broker.
     #[arg(
@@ -42,6 +59,15 @@ pub struct OpsArgs {
     #[arg(long, env = "LINTAS_OPS_STOP_AFTER_SECONDS", default_value_t = 300)]
     pub stop_after_seconds: u64,
 }
+
+/// Our subscribers' consumer groups.
+pub const SUBSCRIBER_GROUPS: [&str; 5] = [
+    lintas_imigrasi::GROUP,
+    lintas_disnaker::GROUP,
+    lintas_polri::GROUP,
+    lintas_kejaksaan::GROUP,
+    lintas_desa::GROUP,
+];
 
 /// The groups and topics of our own subscribers, by name.
 pub fn watch(settings: &mut OpsSettings, name: &str) -> anyhow::Result<()> {
@@ -75,8 +101,11 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         signals.on_signals().await;
         Ok(())
     });
+    let tokens = tokens(&args.tokens)?;
     let mut settings = OpsSettings::new(&args.kafka.brokers, &args.kafka.topic_prefix);
+    args.kafka.auth.log(&args.kafka.brokers);
     settings.extra = args.kafka.extra()?;
+    settings.dead_letter_views_per_minute = args.dead_letter_views_per_minute;
     for name in args.watch.iter().filter(|n| !n.trim().is_empty()) {
         watch(&mut settings, name.trim())?;
     }
@@ -104,12 +133,18 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         &mut tasks,
     )?;
     let listener = listen(&args.listen).await?;
-    tracing::info!(url = %format!("http://{}/ops", listener.local_addr()?), "operators' dashboard");
-    let server = serve(
-        listener,
-        super::with_ops(lintas_ops::router(ops), health),
-        shutdown,
+    let metrics_listener = listen(&args.metrics_listen).await?;
+    tracing::info!(
+        url = %format!("http://{}/ops", listener.local_addr()?),
+        metrics = %format!("http://{}/metrics", metrics_listener.local_addr()?),
+        "operators' dashboard"
     );
+    let routes = lintas_ops::router(ops, tokens)
+        .merge(health_router(health))
+        .route_layer(axum::middleware::from_fn(track_http));
+    let server = serve(listener, routes, shutdown.clone());
     tasks.spawn("http-server", async move { Ok(server.await?) });
+    let metrics = serve(metrics_listener, metrics_router(), shutdown);
+    tasks.spawn("metrics-server", async move { Ok(metrics.await?) });
     tasks.join().await
 }

@@ -8,7 +8,8 @@ pub struct TopicsArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TopicsAction {
-    /// Create the event topics (existing ones are left alone).
+    /// Create the event topics and our subscribers' dead-letter topics (existing ones are
+    /// left alone).
     Create {
         #[arg(long, env = "LINTAS_BROKERS")]
         brokers: String,
@@ -25,6 +26,9 @@ pub enum TopicsAction {
             value_delimiter = ','
         )]
         kafka_properties: Vec<String>,
+        /// The principal creating the topics (compose's `lintas-topics`: Create on them).
+        #[command(flatten)]
+        kafka_auth: lintas_kit::kafka_auth::KafkaAuth,
     },
 }
 
@@ -36,14 +40,26 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
             partitions,
             replication,
             kafka_properties,
+            kafka_auth,
         } => {
-            let names = lintas_kit::topics::event_topics(&topic_prefix);
+            // The dead-letter topics too: where principals have ACLs, a subscriber may not
+            // create its own (LINTAS_CREATE_DEAD_LETTER_TOPIC=false).
+            let mut names = lintas_kit::topics::event_topics(&topic_prefix);
+            names.extend(
+                super::ops::SUBSCRIBER_GROUPS
+                    .iter()
+                    .map(|group| lintas_kit::topics::dead_letter_topic(&topic_prefix, group)),
+            );
+            kafka_auth.log(&brokers);
             lintas_kit::topics::ensure_topics(
                 &brokers,
                 &names,
                 partitions,
                 replication,
-                &crate::settings::kafka_properties(&kafka_properties)?,
+                &lintas_kit::kafka_auth::client_properties(
+                    &kafka_auth,
+                    crate::settings::kafka_properties(&kafka_properties)?,
+                )?,
             )
             .await?;
             for n in names {

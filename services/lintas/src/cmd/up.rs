@@ -46,6 +46,9 @@ pub struct UpArgs {
         value_delimiter = ','
     )]
     pub kafka_properties: Vec<String>,
+    /// The run's Kafka principal on --brokers (SASL/SCRAM or mutual TLS).
+    #[command(flatten)]
+    pub kafka_auth: lintas_kit::kafka_auth::KafkaAuth,
     /// Caller tokens `token=agency:OFFICE,...`; generated and printed when absent.
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: Option<String>,
@@ -127,7 +130,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 &topics,
                 DEFAULT_PARTITIONS,
                 1,
-                &crate::settings::kafka_properties(&args.kafka_properties)?,
+                &lintas_kit::kafka_auth::client_properties(
+                    &args.kafka_auth,
+                    crate::settings::kafka_properties(&args.kafka_properties)?,
+                )?,
             )
             .await?;
             (None, brokers.clone(), true)
@@ -193,7 +199,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             (spec, generated)
         }
     };
-    let tokens = tokens(&token_spec)?;
+    // The operators' credential of this run (the `operator` role, for /ops): generated each
+    // run and printed, whatever LINTAS_TOKENS holds.
+    let operator_token = format!("operator-{}", random_token(32));
+    let operator_entry = format!("{operator_token}=other:OPERATIONS:operator");
+    let tokens = tokens(&[token_spec.as_str(), &operator_entry].join(","))?;
     let mut protection = args.protection.clone();
     if protection.kek_secrets.is_empty() {
         // Generated once per data directory (never the repository), like the subject-key
@@ -215,6 +225,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         schema_registry_url: registry_url.clone(),
         topic_prefix: String::new(),
         kafka_properties: args.kafka_properties.clone(),
+        auth: args.kafka_auth.clone(),
         protection,
     };
     let producer = kafka.producer()?;
@@ -286,7 +297,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         &mut tasks,
     )?;
     let routes = registry_routes
-        .merge(lintas_ops::router(ops))
+        .merge(lintas_ops::router(ops, tokens.clone()))
         .merge(lintas_intake::router(
             IntakeState {
                 producer: producer.clone(),
@@ -387,11 +398,17 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("  prosecutor cases   GET  {base}/v1/agencies/kejaksaan/cases");
     println!("  village notices    GET  {base}/v1/agencies/desa/villages/{{village}}/notices");
     println!("  alerts             GET  {base}/v1/agencies/{{imigrasi|disnaker|polri|kejaksaan}}/alerts  (POST …/{{id}}/acknowledge|escalate|close)");
-    println!("  operators          {base}/ops  (live dashboard)");
+    println!(
+        "  operators          {base}/ops  (live dashboard: sign in with the operator token below)"
+    );
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
     for (agency, office, token) in &generated {
         println!("  token {agency:<10} {token}   ({office})");
     }
+    println!(
+        "  token {:<10} {operator_token}   (OPERATIONS: the dashboard at {base}/ops and its API)",
+        "operator"
+    );
     println!("A synthetic feed for this run (another terminal):");
     // Only tokens this run generated are printed: a spec from the environment stays there.
     if generated.is_empty() {
