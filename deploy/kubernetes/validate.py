@@ -236,14 +236,30 @@ def check_kustomization(k8s_version: str, validators) -> None:
 # Facts from the Rust sources
 
 
+# A Topic variant as written in the sources: `Applicants`, or `Alerts(Agency::Polri)`.
+VARIANT = r"\w+(?:\(Agency::\w+\))?"
+
+
 def code_topics() -> dict[str, str]:
-    """Topic variant -> topic name, from services/events/src/topic.rs."""
+    """Topic variant -> topic name for every topic of Topic::ALL, from services/events/src/topic.rs
+    (one per event family, one alert topic per agency)."""
     text = read(SERVICES / "events/src/topic.rs")
-    names = dict(re.findall(r'Topic::(\w+)\s*=>\s*"(lintas\.[a-z0-9_]+\.v\d+)"', text))
-    count = re.search(r"pub const ALL: \[Topic; (\d+)\]", text)
-    if not names or not count or len(names) != int(count.group(1)):
-        error(f"topic.rs: parsed {names}, Topic::ALL has {count and count.group(1)}: parser out of date")
-    return names
+    names = dict(re.findall(r'Topic::(' + VARIANT + r')\s*=>\s*"(lintas\.[a-z0-9_.]+?\.v\d+)"', text))
+    listed = re.search(r"pub const ALL: \[Topic; (\d+)\] = \[(.*?)\];", text, re.S)
+    variants = re.findall(r"Topic::(" + VARIANT + ")", listed.group(2)) if listed else []
+    if not listed or len(variants) != int(listed.group(1)) or not set(variants) <= set(names):
+        error(f"topic.rs: parsed {names}, Topic::ALL {variants}: parser out of date")
+    return {v: names[v] for v in variants if v in names}
+
+
+def alert_topic(agency: str, topics: dict[str, str]) -> str:
+    """The alert topic of `agency` (a lintas.events.Agency symbol)."""
+    for variant, name in topics.items():
+        m = re.fullmatch(r"Alerts\(Agency::(\w+)\)", variant)
+        if m and m.group(1).lower() == agency:
+            return name
+    error(f"topic.rs: no alert topic for agency {agency}: parser out of date")
+    return f"?alerts-{agency}"
 
 
 def dlq_name(group: str) -> str:
@@ -264,14 +280,28 @@ def default_partitions() -> int:
 
 
 def event_topics(topics: dict[str, str]) -> dict[str, str]:
-    """Event type -> topic name, from impl_event!(Type, Topic::X, ...) in services/events."""
+    """Event type -> topic name, from impl_event!(Type, Topic::X, ...) in services/events; an alert
+    event (`impl_event!(Type, alerts of |a| ..)`) travels on the alert topic of the agency that
+    publishes it: ALERTS_OF_PUBLISHER, resolved per publisher by `published_topic`."""
     out = {}
     for path in (SERVICES / "events/src").glob("*.rs"):
-        for event, variant in re.findall(r"impl_event!\(\s*(\w+),\s*Topic::(\w+)", read(path)):
+        text = read(path)
+        for event, variant in re.findall(r"impl_event!\(\s*(\w+),\s*Topic::(" + VARIANT + ")", text):
             out[event] = topics.get(variant, f"?{variant}")
+        for event in re.findall(r"impl_event!\(\s*(\w+),\s*alerts of\b", text):
+            out[event] = ALERTS_OF_PUBLISHER
     if len(out) < 10:
         error(f"services/events: only {len(out)} impl_event! found: parser out of date")
     return out
+
+
+ALERTS_OF_PUBLISHER = "<the publisher's alert topic>"
+
+
+def published_topic(event: str, events: dict[str, str], agency: str, topics: dict[str, str]) -> str:
+    """Where `agency`'s service publishes `event`."""
+    topic = events[event]
+    return alert_topic(agency, topics) if topic == ALERTS_OF_PUBLISHER else topic
 
 
 def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
@@ -306,7 +336,7 @@ def subscribers(topics: dict[str, str]) -> dict[str, dict]:
         group = re.search(r'pub const GROUP: &str = "([^"]+)";', text)
         reads = re.search(r"pub const TOPICS: &\[Topic\] = &\[([^\]]*)\];", text)
         if group and reads:
-            variants = re.findall(r"Topic::(\w+)", reads.group(1))
+            variants = re.findall(r"Topic::(" + VARIANT + ")", reads.group(1))
             out[group.group(1)] = {
                 "topics": {topics.get(v, f"?{v}") for v in variants},
                 "crate": lib.parent,
@@ -615,7 +645,8 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
         expect(f"{who} topic Read vs {sub['crate'].parent.name} TOPICS", acls.get("topic:Read", set()),
                sub["topics"])
         expect(f"{who} group Read", acls.get("group:Read", set()), {group})
-        outbox = {events[e] for e in constructed_events(sub["crate"], events)}
+        outbox = {published_topic(e, events, group, topics)
+                  for e in constructed_events(sub["crate"], events)}
         expect(f"{who} topic Write (dead letters + outbox)", acls.get("topic:Write", set()),
                {dlq_name(group)} | outbox)
 
@@ -1532,7 +1563,7 @@ def code_keks() -> tuple[dict[str, str], dict[str, str | None]]:
     text = read(SERVICES / "events/src/catalogue.rs")
     block = re.search(r"pub mod keks \{(.*?)\n\}", text, re.S)
     consts = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', block.group(1))) if block else {}
-    entries = re.findall(r"\(\s*(\w+)::FULL_NAME,\s*\w+::TOPIC,\s*(?:None|Some\(keks::(\w+)\))\s*,?\s*\)", text)
+    entries = re.findall(r"\(\s*(\w+)::FULL_NAME,\s*\w+::TOPICS,\s*(?:None|Some\(keks::(\w+)\))\s*,?\s*\)", text)
     kek_of = {event: consts.get(const, f"?{const}") if const else None for event, const in entries}
     if not consts or len(kek_of) < 10 or not any(kek_of.values()):
         error(f"catalogue.rs: KEKs {consts}, {len(kek_of)} ENTRIES: parser out of date")
