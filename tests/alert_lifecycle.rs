@@ -441,6 +441,13 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
             return None;
         }
         let after = schema_rows(&database, "polri", &BOOKKEEPING).await;
+        if after != before {
+            for (k, v) in &after {
+                if before.get(k) != Some(v) {
+                    eprintln!("DEBUG table {k}: before {:?} after {:?}", before.get(k), v);
+                }
+            }
+        }
         (after == before).then(|| json!(after.len()))
     })
     .await;

@@ -290,7 +290,10 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
             .await
             .unwrap();
     }
-    for i in 0..600 {
+    // Long enough that the first instance, one record per batch, is still reading it when
+    // the second has joined.
+    const BACKLOG: i64 = 2000;
+    for i in 0..BACKLOG {
         events
             .publish(&stage(
                 &format!("OTHER-{i}"),
@@ -335,15 +338,25 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
     wait_http_ok(&format!("{}/readyz", second.url), Duration::from_secs(60)).await;
     let joined_at = count().await;
     let deadline = Instant::now() + Duration::from_secs(180);
-    while count().await < 613 {
+    while count().await < BACKLOG + 13 {
         assert!(Instant::now() < deadline, "the backlog never drained");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     assert!(
-        joined_at < 600,
+        joined_at < BACKLOG,
         "the second instance joined during the backlog ({joined_at} applied)"
     );
-    // Every SPDP applied; give a wrong deadline every chance to fire, then look.
+    // Every SPDP applied. LATE's deadline fires once an owner has applied up to the
+    // watermarks between two rebalances (tansu's group churns every few seconds with a 3 s
+    // session); then give a wrong deadline every chance to fire, and look.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while raised_on_topic(&broker.brokers, &registry.url)
+        .await
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "LATE's JA1 never fired");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     tokio::time::sleep(Duration::from_secs(8)).await;
     assert_eq!(
         raised_on_topic(&broker.brokers, &registry.url).await,

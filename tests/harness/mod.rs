@@ -287,7 +287,10 @@ pub async fn fresh_database() -> String {
 
 pub fn lintas(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lintas"));
-    command.args(args).env("RUST_LOG", "info,librdkafka=warn");
+    command.args(args).env(
+        "RUST_LOG",
+        std::env::var("LINTAS_TEST_LOG").unwrap_or_else(|_| "info,librdkafka=warn".into()),
+    );
     command
 }
 

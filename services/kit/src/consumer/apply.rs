@@ -80,11 +80,16 @@ impl<H: Handler> Applier<H> {
                 Command::Drain(done) => {
                     let _ = done.send(());
                 }
-                Command::Tick(marks) => {
-                    gate.get_or_insert(Gate {
-                        marks,
-                        at: self.clock.now(),
-                    });
+                Command::Tick(marks, taken) => {
+                    // Marks that miss an owned partition never let deadlines fire; fresher
+                    // ones replace them (a probe that could not tell a partition this time,
+                    // or took them before the last assignment).
+                    if gate.as_ref().is_none_or(|g| !covers(&g.marks, &positions)) {
+                        gate = Some(Gate {
+                            marks,
+                            at: self.clock.at(taken),
+                        });
+                    }
                     self.fire_if_caught_up(&mut gate, &positions).await
                 }
                 Command::Apply(messages) => {
@@ -117,6 +122,7 @@ impl<H: Handler> Applier<H> {
             return;
         };
         if !caught_up(marks, positions) {
+            tracing::debug!(group = %self.group, ?marks, ?positions, "deadlines wait: not applied up to the watermarks yet");
             return;
         }
         let at = *at;
@@ -612,6 +618,13 @@ fn deterministic(error: &HandlerError) -> Option<&'static str> {
 /// Whether every owned partition has been applied up to its high watermark (a partition never
 /// applied counts only when it holds nothing). Owning nothing, or not knowing a watermark, is
 /// not caught up.
+fn covers(
+    marks: &HashMap<PartitionKey, (i64, i64)>,
+    positions: &HashMap<PartitionKey, Option<i64>>,
+) -> bool {
+    positions.keys().all(|p| marks.contains_key(p))
+}
+
 fn caught_up(
     marks: &HashMap<PartitionKey, (i64, i64)>,
     positions: &HashMap<PartitionKey, Option<i64>>,

@@ -58,6 +58,15 @@ impl Clock {
         }
     }
 
+    /// The time at `then`, an instant already past: for facts observed then and acted on
+    /// now (watermarks taken by the probe thread). A manual clock only moves when set.
+    pub fn at(&self, then: std::time::Instant) -> OffsetDateTime {
+        match &self.manual {
+            Some(at) => *at.lock().expect("clock"),
+            None => OffsetDateTime::now_utc() - then.elapsed(),
+        }
+    }
+
     /// Moves a manual clock to `at`; the system clock cannot be moved (returns false).
     pub fn set(&self, at: OffsetDateTime) -> bool {
         match &self.manual {

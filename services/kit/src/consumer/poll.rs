@@ -35,9 +35,9 @@ pub(super) enum Command {
     Drain(oneshot::Sender<()>),
     Revoked(Vec<PartitionKey>),
     /// Every `deadline_tick`, busy or not: the low and high watermarks of the assigned
-    /// partitions, asked of the broker just now, for the applier to decide whether deadlines
-    /// may fire.
-    Tick(HashMap<PartitionKey, (i64, i64)>),
+    /// partitions and when they were asked of the broker, for the applier to decide whether
+    /// deadlines due by then may fire.
+    Tick(HashMap<PartitionKey, (i64, i64)>, Instant),
 }
 
 pub(super) struct PollSetup {
@@ -71,6 +71,8 @@ struct RuntimeContext {
     extra: Vec<(String, String)>,
     /// Owned partitions stopped because their stored offset lies outside the log, and why.
     out_of_range: Mutex<std::collections::BTreeMap<PartitionKey, String>>,
+    /// What the watermark probe asks about.
+    owned: OwnedPartitions,
 }
 
 impl ClientContext for RuntimeContext {
@@ -184,6 +186,7 @@ impl RuntimeContext {
         if let Err(e) = consumer.assign(tpl) {
             tracing::error!(group = %self.group, error = %e, "assign failed");
         }
+        self.owned.set(partitions.clone());
         if !stopped.is_empty() {
             let mut paused = TopicPartitionList::new();
             for (topic, partition) in &stopped {
@@ -220,7 +223,11 @@ impl RuntimeContext {
                     continue;
                 }
             };
-            let kind = if next > high && !self.record_exists_at(&key, next - 1) {
+            // The probe starts at the last offset the broker admits to, not inside what it
+            // may under-report: tansu 0.6 reports a high watermark below records it has
+            // served when batches hold several records, and skips the rest of a batch when
+            // a fetch starts inside it.
+            let kind = if next > high && !self.record_exists_at(&key, low.max(high - 1), next - 1) {
                 "past_end"
             } else if next < low {
                 "before_start"
@@ -311,7 +318,8 @@ impl RuntimeContext {
     /// own: a stored offset above the reported high watermark is only past the end if the
     /// record before it cannot be fetched. (Kafka answers "out of range"; tansu 0.6 reports a
     /// high watermark below its log when producers write a partition concurrently.)
-    fn record_exists_at(&self, key: &PartitionKey, offset: i64) -> bool {
+    /// Whether the broker serves a record at `offset` to a probe reading from `from`.
+    fn record_exists_at(&self, key: &PartitionKey, from: i64, offset: i64) -> bool {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &self.brokers)
@@ -326,7 +334,7 @@ impl RuntimeContext {
         };
         let mut tpl = TopicPartitionList::new();
         if tpl
-            .add_partition_offset(&key.0, key.1, Offset::Offset(offset))
+            .add_partition_offset(&key.0, key.1, Offset::Offset(from.min(offset)))
             .is_err()
             || probe.assign(&tpl).is_err()
         {
@@ -451,6 +459,7 @@ impl RuntimeContext {
         }
         self.report_out_of_range();
         let _ = self.commands.blocking_send(Command::Revoked(revoked));
+        self.owned.set(Vec::new());
         if let Err(e) = consumer.unassign() {
             tracing::warn!(group = %self.group, error = %e, "unassign failed");
         }
@@ -505,6 +514,7 @@ pub(super) async fn load_offsets(
 
 pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
     let pending = Arc::new(Mutex::new(Vec::new()));
+    let watermarks = WatermarkProbe::spawn(&setup.settings, setup.shutdown.clone())?;
     let context = RuntimeContext {
         group: setup.settings.group.clone(),
         store: setup.store.clone(),
@@ -518,6 +528,7 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
         brokers: setup.settings.brokers.clone(),
         extra: setup.settings.extra.clone(),
         out_of_range: Mutex::new(Default::default()),
+        owned: watermarks.owned.clone(),
     };
     setup
         .health
@@ -558,20 +569,120 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
     consumer.subscribe(&topic_refs)?;
     let handle = std::thread::Builder::new()
         .name(format!("lintas-poll-{}", setup.settings.group))
-        .spawn(move || poll_loop(consumer, setup, pending))?;
+        .spawn(move || poll_loop(consumer, setup, pending, watermarks))?;
     Ok(handle)
 }
 
-/// Low and high watermarks of the assigned partitions, asked of the broker now (one
-/// ListOffsets request for the ends and one for the starts, for all of them). A partition it
-/// cannot tell is left out, which keeps deadlines from firing: never a stale or borrowed
-/// value (statistics lag by seconds, and a partition just assigned has none of its own).
-fn fresh_watermarks(consumer: &BaseConsumer<RuntimeContext>) -> HashMap<PartitionKey, (i64, i64)> {
-    let ends = consumer.offsets_for_timestamp(-1, Duration::from_secs(5));
-    let starts = consumer.offsets_for_timestamp(-2, Duration::from_secs(5));
-    let (Ok(ends), Ok(starts)) = (ends, starts) else {
-        return watermarks_one_by_one(consumer);
+/// The partitions this instance owns, as the watermark probe sees them; setting them wakes
+/// the probe so that marks for a new assignment follow at once.
+#[derive(Clone)]
+struct OwnedPartitions {
+    partitions: Arc<Mutex<Vec<PartitionKey>>>,
+    wake: std_mpsc::SyncSender<()>,
+}
+
+impl OwnedPartitions {
+    fn set(&self, partitions: Vec<PartitionKey>) {
+        *self.partitions.lock().expect("lock") = partitions;
+        let _ = self.wake.try_send(());
+    }
+
+    fn get(&self) -> Vec<PartitionKey> {
+        self.partitions.lock().expect("lock").clone()
+    }
+}
+
+/// Watermarks of the owned partitions, asked of the broker on a thread and client of their
+/// own: an answer that takes seconds (tansu 0.6 takes up to 10 s for a timestamp lookup)
+/// must never hold up polling, or every partition of the subscriber goes silent while it
+/// waits. The poll thread takes the latest marks at each tick.
+struct WatermarkProbe {
+    owned: OwnedPartitions,
+    marks: std_mpsc::Receiver<(HashMap<PartitionKey, (i64, i64)>, Instant)>,
+}
+
+impl WatermarkProbe {
+    fn spawn(settings: &SubscriberSettings, shutdown: Shutdown) -> anyhow::Result<Self> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", &settings.brokers)
+            .set("group.id", format!("{}-watermarks", settings.group))
+            .set("enable.auto.commit", "false");
+        for (k, v) in &settings.extra {
+            config.set(k, v);
+        }
+        let client: BaseConsumer = config.create()?;
+        let (wake, woken) = std_mpsc::sync_channel(1);
+        let owned = OwnedPartitions {
+            partitions: Arc::new(Mutex::new(Vec::new())),
+            wake,
+        };
+        let (tx, marks) = std_mpsc::sync_channel(1);
+        // The thread holds the list, not the waker: when the subscriber is gone, it ends.
+        let asked = owned.partitions.clone();
+        let every = settings.deadline_tick.min(Duration::from_secs(1));
+        std::thread::Builder::new()
+            .name(format!("lintas-watermarks-{}", settings.group))
+            .spawn(move || {
+                let mut batched = true;
+                while !shutdown.is_triggered() {
+                    let partitions = asked.lock().expect("lock").clone();
+                    if !partitions.is_empty() {
+                        let taken = Instant::now();
+                        let marks = if batched {
+                            fresh_watermarks(&client, &partitions)
+                        } else {
+                            None
+                        };
+                        // A broker that does not answer the batched request for every
+                        // partition (tansu 0.6's timestamp lookups time out) is asked one
+                        // partition at a time from then on.
+                        batched &= marks.is_some();
+                        let marks =
+                            marks.unwrap_or_else(|| watermarks_one_by_one(&client, &partitions));
+                        // Full: the poll thread has not taken the last ones yet; fresher
+                        // ones follow.
+                        if let Err(std_mpsc::TrySendError::Disconnected(_)) =
+                            tx.try_send((marks, taken))
+                        {
+                            return;
+                        }
+                    }
+                    if let Err(std_mpsc::RecvTimeoutError::Disconnected) = woken.recv_timeout(every)
+                    {
+                        return;
+                    }
+                }
+            })?;
+        Ok(WatermarkProbe { owned, marks })
+    }
+
+    /// The latest marks taken and when, keeping only partitions still owned.
+    fn latest(&self) -> Option<(HashMap<PartitionKey, (i64, i64)>, Instant)> {
+        let (mut marks, taken) = self.marks.try_iter().last()?;
+        let owned = self.owned.get();
+        marks.retain(|k, _| owned.contains(k));
+        Some((marks, taken))
+    }
+}
+
+/// Low and high watermarks of `partitions`, asked of the broker now (one ListOffsets
+/// request for the ends and one for the starts, for all of them); None when the broker does
+/// not tell every partition. A partition left out keeps deadlines from firing: never a
+/// stale or borrowed value (statistics lag by seconds, and a partition just assigned has
+/// none of its own).
+fn fresh_watermarks(
+    client: &BaseConsumer,
+    partitions: &[PartitionKey],
+) -> Option<HashMap<PartitionKey, (i64, i64)>> {
+    let at = |timestamp: i64| {
+        let mut tpl = TopicPartitionList::new();
+        for (topic, partition) in partitions {
+            let _ = tpl.add_partition_offset(topic, *partition, Offset::Offset(timestamp));
+        }
+        client.offsets_for_times(tpl, Duration::from_secs(5)).ok()
     };
+    let (ends, starts) = (at(-1)?, at(-2)?);
     let mut marks = HashMap::new();
     for e in ends.elements() {
         let (Offset::Offset(high), None) = (e.offset(), e.error().err()) else {
@@ -586,34 +697,29 @@ fn fresh_watermarks(consumer: &BaseConsumer<RuntimeContext>) -> HashMap<Partitio
             .unwrap_or(0);
         marks.insert((e.topic().to_string(), e.partition()), (low, high));
     }
-    if marks.len() < ends.count() {
-        // A broker that does not answer the batched request for every partition (tansu's
-        // timestamp lookups are unreliable): one request per partition.
-        return watermarks_one_by_one(consumer);
-    }
-    marks
+    (marks.len() == partitions.len()).then_some(marks)
 }
 
 fn watermarks_one_by_one(
-    consumer: &BaseConsumer<RuntimeContext>,
+    client: &BaseConsumer,
+    partitions: &[PartitionKey],
 ) -> HashMap<PartitionKey, (i64, i64)> {
-    let mut marks = HashMap::new();
-    if let Ok(assignment) = consumer.assignment() {
-        for e in assignment.elements() {
-            if let Ok(mark) =
-                consumer.fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
-            {
-                marks.insert((e.topic().to_string(), e.partition()), mark);
-            }
-        }
-    }
-    marks
+    partitions
+        .iter()
+        .filter_map(|(topic, partition)| {
+            let mark = client
+                .fetch_watermarks(topic, *partition, Duration::from_secs(5))
+                .ok()?;
+            Some(((topic.clone(), *partition), mark))
+        })
+        .collect()
 }
 
 fn poll_loop(
     consumer: BaseConsumer<RuntimeContext>,
     setup: PollSetup,
     pending: Arc<Mutex<Vec<OwnedMessage>>>,
+    watermarks: WatermarkProbe,
 ) {
     let group = setup.settings.group.clone();
     let max_batch = setup.settings.max_batch.max(1);
@@ -646,12 +752,13 @@ fn poll_loop(
         // Under sustained traffic too: the applier fires what was due when these marks were
         // taken once it has applied up to them. Retried at the next turn when it is busy.
         if last_tick.elapsed() >= setup.settings.deadline_tick {
-            let marks = fresh_watermarks(&consumer);
-            if outside.notice(&consumer, &marks) {
-                consumer.context().recheck_offsets(&consumer, false);
-            }
-            if setup.commands.try_send(Command::Tick(marks)).is_ok() {
-                last_tick = Instant::now();
+            if let Some((marks, taken)) = watermarks.latest() {
+                if outside.notice(&consumer, &marks) {
+                    consumer.context().recheck_offsets(&consumer, false);
+                }
+                if setup.commands.try_send(Command::Tick(marks, taken)).is_ok() {
+                    last_tick = Instant::now();
+                }
             }
         }
         let full = pending.lock().expect("lock").len() >= max_batch;
