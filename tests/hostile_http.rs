@@ -162,7 +162,11 @@ async fn hostile_bodies_are_refused_in_one_shape_and_publish_nothing() {
             r#"{"officer_id":"off-1","officer_id":"off-2"}"#.into(),
         ))
         .await;
-        assert_eq!((status, field_names(&body)), (400, vec!["officer_id".into()]), "{url}");
+        assert_eq!(
+            (status, field_names(&body)),
+            (400, vec!["officer_id".into()]),
+            "{url}"
+        );
         let (status, body) = refused(post(
             url,
             token,
@@ -170,18 +174,35 @@ async fn hostile_bodies_are_refused_in_one_shape_and_publish_nothing() {
             r#"{"x":{"y":[{"z":1,"z":2}]}}"#.into(),
         ))
         .await;
-        assert_eq!((status, field_names(&body)), (400, vec!["x.y[0].z".into()]), "{url}");
+        assert_eq!(
+            (status, field_names(&body)),
+            (400, vec!["x.y[0].z".into()]),
+            "{url}"
+        );
     }
 
     // A bidirectional override (or a zero-width character) in a name or a note.
     let mut body = applicant_body();
     body["full_name"] = json!("Siti \u{202E}haminA");
-    let (status, answer) =
-        refused(post(&intake, DISNAKER_TOKEN, "application/json", body.to_string())).await;
-    assert_eq!((status, field_names(&answer)), (422, vec!["full_name".into()]));
+    let (status, answer) = refused(post(
+        &intake,
+        DISNAKER_TOKEN,
+        "application/json",
+        body.to_string(),
+    ))
+    .await;
+    assert_eq!(
+        (status, field_names(&answer)),
+        (422, vec!["full_name".into()])
+    );
     let note = json!({"officer_id": "off-1", "reason": "resolved", "note": "ok\u{200B}"});
-    let (status, answer) =
-        refused(post(&desk, POLRI_TOKEN, "application/json", note.to_string())).await;
+    let (status, answer) = refused(post(
+        &desk,
+        POLRI_TOKEN,
+        "application/json",
+        note.to_string(),
+    ))
+    .await;
     assert_eq!((status, field_names(&answer)), (422, vec!["note".into()]));
     let erasure = json!({"person_key": "abcdefgh12345678", "reason": "x\u{2066}y",
         "legal_basis": "UU 27/2022", "officer_id": "off-1"});
@@ -212,7 +233,11 @@ async fn hostile_bodies_are_refused_in_one_shape_and_publish_nothing() {
     let (status, _) = refused(client.get(format!("{base}/ops/api/snapshot"))).await;
     assert_eq!(status, 401);
 
-    assert_eq!(published(&client, base).await, before, "a refused request published");
+    assert_eq!(
+        published(&client, base).await,
+        before,
+        "a refused request published"
+    );
     // The same applicant, clean, is accepted: the refusals above were about the input.
     let accepted = client
         .post(&intake)
@@ -339,7 +364,10 @@ async fn invented_methods_add_no_metric_series() {
                 for n in 0..5u32 {
                     let method = format!("X{}", seed * 1000 + i as u32 * 10 + n);
                     let response = client
-                        .request(Method::from_bytes(method.as_bytes()).unwrap(), format!("{base}{path}"))
+                        .request(
+                            Method::from_bytes(method.as_bytes()).unwrap(),
+                            format!("{base}{path}"),
+                        )
                         .send()
                         .await
                         .unwrap();
@@ -353,7 +381,10 @@ async fn invented_methods_add_no_metric_series() {
     let first = http_series(&client, &up.base).await;
     batch(rand_seed() + 1).await;
     let second = http_series(&client, &up.base).await;
-    assert!(!first.is_empty(), "the invented methods were not counted at all");
+    assert!(
+        !first.is_empty(),
+        "the invented methods were not counted at all"
+    );
     assert_eq!(first, second, "new series after invented methods");
     assert!(
         !second.iter().any(|s| s.contains("method=\"X")),

@@ -36,13 +36,13 @@ use crate::codec::Codec;
 use crate::consumer::{Handler, Runtime, SubscriberSettings, DEFAULT_MAX_BATCH};
 use crate::encryption::{Keyring, LocalKms, ProtectionSettings};
 use crate::events::SubjectKeyRotations;
+use crate::http::{serve, HttpSettings};
 use crate::kafka_auth::{client_properties, refuse_secret_property, KafkaAuth};
 use crate::producer::{EventProducer, ProducerSettings};
 use crate::registry::RegistryClient;
 use crate::secret::Secret;
 use crate::shutdown::Shutdown;
 use crate::store::{Migrations, Store};
-use crate::http::{serve, HttpSettings};
 use crate::telemetry::{ops_router, Health};
 use crate::views::ViewState;
 

@@ -68,7 +68,9 @@ impl IntoResponse for BodyError {
                 .collect()
         };
         match &self {
-            BodyError::ContentType(_) => super::error(StatusCode::UNSUPPORTED_MEDIA_TYPE, self.to_string()),
+            BodyError::ContentType(_) => {
+                super::error(StatusCode::UNSUPPORTED_MEDIA_TYPE, self.to_string())
+            }
             BodyError::Malformed(_) | BodyError::Shape(_) => {
                 super::error(StatusCode::BAD_REQUEST, self.to_string())
             }
@@ -135,7 +137,9 @@ fn require_json(headers: &HeaderMap) -> Result<(), BodyError> {
     if essence.eq_ignore_ascii_case("application/json") {
         Ok(())
     } else {
-        Err(BodyError::ContentType(content_type.chars().take(100).collect()))
+        Err(BodyError::ContentType(
+            content_type.chars().take(100).collect(),
+        ))
     }
 }
 

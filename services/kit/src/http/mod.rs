@@ -40,9 +40,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-pub use json::{
-    parse, parse_body, refused_character, BodyError, StrictJson, CHARACTERS_MESSAGE,
-};
+pub use json::{parse, parse_body, refused_character, BodyError, StrictJson, CHARACTERS_MESSAGE};
 
 use crate::shutdown::Shutdown;
 

@@ -35,7 +35,12 @@ fn app() -> Router {
     )
 }
 
-async fn call(method: &str, uri: &str, content_type: Option<&str>, body: &str) -> (StatusCode, Value) {
+async fn call(
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
@@ -48,7 +53,10 @@ async fn call(method: &str, uri: &str, content_type: Option<&str>, body: &str) -
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await
         .unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// Duplicate keys are found at any depth and named by path; a clean body parses as serde_json
@@ -84,7 +92,12 @@ fn format_and_control_characters_are_refused() {
             "{bad:?}"
         );
     }
-    assert!(parse(json!({"name": "Siti Aminah, Ñoño 日本"}).to_string().as_bytes()).is_ok());
+    assert!(parse(
+        json!({"name": "Siti Aminah, Ñoño 日本"})
+            .to_string()
+            .as_bytes()
+    )
+    .is_ok());
 }
 
 /// axum's own refusals come out in the one JSON shape: unknown route, wrong method, body too
@@ -94,13 +107,49 @@ async fn every_refusal_is_json() {
     let json_ct = Some("application/json");
     let cases = [
         ("GET", "/nowhere", None, "", StatusCode::NOT_FOUND),
-        ("DELETE", "/echo", json_ct, "{}", StatusCode::METHOD_NOT_ALLOWED),
-        ("XYZZY", "/echo", json_ct, "{}", StatusCode::METHOD_NOT_ALLOWED),
-        ("POST", "/echo", json_ct, &format!("{{\"a\":\"{}\"}}", "x".repeat(4096)), StatusCode::PAYLOAD_TOO_LARGE),
-        ("POST", "/echo", Some("text/plain"), "{}", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            "DELETE",
+            "/echo",
+            json_ct,
+            "{}",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            "XYZZY",
+            "/echo",
+            json_ct,
+            "{}",
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            "POST",
+            "/echo",
+            json_ct,
+            &format!("{{\"a\":\"{}\"}}", "x".repeat(4096)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "POST",
+            "/echo",
+            Some("text/plain"),
+            "{}",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         ("POST", "/echo", json_ct, "{\"a\":", StatusCode::BAD_REQUEST),
-        ("POST", "/echo", json_ct, "{\"a\":1,\"a\":2}", StatusCode::BAD_REQUEST),
-        ("POST", "/echo", json_ct, "{\"a\":\"\u{202E}x\"}", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "POST",
+            "/echo",
+            json_ct,
+            "{\"a\":1,\"a\":2}",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/echo",
+            json_ct,
+            "{\"a\":\"\u{202E}x\"}",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("GET", "/items/abc", None, "", StatusCode::BAD_REQUEST),
         ("GET", "/search?n=abc", None, "", StatusCode::BAD_REQUEST),
     ];
@@ -120,7 +169,10 @@ async fn every_refusal_is_json() {
 fn methods_outside_the_fixed_set_are_other() {
     assert_eq!(method_label(&Method::GET), "GET");
     assert_eq!(method_label(&Method::PATCH), "PATCH");
-    assert_eq!(method_label(&Method::from_bytes(b"X12345").unwrap()), "OTHER");
+    assert_eq!(
+        method_label(&Method::from_bytes(b"X12345").unwrap()),
+        "OTHER"
+    );
     assert_eq!(method_label(&Method::CONNECT), "OTHER");
 }
 
@@ -218,17 +270,44 @@ fn leaf(dir: &std::path::Path, name: &str) {
     openssl(
         dir,
         &[
-            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", &format!("{name}.key"), "-out", &format!("{name}.csr"), "-subj", &format!("/CN={name}"),
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            &format!("/CN={name}"),
         ],
     );
-    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n")
-        .unwrap();
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", &format!("{name}.csr"), "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", &format!("{name}.pem"),
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            &format!("{name}.pem"),
         ],
     );
 }
@@ -272,8 +351,21 @@ async fn tls_certificate_is_reloaded_when_its_files_change() {
     openssl(
         &dir,
         &[
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test-ca",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=test-ca",
         ],
     );
     leaf(&dir, "one");
@@ -292,11 +384,17 @@ async fn tls_certificate_is_reloaded_when_its_files_change() {
             .unwrap()
             .to_vec()
     };
-    assert_eq!(served_certificate(addr, &dir.join("ca.pem")).await, der("one.pem"));
+    assert_eq!(
+        served_certificate(addr, &dir.join("ca.pem")).await,
+        der("one.pem")
+    );
     // The key first, then the certificate, as a renewal would write them.
     std::fs::copy(dir.join("two.key"), &key).unwrap();
     std::fs::copy(dir.join("two.pem"), &cert).unwrap();
-    assert_eq!(served_certificate(addr, &dir.join("ca.pem")).await, der("two.pem"));
+    assert_eq!(
+        served_certificate(addr, &dir.join("ca.pem")).await,
+        der("two.pem")
+    );
     shutdown.trigger();
     let _ = std::fs::remove_dir_all(&dir);
 }

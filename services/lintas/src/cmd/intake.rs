@@ -2,11 +2,11 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use lintas_intake::IntakeState;
+use lintas_kit::http::serve;
 use lintas_kit::producer::EventProducer;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
 use lintas_kit::tasks::Tasks;
-use lintas_kit::http::serve;
 use lintas_kit::telemetry::Health;
 
 use crate::settings::{keyer, listen, tokens, KafkaArgs};

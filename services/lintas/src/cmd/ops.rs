@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use clap::Args;
 use lintas_kit::codec::Codec;
+use lintas_kit::http::serve;
 use lintas_kit::registry::RegistryClient;
 use lintas_kit::shutdown::Shutdown;
-use lintas_kit::http::serve;
 use lintas_kit::telemetry::{health_router, metrics_router, Health};
 use lintas_ops::{Ops, OpsSettings};
 

@@ -1,7 +1,7 @@
 use clap::Args;
+use lintas_kit::http::serve;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
-use lintas_kit::http::serve;
 use lintas_kit::telemetry::Health;
 
 use crate::settings::listen;
