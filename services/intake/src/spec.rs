@@ -525,6 +525,7 @@ pub fn openapi(title: &str, endpoints: &[&Endpoint], checks: &Checks<'_>) -> Jso
                     "400": {"description": "body is not JSON, or repeats a key (fields names each)", "content": {"application/json": {"schema": error}}},
                     "401": {"description": "missing or unknown token", "content": {"application/json": {"schema": error}}},
                     "403": {"description": "this agency may not publish here", "content": {"application/json": {"schema": error}}},
+                    "408": {"description": "not completed within the request timeout (LINTAS_HTTP_REQUEST_TIMEOUT_SECS); retry with the same Idempotency-Key", "content": {"application/json": {"schema": error}}},
                     "413": {"description": "body larger than 64 KiB", "content": {"application/json": {"schema": error}}},
                     "415": {"description": "content type is not application/json", "content": {"application/json": {"schema": error}}},
                     "422": {"description": "invalid fields, each named (control or invisible formatting characters in any text included)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invalid"}}}},

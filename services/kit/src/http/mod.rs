@@ -236,7 +236,10 @@ async fn request_timeout(State(limit): State<Duration>, request: Request, next: 
         Ok(response) => response,
         Err(_) => error(
             StatusCode::REQUEST_TIMEOUT,
-            format!("request not completed within {} s", limit.as_secs()),
+            format!(
+                "request not completed within {} s; it may or may not have taken effect: retry with the same Idempotency-Key",
+                limit.as_secs()
+            ),
         ),
     }
 }
