@@ -399,3 +399,160 @@ fn rand_seed() -> u32 {
         .subsec_nanos()
         % 100_000
 }
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// A certificate for localhost signed by the test CA (`ca.pem`), as `{name}.pem`/`{name}.key`.
+fn leaf(dir: &std::path::Path, name: &str) {
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    let subject = format!("/CN={name}");
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            &subject,
+        ],
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            &pem,
+        ],
+    );
+}
+
+/// `--tls-cert`/`--tls-key` on a real service (the registry): HTTPS with the certificate from
+/// the files, plain HTTP refused on that port, and a renewed certificate served at the next
+/// connection without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_from_pem_files_is_served_and_reloaded() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ca",
+        ],
+    );
+    leaf(&dir, "first");
+    leaf(&dir, "second");
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    std::fs::copy(dir.join("first.pem"), &cert).unwrap();
+    std::fs::copy(dir.join("first.key"), &key).unwrap();
+    let port = free_port();
+    let database = format!("sqlite://{}/registry.db", dir.display());
+    let _registry = Proc::spawn(
+        "registry",
+        lintas(&[
+            "registry",
+            "--database-url",
+            &database,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ]),
+        &dir,
+    );
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
+    let served = |ca: reqwest::Certificate| async move {
+        // A new client each time: a new connection, a new handshake.
+        let client = reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .tls_info(true)
+            .build()
+            .unwrap();
+        let response = client
+            .get(format!("https://localhost:{port}/livez"))
+            .send()
+            .await
+            .ok()?;
+        assert_eq!(response.status().as_u16(), 200);
+        response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|info| info.peer_certificate().map(<[u8]>::to_vec))
+    };
+    let der = |name: &str| {
+        let pem = std::fs::read_to_string(dir.join(name)).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        if let Some(cert) = served(ca.clone()).await {
+            break cert;
+        }
+        assert!(Instant::now() < deadline, "no HTTPS answer");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(first, der("first.pem"));
+    let plain = reqwest::get(format!("http://127.0.0.1:{port}/livez")).await;
+    assert!(
+        plain.map(|r| !r.status().is_success()).unwrap_or(true),
+        "plain HTTP answered on the TLS port"
+    );
+    std::fs::copy(dir.join("second.key"), &key).unwrap();
+    std::fs::copy(dir.join("second.pem"), &cert).unwrap();
+    assert_eq!(served(ca.clone()).await.unwrap(), der("second.pem"));
+}
