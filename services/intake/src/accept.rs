@@ -4,7 +4,7 @@
 use std::cell::Cell;
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lintas_kit::auth::{AuthError, Caller};
@@ -82,28 +82,12 @@ async fn accept(
     if !endpoint.agencies.contains(&caller.agency) {
         return Ok(AuthError::forbidden().into_response());
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .eq_ignore_ascii_case("application/json")
-    {
-        return Err(Refusal::BadRequest(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!("content type must be application/json, got `{content_type}`"),
-        ));
-    }
-    let json: Value = serde_json::from_slice(body).map_err(|e| {
-        Refusal::BadRequest(
-            StatusCode::BAD_REQUEST,
-            format!("body is not valid JSON: {e}"),
-        )
-    })?;
+    // JSON only, strictly: no duplicate keys (a reader keeping the first of two would see
+    // another request), no control or invisible formatting characters in any string.
+    let json: Value = match lintas_kit::http::parse_body(headers, body) {
+        Ok(json) => json,
+        Err(refused) => return Ok(refused.into_response()),
+    };
 
     let key_text = match headers.get("idempotency-key") {
         None => None,

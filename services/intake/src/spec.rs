@@ -15,7 +15,7 @@ use crate::checks;
 /// What a field holds.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
-    /// Free text, trimmed, no control characters.
+    /// Free text, trimmed, no control or invisible formatting (Unicode Cf) characters.
     Text {
         max: usize,
     },
@@ -362,8 +362,8 @@ fn value(
                 fail("must not be empty".into())
             } else if s.chars().count() > *max {
                 fail(format!("must be at most {max} characters"))
-            } else if s.chars().any(char::is_control) {
-                fail("must not contain control characters".into())
+            } else if s.chars().any(lintas_kit::http::refused_character) {
+                fail(lintas_kit::http::CHARACTERS_MESSAGE.into())
             } else {
                 Some(Value::Text(s.to_string()))
             }
@@ -522,12 +522,13 @@ pub fn openapi(title: &str, endpoints: &[&Endpoint], checks: &Checks<'_>) -> Jso
                 "requestBody": {"required": true, "content": {"application/json": {"schema": object_schema(e.fields, checks)}}},
                 "responses": {
                     "202": {"description": "accepted: the broker acknowledged the events", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
-                    "400": {"description": "body is not JSON", "content": {"application/json": {"schema": error}}},
+                    "400": {"description": "body is not JSON, or repeats a key (fields names each)", "content": {"application/json": {"schema": error}}},
                     "401": {"description": "missing or unknown token", "content": {"application/json": {"schema": error}}},
                     "403": {"description": "this agency may not publish here", "content": {"application/json": {"schema": error}}},
-                    "413": {"description": "body larger than 64 KiB"},
+                    "408": {"description": "not completed within the request timeout (LINTAS_HTTP_REQUEST_TIMEOUT_SECS); retry with the same Idempotency-Key", "content": {"application/json": {"schema": error}}},
+                    "413": {"description": "body larger than 64 KiB", "content": {"application/json": {"schema": error}}},
                     "415": {"description": "content type is not application/json", "content": {"application/json": {"schema": error}}},
-                    "422": {"description": "invalid fields, each named", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invalid"}}}},
+                    "422": {"description": "invalid fields, each named (control or invisible formatting characters in any text included)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Invalid"}}}},
                     "503": {"description": "broker unavailable; nothing accepted, retry after Retry-After seconds", "content": {"application/json": {"schema": error}}}
                 }
             }}),
@@ -540,7 +541,8 @@ pub fn openapi(title: &str, endpoints: &[&Endpoint], checks: &Checks<'_>) -> Jso
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "string"}, "reason": {"type": "string"}}, "required": ["error"]},
+                "Error": {"type": "object", "properties": {"error": {"type": "string"}, "reason": {"type": "string"}, "fields": {"type": "array", "items": {
+                    "type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}, "required": ["field", "message"]}}}, "required": ["error"]},
                 "Invalid": {"type": "object", "properties": {"error": {"const": "validation_failed"}, "fields": {"type": "array", "items": {
                     "type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}, "required": ["field", "message"]}}}, "required": ["error", "fields"]},
                 "Accepted": {"type": "object", "properties": {

@@ -9,6 +9,8 @@
 //! - [`consumer`]: the effectively-once consumer runtime: offsets live in the subscriber's
 //!   database and commit in the same transaction as the view update;
 //! - [`store`]: sqlx on PostgreSQL or SQLite, migrations per dialect;
+//! - [`http`]: the one way every HTTP server is served (timeouts, connection limit, body
+//!   limit, optional TLS, one JSON error shape, strict JSON bodies);
 //! - [`telemetry`]: tracing, Prometheus metrics, `/livez`, `/readyz`, `/metrics`;
 //! - [`shutdown`]: one signal that every task watches;
 //! - [`testing`]: run a handler against events in memory, with no broker.
@@ -23,6 +25,7 @@ pub mod auth;
 pub mod codec;
 pub mod consumer;
 pub mod encryption;
+pub mod http;
 pub mod kafka_auth;
 pub mod metrics;
 pub mod outbox;

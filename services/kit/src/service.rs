@@ -36,13 +36,14 @@ use crate::codec::Codec;
 use crate::consumer::{Handler, Runtime, SubscriberSettings, DEFAULT_MAX_BATCH};
 use crate::encryption::{Keyring, LocalKms, ProtectionSettings};
 use crate::events::SubjectKeyRotations;
+use crate::http::{serve, HttpSettings};
 use crate::kafka_auth::{client_properties, refuse_secret_property, KafkaAuth};
 use crate::producer::{EventProducer, ProducerSettings};
 use crate::registry::RegistryClient;
 use crate::secret::Secret;
 use crate::shutdown::Shutdown;
 use crate::store::{Migrations, Store};
-use crate::telemetry::{ops_router, serve, track_http, Health};
+use crate::telemetry::{ops_router, Health};
 use crate::views::ViewState;
 
 /// Where the feed is.
@@ -193,6 +194,9 @@ pub struct SubscriberConfig {
     /// HTTP address for the query API, `/livez`, `/readyz` and `/metrics`.
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8083")]
     pub listen: String,
+    /// Timeouts, limits and TLS of the HTTP server.
+    #[command(flatten)]
+    pub http: HttpSettings,
     /// Caller tokens `token=agency:OFFICE,...` for the query API.
     #[arg(
         long,
@@ -305,12 +309,13 @@ pub async fn run_subscriber_with_api<H: Handler>(
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-    tracing::info!(group = subscriber.group, url = %format!("http://{}", listener.local_addr()?), "subscriber listening");
-    let routes = api(views)
-        .merge(ops_router(health))
-        .route_layer(axum::middleware::from_fn(track_http));
-    let server = serve(listener, routes, shutdown.clone());
-    tasks.spawn("http-server", async move { Ok(server.await?) });
+    tracing::info!(group = subscriber.group, url = %format!("{}://{}", config.http.scheme(), listener.local_addr()?), "subscriber listening");
+    let routes = api(views).merge(ops_router(health));
+    let http = config.http.clone();
+    let stop = shutdown.clone();
+    tasks.spawn("http-server", async move {
+        serve(listener, routes, &http, stop).await
+    });
     let handler = Arc::new(subscriber.handler);
     tasks.spawn("runtime", async move {
         runtime.run(handler).await?;

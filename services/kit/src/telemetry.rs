@@ -152,32 +152,22 @@ async fn metrics() -> Response {
 }
 
 /// Middleware counting requests and their duration by matched route (never the raw path,
-/// which would carry subject keys into metric labels).
+/// which would carry subject keys into metric labels) and by a method from a fixed set:
+/// neither label can take a value a client chooses. [`crate::http::serve`] applies it.
 pub async fn track_http(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
-    let method = request.method().as_str().to_owned();
+    let method = crate::http::method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     HTTP_DURATION
-        .with_label_values(&[&route, &method])
+        .with_label_values(&[&route, method])
         .observe(started.elapsed().as_secs_f64());
     HTTP_REQUESTS
-        .with_label_values(&[&route, &method, response.status().as_str()])
+        .with_label_values(&[&route, method, response.status().as_str()])
         .inc();
     response
-}
-
-/// Serves `router` on `listener` until `shutdown`.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    router: Router,
-    shutdown: crate::shutdown::Shutdown,
-) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
 }

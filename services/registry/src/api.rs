@@ -54,6 +54,7 @@ pub(crate) fn router(registry: Registry) -> Router {
         .merge(dek::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(crate::error::confluent_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(middleware::map_response(set_content_type))
         .with_state(registry)

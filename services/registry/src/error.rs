@@ -124,3 +124,34 @@ impl IntoResponse for RegistryError {
         (status, axum::Json(body)).into_response()
     }
 }
+
+/// Rewrites a refusal that is not already a Confluent error body (axum's plain-text
+/// rejections: malformed JSON, wrong content type, body too large) into
+/// `{"error_code": <HTTP status>, "message": …}`, as Confluent's own server answers them.
+pub(crate) async fn confluent_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let message = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    parts.headers.remove(CONTENT_LENGTH);
+    let body = serde_json::json!({ "error_code": status.as_u16(), "message": message });
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}

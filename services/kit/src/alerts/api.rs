@@ -1,4 +1,5 @@
-//! The alert desk's HTTP API. Reads are plain queries; each lifecycle action is one
+//! The alert desk's HTTP API. Reads are plain queries; action bodies are strict JSON (no
+//! duplicate keys, no control or invisible formatting characters); each lifecycle action is one
 //! transaction: the action, the recomputed status and the outbox row of its event commit
 //! together, so the feed and the view never disagree.
 
@@ -20,6 +21,7 @@ use uuid::Uuid;
 
 use super::{record_action, refresh, Action, ACKNOWLEDGED, CLOSED};
 use crate::auth::{Caller, Tokens};
+use crate::http::StrictJson;
 use crate::store::Dialect;
 use crate::views::{database_unavailable, invalid, problem, require_agency, ViewState};
 
@@ -320,7 +322,7 @@ async fn acknowledge(
     State(state): State<DeskState>,
     caller: Caller,
     Path(alert_id): Path<String>,
-    Json(body): Json<Value>,
+    StrictJson(body): StrictJson<Value>,
 ) -> Response {
     let mut bad = Vec::new();
     unknown_fields(&body, &["officer_id", "note"], &mut bad);
@@ -347,7 +349,7 @@ async fn escalate(
     State(state): State<DeskState>,
     caller: Caller,
     Path(alert_id): Path<String>,
-    Json(body): Json<Value>,
+    StrictJson(body): StrictJson<Value>,
 ) -> Response {
     let mut bad = Vec::new();
     unknown_fields(
@@ -400,7 +402,7 @@ async fn close(
     State(state): State<DeskState>,
     caller: Caller,
     Path(alert_id): Path<String>,
-    Json(body): Json<Value>,
+    StrictJson(body): StrictJson<Value>,
 ) -> Response {
     let mut bad = Vec::new();
     unknown_fields(&body, &["officer_id", "note", "reason"], &mut bad);

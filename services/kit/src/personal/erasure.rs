@@ -28,6 +28,7 @@ const FIELDS: [&str; 4] = ["person_key", "reason", "legal_basis", "officer_id"];
 pub(super) async fn request(
     AxumState(state): AxumState<State>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(e) = require_agency(&caller, state.data.agency) {
@@ -39,8 +40,10 @@ pub(super) async fn request(
             "this token may not erase personal data (role personal_data)",
         );
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return problem(StatusCode::BAD_REQUEST, "body is not valid JSON");
+    // Strict JSON: no duplicate keys, no control or invisible formatting characters.
+    let body = match crate::http::parse_body(&headers, &body) {
+        Ok(body) => body,
+        Err(refused) => return refused.into_response(),
     };
     let mut bad = Vec::new();
     match body.as_object() {

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use lintas_kit::consumer::{Runtime, SubscriberSettings};
 use lintas_kit::events::*;
+use lintas_kit::http::{serve, HttpSettings};
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
-use lintas_kit::telemetry::{serve, Health};
+use lintas_kit::telemetry::Health;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
 
@@ -44,7 +45,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let registry_url = format!("http://{}", listener.local_addr()?);
     let registry_schema = format!("{schema}_registry");
     let router = super::registry::registry_router(&args.database_url, &registry_schema).await?;
-    tokio::spawn(serve(listener, router, shutdown.clone()));
+    let stop = shutdown.clone();
+    tokio::spawn(async move { serve(listener, router, &HttpSettings::default(), stop).await });
 
     let mut topics = lintas_kit::topics::event_topics(&prefix);
     topics.push(lintas_kit::topics::dead_letter_topic(&prefix, &schema));

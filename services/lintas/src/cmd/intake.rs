@@ -2,11 +2,12 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use lintas_intake::IntakeState;
+use lintas_kit::http::serve;
 use lintas_kit::producer::EventProducer;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
 use lintas_kit::tasks::Tasks;
-use lintas_kit::telemetry::{serve, Health};
+use lintas_kit::telemetry::Health;
 
 use crate::settings::{keyer, listen, tokens, KafkaArgs};
 
@@ -25,6 +26,9 @@ pub struct IntakeArgs {
     pub checkpoints: String,
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8082")]
     pub listen: String,
+    /// Timeouts, limits and TLS of the HTTP server.
+    #[command(flatten)]
+    pub http: lintas_kit::http::HttpSettings,
     /// Caller tokens: `token=agency:OFFICE,...`.
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: String,
@@ -70,13 +74,12 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
         checkpoints: checkpoints(&args.checkpoints),
     };
     let listener = listen(&args.listen).await?;
-    tracing::info!(url = %format!("http://{}", listener.local_addr()?), "registration intake listening");
-    let server = serve(
-        listener,
-        super::with_ops(lintas_intake::router(state, args.which.intakes()), health),
-        shutdown,
-    );
-    tasks.spawn("http-server", async move { Ok(server.await?) });
+    tracing::info!(url = %format!("{}://{}", args.http.scheme(), listener.local_addr()?), "registration intake listening");
+    let routes = super::with_ops(lintas_intake::router(state, args.which.intakes()), health);
+    let http = args.http.clone();
+    tasks.spawn("http-server", async move {
+        serve(listener, routes, &http, shutdown).await
+    });
     let result = tasks.join().await;
     tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await?;
     result

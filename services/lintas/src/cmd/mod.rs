@@ -12,11 +12,10 @@ pub mod topics;
 pub mod up;
 
 use axum::Router;
-use lintas_kit::telemetry::{ops_router, track_http, Health};
+use lintas_kit::telemetry::{ops_router, Health};
 
-/// A service's routes plus `/livez`, `/readyz`, `/metrics`, with request metrics.
+/// A service's routes plus `/livez`, `/readyz`, `/metrics` (request metrics, limits and the
+/// error shape come with `lintas_kit::http::serve`).
 pub fn with_ops(routes: Router, health: Health) -> Router {
-    routes
-        .merge(ops_router(health))
-        .route_layer(axum::middleware::from_fn(track_http))
+    routes.merge(ops_router(health))
 }

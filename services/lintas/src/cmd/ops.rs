@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 use lintas_kit::codec::Codec;
+use lintas_kit::http::serve;
 use lintas_kit::registry::RegistryClient;
 use lintas_kit::shutdown::Shutdown;
-use lintas_kit::telemetry::{health_router, metrics_router, serve, track_http, Health};
+use lintas_kit::telemetry::{health_router, metrics_router, Health};
 use lintas_ops::{Ops, OpsSettings};
 
 use crate::settings::{listen, tokens, KafkaArgs};
@@ -25,6 +26,9 @@ pub struct OpsArgs {
     /// reach it (a NetworkPolicy in Kubernetes).
     #[arg(long, env = "LINTAS_METRICS_LISTEN", default_value = "127.0.0.1:8091")]
     pub metrics_listen: String,
+    /// Timeouts, limits and TLS of both HTTP servers (dashboard and metrics).
+    #[command(flatten)]
+    pub http: lintas_kit::http::HttpSettings,
     /// Operators' tokens `token=other:OPS-OFFICE:operator,...`: only tokens with the
     /// `operator` role read the dashboard's data (any other token gets 403).
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
@@ -135,16 +139,18 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
     let listener = listen(&args.listen).await?;
     let metrics_listener = listen(&args.metrics_listen).await?;
     tracing::info!(
-        url = %format!("http://{}/ops", listener.local_addr()?),
-        metrics = %format!("http://{}/metrics", metrics_listener.local_addr()?),
+        url = %format!("{}://{}/ops", args.http.scheme(), listener.local_addr()?),
+        metrics = %format!("{}://{}/metrics", args.http.scheme(), metrics_listener.local_addr()?),
         "operators' dashboard"
     );
-    let routes = lintas_ops::router(ops, tokens)
-        .merge(health_router(health))
-        .route_layer(axum::middleware::from_fn(track_http));
-    let server = serve(listener, routes, shutdown.clone());
-    tasks.spawn("http-server", async move { Ok(server.await?) });
-    let metrics = serve(metrics_listener, metrics_router(), shutdown);
-    tasks.spawn("metrics-server", async move { Ok(metrics.await?) });
+    let routes = lintas_ops::router(ops, tokens).merge(health_router(health));
+    let (http, stop) = (args.http.clone(), shutdown.clone());
+    tasks.spawn("http-server", async move {
+        serve(listener, routes, &http, stop).await
+    });
+    let http = args.http.clone();
+    tasks.spawn("metrics-server", async move {
+        serve(metrics_listener, metrics_router(), &http, shutdown).await
+    });
     tasks.join().await
 }

@@ -1,7 +1,8 @@
 use clap::Args;
+use lintas_kit::http::serve;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
-use lintas_kit::telemetry::{serve, Health};
+use lintas_kit::telemetry::Health;
 
 use crate::settings::listen;
 
@@ -12,6 +13,9 @@ pub struct RegistryArgs {
     pub database_url: String,
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: String,
+    /// Timeouts, limits and TLS of the HTTP server.
+    #[command(flatten)]
+    pub http: lintas_kit::http::HttpSettings,
 }
 
 pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
@@ -25,9 +29,12 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
     let router = registry_router(&args.database_url, "registry").await?;
     let health = Health::new();
     let listener = listen(&args.listen).await?;
-    tracing::info!(url = %format!("http://{}", listener.local_addr()?), "schema registry listening");
-    let server = serve(listener, super::with_ops(router, health), shutdown);
-    tasks.spawn("http-server", async move { Ok(server.await?) });
+    tracing::info!(url = %format!("{}://{}", args.http.scheme(), listener.local_addr()?), "schema registry listening");
+    let routes = super::with_ops(router, health);
+    let http = args.http.clone();
+    tasks.spawn("http-server", async move {
+        serve(listener, routes, &http, shutdown).await
+    });
     tasks.join().await
 }
 

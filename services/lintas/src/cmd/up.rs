@@ -10,9 +10,10 @@ use clap::Args;
 use lintas_intake::IntakeState;
 use lintas_kit::consumer::{Runtime, SubscriberSettings};
 use lintas_kit::events::Agency;
+use lintas_kit::http::serve;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::store::Store;
-use lintas_kit::telemetry::{serve, Health};
+use lintas_kit::telemetry::Health;
 use lintas_kit::topics::{dead_letter_topic, ensure_topics, event_topics, DEFAULT_PARTITIONS};
 use lintas_kit::views::ViewState;
 
@@ -28,6 +29,9 @@ pub struct UpArgs {
     /// One address for every API: intake, views, registry, metrics, health.
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Timeouts, limits and TLS of the HTTP server.
+    #[command(flatten)]
+    pub http: lintas_kit::http::HttpSettings,
     /// Real Kafka instead of the ephemeral in-process broker.
     #[arg(long, env = "LINTAS_BROKERS")]
     pub brokers: Option<String>,
@@ -153,8 +157,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/lintas.db", args.data_dir.display()));
+    if args.http.tls_cert.is_some() && args.schema_registry_url.is_none() {
+        // The run's own clients (registry, readiness sampling) speak plain HTTP to it.
+        anyhow::bail!("--tls-cert in `lintas up` needs an external --schema-registry-url: the in-process registry is reached over plain HTTP");
+    }
     let listener = listen(&args.listen).await?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let base = format!("{}://{}", args.http.scheme(), listener.local_addr()?);
 
     let (registry_url, registry_routes) = match &args.schema_registry_url {
         Some(url) => (url.clone(), axum::Router::new()),
@@ -322,12 +330,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             lintas_kejaksaan::KEKS,
         )))
         .merge(lintas_desa::router(views(&desa, lintas_desa::KEKS)));
-    let server = serve(
-        listener,
-        super::with_ops(routes, health.clone()),
-        shutdown.clone(),
-    );
-    tasks.spawn("http-server", async move { Ok(server.await?) });
+    let routes = super::with_ops(routes, health.clone());
+    let (http, stop) = (args.http.clone(), shutdown.clone());
+    tasks.spawn("http-server", async move {
+        serve(listener, routes, &http, stop).await
+    });
     producer.codec().register_all().await?;
     tasks.spawn(
         "broker-health",
