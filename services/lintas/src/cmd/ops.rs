@@ -12,7 +12,7 @@ use lintas_kit::shutdown::Shutdown;
 use lintas_kit::telemetry::{health_router, metrics_router, serve, track_http, Health};
 use lintas_ops::{Ops, OpsSettings};
 
-use crate::settings::{listen, tokens, KafkaArgs};
+use crate::settings::{credentials, listen, KafkaArgs};
 
 #[derive(Args, Debug)]
 pub struct OpsArgs {
@@ -27,8 +27,12 @@ pub struct OpsArgs {
     pub metrics_listen: String,
     /// Operators' tokens `token=other:OPS-OFFICE:operator,...`: only tokens with the
     /// `operator` role read the dashboard's data (any other token gets 403).
-    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
+    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true, default_value = "")]
     pub tokens: String,
+    /// Operators may also sign in with OIDC (claims `lintas_agency: other`,
+    /// `lintas_roles: [operator]`).
+    #[command(flatten)]
+    pub oidc: lintas_kit::oidc::OidcArgs,
     /// Dead letters the viewer may read from the broker per minute (all operators together);
     /// beyond it the viewer answers 429.
     #[arg(
@@ -101,7 +105,10 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         signals.on_signals().await;
         Ok(())
     });
-    let tokens = tokens(&args.tokens)?;
+    // Only operators' credentials: any other is unknown here.
+    let tokens = credentials(&args.tokens, &args.oidc)
+        .await?
+        .for_role(lintas_kit::auth::OPERATOR_ROLE);
     let mut settings = OpsSettings::new(&args.kafka.brokers, &args.kafka.topic_prefix);
     args.kafka.auth.log(&args.kafka.brokers);
     settings.extra = args.kafka.extra()?;
