@@ -5,12 +5,13 @@
 //! everything a caller publishes or reads are taken from its credential, never from a request
 //! body.
 //!
-//! Each service accepts only the credentials of the agencies it serves ([`Tokens::only`]): a
-//! credential of any other agency is unknown there, 401 like any invalid token. A credential the
-//! service accepts but that may not use a resource (another agency's endpoint on an intake, a
-//! missing role, another village or checkpoint) is 403.
+//! Each service accepts only the credentials of the agencies it serves ([`Tokens::only`]): it
+//! holds the other agencies' static tokens as hashes alone, and answers a valid credential of
+//! another agency (static or OIDC) 403, like any credential that may not use a resource (a
+//! missing role, another village or checkpoint). A credential that is not valid anywhere (unknown
+//! token, bad signature, expired…) is 401.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -90,6 +91,9 @@ pub struct Tokens {
     /// (ours 24 or more alphanumerics, over 140 bits), so a plain SHA-256 is enough: there is
     /// nothing to guess that a slow password hash would protect.
     by_hash: Arc<HashMap<[u8; 32], Caller>>,
+    /// Tokens of callers this service does not serve ([`Tokens::only`]): hashes only, so
+    /// that they are refused with 403 rather than as unknown.
+    foreign: Arc<HashSet<[u8; 32]>>,
     oidc: Option<Oidc>,
     keep: Option<Keep>,
 }
@@ -179,8 +183,8 @@ impl Tokens {
         self.oidc.as_ref()
     }
 
-    /// Only the callers `keep` accepts: static tokens of others are dropped from the table,
-    /// OIDC tokens of others are refused as unknown (401).
+    /// Only the callers `keep` accepts: the static tokens of others are kept as hashes alone,
+    /// and they and OIDC tokens of others are refused with 403.
     pub fn only(&self, keep: impl Fn(&Caller) -> bool + Send + Sync + 'static) -> Tokens {
         let keep: Keep = match &self.keep {
             Some(before) => {
@@ -189,14 +193,16 @@ impl Tokens {
             }
             None => Arc::new(keep),
         };
+        let (kept, other): (HashMap<_, _>, HashMap<_, _>) = self
+            .by_hash
+            .iter()
+            .map(|(h, c)| (*h, c.clone()))
+            .partition(|(_, c)| keep(c));
+        let mut foreign = (*self.foreign).clone();
+        foreign.extend(other.into_keys());
         Tokens {
-            by_hash: Arc::new(
-                self.by_hash
-                    .iter()
-                    .filter(|(_, c)| keep(c))
-                    .map(|(h, c)| (*h, c.clone()))
-                    .collect(),
-            ),
+            by_hash: Arc::new(kept),
+            foreign: Arc::new(foreign),
             oidc: self.oidc.clone(),
             keep: Some(keep),
         }
@@ -228,15 +234,19 @@ impl Tokens {
                     AuthError::invalid_token(refused.reason())
                 })?
             }
-            _ => self
-                .caller(token)
-                .cloned()
-                .ok_or(AuthError::invalid_token("unknown token"))?,
+            _ => {
+                let hash = sha256(token);
+                if self.foreign.contains(&hash) {
+                    return Err(AuthError::not_served());
+                }
+                self.by_hash
+                    .get(&hash)
+                    .cloned()
+                    .ok_or(AuthError::invalid_token("unknown token"))?
+            }
         };
         match &self.keep {
-            Some(keep) if !keep(&caller) => {
-                Err(AuthError::invalid_token("this credential is not for this service"))
-            }
+            Some(keep) if !keep(&caller) => Err(AuthError::not_served()),
             _ => Ok(caller),
         }
     }
@@ -286,6 +296,14 @@ impl AuthError {
         AuthError(
             StatusCode::FORBIDDEN,
             "this token may not use this resource",
+        )
+    }
+
+    /// A valid credential of an agency (or role) this service does not serve.
+    pub fn not_served() -> Self {
+        AuthError(
+            StatusCode::FORBIDDEN,
+            "this credential is not for this service",
         )
     }
 
@@ -379,8 +397,8 @@ mod tests {
         assert!(Tokens::parse("sha256:abcd=polri:X").is_err());
     }
 
-    /// A service's table keeps only the agencies it serves: another agency's token is unknown
-    /// there (401), its own still works.
+    /// A service's table keeps only the agencies it serves: another agency's token is refused
+    /// there (403), an unknown one is 401, its own still works.
     #[tokio::test]
     async fn a_service_accepts_only_the_agencies_it_serves() {
         let all = Tokens::parse(
@@ -390,7 +408,9 @@ mod tests {
         let imigrasi = all.for_agencies(&[Agency::Imigrasi]);
         assert!(imigrasi.caller("aaaaaaaaaaaaaaaa").is_none());
         let refused = imigrasi.authenticate("aaaaaaaaaaaaaaaa").await.unwrap_err();
-        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let unknown = imigrasi.authenticate("cccccccccccccccc").await.unwrap_err();
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             imigrasi
                 .authenticate("bbbbbbbbbbbbbbbb")

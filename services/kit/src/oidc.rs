@@ -35,7 +35,8 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, KNOWN_ROLES};
 
-/// A token naming a key the cache does not hold refetches the JWKS at most this often.
+/// Tokens naming a key the cache does not hold refetch the JWKS at most this often (a flood of
+/// made-up `kid`s costs the identity provider one request per interval).
 pub const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(30);
 
 /// Longest officer identity accepted (the `officer_id` of events).
@@ -133,6 +134,7 @@ impl OidcArgs {
             algorithms,
             leeway: Duration::from_secs(self.leeway_seconds),
             refresh: Duration::from_secs(self.jwks_refresh_seconds.max(1)),
+            unknown_kid_refetch: UNKNOWN_KID_REFETCH,
         })))
     }
 }
@@ -145,7 +147,10 @@ pub struct OidcSettings {
     pub jwks_url: String,
     pub algorithms: Vec<Algorithm>,
     pub leeway: Duration,
+    /// How often the keys are fetched again.
     pub refresh: Duration,
+    /// At most one fetch per this interval for tokens naming an unknown key.
+    pub unknown_kid_refetch: Duration,
 }
 
 /// The claims Lintas reads from an identity provider's token (configured as claim mappers at
@@ -183,15 +188,18 @@ struct Key {
 #[derive(Default)]
 struct Keys {
     by_kid: HashMap<String, Arc<Key>>,
-    fetched: Option<Instant>,
+    /// When the last fetch ended, whether or not it succeeded.
+    attempted: Option<Instant>,
 }
 
 struct Inner {
     settings: OidcSettings,
     client: reqwest::Client,
     keys: RwLock<Keys>,
-    /// One fetch at a time; holds when the last fetch was attempted.
-    fetching: tokio::sync::Mutex<Option<Instant>>,
+    /// One fetch at a time.
+    fetching: tokio::sync::Mutex<()>,
+    /// When a token naming an unknown key last caused a fetch.
+    unknown_kid_fetch: std::sync::Mutex<Option<Instant>>,
     background: AtomicBool,
 }
 
@@ -250,7 +258,8 @@ impl Oidc {
                 settings,
                 client,
                 keys: RwLock::new(Keys::default()),
-                fetching: tokio::sync::Mutex::new(None),
+                fetching: tokio::sync::Mutex::new(()),
+                unknown_kid_fetch: std::sync::Mutex::new(None),
                 background: AtomicBool::new(false),
             }),
         }
@@ -263,7 +272,7 @@ impl Oidc {
     /// Loads the keys once (a service calls it at start); a failure is logged and counted, and
     /// the first token fetches again.
     pub async fn load(&self) -> bool {
-        self.refresh(Duration::ZERO).await
+        self.refresh().await
     }
 
     /// Whether keys were loaded.
@@ -271,29 +280,36 @@ impl Oidc {
         !self.inner.keys.read().expect("keys lock").by_kid.is_empty()
     }
 
-    /// Fetches the JWKS unless a fetch was attempted less than `min_gap` ago; whether the
-    /// cache now holds keys. One fetch at a time.
-    async fn refresh(&self, min_gap: Duration) -> bool {
-        let mut last = self.inner.fetching.lock().await;
-        if last.is_some_and(|at| at.elapsed() < min_gap) {
+    /// Fetches the JWKS, one fetch at a time (a caller that waited for another's fetch uses
+    /// its result); whether the cache now holds keys. A failure keeps the cached keys.
+    async fn refresh(&self) -> bool {
+        let asked = Instant::now();
+        let _one = self.inner.fetching.lock().await;
+        let done_meanwhile = self
+            .inner
+            .keys
+            .read()
+            .expect("keys lock")
+            .attempted
+            .is_some_and(|at| at > asked);
+        if done_meanwhile {
             return self.has_keys();
         }
-        *last = Some(Instant::now());
-        match self.fetch().await {
+        let fetched = self.fetch().await;
+        let mut keys = self.inner.keys.write().expect("keys lock");
+        keys.attempted = Some(Instant::now());
+        match fetched {
             Ok(by_kid) => {
                 JWKS_KEYS.set(by_kid.len() as i64);
                 tracing::info!(keys = by_kid.len(), "identity provider keys loaded");
-                *self.inner.keys.write().expect("keys lock") = Keys {
-                    by_kid,
-                    fetched: Some(Instant::now()),
-                };
+                keys.by_kid = by_kid;
             }
             Err(e) => {
                 JWKS_FETCH_FAILURES.inc();
                 tracing::warn!(url = %self.inner.settings.jwks_url, error = %e, "cannot fetch the identity provider's keys; keeping the cached ones");
             }
         }
-        self.has_keys()
+        !keys.by_kid.is_empty()
     }
 
     async fn fetch(&self) -> Result<HashMap<String, Arc<Key>>, String> {
@@ -359,7 +375,7 @@ impl Oidc {
     fn key(&self, kid: &str) -> (Option<Arc<Key>>, bool) {
         let keys = self.inner.keys.read().expect("keys lock");
         let stale = keys
-            .fetched
+            .attempted
             .is_none_or(|at| at.elapsed() >= self.inner.settings.refresh);
         (keys.by_kid.get(kid).cloned(), stale)
     }
@@ -371,8 +387,7 @@ impl Oidc {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            this.refresh(UNKNOWN_KID_REFETCH.min(this.inner.settings.refresh))
-                .await;
+            this.refresh().await;
             this.inner.background.store(false, Ordering::Release);
         });
     }
@@ -388,8 +403,18 @@ impl Oidc {
         let (mut key, stale) = self.key(kid);
         if key.is_none() {
             // A key rotated in at the identity provider: fetch again, rate-limited.
-            self.refresh(UNKNOWN_KID_REFETCH).await;
-            key = self.key(kid).0;
+            let allowed = {
+                let mut last = self.inner.unknown_kid_fetch.lock().expect("lock");
+                let allowed = last.is_none_or(|at| at.elapsed() >= settings.unknown_kid_refetch);
+                if allowed {
+                    *last = Some(Instant::now());
+                }
+                allowed
+            };
+            if allowed {
+                self.refresh().await;
+                key = self.key(kid).0;
+            }
         } else if stale {
             self.refresh_in_background();
         }

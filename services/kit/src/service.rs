@@ -204,7 +204,7 @@ pub struct SubscriberConfig {
     /// Agency sign-in for the query API.
     #[command(flatten)]
     pub oidc: crate::oidc::OidcArgs,
-    /// The agencies whose credentials the query API accepts (any other is unknown there, 401);
+    /// The agencies whose credentials the query API accepts (another agency's gets 403);
     /// empty: every agency's. Our subscribers serve their own agency only.
     #[arg(skip)]
     pub serves: Vec<lintas_events::Agency>,

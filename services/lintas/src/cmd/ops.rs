@@ -105,7 +105,7 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         signals.on_signals().await;
         Ok(())
     });
-    // Only operators' credentials: any other is unknown here.
+    // Only operators' credentials: any other gets 403.
     let tokens = credentials(&args.tokens, &args.oidc)
         .await?
         .for_role(lintas_kit::auth::OPERATOR_ROLE);
