@@ -336,7 +336,7 @@ impl Oidc {
                 .common
                 .public_key_use
                 .as_ref()
-                .is_some_and(|u| *u != PublicKeyUse::Signature)
+                .is_some_and(|u| !matches!(u, PublicKeyUse::Signature))
             {
                 continue;
             }
