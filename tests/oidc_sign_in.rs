@@ -151,7 +151,14 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
         json!({"preferred_username": "tpi-9"}),
     );
 
-    let (status, body) = call(&client, Method::POST, &checks, Some(&cgk), Some(departure("TPI-CGK"))).await;
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &checks,
+        Some(&cgk),
+        Some(departure("TPI-CGK")),
+    )
+    .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(records_in(&broker.brokers, "lintas.departures.v1"), 1);
 
@@ -176,15 +183,30 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
     let confusion =
         jsonwebtoken::encode(&hs, &claims, &EncodingKey::from_secret(&idp.public)).unwrap();
     for (what, token) in [
-        ("wrong issuer", idp.sign(&with(json!({"iss": "https://sso.example.com"})), "idp-1")),
-        ("wrong audience", idp.sign(&with(json!({"aud": "another-app"})), "idp-1")),
-        ("expired", idp.sign(&with(json!({"exp": now - 300})), "idp-1")),
+        (
+            "wrong issuer",
+            idp.sign(&with(json!({"iss": "https://sso.example.com"})), "idp-1"),
+        ),
+        (
+            "wrong audience",
+            idp.sign(&with(json!({"aud": "another-app"})), "idp-1"),
+        ),
+        (
+            "expired",
+            idp.sign(&with(json!({"exp": now - 300})), "idp-1"),
+        ),
         ("alg none", alg_none),
         ("unknown key", idp.sign(&claims, "idp-2")),
         ("key confusion", confusion),
     ] {
-        let (status, body) =
-            call(&client, Method::POST, &checks, Some(&token), Some(departure("TPI-CGK"))).await;
+        let (status, body) = call(
+            &client,
+            Method::POST,
+            &checks,
+            Some(&token),
+            Some(departure("TPI-CGK")),
+        )
+        .await;
         assert_eq!(status, 401, "{what}: {body}");
         assert!(body["error"].is_string(), "{what}: {body}");
     }
@@ -197,18 +219,49 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
     );
     let applicants = format!("{}/v1/applicants", intake.url);
     for (url, token, body, field) in [
-        (&checks, cgk.as_str(), departure("TPI-SUB"), "checkpoint_code"),
-        (&checks, CHECKPOINT_TOKEN, departure("TPI-SUB"), "checkpoint_code"),
-        (&checks, IMIGRASI_TOKEN, departure("TPI-CGK"), "checkpoint_code"),
-        (&applicants, desa.as_str(), village_report("Maos"), "village"),
-        (&applicants, DESA_KESUGIHAN_TOKEN, village_report("Maos"), "village"),
+        (
+            &checks,
+            cgk.as_str(),
+            departure("TPI-SUB"),
+            "checkpoint_code",
+        ),
+        (
+            &checks,
+            CHECKPOINT_TOKEN,
+            departure("TPI-SUB"),
+            "checkpoint_code",
+        ),
+        (
+            &checks,
+            IMIGRASI_TOKEN,
+            departure("TPI-CGK"),
+            "checkpoint_code",
+        ),
+        (
+            &applicants,
+            desa.as_str(),
+            village_report("Maos"),
+            "village",
+        ),
+        (
+            &applicants,
+            DESA_KESUGIHAN_TOKEN,
+            village_report("Maos"),
+            "village",
+        ),
     ] {
         let (status, answer) = call(&client, Method::POST, url, Some(token), Some(body)).await;
         assert_eq!(status, 403, "{answer}");
         assert_eq!(answer["fields"][0]["field"], field, "{answer}");
     }
-    let (status, body) =
-        call(&client, Method::POST, &applicants, Some(&desa), Some(village_report("Kesugihan"))).await;
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &applicants,
+        Some(&desa),
+        Some(village_report("Kesugihan")),
+    )
+    .await;
     assert_eq!(status, 202, "{body}");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
@@ -252,39 +305,158 @@ async fn the_access_matrix_holds_with_officers_tokens() {
     let id = uuid::Uuid::new_v4();
     let close = || Some(json!({"officer_id": "x", "reason": "other"}));
     let endpoints: Vec<(&str, Method, String, Option<Value>)> = vec![
-        ("imigrasi", Method::GET, format!("{}/v1/agencies/imigrasi/subjects/unknown", imigrasi.url), None),
-        ("imigrasi", Method::GET, format!("{}/v1/agencies/imigrasi/alerts", imigrasi.url), None),
-        ("imigrasi", Method::GET, format!("{}/v1/agencies/imigrasi/alerts/{id}", imigrasi.url), None),
-        ("imigrasi", Method::POST, format!("{}/v1/agencies/imigrasi/alerts/{id}/close", imigrasi.url), close()),
-        ("imigrasi", Method::GET, format!("{}/v1/agencies/imigrasi/audit/personal-data-reads", imigrasi.url), None),
-        ("disnaker", Method::GET, format!("{}/v1/agencies/disnaker/follow-up-tasks", disnaker.url), None),
-        ("disnaker", Method::GET, format!("{}/v1/agencies/disnaker/alerts", disnaker.url), None),
-        ("disnaker", Method::POST, format!("{}/v1/agencies/disnaker/alerts/{id}/acknowledge", disnaker.url), Some(json!({"officer_id": "x"}))),
-        ("polri", Method::GET, format!("{}/v1/agencies/polri/alerts", polri.url), None),
-        ("polri", Method::GET, format!("{}/v1/agencies/polri/recruiters/unknown", polri.url), None),
-        ("polri", Method::POST, format!("{}/v1/agencies/polri/alerts/{id}/escalate", polri.url),
-         Some(json!({"officer_id": "x", "escalated_to": "kejaksaan", "reason": "manual"}))),
-        ("kejaksaan", Method::GET, format!("{}/v1/agencies/kejaksaan/cases", kejaksaan.url), None),
-        ("kejaksaan", Method::GET, format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url), None),
-        ("kejaksaan", Method::POST, format!("{}/v1/agencies/kejaksaan/alerts/{id}/close", kejaksaan.url), close()),
-        ("desa", Method::GET, format!("{}/v1/agencies/desa/villages/Kesugihan/notices", desa.url), None),
-        ("desa", Method::GET, format!("{}/v1/agencies/desa/villages/Kesugihan/residents", desa.url), None),
-        ("desa", Method::GET, format!("{}/v1/agencies/desa/villages/Kesugihan/recruiters", desa.url), None),
+        (
+            "imigrasi",
+            Method::GET,
+            format!("{}/v1/agencies/imigrasi/subjects/unknown", imigrasi.url),
+            None,
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!("{}/v1/agencies/imigrasi/alerts", imigrasi.url),
+            None,
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!("{}/v1/agencies/imigrasi/alerts/{id}", imigrasi.url),
+            None,
+        ),
+        (
+            "imigrasi",
+            Method::POST,
+            format!("{}/v1/agencies/imigrasi/alerts/{id}/close", imigrasi.url),
+            close(),
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!(
+                "{}/v1/agencies/imigrasi/audit/personal-data-reads",
+                imigrasi.url
+            ),
+            None,
+        ),
+        (
+            "disnaker",
+            Method::GET,
+            format!("{}/v1/agencies/disnaker/follow-up-tasks", disnaker.url),
+            None,
+        ),
+        (
+            "disnaker",
+            Method::GET,
+            format!("{}/v1/agencies/disnaker/alerts", disnaker.url),
+            None,
+        ),
+        (
+            "disnaker",
+            Method::POST,
+            format!(
+                "{}/v1/agencies/disnaker/alerts/{id}/acknowledge",
+                disnaker.url
+            ),
+            Some(json!({"officer_id": "x"})),
+        ),
+        (
+            "polri",
+            Method::GET,
+            format!("{}/v1/agencies/polri/alerts", polri.url),
+            None,
+        ),
+        (
+            "polri",
+            Method::GET,
+            format!("{}/v1/agencies/polri/recruiters/unknown", polri.url),
+            None,
+        ),
+        (
+            "polri",
+            Method::POST,
+            format!("{}/v1/agencies/polri/alerts/{id}/escalate", polri.url),
+            Some(json!({"officer_id": "x", "escalated_to": "kejaksaan", "reason": "manual"})),
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/cases", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::POST,
+            format!("{}/v1/agencies/kejaksaan/alerts/{id}/close", kejaksaan.url),
+            close(),
+        ),
+        (
+            "desa",
+            Method::GET,
+            format!("{}/v1/agencies/desa/villages/Kesugihan/notices", desa.url),
+            None,
+        ),
+        (
+            "desa",
+            Method::GET,
+            format!("{}/v1/agencies/desa/villages/Kesugihan/residents", desa.url),
+            None,
+        ),
+        (
+            "desa",
+            Method::GET,
+            format!(
+                "{}/v1/agencies/desa/villages/Kesugihan/recruiters",
+                desa.url
+            ),
+            None,
+        ),
     ];
     let tokens = [
-        ("disnaker", idp.token("disnaker", "DISNAKER-CILACAP", json!({}))),
-        ("imigrasi", idp.token("imigrasi", "KANIM-CILACAP", json!({}))),
-        ("imigrasi", idp.token("imigrasi", "TPI-CGK", json!({"lintas_checkpoint": "TPI-CGK"}))),
+        (
+            "disnaker",
+            idp.token("disnaker", "DISNAKER-CILACAP", json!({})),
+        ),
+        (
+            "imigrasi",
+            idp.token("imigrasi", "KANIM-CILACAP", json!({})),
+        ),
+        (
+            "imigrasi",
+            idp.token(
+                "imigrasi",
+                "TPI-CGK",
+                json!({"lintas_checkpoint": "TPI-CGK"}),
+            ),
+        ),
         ("polri", idp.token("polri", "POLRESTA-CILACAP", json!({}))),
-        ("kejaksaan", idp.token("kejaksaan", "KEJARI-CILACAP", json!({}))),
-        ("desa", idp.token("desa", "DESA-KESUGIHAN", json!({"lintas_village": "Kesugihan"}))),
+        (
+            "kejaksaan",
+            idp.token("kejaksaan", "KEJARI-CILACAP", json!({})),
+        ),
+        (
+            "desa",
+            idp.token(
+                "desa",
+                "DESA-KESUGIHAN",
+                json!({"lintas_village": "Kesugihan"}),
+            ),
+        ),
     ];
     for (owner, method, url, body) in &endpoints {
         for (agency, token) in &tokens {
             let (status, answer) =
                 call(&client, method.clone(), url, Some(token), body.clone()).await;
             if agency == owner {
-                assert!(![401, 403].contains(&status), "{agency} on its own {url}: {status} {answer}");
+                assert!(
+                    ![401, 403].contains(&status),
+                    "{agency} on its own {url}: {status} {answer}"
+                );
             } else {
                 assert_eq!(status, 403, "{agency} token on {url}: {answer}");
             }
@@ -297,7 +469,11 @@ async fn the_access_matrix_holds_with_officers_tokens() {
     let village = |name: &str| format!("{}/v1/agencies/desa/villages/{name}/notices", desa.url);
     let maos = idp.token("desa", "DESA-MAOS", json!({"lintas_village": "Maos"}));
     let unscoped = idp.token("desa", "DESA-MAOS", json!({}));
-    let regency = idp.token("desa", "DPMD-CILACAP", json!({"lintas_roles": ["all_villages"]}));
+    let regency = idp.token(
+        "desa",
+        "DPMD-CILACAP",
+        json!({"lintas_roles": ["all_villages"]}),
+    );
     for (token, name, expected) in [
         (&maos, "Maos", 200),
         (&maos, "Kesugihan", 403),

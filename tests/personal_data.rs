@@ -73,7 +73,10 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
         IMIGRASI_PERSONAL_TOKEN,
     )
     .await;
-    assert_eq!((status, &body["fields"][0]["field"]), (403, &json!("officer_id")));
+    assert_eq!(
+        (status, &body["fields"][0]["field"]),
+        (403, &json!("officer_id"))
+    );
     let (status, body) = get(&client, &with(""), IMIGRASI_PERSONAL_TOKEN).await;
     assert_eq!(status, 422);
     let fields: Vec<&str> = body["fields"]

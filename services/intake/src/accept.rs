@@ -78,10 +78,7 @@ fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> 
             )),
         }
     }
-    if caller.agency == Agency::Desa
-        && v.has("village")
-        && !caller.has_role(ALL_VILLAGES_ROLE)
-    {
+    if caller.agency == Agency::Desa && v.has("village") && !caller.has_role(ALL_VILLAGES_ROLE) {
         let asserted = v.text("village");
         match &caller.village {
             Some(own) if own.eq_ignore_ascii_case(asserted.trim()) => {}

@@ -148,9 +148,8 @@ impl Tokens {
             let hash = match token.strip_prefix("sha256:") {
                 Some(hex) => {
                     let mut hash = [0u8; 32];
-                    hex::decode_to_slice(hex.trim(), &mut hash).map_err(|_| {
-                        "a sha256: token must be 64 hexadecimal digits".to_string()
-                    })?;
+                    hex::decode_to_slice(hex.trim(), &mut hash)
+                        .map_err(|_| "a sha256: token must be 64 hexadecimal digits".to_string())?;
                     hash
                 }
                 None if token.len() < 16 => {
@@ -281,9 +280,10 @@ impl IntoResponse for AuthError {
             } else {
                 "Bearer error=\"invalid_token\""
             };
-            response
-                .headers_mut()
-                .insert("www-authenticate", challenge.parse().expect("static header"));
+            response.headers_mut().insert(
+                "www-authenticate",
+                challenge.parse().expect("static header"),
+            );
         }
         response
     }
@@ -429,8 +429,14 @@ mod tests {
         let known = vec!["TPI-CGK".to_string(), "TPI-SUB".to_string()];
         let office = Caller::new(Agency::Imigrasi, "TPI-CGK");
         assert_eq!(office.checkpoint(&known), Some("TPI-CGK"));
-        assert_eq!(Caller::new(Agency::Imigrasi, "KANIM-CLP").checkpoint(&known), None);
-        assert_eq!(Caller::new(Agency::Polri, "TPI-CGK").checkpoint(&known), None);
+        assert_eq!(
+            Caller::new(Agency::Imigrasi, "KANIM-CLP").checkpoint(&known),
+            None
+        );
+        assert_eq!(
+            Caller::new(Agency::Polri, "TPI-CGK").checkpoint(&known),
+            None
+        );
         let mut claimed = Caller::new(Agency::Imigrasi, "KANIM-SOETTA");
         claimed.checkpoint = Some("TPI-SUB".into());
         assert_eq!(claimed.checkpoint(&known), Some("TPI-SUB"));

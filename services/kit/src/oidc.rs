@@ -80,7 +80,11 @@ pub struct OidcArgs {
     )]
     pub oidc_algorithms: Vec<String>,
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
-    #[arg(long = "oidc-leeway-seconds", env = "LINTAS_OIDC_LEEWAY_SECONDS", default_value_t = 30)]
+    #[arg(
+        long = "oidc-leeway-seconds",
+        env = "LINTAS_OIDC_LEEWAY_SECONDS",
+        default_value_t = 30
+    )]
     pub leeway_seconds: u64,
     /// How often the JWKS is fetched again, in seconds.
     #[arg(
@@ -431,8 +435,8 @@ impl Oidc {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = settings.leeway.as_secs();
-        let data = jsonwebtoken::decode::<LintasClaims>(token, &key.key, &validation).map_err(
-            |e| {
+        let data =
+            jsonwebtoken::decode::<LintasClaims>(token, &key.key, &validation).map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind as K;
                 match e.kind() {
                     K::InvalidSignature => Refused::Signature,
@@ -446,8 +450,7 @@ impl Oidc {
                     }
                     _ => Refused::Malformed,
                 }
-            },
-        )?;
+            })?;
         caller_of(data.claims)
     }
 }
@@ -472,10 +475,7 @@ fn key_algorithm(alg: KeyAlgorithm) -> Option<Algorithm> {
 /// The caller a token's claims describe: refused when the agency is unknown, a role is not
 /// one of [`KNOWN_ROLES`], or a text claim is empty or too long.
 pub fn caller_of(claims: LintasClaims) -> Result<Caller, Refused> {
-    let agency: Agency = claims
-        .lintas_agency
-        .parse()
-        .map_err(|_| Refused::Claims)?;
+    let agency: Agency = claims.lintas_agency.parse().map_err(|_| Refused::Claims)?;
     let text = |v: Option<String>| -> Result<Option<String>, Refused> {
         match v.map(|v| v.trim().to_string()) {
             Some(v) if v.is_empty() || v.len() > 100 || v.chars().any(char::is_control) => {

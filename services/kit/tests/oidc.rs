@@ -80,7 +80,10 @@ async fn start_idp(keys: &[&TestKey]) -> (Idp, String) {
     let idp = Idp::default();
     *idp.keys.lock().unwrap() = keys.iter().map(|k| k.jwk.clone()).collect();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/protocol/openid-connect/certs", listener.local_addr().unwrap());
+    let url = format!(
+        "http://{}/protocol/openid-connect/certs",
+        listener.local_addr().unwrap()
+    );
     let app = Router::new()
         .route("/protocol/openid-connect/certs", get(jwks))
         .with_state(idp.clone());
@@ -228,14 +231,11 @@ async fn bad_tokens_are_refused_with_401() {
             "HS256 keyed with the JWK",
             confusion(key.jwk.to_string().as_bytes()),
         ),
-        (
-            "signature of another key",
-            {
-                let mut forged = TestKey::new("k1");
-                forged.kid = "k1".into();
-                forged.sign(&claims())
-            },
-        ),
+        ("signature of another key", {
+            let mut forged = TestKey::new("k1");
+            forged.kid = "k1".into();
+            forged.sign(&claims())
+        }),
         (
             "unknown role",
             key.sign(&with(claims(), json!({"lintas_roles": ["superuser"]}))),
@@ -274,7 +274,10 @@ async fn rotated_keys_are_picked_up_and_unknown_kids_are_rate_limited() {
     let oidc = verifier(&url, Duration::from_millis(300));
     assert!(oidc.load().await);
     let tokens = Tokens::default().with_oidc(Some(oidc));
-    assert_eq!(call(&tokens, &new.sign(&claims())).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&tokens, &new.sign(&claims())).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     *idp.keys.lock().unwrap() = vec![old.jwk.clone(), new.jwk.clone()];
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -288,9 +291,16 @@ async fn rotated_keys_are_picked_up_and_unknown_kids_are_rate_limited() {
     let tokens = Tokens::default().with_oidc(Some(oidc));
     for i in 0..5 {
         let made_up = TestKey::new(&format!("made-up-{i}"));
-        assert_eq!(call(&tokens, &made_up.sign(&claims())).await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            call(&tokens, &made_up.sign(&claims())).await.0,
+            StatusCode::UNAUTHORIZED
+        );
     }
-    assert_eq!(idp.fetches.load(Ordering::SeqCst), 2, "the load and one refetch");
+    assert_eq!(
+        idp.fetches.load(Ordering::SeqCst),
+        2,
+        "the load and one refetch"
+    );
 }
 
 /// When the identity provider fails, the cached keys stay in use and the failure is
@@ -305,7 +315,10 @@ async fn cached_keys_survive_a_failing_provider() {
     idp.down.store(true, Ordering::SeqCst);
     // An unknown key id makes it fetch again, which fails.
     let other = TestKey::new("k2");
-    assert_eq!(call(&tokens, &other.sign(&claims())).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&tokens, &other.sign(&claims())).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(idp.fetches.load(Ordering::SeqCst), 2);
     assert_eq!(call(&tokens, &key.sign(&claims())).await.0, StatusCode::OK);
     assert!(oidc.has_keys());

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use lintas_kit::auth::Tokens;
-use lintas_kit::oidc::OidcArgs;
 use lintas_kit::events::{SubjectKeyRotations, SubjectKeyer};
+use lintas_kit::oidc::OidcArgs;
 
 /// Where the feed is: brokers, registry, topic prefix, librdkafka properties.
 pub use lintas_kit::service::{kafka_properties, KafkaConfig as KafkaArgs};

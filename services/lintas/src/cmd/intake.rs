@@ -27,7 +27,12 @@ pub struct IntakeArgs {
     pub listen: String,
     /// Caller tokens: `token=agency:OFFICE,...`; only those of the agencies publishing
     /// through the intakes served are kept.
-    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true, default_value = "")]
+    #[arg(
+        long,
+        env = "LINTAS_TOKENS",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub tokens: String,
     #[command(flatten)]
     pub oidc: lintas_kit::oidc::OidcArgs,

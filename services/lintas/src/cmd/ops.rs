@@ -27,7 +27,12 @@ pub struct OpsArgs {
     pub metrics_listen: String,
     /// Operators' tokens `token=other:OPS-OFFICE:operator,...`: only tokens with the
     /// `operator` role read the dashboard's data (any other token gets 403).
-    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true, default_value = "")]
+    #[arg(
+        long,
+        env = "LINTAS_TOKENS",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub tokens: String,
     /// Operators may also sign in with OIDC (claims `lintas_agency: other`,
     /// `lintas_roles: [operator]`).
