@@ -20,6 +20,9 @@ pub fn tokens(spec: &str) -> anyhow::Result<Tokens> {
 /// first token).
 pub async fn credentials(spec: &str, oidc: &OidcArgs) -> anyhow::Result<Tokens> {
     let oidc = oidc.verifier().map_err(|e| anyhow::anyhow!(e))?;
+    if oidc.is_none() && spec.trim().is_empty() {
+        anyhow::bail!("no credential would be accepted: set LINTAS_TOKENS or LINTAS_OIDC_ISSUER");
+    }
     if let Some(oidc) = &oidc {
         oidc.load().await;
     }
