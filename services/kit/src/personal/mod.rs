@@ -161,6 +161,7 @@ pub fn holds_identifying_number(text: &str) -> bool {
 /// Checks that `caller` may read personal data and has said why (`purpose`, in the query);
 /// the officer is the one its credential names, never a query parameter (an `officer_id` in
 /// the query is refused unless it is that same officer). The refusal is the response to send.
+#[allow(clippy::result_large_err)] // the refusal is the response itself, sent at once
 pub fn justify(
     caller: &Caller,
     query: &HashMap<String, String>,
