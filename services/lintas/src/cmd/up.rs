@@ -434,6 +434,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  operators          {base}/ops  (live dashboard: sign in with the operator token below)"
     );
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
+    if let Some(oidc) = tokens.oidc() {
+        println!(
+            "  agency sign-in     OIDC tokens of {} (audience {}) beside the tokens below",
+            oidc.settings().issuer,
+            oidc.settings().audience
+        );
+    }
     for (agency, office, token) in &generated {
         println!("  token {agency:<10} {token}   ({office})");
     }
