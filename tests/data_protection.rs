@@ -90,7 +90,7 @@ impl Stack {
     /// The identity part of the subject's view, read with the personal-data role.
     async fn identity(&self, subject: &str) -> Value {
         let url = format!(
-            "{}?include=identity&purpose=secondary%20interview&officer_id=im-7",
+            "{}?include=identity&purpose=secondary%20interview",
             self.subject_url(subject)
         );
         let (status, body) = self.get(&url, IMIGRASI_PERSONAL_TOKEN).await;

@@ -1,5 +1,5 @@
 //! Personal data through the immigration API: the subject history never carries the name or
-//! the NIK; only a token with the personal_data role, stating a purpose and the officer, gets
+//! the NIK; only a token with the personal_data role that names its officer, stating a purpose, gets
 //! them, and each such read lands in the agency's audit log (who, when, which subject, why),
 //! which other agencies cannot read. Refused reads leave no record and no data.
 
@@ -62,15 +62,21 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     );
     assert!(plain.get("identity").is_none());
 
-    // Refused: no role; the role without a purpose or officer; another agency.
+    // Refused: no role; the role without a purpose; an officer other than the one signed in;
+    // another agency.
     let with = |q: &str| format!("{history}?include=identity{q}");
-    let (status, _) = get(
+    let (status, _) = get(&client, &with("&purpose=interview"), IMIGRASI_TOKEN).await;
+    assert_eq!(status, 403);
+    let (status, body) = get(
         &client,
-        &with("&purpose=interview&officer_id=im-7"),
-        IMIGRASI_TOKEN,
+        &with("&purpose=interview&officer_id=im-8"),
+        IMIGRASI_PERSONAL_TOKEN,
     )
     .await;
-    assert_eq!(status, 403);
+    assert_eq!(
+        (status, &body["fields"][0]["field"]),
+        (403, &json!("officer_id"))
+    );
     let (status, body) = get(&client, &with(""), IMIGRASI_PERSONAL_TOKEN).await;
     assert_eq!(status, 422);
     let fields: Vec<&str> = body["fields"]
@@ -79,8 +85,8 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
         .iter()
         .map(|f| f["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["purpose", "officer_id"]);
-    let (status, _) = get(&client, &with("&purpose=x&officer_id=y"), POLRI_TOKEN).await;
+    assert_eq!(fields, ["purpose"]);
+    let (status, _) = get(&client, &with("&purpose=x"), POLRI_TOKEN).await;
     assert_eq!(status, 403);
     let (_, log) = get(&client, &audit, IMIGRASI_TOKEN).await;
     assert_eq!(log["reads"], json!([]), "refused reads leave no record");
@@ -88,7 +94,7 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     // Allowed, and audited.
     let (status, body) = get(
         &client,
-        &with("&purpose=secondary%20interview&officer_id=im-7"),
+        &with("&purpose=secondary%20interview"),
         IMIGRASI_PERSONAL_TOKEN,
     )
     .await;
@@ -168,7 +174,7 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
     .await;
     assert_eq!(network["recruiters"][0]["recruiter_key"], "rk-cilacap-0042");
     assert_eq!(network["recruiters"][0]["people_linked"], 1);
-    let phones = format!("{recruiter}?include=phones&purpose=case%20LP-112&officer_id=pol-9");
+    let phones = format!("{recruiter}?include=phones&purpose=case%20LP-112");
     let (status, _) = get(&client, &phones, POLRI_TOKEN).await;
     assert_eq!(status, 403);
     let (status, body) = get(&client, &phones, POLRI_PERSONAL_TOKEN).await;

@@ -412,8 +412,9 @@ def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
                 r, k = clap_envs(SERVICES / f"lintas/src/cmd/{module}.rs", name)
             else:
                 name = {"KafkaArgs": "KafkaConfig"}.get(kind.rsplit("::", 1)[-1], kind.rsplit("::", 1)[-1])
-                # The kit's argument structs: the service runner's, and the Kafka principal's.
-                home = "kafka_auth.rs" if name == "KafkaAuth" else "service.rs"
+                # The kit's argument structs: the service runner's, the Kafka principal's and
+                # the OIDC sign-in's.
+                home = {"KafkaAuth": "kafka_auth.rs", "OidcArgs": "oidc.rs"}.get(name, "service.rs")
                 r, k = clap_envs(SERVICES / f"kit/src/{home}", name)
             required |= r
             known |= k

@@ -19,12 +19,17 @@ pub const IMIGRASI_TOKEN: &str = "imigrasi-token-000000000001";
 pub const POLRI_TOKEN: &str = "polri-token-00000000000001";
 pub const KEJAKSAAN_TOKEN: &str = "kejaksaan-token-0000000001";
 pub const CHECKPOINT_TOKEN: &str = "imigrasi-tpi-cgk-token-0001";
+/// The other checkpoints the simulation records checks at: a checkpoint office records
+/// checks only at its own checkpoint.
+pub const CHECKPOINT_YIA_TOKEN: &str = "imigrasi-tpi-yia-token-0001";
+pub const CHECKPOINT_SUB_TOKEN: &str = "imigrasi-tpi-sub-token-0001";
+pub const CHECKPOINT_CLP_TOKEN: &str = "imigrasi-tpi-clp-token-0001";
 pub const DESA_KESUGIHAN_TOKEN: &str = "desa-kesugihan-token-00001";
 /// A village token named like Kesugihan's office but without a `village=` claim.
 pub const DESA_UNSCOPED_TOKEN: &str = "desa-unscoped-token-000001";
-/// An immigration office token that may read personal data (names, NIK).
+/// An immigration office token that may read personal data (names, NIK), of officer `im-7`.
 pub const IMIGRASI_PERSONAL_TOKEN: &str = "imigrasi-personal-token-001";
-/// A police token that may read personal data (recruiters' phone numbers).
+/// A police token that may read personal data (recruiters' phone numbers), of officer `pol-9`.
 pub const POLRI_PERSONAL_TOKEN: &str = "polri-personal-token-000001";
 
 /// local-kms secrets of the contract's KEKs in the tests.
@@ -67,12 +72,15 @@ pub fn tokens_spec() -> String {
         format!("{DISNAKER_TOKEN}=disnaker:DISNAKER-CILACAP"),
         format!("{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP"),
         format!("{CHECKPOINT_TOKEN}=imigrasi:TPI-CGK"),
+        format!("{CHECKPOINT_YIA_TOKEN}=imigrasi:TPI-YIA"),
+        format!("{CHECKPOINT_SUB_TOKEN}=imigrasi:TPI-SUB"),
+        format!("{CHECKPOINT_CLP_TOKEN}=imigrasi:TPI-CLP"),
         format!("{POLRI_TOKEN}=polri:POLRESTA-CILACAP"),
         format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
         format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN:village=Kesugihan"),
         format!("{DESA_UNSCOPED_TOKEN}=desa:DESA-KESUGIHAN"),
-        format!("{IMIGRASI_PERSONAL_TOKEN}=imigrasi:KANIM-CILACAP:personal_data"),
-        format!("{POLRI_PERSONAL_TOKEN}=polri:POLRESTA-CILACAP:personal_data"),
+        format!("{IMIGRASI_PERSONAL_TOKEN}=imigrasi:KANIM-CILACAP:personal_data+officer=im-7"),
+        format!("{POLRI_PERSONAL_TOKEN}=polri:POLRESTA-CILACAP:personal_data+officer=pol-9"),
     ]
     .join(",")
 }

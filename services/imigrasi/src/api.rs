@@ -69,7 +69,8 @@ fn rfc3339(ms: i64) -> String {
 }
 
 /// The history has no personal data. `?include=identity` adds the name and NIK, for tokens
-/// with the personal_data role, with `purpose` and `officer_id`; each such read is audited.
+/// with the personal_data role that name their officer, with `purpose`; each such read is
+/// audited under that officer.
 async fn subject_history(
     State(state): State<ApiState>,
     caller: Caller,

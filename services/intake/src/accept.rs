@@ -7,8 +7,8 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use lintas_kit::auth::{AuthError, Caller};
-use lintas_kit::events::{timefmt, AnyEvent, Envelope};
+use lintas_kit::auth::{AuthError, Caller, ALL_VILLAGES_ROLE};
+use lintas_kit::events::{timefmt, Agency, AnyEvent, Envelope};
 use serde_json::{json, Value};
 
 use crate::idempotency::{self, Key, Seen};
@@ -55,6 +55,44 @@ impl Request<'_> {
     pub fn subject_key(&self, nik: &str) -> String {
         self.state.keyer.subject_key(nik)
     }
+}
+
+/// What the request asserts beyond what its credential vouches for, by field: a checkpoint
+/// office records departure checks only at its own checkpoint ([`Caller::checkpoint`]: its
+/// `checkpoint=` claim, else its office code when that is a checkpoint's), and no other
+/// immigration office records them; a village office reports only for its own village (the
+/// regency's village office, role `all_villages`, for any).
+fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> Vec<FieldError> {
+    let mut fields = Vec::new();
+    if v.has("checkpoint_code") {
+        let asserted = v.text("checkpoint_code");
+        match caller.checkpoint(checkpoints) {
+            Some(own) if own.eq_ignore_ascii_case(&asserted) => {}
+            Some(own) => fields.push(FieldError::new(
+                "checkpoint_code",
+                format!("this credential records checks at {own} only"),
+            )),
+            None => fields.push(FieldError::new(
+                "checkpoint_code",
+                "only a checkpoint office's credential records departure checks",
+            )),
+        }
+    }
+    if caller.agency == Agency::Desa && v.has("village") && !caller.has_role(ALL_VILLAGES_ROLE) {
+        let asserted = v.text("village");
+        match &caller.village {
+            Some(own) if own.eq_ignore_ascii_case(asserted.trim()) => {}
+            Some(own) => fields.push(FieldError::new(
+                "village",
+                format!("this credential reports for {own} only"),
+            )),
+            None => fields.push(FieldError::new(
+                "village",
+                "this credential names no village (claim village=)",
+            )),
+        }
+    }
+    fields
 }
 
 pub async fn handle(
@@ -138,6 +176,10 @@ async fn accept(
         checkpoints: &state.checkpoints,
     };
     let validated = validate(endpoint.fields, &json, &checks).map_err(Refusal::Invalid)?;
+    let beyond = beyond_credential(caller, &validated, &state.checkpoints);
+    if !beyond.is_empty() {
+        return Err(Refusal::Forbidden(beyond));
+    }
     let request = Request {
         caller,
         state,

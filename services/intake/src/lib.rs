@@ -135,6 +135,21 @@ pub static REFERRAL: Intake = Intake {
     ],
 };
 
+/// The agencies that publish through `intakes`: the only credentials those intakes accept.
+pub fn publishers(intakes: &[&Intake]) -> Vec<lintas_kit::events::Agency> {
+    let mut agencies = Vec::new();
+    for intake in intakes {
+        for (endpoint, _) in intake.endpoints {
+            for agency in endpoint.agencies {
+                if !agencies.contains(agency) {
+                    agencies.push(*agency);
+                }
+            }
+        }
+    }
+    agencies
+}
+
 /// Every intake, for `lintas up` and `lintas intake all`.
 pub static ALL: &[&Intake] = &[&DISNAKER, &IMIGRASI, &CHECKPOINT, &REFERRAL];
 
@@ -198,6 +213,8 @@ pub async fn purge_loop(
 #[derive(Debug)]
 pub enum Refusal {
     Invalid(Vec<FieldError>),
+    /// The credential does not vouch for these fields' values: 403, the fields named.
+    Forbidden(Vec<FieldError>),
     BadRequest(StatusCode, String),
     Unavailable(String),
 }
@@ -208,6 +225,11 @@ impl IntoResponse for Refusal {
             Refusal::Invalid(fields) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(serde_json::json!({ "error": "validation_failed", "fields": fields })),
+            )
+                .into_response(),
+            Refusal::Forbidden(fields) => (
+                StatusCode::FORBIDDEN,
+                Json(serde_json::json!({ "error": "beyond this credential", "fields": fields })),
             )
                 .into_response(),
             Refusal::BadRequest(status, reason) => {

@@ -1,8 +1,17 @@
-//! Callers and their bearer tokens. Each agency office gets its own token from configuration
-//! (`LINTAS_TOKENS`, never the repository); the agency and office of everything a caller
-//! publishes or reads are taken from the token, never from a request body.
+//! Callers and their credentials. An agency officer signs in at the agencies' identity provider
+//! and presents its OIDC token (a JWT validated by [`crate::oidc`]); the embedded run and the
+//! tests use static tokens from configuration (`LINTAS_TOKENS`, never the repository), which may
+//! be given as their SHA-256 hashes. The agency, office, officer, village and checkpoint of
+//! everything a caller publishes or reads are taken from its credential, never from a request
+//! body.
+//!
+//! Each service accepts only the credentials of the agencies it serves ([`Tokens::only`]): it
+//! holds the other agencies' static tokens as hashes alone, and answers a valid credential of
+//! another agency (static or OIDC) 403, like any credential that may not use a resource (a
+//! missing role, another village or checkpoint). A credential that is not valid anywhere (unknown
+//! token, bad signature, expired…) is 401.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -11,6 +20,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lintas_events::Agency;
+use sha2::{Digest, Sha256};
+
+use crate::oidc::Oidc;
 
 /// Who is calling.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,32 +34,88 @@ pub struct Caller {
     pub roles: Vec<String>,
     /// The village a village office's token is scoped to (claim `village=NAME`).
     pub village: Option<String>,
+    /// The checkpoint (TPI) a checkpoint office records departure checks at (claim
+    /// `checkpoint=CODE`, or `lintas_checkpoint`); see [`Caller::checkpoint`].
+    pub checkpoint: Option<String>,
+    /// The officer signed in: the OIDC token's `preferred_username` (else `sub`), or a static
+    /// token's `officer=ID` claim. Personal-data reads are recorded under it.
+    pub officer: Option<String>,
 }
 
 impl Caller {
+    pub fn new(agency: Agency, office: impl Into<String>) -> Caller {
+        Caller {
+            agency,
+            office: office.into(),
+            roles: Vec::new(),
+            village: None,
+            checkpoint: None,
+            officer: None,
+        }
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }
+
+    /// The checkpoint this caller records departure checks at: its explicit claim, else its
+    /// office code when that is a checkpoint code of `known` (an immigration checkpoint
+    /// office is named after its TPI, `TPI-CGK`). `None`: not a checkpoint office.
+    pub fn checkpoint<'a>(&'a self, known: &[String]) -> Option<&'a str> {
+        if self.agency != Agency::Imigrasi {
+            return None;
+        }
+        self.checkpoint.as_deref().or_else(|| {
+            known
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(&self.office))
+                .then_some(self.office.as_str())
+        })
+    }
 }
 
-/// Token table, shared by a service's routes. Parse from `token=agency:OFFICE,...`, with
-/// claims after a second colon, joined by `+`: roles (`token=imigrasi:KANIM-CILACAP:personal_data`)
-/// and a village office's village (`token=desa:DESA-KESUGIHAN:village=Kesugihan`). An unknown
-/// claim is refused, never ignored.
+type Keep = Arc<dyn Fn(&Caller) -> bool + Send + Sync>;
+
+/// The credentials a service accepts, shared by its routes: static tokens and, when
+/// configured, OIDC tokens.
+///
+/// Static tokens parse from `token=agency:OFFICE,...`, with claims after a second colon,
+/// joined by `+`: roles (`token=imigrasi:KANIM-CILACAP:personal_data`), a village office's
+/// village (`token=desa:DESA-KESUGIHAN:village=Kesugihan`), a checkpoint
+/// (`checkpoint=TPI-CGK`) and the officer (`officer=im-7`). An unknown claim is refused,
+/// never ignored. A token may be given as `sha256:<64 hex digits>=agency:OFFICE...`, the
+/// SHA-256 of the token, so that the configuration does not hold the token itself.
 #[derive(Clone, Default)]
 pub struct Tokens {
-    by_token: Arc<HashMap<String, Caller>>,
+    /// Keyed by the SHA-256 of the token. Tokens are random and at least 16 characters
+    /// (ours 24 or more alphanumerics, over 140 bits), so a plain SHA-256 is enough: there is
+    /// nothing to guess that a slow password hash would protect.
+    by_hash: Arc<HashMap<[u8; 32], Caller>>,
+    /// Tokens of callers this service does not serve ([`Tokens::only`]): hashes only, so
+    /// that they are refused with 403 rather than as unknown.
+    foreign: Arc<HashSet<[u8; 32]>>,
+    oidc: Option<Oidc>,
+    keep: Option<Keep>,
 }
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tokens({} callers)", self.by_token.len())
+        write!(
+            f,
+            "Tokens({} static callers, oidc: {})",
+            self.by_hash.len(),
+            self.oidc.is_some()
+        )
     }
+}
+
+fn sha256(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 impl Tokens {
     pub fn parse(spec: &str) -> Result<Tokens, String> {
-        let mut by_token = HashMap::new();
+        let mut by_hash = HashMap::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (token, who) = entry.split_once('=').ok_or_else(|| {
                 "token entry without `=`: expected token=agency:OFFICE".to_string()
@@ -56,17 +124,19 @@ impl Tokens {
                 .split_once(':')
                 .ok_or_else(|| format!("caller `{who}` without `:`: expected agency:OFFICE"))?;
             let (office, claims) = rest.split_once(':').unwrap_or((rest, ""));
-            let mut roles = Vec::new();
-            let mut village = None;
+            let mut caller = Caller::new(agency.parse()?, office);
             for claim in claims.split('+').map(str::trim).filter(|c| !c.is_empty()) {
-                match claim.split_once('=') {
-                    Some(("village", name)) if !name.trim().is_empty() => {
-                        village = Some(name.trim().to_string())
-                    }
+                match claim.split_once('=').map(|(k, v)| (k, v.trim())) {
+                    Some((_, "")) => return Err(format!("empty claim `{claim}`")),
+                    Some(("village", name)) => caller.village = Some(name.to_string()),
+                    Some(("checkpoint", code)) => caller.checkpoint = Some(code.to_string()),
+                    Some(("officer", id)) => caller.officer = Some(id.to_string()),
                     Some((other, _)) => {
-                        return Err(format!("unknown claim `{other}`; expected village=NAME"))
+                        return Err(format!(
+                            "unknown claim `{other}`; expected village=, checkpoint= or officer="
+                        ))
                     }
-                    None if KNOWN_ROLES.contains(&claim) => roles.push(claim.to_string()),
+                    None if KNOWN_ROLES.contains(&claim) => caller.roles.push(claim.to_string()),
                     None => {
                         return Err(format!(
                             "unknown role `{claim}`; expected one of: {}",
@@ -75,33 +145,109 @@ impl Tokens {
                     }
                 }
             }
-            if token.len() < 16 {
-                return Err("every token must be at least 16 characters".into());
-            }
-            let agency: Agency = agency.parse()?;
-            by_token.insert(
-                token.to_string(),
-                Caller {
-                    agency,
-                    office: office.to_string(),
-                    roles,
-                    village,
-                },
-            );
+            let hash = match token.strip_prefix("sha256:") {
+                Some(hex) => {
+                    let mut hash = [0u8; 32];
+                    hex::decode_to_slice(hex.trim(), &mut hash)
+                        .map_err(|_| "a sha256: token must be 64 hexadecimal digits".to_string())?;
+                    hash
+                }
+                None if token.len() < 16 => {
+                    return Err("every token must be at least 16 characters".into())
+                }
+                None => sha256(token),
+            };
+            by_hash.insert(hash, caller);
         }
         Ok(Tokens {
-            by_token: Arc::new(by_token),
+            by_hash: Arc::new(by_hash),
+            ..Tokens::default()
         })
     }
 
     pub fn from_pairs(pairs: impl IntoIterator<Item = (String, Caller)>) -> Tokens {
         Tokens {
-            by_token: Arc::new(pairs.into_iter().collect()),
+            by_hash: Arc::new(pairs.into_iter().map(|(t, c)| (sha256(&t), c)).collect()),
+            ..Tokens::default()
         }
     }
 
+    /// These tokens and OIDC tokens validated by `oidc`.
+    pub fn with_oidc(mut self, oidc: Option<Oidc>) -> Tokens {
+        self.oidc = oidc;
+        self
+    }
+
+    pub fn oidc(&self) -> Option<&Oidc> {
+        self.oidc.as_ref()
+    }
+
+    /// Only the callers `keep` accepts: the static tokens of others are kept as hashes alone,
+    /// and they and OIDC tokens of others are refused with 403.
+    pub fn only(&self, keep: impl Fn(&Caller) -> bool + Send + Sync + 'static) -> Tokens {
+        let keep: Keep = match &self.keep {
+            Some(before) => {
+                let before = before.clone();
+                Arc::new(move |c: &Caller| before(c) && keep(c))
+            }
+            None => Arc::new(keep),
+        };
+        let (kept, other): (HashMap<_, _>, HashMap<_, _>) = self
+            .by_hash
+            .iter()
+            .map(|(h, c)| (*h, c.clone()))
+            .partition(|(_, c)| keep(c));
+        let mut foreign = (*self.foreign).clone();
+        foreign.extend(other.into_keys());
+        Tokens {
+            by_hash: Arc::new(kept),
+            foreign: Arc::new(foreign),
+            oidc: self.oidc.clone(),
+            keep: Some(keep),
+        }
+    }
+
+    /// Only the credentials of `agencies`.
+    pub fn for_agencies(&self, agencies: &[Agency]) -> Tokens {
+        let agencies = agencies.to_vec();
+        self.only(move |c| agencies.contains(&c.agency))
+    }
+
+    /// Only the credentials with `role`.
+    pub fn for_role(&self, role: &'static str) -> Tokens {
+        self.only(move |c| c.has_role(role))
+    }
+
+    /// The static token's caller.
     pub fn caller(&self, token: &str) -> Option<&Caller> {
-        self.by_token.get(token)
+        self.by_hash.get(&sha256(token))
+    }
+
+    /// The caller a bearer credential stands for: an OIDC token (three dot-separated parts)
+    /// when sign-in is configured, else a static token.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, AuthError> {
+        let caller = match &self.oidc {
+            Some(oidc) if token.split('.').count() == 3 => {
+                oidc.verify(token).await.map_err(|refused| {
+                    tracing::debug!(reason = refused.reason(), "bearer token refused");
+                    AuthError::invalid_token(refused.reason())
+                })?
+            }
+            _ => {
+                let hash = sha256(token);
+                if self.foreign.contains(&hash) {
+                    return Err(AuthError::not_served());
+                }
+                self.by_hash
+                    .get(&hash)
+                    .cloned()
+                    .ok_or(AuthError::invalid_token("unknown token"))?
+            }
+        };
+        match &self.keep {
+            Some(keep) if !keep(&caller) => Err(AuthError::not_served()),
+            _ => Ok(caller),
+        }
     }
 }
 
@@ -120,7 +266,8 @@ pub const OPERATOR_ROLE: &str = "operator";
 /// office, DPMD); other village tokens read only the village of their `village=` claim.
 pub const ALL_VILLAGES_ROLE: &str = "all_villages";
 
-/// Refusal with a JSON reason.
+/// Refusal with a JSON reason: `{"error": reason}`; a 401 names the Bearer scheme, and
+/// `error="invalid_token"` when a credential was presented and refused (RFC 6750).
 #[derive(Debug)]
 pub struct AuthError(StatusCode, &'static str);
 
@@ -128,13 +275,21 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let mut response = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
         if self.0 == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert("www-authenticate", "Bearer".parse().expect("static header"));
+            let challenge = if self.1 == MISSING {
+                "Bearer"
+            } else {
+                "Bearer error=\"invalid_token\""
+            };
+            response.headers_mut().insert(
+                "www-authenticate",
+                challenge.parse().expect("static header"),
+            );
         }
         response
     }
 }
+
+const MISSING: &str = "missing bearer token";
 
 impl AuthError {
     pub fn forbidden() -> Self {
@@ -142,6 +297,22 @@ impl AuthError {
             StatusCode::FORBIDDEN,
             "this token may not use this resource",
         )
+    }
+
+    /// A valid credential of an agency (or role) this service does not serve.
+    pub fn not_served() -> Self {
+        AuthError(
+            StatusCode::FORBIDDEN,
+            "this credential is not for this service",
+        )
+    }
+
+    pub fn invalid_token(reason: &'static str) -> Self {
+        AuthError(StatusCode::UNAUTHORIZED, reason)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0
     }
 }
 
@@ -158,16 +329,14 @@ where
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(AuthError(StatusCode::UNAUTHORIZED, "missing bearer token"))?;
-        let token = header.strip_prefix("Bearer ").ok_or(AuthError(
-            StatusCode::UNAUTHORIZED,
-            "authorization must be a bearer token",
-        ))?;
-        state
-            .as_ref()
-            .caller(token.trim())
-            .cloned()
-            .ok_or(AuthError(StatusCode::UNAUTHORIZED, "unknown token"))
+            .ok_or(AuthError(StatusCode::UNAUTHORIZED, MISSING))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(AuthError::invalid_token(
+                "authorization must be a bearer token",
+            ))?;
+        state.as_ref().authenticate(token.trim()).await
     }
 }
 
@@ -208,5 +377,68 @@ mod tests {
         );
         assert!(Tokens::parse("dddddddddddddddd=desa:DESA-X:regency=Cilacap").is_err());
         assert!(Tokens::parse("dddddddddddddddd=desa:DESA-X:village=").is_err());
+        let officer =
+            Tokens::parse("eeeeeeeeeeeeeeee=imigrasi:TPI-SUB:checkpoint=TPI-SUB+officer=im-7")
+                .unwrap();
+        let caller = officer.caller("eeeeeeeeeeeeeeee").unwrap();
+        assert_eq!(caller.officer.as_deref(), Some("im-7"));
+        assert_eq!(caller.checkpoint.as_deref(), Some("TPI-SUB"));
+    }
+
+    /// A `sha256:` entry accepts the token whose SHA-256 it holds, and only that token.
+    #[test]
+    fn hashed_tokens_match_the_token_they_hash() {
+        let token = "a-high-entropy-token-0123456789";
+        let hash = hex::encode(Sha256::digest(token.as_bytes()));
+        let t = Tokens::parse(&format!("sha256:{hash}=polri:POLRESTA-CILACAP")).unwrap();
+        assert_eq!(t.caller(token).unwrap().agency, Agency::Polri);
+        assert!(t.caller(&format!("sha256:{hash}")).is_none());
+        assert!(t.caller("a-high-entropy-token-012345678").is_none());
+        assert!(Tokens::parse("sha256:abcd=polri:X").is_err());
+    }
+
+    /// A service's table keeps only the agencies it serves: another agency's token is refused
+    /// there (403), an unknown one is 401, its own still works.
+    #[tokio::test]
+    async fn a_service_accepts_only_the_agencies_it_serves() {
+        let all = Tokens::parse(
+            "aaaaaaaaaaaaaaaa=disnaker:DISNAKER-CLP, bbbbbbbbbbbbbbbb=imigrasi:KANIM-CLP",
+        )
+        .unwrap();
+        let imigrasi = all.for_agencies(&[Agency::Imigrasi]);
+        assert!(imigrasi.caller("aaaaaaaaaaaaaaaa").is_none());
+        let refused = imigrasi.authenticate("aaaaaaaaaaaaaaaa").await.unwrap_err();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        let unknown = imigrasi.authenticate("cccccccccccccccc").await.unwrap_err();
+        assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            imigrasi
+                .authenticate("bbbbbbbbbbbbbbbb")
+                .await
+                .unwrap()
+                .office,
+            "KANIM-CLP"
+        );
+        let operators = all.for_role(OPERATOR_ROLE);
+        assert!(operators.authenticate("bbbbbbbbbbbbbbbb").await.is_err());
+    }
+
+    /// A checkpoint office is the one its claim names, else the one its office code is.
+    #[test]
+    fn checkpoint_of_a_caller() {
+        let known = vec!["TPI-CGK".to_string(), "TPI-SUB".to_string()];
+        let office = Caller::new(Agency::Imigrasi, "TPI-CGK");
+        assert_eq!(office.checkpoint(&known), Some("TPI-CGK"));
+        assert_eq!(
+            Caller::new(Agency::Imigrasi, "KANIM-CLP").checkpoint(&known),
+            None
+        );
+        assert_eq!(
+            Caller::new(Agency::Polri, "TPI-CGK").checkpoint(&known),
+            None
+        );
+        let mut claimed = Caller::new(Agency::Imigrasi, "KANIM-SOETTA");
+        claimed.checkpoint = Some("TPI-SUB".into());
+        assert_eq!(claimed.checkpoint(&known), Some("TPI-SUB"));
     }
 }

@@ -4,6 +4,7 @@
 //!   [`registry::RegistryClient`];
 //! - [`encryption`]: personal-data fields encrypted on the wire in Confluent's CSFLE format,
 //!   under key-encryption keys only entitled agencies hold;
+//! - [`auth`], [`oidc`]: who calls an API: static tokens or agency sign-in with OIDC;
 //! - [`kafka_auth`]: the service's own Kafka principal (SASL/SCRAM or mutual TLS over TLS);
 //! - [`producer`]: idempotent, delivery-confirmed publishing with backpressure;
 //! - [`consumer`]: the effectively-once consumer runtime: offsets live in the subscriber's
@@ -28,6 +29,7 @@ pub mod encryption;
 pub mod http;
 pub mod kafka_auth;
 pub mod metrics;
+pub mod oidc;
 pub mod outbox;
 pub mod personal;
 pub mod producer;

@@ -205,6 +205,13 @@ pub struct SubscriberConfig {
         default_value = ""
     )]
     pub tokens: String,
+    /// Agency sign-in for the query API.
+    #[command(flatten)]
+    pub oidc: crate::oidc::OidcArgs,
+    /// The agencies whose credentials the query API accepts (another agency's gets 403);
+    /// empty: every agency's. Our subscribers serve their own agency only.
+    #[arg(skip)]
+    pub serves: Vec<lintas_events::Agency>,
     /// Records per database transaction, at most.
     #[arg(long, env = "LINTAS_MAX_BATCH", default_value_t = DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
@@ -269,8 +276,16 @@ pub async fn run_subscriber_with_api<H: Handler>(
     api: impl FnOnce(ViewState) -> Router,
 ) -> anyhow::Result<()> {
     crate::telemetry::init_logging(config.log_json);
-    let tokens =
-        Tokens::parse(&config.tokens).map_err(|e| anyhow::anyhow!("LINTAS_TOKENS: {e}"))?;
+    let oidc = config.oidc.verifier().map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(oidc) = &oidc {
+        oidc.load().await;
+    }
+    let mut tokens = Tokens::parse(&config.tokens)
+        .map_err(|e| anyhow::anyhow!("LINTAS_TOKENS: {e}"))?
+        .with_oidc(oidc);
+    if !config.serves.is_empty() {
+        tokens = tokens.for_agencies(&config.serves);
+    }
     let shutdown = Shutdown::new();
     let mut tasks = crate::tasks::Tasks::new(shutdown.clone());
     let signals = shutdown.clone();

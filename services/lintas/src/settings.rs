@@ -4,13 +4,29 @@ use std::path::Path;
 
 use lintas_kit::auth::Tokens;
 use lintas_kit::events::{SubjectKeyRotations, SubjectKeyer};
+use lintas_kit::oidc::OidcArgs;
 
 /// Where the feed is: brokers, registry, topic prefix, librdkafka properties.
 pub use lintas_kit::service::{kafka_properties, KafkaConfig as KafkaArgs};
 
-/// Caller tokens: `token=agency:OFFICE,...` (at least 16 characters per token).
+/// Caller tokens: `token=agency:OFFICE,...` (at least 16 characters per token, or
+/// `sha256:<hex>=…`).
 pub fn tokens(spec: &str) -> anyhow::Result<Tokens> {
     Tokens::parse(spec).map_err(|e| anyhow::anyhow!("LINTAS_TOKENS: {e}"))
+}
+
+/// The static tokens of `spec` and, when an issuer is configured, OIDC sign-in; the
+/// identity provider's keys are loaded once here (a failure is logged, and retried on the
+/// first token).
+pub async fn credentials(spec: &str, oidc: &OidcArgs) -> anyhow::Result<Tokens> {
+    let oidc = oidc.verifier().map_err(|e| anyhow::anyhow!(e))?;
+    if oidc.is_none() && spec.trim().is_empty() {
+        anyhow::bail!("no credential would be accepted: set LINTAS_TOKENS or LINTAS_OIDC_ISSUER");
+    }
+    if let Some(oidc) = &oidc {
+        oidc.load().await;
+    }
+    Ok(tokens(spec)?.with_oidc(oidc))
 }
 
 /// The subject keyer of the intakes: the root secret and the rotations made since.

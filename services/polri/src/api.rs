@@ -127,7 +127,7 @@ async fn network(State(state): State<ApiState>, caller: Caller) -> Response {
 
 /// One recruiter: what the newest report says, the people linked and which of them were
 /// blocked and when, the counts over the windows, its alerts; `?include=phones` (with the
-/// personal_data role, `purpose` and `officer_id`) adds the phone numbers, audited.
+/// personal_data role naming its officer, and `purpose`) adds the phone numbers, audited.
 async fn recruiter(
     State(state): State<ApiState>,
     caller: Caller,

@@ -30,6 +30,11 @@ impl TokenBook {
                 .split_once(':')
                 .ok_or_else(|| format!("caller `{who}` without `:`: expected agency:OFFICE"))?;
             let agency: Agency = agency.trim().parse()?;
+            // A hashed entry (`sha256:…`) cannot be sent; claims after the office are not sent.
+            if token.trim().starts_with("sha256:") {
+                continue;
+            }
+            let office = office.split_once(':').map_or(office, |(o, _)| o);
             entries.push((token.trim().to_string(), agency, office.trim().to_string()));
         }
         Ok(TokenBook { entries })

@@ -383,6 +383,15 @@ fn tokens_by_agency_and_office() {
         vec![Agency::Polri, Agency::Kejaksaan]
     );
     assert!(TokenBook::parse("x=nobody:OFFICE").is_err());
+    // A hashed entry cannot be sent; claims after the office do not hide it.
+    let claims = TokenBook::parse(
+        "sha256:00ff=imigrasi:TPI-SUB, sub-token-000000001=imigrasi:TPI-SUB:checkpoint=TPI-SUB",
+    )
+    .unwrap();
+    assert_eq!(
+        claims.token_for(Agency::Imigrasi, Some("TPI-SUB")),
+        Some("sub-token-000000001")
+    );
 }
 
 /// With a risky share near the real one, interviews turn down about as many as Cilacap did

@@ -1,15 +1,15 @@
 //! Personal data in an agency's views: who may read it, the audit of every read, and its
 //! erasure.
 //!
-//! - Reads: only tokens with the [`PERSONAL_DATA_ROLE`], only with a stated purpose and the
-//!   acting officer, and never without an entry in the agency's audit chain written in the same
+//! - Reads: only tokens with the [`PERSONAL_DATA_ROLE`] that name the officer (an OIDC sign-in,
+//!   or a static token's `officer=` claim), only with a stated purpose, and never without an entry in the agency's audit chain written in the same
 //!   transaction as the read ([`record_read`]), and published on the privacy topic with it.
 //! - Erasure: the agency that controls the data erases one person's personal data from its
 //!   views; the erasure is recorded (never the data) and published, so a replay or a rebuild
 //!   does not bring the data back ([`PersonalData::apply`], [`PersonalData::erased_at`]).
 //!
 //! ```text
-//! GET  /v1/agencies/imigrasi/subjects/{key}?include=identity&purpose=secondary-interview&officer_id=im-7
+//! GET  /v1/agencies/imigrasi/subjects/{key}?include=identity&purpose=secondary-interview
 //! GET  /v1/agencies/imigrasi/audit/personal-data-reads?subject_key=…
 //! GET  /v1/agencies/imigrasi/audit/personal-data-reads/verify
 //! POST /v1/agencies/imigrasi/erasures   {"person_key", "reason", "legal_basis", "officer_id"}
@@ -158,8 +158,10 @@ pub fn holds_identifying_number(text: &str) -> bool {
     false
 }
 
-/// Checks that `caller` may read personal data and has said why (`purpose`) and who
-/// (`officer_id`) in the query; the refusal is the response to send.
+/// Checks that `caller` may read personal data and has said why (`purpose`, in the query);
+/// the officer is the one its credential names, never a query parameter (an `officer_id` in
+/// the query is refused unless it is that same officer). The refusal is the response to send.
+#[allow(clippy::result_large_err)] // the refusal is the response itself, sent at once
 pub fn justify(
     caller: &Caller,
     query: &HashMap<String, String>,
@@ -171,20 +173,35 @@ pub fn justify(
         )
             .into_response());
     }
+    let Some(officer_id) = caller.officer.clone() else {
+        return Err((
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": "this credential names no officer: personal data is read only with an officer's sign-in (or a static token with officer=ID)" })),
+        )
+            .into_response());
+    };
+    if query
+        .get("officer_id")
+        .is_some_and(|v| v.trim() != officer_id)
+    {
+        return Err((
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": "the officer is the one signed in", "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }] })),
+        )
+            .into_response());
+    }
     let mut fields = Vec::new();
-    let mut take = |name: &'static str, max: usize| match query.get(name).map(|v| v.trim()) {
+    let purpose = match query.get("purpose").map(|v| v.trim()) {
         Some(v) if holds_identifying_number(v) => {
-            fields.push(json!({ "field": name, "message": "must not hold an identity, passport or phone number" }));
+            fields.push(json!({ "field": "purpose", "message": "must not hold an identity, passport or phone number" }));
             String::new()
         }
-        Some(v) if !v.is_empty() && v.len() <= max => v.to_string(),
+        Some(v) if !v.is_empty() && v.len() <= 200 => v.to_string(),
         _ => {
-            fields.push(json!({ "field": name, "message": format!("required to read personal data, 1 to {max} characters") }));
+            fields.push(json!({ "field": "purpose", "message": "required to read personal data, 1 to 200 characters" }));
             String::new()
         }
     };
-    let purpose = take("purpose", 200);
-    let officer_id = take("officer_id", 64);
     if !fields.is_empty() {
         return Err((
             StatusCode::UNPROCESSABLE_ENTITY,

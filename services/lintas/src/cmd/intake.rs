@@ -9,7 +9,7 @@ use lintas_kit::store::Store;
 use lintas_kit::tasks::Tasks;
 use lintas_kit::telemetry::Health;
 
-use crate::settings::{keyer, listen, tokens, KafkaArgs};
+use crate::settings::{credentials, keyer, listen, KafkaArgs};
 
 #[derive(Args, Debug)]
 pub struct IntakeArgs {
@@ -29,9 +29,17 @@ pub struct IntakeArgs {
     /// Timeouts, limits and TLS of the HTTP server.
     #[command(flatten)]
     pub http: lintas_kit::http::HttpSettings,
-    /// Caller tokens: `token=agency:OFFICE,...`.
-    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
+    /// Caller tokens: `token=agency:OFFICE,...`; only those of the agencies publishing
+    /// through the intakes served are kept.
+    #[arg(
+        long,
+        env = "LINTAS_TOKENS",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub tokens: String,
+    #[command(flatten)]
+    pub oidc: lintas_kit::oidc::OidcArgs,
     /// Shared key of the pseudonymous subject key (HMAC of the NIK), at least 32 bytes.
     #[arg(long, env = "LINTAS_SUBJECT_KEY_SECRET", hide_env_values = true)]
     pub subject_key_secret: String,
@@ -69,7 +77,9 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
     let state = IntakeState {
         producer: producer.clone(),
         keyer: keyer(&args.subject_key_secret, args.kafka.protection.rotations()?)?,
-        tokens: tokens(&args.tokens)?,
+        tokens: credentials(&args.tokens, &args.oidc)
+            .await?
+            .for_agencies(&lintas_intake::publishers(args.which.intakes())),
         store,
         checkpoints: checkpoints(&args.checkpoints),
     };

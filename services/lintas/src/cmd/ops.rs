@@ -13,7 +13,7 @@ use lintas_kit::shutdown::Shutdown;
 use lintas_kit::telemetry::{health_router, metrics_router, Health};
 use lintas_ops::{Ops, OpsSettings};
 
-use crate::settings::{listen, tokens, KafkaArgs};
+use crate::settings::{credentials, listen, KafkaArgs};
 
 #[derive(Args, Debug)]
 pub struct OpsArgs {
@@ -31,8 +31,17 @@ pub struct OpsArgs {
     pub http: lintas_kit::http::HttpSettings,
     /// Operators' tokens `token=other:OPS-OFFICE:operator,...`: only tokens with the
     /// `operator` role read the dashboard's data (any other token gets 403).
-    #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "LINTAS_TOKENS",
+        hide_env_values = true,
+        default_value = ""
+    )]
     pub tokens: String,
+    /// Operators may also sign in with OIDC (claims `lintas_agency: other`,
+    /// `lintas_roles: [operator]`).
+    #[command(flatten)]
+    pub oidc: lintas_kit::oidc::OidcArgs,
     /// Dead letters the viewer may read from the broker per minute (all operators together);
     /// beyond it the viewer answers 429.
     #[arg(
@@ -105,7 +114,10 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
         signals.on_signals().await;
         Ok(())
     });
-    let tokens = tokens(&args.tokens)?;
+    // Only operators' credentials: any other gets 403.
+    let tokens = credentials(&args.tokens, &args.oidc)
+        .await?
+        .for_role(lintas_kit::auth::OPERATOR_ROLE);
     let mut settings = OpsSettings::new(&args.kafka.brokers, &args.kafka.topic_prefix);
     args.kafka.auth.log(&args.kafka.brokers);
     settings.extra = args.kafka.extra()?;

@@ -1,4 +1,5 @@
 use clap::{Args, ValueEnum};
+use lintas_kit::events::Agency;
 use lintas_kit::service::{run_subscriber_with_api, Subscriber, SubscriberConfig};
 
 #[derive(Args, Debug)]
@@ -45,8 +46,16 @@ fn refuse_foreign_keys(args: &SubscriberArgs) -> anyhow::Result<()> {
 }
 
 /// Our subscribers run exactly as an integrator's would: through the kit's service runner.
-pub async fn run(args: SubscriberArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: SubscriberArgs) -> anyhow::Result<()> {
     refuse_foreign_keys(&args)?;
+    // Each agency's query API and alert desk accept that agency's credentials only.
+    args.config.serves = vec![match args.agency {
+        SubscriberKind::Imigrasi => Agency::Imigrasi,
+        SubscriberKind::Disnaker => Agency::Disnaker,
+        SubscriberKind::Polri => Agency::Polri,
+        SubscriberKind::Kejaksaan => Agency::Kejaksaan,
+        SubscriberKind::Desa => Agency::Desa,
+    }];
     match args.agency {
         SubscriberKind::Imigrasi => {
             let subscriber = Subscriber {

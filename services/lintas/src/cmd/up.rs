@@ -18,7 +18,7 @@ use lintas_kit::topics::{dead_letter_topic, ensure_topics, event_topics, DEFAULT
 use lintas_kit::views::ViewState;
 
 use crate::settings::{
-    keyer, listen, local_secret, local_secret_file, random_token, tokens, KafkaArgs,
+    credentials, keyer, listen, local_secret, local_secret_file, random_token, KafkaArgs,
 };
 
 #[derive(Args, Debug)]
@@ -56,6 +56,9 @@ pub struct UpArgs {
     /// Caller tokens `token=agency:OFFICE,...`; generated and printed when absent.
     #[arg(long, env = "LINTAS_TOKENS", hide_env_values = true)]
     pub tokens: Option<String>,
+    /// Agency sign-in with OIDC, beside the tokens.
+    #[command(flatten)]
+    pub oidc: lintas_kit::oidc::OidcArgs,
     #[command(flatten)]
     pub protection: lintas_kit::service::ProtectionConfig,
     #[command(flatten)]
@@ -184,8 +187,18 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             let generated: Vec<(Agency, String, String)> = [
                 (Agency::Disnaker, "DISNAKER-CILACAP", ""),
                 (Agency::Imigrasi, "KANIM-CILACAP", ""),
-                (Agency::Imigrasi, "KANIM-CILACAP", ":personal_data"),
+                // Personal data is read under an officer's name.
+                (
+                    Agency::Imigrasi,
+                    "KANIM-CILACAP",
+                    ":personal_data+officer=kanim-cilacap-officer",
+                ),
+                // A checkpoint office records checks at its own checkpoint only: one token
+                // per checkpoint the simulation uses.
                 (Agency::Imigrasi, "TPI-CGK", ""),
+                (Agency::Imigrasi, "TPI-YIA", ""),
+                (Agency::Imigrasi, "TPI-SUB", ""),
+                (Agency::Imigrasi, "TPI-CLP", ""),
                 (Agency::Polri, "POLRESTA-CILACAP", ""),
                 (Agency::Kejaksaan, "KEJARI-CILACAP", ""),
                 (Agency::Desa, "DPMD-CILACAP", ":all_villages"),
@@ -211,7 +224,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // run and printed, whatever LINTAS_TOKENS holds.
     let operator_token = format!("operator-{}", random_token(32));
     let operator_entry = format!("{operator_token}=other:OPERATIONS:operator");
-    let tokens = tokens(&[token_spec.as_str(), &operator_entry].join(","))?;
+    let tokens = credentials(
+        &[token_spec.as_str(), &operator_entry].join(","),
+        &args.oidc,
+    )
+    .await?;
     let mut protection = args.protection.clone();
     if protection.kek_secrets.is_empty() {
         // Generated once per data directory (never the repository), like the subject-key
@@ -239,9 +256,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let producer = kafka.producer()?;
     // Each subscriber decodes with the KEKs it is entitled to, and no other.
     let entitled = |keks: &[&str]| producer.with_codec(producer.codec().entitled_to(keks));
-    let views = |store: &Store, keks: &[&str]| ViewState {
+    // Each router holds only the credentials of the agencies it serves.
+    let views = |store: &Store, keks: &[&str], agency: Agency| ViewState {
         store: store.clone(),
-        tokens: tokens.clone(),
+        tokens: tokens.for_agencies(&[agency]),
         codec: producer.codec().entitled_to(keks),
     };
 
@@ -305,12 +323,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         &mut tasks,
     )?;
     let routes = registry_routes
-        .merge(lintas_ops::router(ops, tokens.clone()))
+        .merge(lintas_ops::router(
+            ops,
+            tokens.for_role(lintas_kit::auth::OPERATOR_ROLE),
+        ))
         .merge(lintas_intake::router(
             IntakeState {
                 producer: producer.clone(),
                 keyer: keyer(&secret, kafka.protection.rotations()?)?,
-                tokens: tokens.clone(),
+                tokens: tokens.for_agencies(&lintas_intake::publishers(lintas_intake::ALL)),
                 store: intake_store,
                 checkpoints: super::intake::checkpoints(lintas_intake::DEFAULT_CHECKPOINTS),
             },
@@ -319,17 +340,28 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .merge(lintas_imigrasi::router(views(
             &imigrasi,
             lintas_imigrasi::KEKS,
+            Agency::Imigrasi,
         )))
         .merge(lintas_disnaker::router(views(
             &disnaker,
             lintas_disnaker::KEKS,
+            Agency::Disnaker,
         )))
-        .merge(lintas_polri::router(views(&polri, lintas_polri::KEKS)))
+        .merge(lintas_polri::router(views(
+            &polri,
+            lintas_polri::KEKS,
+            Agency::Polri,
+        )))
         .merge(lintas_kejaksaan::router(views(
             &kejaksaan,
             lintas_kejaksaan::KEKS,
+            Agency::Kejaksaan,
         )))
-        .merge(lintas_desa::router(views(&desa, lintas_desa::KEKS)));
+        .merge(lintas_desa::router(views(
+            &desa,
+            lintas_desa::KEKS,
+            Agency::Desa,
+        )));
     let routes = super::with_ops(routes, health.clone());
     let (http, stop) = (args.http.clone(), shutdown.clone());
     tasks.spawn("http-server", async move {
@@ -399,7 +431,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     println!("  schema registry    {registry_url}");
     println!("  intakes            POST {base}/v1/...  (every endpoint: {base}/openapi.json)");
-    println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}  (?include=identity&purpose=…&officer_id=… with a personal_data token)");
+    println!("  immigration view   GET  {base}/v1/agencies/imigrasi/subjects/{{subject_key}}  (?include=identity&purpose=… with a personal_data token naming its officer)");
     println!("  Disnaker tasks     GET  {base}/v1/agencies/disnaker/follow-up-tasks");
     println!("  police network     GET  {base}/v1/agencies/polri/recruiters/{{recruiter_key}}");
     println!("  prosecutor cases   GET  {base}/v1/agencies/kejaksaan/cases");
@@ -409,6 +441,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "  operators          {base}/ops  (live dashboard: sign in with the operator token below)"
     );
     println!("  health, metrics    {base}/livez  {base}/readyz  {base}/metrics");
+    if let Some(oidc) = tokens.oidc() {
+        println!(
+            "  agency sign-in     OIDC tokens of {} (audience {}) beside the tokens below",
+            oidc.settings().issuer,
+            oidc.settings().audience
+        );
+    }
     for (agency, office, token) in &generated {
         println!("  token {agency:<10} {token}   ({office})");
     }

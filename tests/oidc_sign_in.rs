@@ -1,0 +1,488 @@
+//! Agency sign-in with OIDC, end to end: the intakes and every agency's API run with a local
+//! identity provider (a JWKS of a P-256 key made by the test, served on 127.0.0.1). Officers'
+//! JWTs get in; a wrong issuer, audience, an expired token, `alg: none`, an unknown key and
+//! key confusion are refused with 401; the access matrix of the alert desks and views holds
+//! with JWTs as with static tokens; each village claim reads only its village; a checkpoint
+//! office records checks only at its own checkpoint and a village office reports only for its
+//! own village (403, the field named, nothing published).
+
+mod harness;
+
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use harness::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::EncodePrivateKey;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+const ISSUER: &str = "https://sso.example.go.id/realms/lintas";
+const AUDIENCE: &str = "lintas-api";
+
+/// The identity provider's signing key, made for this run, and its JWKS URL.
+struct Idp {
+    key: EncodingKey,
+    public: Vec<u8>,
+    jwks_url: String,
+}
+
+async fn start_idp() -> Idp {
+    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let point = secret.public_key().to_encoded_point(false);
+    let jwks = json!({"keys": [{
+        "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": "idp-1",
+        "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()),
+        "y": URL_SAFE_NO_PAD.encode(point.y().unwrap()),
+    }]});
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let jwks_url = format!("http://{}/certs", listener.local_addr().unwrap());
+    let app = Router::new().route("/certs", get(move || async move { Json(jwks) }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Idp {
+        key: EncodingKey::from_ec_der(secret.to_pkcs8_der().unwrap().as_bytes()),
+        public: point.as_bytes().to_vec(),
+        jwks_url,
+    }
+}
+
+impl Idp {
+    /// The service flags of sign-in with this provider.
+    fn flags(&self) -> Vec<String> {
+        [
+            "--oidc-issuer",
+            ISSUER,
+            "--oidc-audience",
+            AUDIENCE,
+            "--oidc-jwks-url",
+            &self.jwks_url,
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// An officer's token: `agency`, `office` and the extra claims, valid for ten minutes.
+    fn token(&self, agency: &str, office: &str, extra: Value) -> String {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut claims = json!({
+            "iss": ISSUER, "aud": AUDIENCE, "sub": format!("{office}-officer"),
+            "iat": now, "nbf": now, "exp": now + 600,
+            "lintas_agency": agency, "lintas_office": office,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        self.sign(&claims, "idp-1")
+    }
+
+    fn sign(&self, claims: &Value, kid: &str) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, claims, &self.key).unwrap()
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn departure(checkpoint: &str) -> Value {
+    json!({"nik": "3301016007100003", "checkpoint_code": checkpoint, "decision": "refused",
+           "carrier": "AirAsia", "flight_or_vessel": "QZ 262", "destination_country": "MY",
+           "visa_shown": "tourist", "return_ticket": false, "reason": "minor_without_guardian",
+           "handed_to": "social_services", "officer_id": "tpi-9"})
+}
+
+fn village_report(village: &str) -> Value {
+    json!({"source": "village_report", "nik": "3301014501900001", "full_name": "Siti",
+           "sex": "female", "birth_date": "1990-01-05", "village": village,
+           "sub_district": village, "regency": "Cilacap", "declared_purpose": "work",
+           "destination_country": "MY", "officer_id": "desa-1"})
+}
+
+/// The intakes with OIDC: a checkpoint officer's token records a check at its checkpoint;
+/// bad tokens are 401; another checkpoint (JWT or static token) and another village are 403
+/// with the field named, and nothing is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intakes_accept_officers_tokens_within_their_credential() {
+    let idp = start_idp().await;
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let flags = idp.flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let intake = start_intake_with(
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        free_port(),
+        &flags,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let checks = format!("{}/v1/checkpoints/departure-checks", intake.url);
+    let cgk = idp.token(
+        "imigrasi",
+        "TPI-CGK",
+        json!({"preferred_username": "tpi-9"}),
+    );
+
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &checks,
+        Some(&cgk),
+        Some(departure("TPI-CGK")),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(records_in(&broker.brokers, "lintas.departures.v1"), 1);
+
+    // Bad tokens: 401, whatever they claim.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "nbf": now, "exp": now + 600,
+                        "lintas_agency": "imigrasi", "lintas_office": "TPI-CGK"});
+    let with = |change: Value| {
+        let mut c = claims.clone();
+        for (k, v) in change.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": "idp-1"}).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let mut hs = Header::new(Algorithm::HS256);
+    hs.kid = Some("idp-1".into());
+    let confusion =
+        jsonwebtoken::encode(&hs, &claims, &EncodingKey::from_secret(&idp.public)).unwrap();
+    for (what, token) in [
+        (
+            "wrong issuer",
+            idp.sign(&with(json!({"iss": "https://sso.example.com"})), "idp-1"),
+        ),
+        (
+            "wrong audience",
+            idp.sign(&with(json!({"aud": "another-app"})), "idp-1"),
+        ),
+        (
+            "expired",
+            idp.sign(&with(json!({"exp": now - 300})), "idp-1"),
+        ),
+        ("alg none", alg_none),
+        ("unknown key", idp.sign(&claims, "idp-2")),
+        ("key confusion", confusion),
+    ] {
+        let (status, body) = call(
+            &client,
+            Method::POST,
+            &checks,
+            Some(&token),
+            Some(departure("TPI-CGK")),
+        )
+        .await;
+        assert_eq!(status, 401, "{what}: {body}");
+        assert!(body["error"].is_string(), "{what}: {body}");
+    }
+
+    // Beyond the credential: another checkpoint, by JWT and by static token; another village.
+    let desa = idp.token(
+        "desa",
+        "DESA-KESUGIHAN",
+        json!({"lintas_village": "Kesugihan"}),
+    );
+    let applicants = format!("{}/v1/applicants", intake.url);
+    for (url, token, body, field) in [
+        (
+            &checks,
+            cgk.as_str(),
+            departure("TPI-SUB"),
+            "checkpoint_code",
+        ),
+        (
+            &checks,
+            CHECKPOINT_TOKEN,
+            departure("TPI-SUB"),
+            "checkpoint_code",
+        ),
+        (
+            &checks,
+            IMIGRASI_TOKEN,
+            departure("TPI-CGK"),
+            "checkpoint_code",
+        ),
+        (
+            &applicants,
+            desa.as_str(),
+            village_report("Maos"),
+            "village",
+        ),
+        (
+            &applicants,
+            DESA_KESUGIHAN_TOKEN,
+            village_report("Maos"),
+            "village",
+        ),
+    ] {
+        let (status, answer) = call(&client, Method::POST, url, Some(token), Some(body)).await;
+        assert_eq!(status, 403, "{answer}");
+        assert_eq!(answer["fields"][0]["field"], field, "{answer}");
+    }
+    let (status, body) = call(
+        &client,
+        Method::POST,
+        &applicants,
+        Some(&desa),
+        Some(village_report("Kesugihan")),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        records_in(&broker.brokers, "lintas.departures.v1"),
+        1,
+        "nothing published for the refused checks"
+    );
+}
+
+/// Every agency's API with OIDC: each officer's token gets into its own agency's endpoints
+/// only (another agency's is 403, no token 401), and a village officer reads its own village.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_matrix_holds_with_officers_tokens() {
+    let idp = start_idp().await;
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let flags = idp.flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let spawn = |agency: &str| {
+        spawn_subscriber(
+            agency,
+            &broker.brokers,
+            &registry.url,
+            &database,
+            &broker.dir,
+            &flags,
+        )
+    };
+    let (imigrasi, disnaker, polri, kejaksaan, desa) = (
+        spawn("imigrasi"),
+        spawn("disnaker"),
+        spawn("polri"),
+        spawn("kejaksaan"),
+        spawn("desa"),
+    );
+    for service in [&imigrasi, &disnaker, &polri, &kejaksaan, &desa] {
+        wait_http_ok(&format!("{}/livez", service.url), Duration::from_secs(90)).await;
+    }
+    let client = reqwest::Client::new();
+    let id = uuid::Uuid::new_v4();
+    let close = || Some(json!({"officer_id": "x", "reason": "other"}));
+    let endpoints: Vec<(&str, Method, String, Option<Value>)> = vec![
+        (
+            "imigrasi",
+            Method::GET,
+            format!("{}/v1/agencies/imigrasi/subjects/unknown", imigrasi.url),
+            None,
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!("{}/v1/agencies/imigrasi/alerts", imigrasi.url),
+            None,
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!("{}/v1/agencies/imigrasi/alerts/{id}", imigrasi.url),
+            None,
+        ),
+        (
+            "imigrasi",
+            Method::POST,
+            format!("{}/v1/agencies/imigrasi/alerts/{id}/close", imigrasi.url),
+            close(),
+        ),
+        (
+            "imigrasi",
+            Method::GET,
+            format!(
+                "{}/v1/agencies/imigrasi/audit/personal-data-reads",
+                imigrasi.url
+            ),
+            None,
+        ),
+        (
+            "disnaker",
+            Method::GET,
+            format!("{}/v1/agencies/disnaker/follow-up-tasks", disnaker.url),
+            None,
+        ),
+        (
+            "disnaker",
+            Method::GET,
+            format!("{}/v1/agencies/disnaker/alerts", disnaker.url),
+            None,
+        ),
+        (
+            "disnaker",
+            Method::POST,
+            format!(
+                "{}/v1/agencies/disnaker/alerts/{id}/acknowledge",
+                disnaker.url
+            ),
+            Some(json!({"officer_id": "x"})),
+        ),
+        (
+            "polri",
+            Method::GET,
+            format!("{}/v1/agencies/polri/alerts", polri.url),
+            None,
+        ),
+        (
+            "polri",
+            Method::GET,
+            format!("{}/v1/agencies/polri/recruiters/unknown", polri.url),
+            None,
+        ),
+        (
+            "polri",
+            Method::POST,
+            format!("{}/v1/agencies/polri/alerts/{id}/escalate", polri.url),
+            Some(json!({"officer_id": "x", "escalated_to": "kejaksaan", "reason": "manual"})),
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/cases", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::GET,
+            format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url),
+            None,
+        ),
+        (
+            "kejaksaan",
+            Method::POST,
+            format!("{}/v1/agencies/kejaksaan/alerts/{id}/close", kejaksaan.url),
+            close(),
+        ),
+        (
+            "desa",
+            Method::GET,
+            format!("{}/v1/agencies/desa/villages/Kesugihan/notices", desa.url),
+            None,
+        ),
+        (
+            "desa",
+            Method::GET,
+            format!("{}/v1/agencies/desa/villages/Kesugihan/residents", desa.url),
+            None,
+        ),
+        (
+            "desa",
+            Method::GET,
+            format!(
+                "{}/v1/agencies/desa/villages/Kesugihan/recruiters",
+                desa.url
+            ),
+            None,
+        ),
+    ];
+    let tokens = [
+        (
+            "disnaker",
+            idp.token("disnaker", "DISNAKER-CILACAP", json!({})),
+        ),
+        (
+            "imigrasi",
+            idp.token("imigrasi", "KANIM-CILACAP", json!({})),
+        ),
+        (
+            "imigrasi",
+            idp.token(
+                "imigrasi",
+                "TPI-CGK",
+                json!({"lintas_checkpoint": "TPI-CGK"}),
+            ),
+        ),
+        ("polri", idp.token("polri", "POLRESTA-CILACAP", json!({}))),
+        (
+            "kejaksaan",
+            idp.token("kejaksaan", "KEJARI-CILACAP", json!({})),
+        ),
+        (
+            "desa",
+            idp.token(
+                "desa",
+                "DESA-KESUGIHAN",
+                json!({"lintas_village": "Kesugihan"}),
+            ),
+        ),
+    ];
+    for (owner, method, url, body) in &endpoints {
+        for (agency, token) in &tokens {
+            let (status, answer) =
+                call(&client, method.clone(), url, Some(token), body.clone()).await;
+            if agency == owner {
+                assert!(
+                    ![401, 403].contains(&status),
+                    "{agency} on its own {url}: {status} {answer}"
+                );
+            } else {
+                assert_eq!(status, 403, "{agency} token on {url}: {answer}");
+            }
+        }
+        let (status, _) = call(&client, method.clone(), url, None, body.clone()).await;
+        assert_eq!(status, 401, "no token on {url}");
+    }
+
+    // Each village claim reads its own village only; the regency's office reads every one.
+    let village = |name: &str| format!("{}/v1/agencies/desa/villages/{name}/notices", desa.url);
+    let maos = idp.token("desa", "DESA-MAOS", json!({"lintas_village": "Maos"}));
+    let unscoped = idp.token("desa", "DESA-MAOS", json!({}));
+    let regency = idp.token(
+        "desa",
+        "DPMD-CILACAP",
+        json!({"lintas_roles": ["all_villages"]}),
+    );
+    for (token, name, expected) in [
+        (&maos, "Maos", 200),
+        (&maos, "Kesugihan", 403),
+        (&tokens[5].1, "Maos", 403),
+        (&unscoped, "Maos", 403),
+        (&regency, "Maos", 200),
+        (&regency, "Kesugihan", 200),
+    ] {
+        let (status, body) = call(&client, Method::GET, &village(name), Some(token), None).await;
+        assert_eq!(status, expected, "{name}: {body}");
+    }
+}
