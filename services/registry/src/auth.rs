@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{MatchedPath, OriginalUri, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header::AUTHORIZATION, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -277,33 +277,26 @@ pub(crate) fn required_role(method: &Method, route: Option<&str>) -> Role {
 }
 
 /// The route template relative to the registry's router, also when it is nested (`lintas up`
-/// serves it under `/registry`).
+/// serves it under `/registry`): the matched template includes the prefix, the request's path
+/// (stripped by the nesting) does not, and each template segment matches one path segment.
 fn relative_route(request: &Request) -> Option<String> {
     let matched = request.extensions().get::<MatchedPath>()?.as_str();
-    let prefix = request
-        .extensions()
-        .get::<OriginalUri>()
-        .and_then(|original| {
-            original
-                .path()
-                .strip_suffix(request.uri().path())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    Some(
-        matched
-            .strip_prefix(prefix.as_str())
-            .filter(|rest| rest.starts_with('/'))
-            .unwrap_or(matched)
-            .to_owned(),
-    )
+    let depth = request.uri().path().split('/').count() - 1;
+    let segments: Vec<&str> = matched.split('/').skip(1).collect();
+    Some(format!(
+        "/{}",
+        segments[segments.len().saturating_sub(depth)..].join("/")
+    ))
 }
 
 pub(crate) async fn require(State(auth): State<Auth>, request: Request, next: Next) -> Response {
     let route = relative_route(&request);
     let needed = required_role(request.method(), route.as_deref());
-    let header = request.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-    match auth.authenticate(header).await {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    match auth.authenticate(header.as_deref()).await {
         Err(failure) => {
             metrics::auth_failure(failure.reason());
             RegistryError::Unauthorized.into_response()

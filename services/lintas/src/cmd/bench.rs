@@ -43,7 +43,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let listener = listen("127.0.0.1:0").await?;
     let registry_url = format!("http://{}", listener.local_addr()?);
     let registry_schema = format!("{schema}_registry");
-    let (credentials, users) = super::registry::Generated::new();
+    let (credentials, users) = super::registry::Generated::generate();
     let router =
         super::registry::registry_router(&args.database_url, &registry_schema, users).await?;
     tokio::spawn(serve(listener, router, shutdown.clone()));

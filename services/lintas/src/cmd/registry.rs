@@ -11,13 +11,13 @@ use lintas_registry::{Role, Users};
 use crate::settings::{listen, random_token};
 
 #[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RegistryArgs {
     #[command(subcommand)]
     pub command: Option<RegistryCommand>,
-    /// Database of the registry (its own schema `registry` is used).
+    /// Database of the registry (its own schema `registry` is used); required to serve.
     #[arg(long, env = "LINTAS_DATABASE_URL")]
-    pub database_url: String,
+    pub database_url: Option<String>,
     #[arg(long, env = "LINTAS_LISTEN", default_value = "127.0.0.1:8081")]
     pub listen: String,
     /// File of the registry's users, one `user:role:hash` a line: role read, write or admin,
@@ -49,7 +49,10 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         signals.on_signals().await;
         Ok(())
     });
-    let router = registry_router(&args.database_url, "registry", users).await?;
+    let database_url = args.database_url.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("--database-url (or LINTAS_DATABASE_URL) is required")
+    })?;
+    let router = registry_router(database_url, "registry", users).await?;
     let health = Health::new();
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("http://{}", listener.local_addr()?), "schema registry listening");
@@ -110,7 +113,7 @@ pub struct Generated {
 impl Generated {
     /// Random passwords for users `lintas-read`, `lintas-write` and `lintas-admin`, and the
     /// registry users that accept them.
-    pub fn new() -> (Generated, Users) {
+    pub fn generate() -> (Generated, Users) {
         let mut entries = Vec::new();
         let mut info = |role: Role| {
             let user = format!("lintas-{role}");

@@ -171,7 +171,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 None,
             ),
             None => {
-                let (generated, users) = super::registry::Generated::new();
+                let (generated, users) = super::registry::Generated::generate();
                 let routes = axum::Router::new().nest(
                     "/registry",
                     super::registry::registry_router(&database_url, "registry", users).await?,
