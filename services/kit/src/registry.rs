@@ -442,3 +442,36 @@ pub(crate) fn encode_path(segment: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The credential comes from a file (its trailing newline dropped) or the environment,
+    /// must be user:password, and never shows in `{:?}`.
+    #[test]
+    fn credential_from_a_file_never_printed() {
+        let dir = std::env::temp_dir().join(format!("registry-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("user-info");
+        std::fs::write(&file, "lintas-read:s3cret-pa:ss\n").unwrap();
+        let auth = RegistryAuth {
+            user_info: None,
+            user_info_file: Some(file),
+        };
+        let info = auth.user_info().unwrap().unwrap();
+        assert_eq!(info.expose(), "lintas-read:s3cret-pa:ss");
+        let client = RegistryClient::new("http://registry:8081").with_user_info(Some(&info));
+        let printed = format!("{client:?} {auth:?}");
+        assert!(printed.contains("lintas-read"), "{printed}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        for wrong in ["no-colon", ":password-only"] {
+            let auth = RegistryAuth {
+                user_info: Some(Secret::new(wrong)),
+                user_info_file: None,
+            };
+            assert!(auth.user_info().is_err(), "{wrong}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

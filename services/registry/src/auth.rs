@@ -242,10 +242,11 @@ impl Failure {
 const KEKS: &str = "/dek-registry/v1/keks";
 
 /// The role a request needs: its method and the route template it matched (relative to the
-/// registry's own routes). Anything not named here needs `admin`.
+/// registry's own routes). A route or method not named here needs `admin`; a path that is no
+/// route at all (`None`) any user, who gets 404 (so that a wrong base URL reads as one).
 pub(crate) fn required_role(method: &Method, route: Option<&str>) -> Role {
     let Some(route) = route else {
-        return Role::Admin;
+        return Role::Read;
     };
     if method == Method::GET || method == Method::HEAD {
         // Every GET of the registry reads: schemas, versions, configuration, wrapped keys.
@@ -342,7 +343,7 @@ mod tests {
         assert_eq!(role(Method::POST, "/mode"), Role::Admin);
         let odd = Method::from_bytes(b"RANDOM").unwrap();
         assert_eq!(role(odd, "/subjects"), Role::Admin);
-        assert_eq!(required_role(&Method::GET, None), Role::Admin);
+        assert_eq!(required_role(&Method::DELETE, None), Role::Read);
     }
 
     /// Users files: good entries parse, a plain password or an unknown role does not.

@@ -120,17 +120,19 @@ async fn deletes_and_config_need_admin() {
     assert_eq!((status, answer), (StatusCode::OK, json!([1])));
 }
 
-/// A route the table does not name (here an unknown path, or a method the registry does not
-/// serve) needs admin: the read credential gets 403, not a hint of what exists.
+/// A method the route table does not name needs admin (the write credential gets 403); a path
+/// that is no route answers 404 to any user, and 401 to nobody in particular.
 #[tokio::test]
-async fn unclassified_routes_need_admin() {
+async fn unclassified_methods_need_admin() {
     let app = common::sqlite_router().await;
-    let (status, _) = as_user(&app, Some(READER), "GET", "/mode", None).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = as_user(&app, Some(ADMIN), "GET", "/mode", None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = as_user(&app, Some(WRITER), "PATCH", "/subjects", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = as_user(&app, Some(ADMIN), "PATCH", "/subjects", None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    let (status, _) = as_user(&app, Some(READER), "DELETE", "/mode", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = as_user(&app, None, "GET", "/mode", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 fn metric_lines(name: &str) -> Vec<String> {
@@ -173,4 +175,36 @@ async fn random_methods_add_no_metric_series() {
         );
     }
     assert_eq!(failures.len(), 4, "{failures:#?}");
+}
+
+/// Nested under a prefix (as `lintas up` serves it under `/registry`), each route keeps its
+/// role: the read credential reads and looks up, and may not register.
+#[tokio::test]
+async fn nested_under_a_prefix_keeps_the_roles() {
+    let app = Router::new().nest("/registry", common::sqlite_router().await);
+    let (status, _) = as_user(
+        &app,
+        Some(WRITER),
+        "POST",
+        "/registry/subjects/s/versions",
+        register_body(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = as_user(&app, Some(READER), "GET", "/registry/subjects", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) =
+        as_user(&app, Some(READER), "POST", "/registry/subjects/s", register_body()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = as_user(
+        &app,
+        Some(READER),
+        "POST",
+        "/registry/subjects/s/versions",
+        register_body(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = as_user(&app, None, "GET", "/registry/subjects", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
