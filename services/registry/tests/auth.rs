@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
+use prometheus::Encoder;
 use tower::ServiceExt;
 
 use common::{basic, send_as, ADMIN, READER, VND, WRITER};

@@ -1,7 +1,7 @@
 //! Harness shared by the black-box tests: every scenario runs twice, on an
 //! in-memory SQLite database and on a fresh PostgreSQL database
 //! (`LINTAS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`).
-#![allow(dead_code)] // each test binary uses a different part
+#![allow(dead_code, unused_macros)] // each test binary uses a different part
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
