@@ -127,15 +127,15 @@ async fn read_feed(
     kek_secret: Option<&str>,
 ) -> (Vec<Value>, String) {
     let expect = expect.to_string();
-    // An integrator's reader holds the registry's read role, sent as Confluent's clients do.
+    // An integrator's reader holds the registry's read role, sent as Confluent's clients do
+    // (the Python client's `basic.auth.user.info`; Java's also wants
+    // `basic.auth.credentials.source=USER_INFO`).
     let user_info = format!("basic.auth.user.info={REGISTRY_READ}");
     let mut args = vec![
         "--brokers",
         brokers,
         "--registry",
         registry,
-        "--registry-config",
-        "basic.auth.credentials.source=USER_INFO",
         "--registry-config",
         &user_info,
         "--topics",

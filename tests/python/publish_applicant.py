@@ -42,7 +42,6 @@ def main():
     LocalKmsDriver.register()
     registry_conf = {"url": args.registry}
     if args.registry_user_info:
-        registry_conf["basic.auth.credentials.source"] = "USER_INFO"
         registry_conf["basic.auth.user.info"] = args.registry_user_info
     registry = SchemaRegistryClient(registry_conf)
     # The schema is the one Lintas registered (with its encryption rule): use it, never register.

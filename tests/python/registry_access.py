@@ -2,8 +2,7 @@
 """Try the Lintas schema registry's roles with Confluent's standard Python client.
 
 Runs one operation with SchemaRegistryClient, sending --user-info as Confluent's clients do
-(basic.auth.credentials.source=USER_INFO, basic.auth.user.info=user:password; none when
-omitted), and prints one JSON line: {"op", "ok", "http_status", "error_code"}. Operations:
+(basic.auth.user.info=user:password, the Python client's only source; none when omitted), and prints one JSON line: {"op", "ok", "http_status", "error_code"}. Operations:
 list (GET /subjects), register (a new version of --subject), delete (the subject, soft).
 """
 
@@ -24,7 +23,6 @@ def main():
 
     conf = {"url": args.registry}
     if args.user_info:
-        conf["basic.auth.credentials.source"] = "USER_INFO"
         conf["basic.auth.user.info"] = args.user_info
     client = SchemaRegistryClient(conf)
     outcome = {"op": args.op, "ok": True, "http_status": 200, "error_code": None}
