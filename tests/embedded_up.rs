@@ -91,7 +91,11 @@ async fn embedded_run_serves_the_whole_flow() {
     let client = reqwest::Client::new();
     let subjects_url = format!("{}/registry/subjects", up.base);
     let anonymous = client.get(&subjects_url).send().await.unwrap();
-    assert_eq!(anonymous.status().as_u16(), 401, "the registry needs credentials");
+    assert_eq!(
+        anonymous.status().as_u16(),
+        401,
+        "the registry needs credentials"
+    );
     let (user, password) = up.registry_read.split_once(':').unwrap();
     let subjects: Vec<String> = client
         .get(&subjects_url)
@@ -113,7 +117,11 @@ async fn embedded_run_serves_the_whole_flow() {
         .send()
         .await
         .unwrap();
-    assert_eq!(write.status().as_u16(), 403, "the printed credential only reads");
+    assert_eq!(
+        write.status().as_u16(),
+        403,
+        "the printed credential only reads"
+    );
 
     let body = json!({
         "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",

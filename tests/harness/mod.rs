@@ -70,8 +70,7 @@ pub fn registry_users() -> String {
 
 /// A registry client sending `user_info` (`user:password`).
 pub fn registry_client(registry: &str, user_info: &str) -> RegistryClient {
-    RegistryClient::new(registry)
-        .with_user_info(Some(&lintas_kit::secret::Secret::new(user_info)))
+    RegistryClient::new(registry).with_user_info(Some(&lintas_kit::secret::Secret::new(user_info)))
 }
 
 /// A codec holding `keks`, as a service entitled to them decodes and encodes (with the

@@ -44,10 +44,7 @@ impl RegistryAuth {
             (Some(info), _) => info.clone(),
             (None, Some(file)) => {
                 let text = std::fs::read_to_string(file).map_err(|e| {
-                    anyhow::anyhow!(
-                        "LINTAS_REGISTRY_USER_INFO_FILE {}: {e}",
-                        file.display()
-                    )
+                    anyhow::anyhow!("LINTAS_REGISTRY_USER_INFO_FILE {}: {e}", file.display())
                 })?;
                 Secret::new(text.trim_end_matches(['\r', '\n']))
             }
@@ -360,7 +357,10 @@ impl RegistryClient {
             metadata: Option<serde_json::Value>,
         }
         let response = self
-            .request(reqwest::Method::GET, &format!("{}/schemas/ids/{id}", self.base))
+            .request(
+                reqwest::Method::GET,
+                &format!("{}/schemas/ids/{id}", self.base),
+            )
             .send()
             .await
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;

@@ -151,8 +151,8 @@ impl KafkaConfig {
     /// The codec of this feed: the registry, and the keys this service holds.
     pub fn codec(&self) -> anyhow::Result<Codec> {
         let codec = Codec::new(self.registry()?, &self.topic_prefix)
-        .with_protection(self.protection.settings()?)
-        .with_subject_key_rotations(self.protection.rotations()?);
+            .with_protection(self.protection.settings()?)
+            .with_subject_key_rotations(self.protection.rotations()?);
         tracing::info!(keks = ?codec.protection().settings().keyring, "personal-data keys held");
         Ok(codec)
     }

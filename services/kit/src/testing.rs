@@ -204,12 +204,11 @@ pub async fn run_on_broker<H: Handler>(
             .join(","),
     )
     .map_err(|e| anyhow::anyhow!(e))?;
-    let codec = Codec::new(registry, &prefix).with_protection(
-        crate::encryption::ProtectionSettings {
+    let codec =
+        Codec::new(registry, &prefix).with_protection(crate::encryption::ProtectionSettings {
             keyring,
             ..Default::default()
-        },
-    );
+        });
     let producer = EventProducer::new(&ProducerSettings::new(brokers), codec)?;
     let expected = events
         .iter()

@@ -328,7 +328,10 @@ mod tests {
             ),
             Role::Read
         );
-        assert_eq!(role(Method::POST, "/subjects/{subject}/versions"), Role::Write);
+        assert_eq!(
+            role(Method::POST, "/subjects/{subject}/versions"),
+            Role::Write
+        );
         assert_eq!(role(Method::POST, KEKS), Role::Write);
         assert_eq!(
             role(Method::POST, &format!("{KEKS}/{{name}}/deks/{{subject}}")),
@@ -350,8 +353,8 @@ mod tests {
     #[test]
     fn users_file() {
         let phc = hash_password("s3cret");
-        let users = Users::parse(&format!("# comment\nalice:read:{phc}\n\nbob:admin:{phc}\n"))
-            .unwrap();
+        let users =
+            Users::parse(&format!("# comment\nalice:read:{phc}\n\nbob:admin:{phc}\n")).unwrap();
         assert_eq!(users.len(), 2);
         assert!(!format!("{users:?}").contains("argon2"));
         assert!(Users::parse("alice:read:s3cret").is_err());

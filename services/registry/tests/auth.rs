@@ -7,8 +7,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use serde_json::{json, Value};
 use prometheus::Encoder;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use common::{basic, send_as, ADMIN, READER, VND, WRITER};
@@ -53,7 +53,10 @@ async fn anonymous_or_wrong_password_is_401() {
         "Basic realm=\"lintas-registry\""
     );
     let (status, body) = as_user(&app, None, "GET", "/subjects", None).await;
-    assert_eq!((status.as_u16(), body["error_code"].clone()), (401, json!(40101)));
+    assert_eq!(
+        (status.as_u16(), body["error_code"].clone()),
+        (401, json!(40101))
+    );
     let (status, body) = as_user(
         &app,
         Some("writer:not-the-password"),
@@ -62,7 +65,10 @@ async fn anonymous_or_wrong_password_is_401() {
         register_body(),
     )
     .await;
-    assert_eq!((status.as_u16(), body["error_code"].clone()), (401, json!(40101)));
+    assert_eq!(
+        (status.as_u16(), body["error_code"].clone()),
+        (401, json!(40101))
+    );
 }
 
 /// The read credential reads and looks schemas up, but registering is refused with 403
@@ -70,11 +76,27 @@ async fn anonymous_or_wrong_password_is_401() {
 #[tokio::test]
 async fn read_only_credential_writing_is_403() {
     let app = common::sqlite_router().await;
-    let (status, body) =
-        as_user(&app, Some(READER), "POST", "/subjects/s/versions", register_body()).await;
-    assert_eq!((status.as_u16(), body["error_code"].clone()), (403, json!(40301)), "{body}");
-    let (status, _) =
-        as_user(&app, Some(WRITER), "POST", "/subjects/s/versions", register_body()).await;
+    let (status, body) = as_user(
+        &app,
+        Some(READER),
+        "POST",
+        "/subjects/s/versions",
+        register_body(),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), body["error_code"].clone()),
+        (403, json!(40301)),
+        "{body}"
+    );
+    let (status, _) = as_user(
+        &app,
+        Some(WRITER),
+        "POST",
+        "/subjects/s/versions",
+        register_body(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     for (method, uri, body) in [
         ("GET", "/subjects", None),
@@ -98,7 +120,14 @@ async fn read_only_credential_writing_is_403() {
 #[tokio::test]
 async fn deletes_and_config_need_admin() {
     let app = common::sqlite_router().await;
-    as_user(&app, Some(WRITER), "POST", "/subjects/s/versions", register_body()).await;
+    as_user(
+        &app,
+        Some(WRITER),
+        "POST",
+        "/subjects/s/versions",
+        register_body(),
+    )
+    .await;
     let config = Some(json!({ "compatibility": "NONE" }));
     for user in [READER, WRITER] {
         for (method, uri, body) in [
@@ -161,17 +190,26 @@ async fn random_methods_add_no_metric_series() {
             Some(u) => req.header(header::AUTHORIZATION, basic(u)),
             None => req,
         };
-        let response = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let response = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert!(response.status().is_client_error());
     }
     let lines = metric_lines("lintas_registry_request");
     assert!(!lines.is_empty());
     assert!(!lines.iter().any(|l| l.contains("RANDOM")), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.contains("method=\"OTHER\"")), "{lines:#?}");
+    assert!(
+        lines.iter().any(|l| l.contains("method=\"OTHER\"")),
+        "{lines:#?}"
+    );
     let failures = metric_lines("lintas_registry_auth_failures_total");
     for reason in ["missing", "malformed", "bad_credentials", "forbidden"] {
         assert!(
-            failures.iter().any(|l| l.contains(&format!("reason=\"{reason}\""))),
+            failures
+                .iter()
+                .any(|l| l.contains(&format!("reason=\"{reason}\""))),
             "{failures:#?}"
         );
     }
@@ -194,8 +232,14 @@ async fn nested_under_a_prefix_keeps_the_roles() {
     assert_eq!(status, StatusCode::OK);
     let (status, _) = as_user(&app, Some(READER), "GET", "/registry/subjects", None).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) =
-        as_user(&app, Some(READER), "POST", "/registry/subjects/s", register_body()).await;
+    let (status, _) = as_user(
+        &app,
+        Some(READER),
+        "POST",
+        "/registry/subjects/s",
+        register_body(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = as_user(
         &app,

@@ -49,9 +49,10 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
         signals.on_signals().await;
         Ok(())
     });
-    let database_url = args.database_url.as_deref().ok_or_else(|| {
-        anyhow::anyhow!("--database-url (or LINTAS_DATABASE_URL) is required")
-    })?;
+    let database_url = args
+        .database_url
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("--database-url (or LINTAS_DATABASE_URL) is required"))?;
     let router = registry_router(database_url, "registry", users).await?;
     let health = Health::new();
     let listener = listen(&args.listen).await?;
@@ -63,9 +64,8 @@ pub async fn run(args: RegistryArgs) -> anyhow::Result<()> {
 
 fn users(args: &RegistryArgs) -> anyhow::Result<Users> {
     let text = match (&args.users_file, &args.users) {
-        (Some(file), _) => std::fs::read_to_string(file).map_err(|e| {
-            anyhow::anyhow!("LINTAS_REGISTRY_USERS_FILE {}: {e}", file.display())
-        })?,
+        (Some(file), _) => std::fs::read_to_string(file)
+            .map_err(|e| anyhow::anyhow!("LINTAS_REGISTRY_USERS_FILE {}: {e}", file.display()))?,
         (None, Some(users)) => users.expose().to_string(),
         (None, None) => String::new(),
     };

@@ -29,7 +29,10 @@ static USERS: LazyLock<String> = LazyLock::new(|| {
         .iter()
         .map(|(info, role)| {
             let (user, password) = info.split_once(':').unwrap();
-            format!("{user}:{role}:{}\n", lintas_registry::hash_password(password))
+            format!(
+                "{user}:{role}:{}\n",
+                lintas_registry::hash_password(password)
+            )
         })
         .collect()
 });
