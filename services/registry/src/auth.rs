@@ -146,11 +146,14 @@ const CACHE_ENTRIES: usize = 1024;
 /// instead of exhausting memory.
 const VERIFYING: usize = 4;
 
+/// SHA-256 of an `Authorization` header -> the user and role it proved.
+type Verified = HashMap<[u8; 32], (String, Role)>;
+
 /// The users and the verification cache; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Auth {
     users: Arc<Users>,
-    verified: Arc<RwLock<HashMap<[u8; 32], (String, Role)>>>,
+    verified: Arc<RwLock<Verified>>,
     verifying: Arc<Semaphore>,
 }
 
