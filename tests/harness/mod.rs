@@ -50,8 +50,10 @@ pub const REGISTRY_READ: &str = "lintas-reader:reader-password-0001";
 pub const REGISTRY_WRITE: &str = "lintas-writer:writer-password-0001";
 pub const REGISTRY_ADMIN: &str = "lintas-admin:admin-password-000001";
 
-/// The users file of the test registry, with fresh argon2id hashes.
+/// The users file of the test registry, hashed as an operator would: the password on the
+/// standard input of `lintas registry hash-password`, which prints its argon2id PHC string.
 pub fn registry_users() -> String {
+    use std::io::Write;
     [
         (REGISTRY_READ, "read"),
         (REGISTRY_WRITE, "write"),
@@ -60,10 +62,19 @@ pub fn registry_users() -> String {
     .iter()
     .map(|(info, role)| {
         let (user, password) = info.split_once(':').unwrap();
-        format!(
-            "{user}:{role}:{}\n",
-            lintas_registry::hash_password(password)
-        )
+        let mut child = lintas(&["registry", "hash-password"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        write!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let hash = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success() && hash.starts_with("$argon2id$"),
+            "hash-password: {hash}"
+        );
+        format!("{user}:{role}:{}\n", hash.trim())
     })
     .collect()
 }
