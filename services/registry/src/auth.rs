@@ -185,13 +185,14 @@ impl Auth {
         }
         let (name, password) = basic_credentials(header).ok_or(Failure::Malformed)?;
         let user = self.users.0.get(&name);
-        let phc = user.map_or_else(|| DUMMY_HASH.clone(), |u| u.phc.clone());
+        let phc = user.map(|u| u.phc.clone());
         let _permit = self
             .verifying
             .acquire()
             .await
             .map_err(|_| Failure::BadCredentials)?;
         let matches = tokio::task::spawn_blocking(move || {
+            let phc = phc.unwrap_or_else(|| DUMMY_HASH.clone());
             PasswordHash::new(&phc).is_ok_and(|parsed| {
                 Argon2::default()
                     .verify_password(password.as_bytes(), &parsed)
