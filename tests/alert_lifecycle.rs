@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use harness::*;
 use lintas_kit::codec::Codec;
 use lintas_kit::events::AnyEvent;
-use lintas_kit::registry::RegistryClient;
 use rdkafka::Message;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -378,7 +377,10 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
     assert_eq!(rules, ["DN1", "DN4"]);
 
     // The lifecycle is on the feed, for every other reader.
-    let codec = Codec::new(RegistryClient::new(&registry.url), "");
+    let codec = Codec::new(
+        harness::registry_client(&registry.url, harness::REGISTRY_READ),
+        "",
+    );
     let lifecycle = wait_until("the lifecycle on lintas.alerts.polri.v1", async || {
         let mut seen = Vec::new();
         for m in read_all(

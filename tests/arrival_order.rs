@@ -446,7 +446,7 @@ async fn on_broker<H: Handler>(
         make(),
         store.clone(),
         brokers,
-        registry,
+        harness::registry_client(registry, harness::REGISTRY_WRITE),
         topics,
         events,
         std::time::Duration::from_secs(90),

@@ -626,6 +626,7 @@ async fn destroyed_keys_leave_events_readable_and_identities_sealed() {
         "LINTAS_KEK_SECRETS",
         kek_secrets(&[lintas_kit::events::keks::IMMIGRATION]),
     )
+    .env("LINTAS_REGISTRY_USER_INFO", REGISTRY_WRITE)
     .output()
     .unwrap();
     assert!(
@@ -646,6 +647,7 @@ async fn destroyed_keys_leave_events_readable_and_identities_sealed() {
         "--retention-days",
         "0",
     ])
+    .env("LINTAS_REGISTRY_USER_INFO", REGISTRY_ADMIN)
     .output()
     .unwrap();
     let printed = String::from_utf8_lossy(&shredded.stdout);

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use harness::*;
 use lintas_kit::codec::Codec;
 use lintas_kit::events::*;
-use lintas_kit::registry::RegistryClient;
 use rdkafka::Message;
 use serde_json::Value;
 use sqlx::Row;
@@ -89,7 +88,10 @@ async fn dump(database: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
 
 /// JA1 AlertRaised records on the alert topic, by alert id.
 async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
-    let codec = Codec::new(RegistryClient::new(registry), "");
+    let codec = Codec::new(
+        harness::registry_client(registry, harness::REGISTRY_READ),
+        "",
+    );
     let mut ids = Vec::new();
     for m in read_all(
         brokers,

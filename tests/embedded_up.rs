@@ -15,6 +15,8 @@ struct Up {
     disnaker: String,
     imigrasi: String,
     operator: String,
+    /// The registry's read credential the banner printed.
+    registry_read: String,
 }
 
 async fn start_up(dir: &std::path::PathBuf) -> Up {
@@ -59,7 +61,18 @@ async fn start_up(dir: &std::path::PathBuf) -> Up {
         "the embedded broker must be labelled ephemeral"
     );
     let base = format!("http://{listen}");
+    let registry_read = banner
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("registry read"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no registry read credential in the banner:\n{banner}"))
+        .to_string();
+    // The harness hands every command a registry credential in the environment: the run
+    // prints only what it generated.
+    let (_, env_password) = REGISTRY_READ.split_once(':').unwrap();
+    assert!(!banner.contains(env_password), "{banner}");
     Up {
+        registry_read,
         operator: token("operator"),
         disnaker: token("disnaker"),
         imigrasi: token("imigrasi"),
@@ -76,8 +89,17 @@ async fn embedded_run_serves_the_whole_flow() {
     let mut up = start_up(&dir).await;
     wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
     let client = reqwest::Client::new();
+    let subjects_url = format!("{}/registry/subjects", up.base);
+    let anonymous = client.get(&subjects_url).send().await.unwrap();
+    assert_eq!(
+        anonymous.status().as_u16(),
+        401,
+        "the registry needs credentials"
+    );
+    let (user, password) = up.registry_read.split_once(':').unwrap();
     let subjects: Vec<String> = client
-        .get(format!("{}/registry/subjects", up.base))
+        .get(&subjects_url)
+        .basic_auth(user, Some(password))
         .send()
         .await
         .unwrap()
@@ -87,6 +109,18 @@ async fn embedded_run_serves_the_whole_flow() {
     assert!(
         subjects.contains(&"lintas.applicants.v1-lintas.events.ApplicantRegistered".to_string()),
         "{subjects:?}"
+    );
+    let write = client
+        .post(format!("{subjects_url}/anything/versions"))
+        .basic_auth(user, Some(password))
+        .json(&json!({"schema": "\"string\""}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        write.status().as_u16(),
+        403,
+        "the printed credential only reads"
     );
 
     let body = json!({

@@ -496,8 +496,10 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
         3,
         Duration::from_secs(20),
     );
-    let codec =
-        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let codec = lintas_kit::codec::Codec::new(
+        harness::registry_client(&registry.url, harness::REGISTRY_READ),
+        "",
+    );
     let mut ids = Vec::new();
     for r in &records {
         ids.push(
@@ -715,8 +717,10 @@ async fn rules_across_fields_are_enforced() {
         1,
         Duration::from_secs(20),
     );
-    let codec =
-        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let codec = lintas_kit::codec::Codec::new(
+        harness::registry_client(&registry.url, harness::REGISTRY_READ),
+        "",
+    );
     match codec.decode(records[0].payload().unwrap()).await.unwrap() {
         AnyEvent::PassportInterviewConducted(i) => {
             assert_eq!(i.defer_until, Some(time::macros::date!(2026 - 03 - 31)))

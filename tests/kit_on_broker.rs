@@ -85,7 +85,7 @@ async fn same_handler_in_memory_and_on_a_real_broker() {
         lintas_desa::DesaHandler::default(),
         store.clone(),
         &broker.brokers,
-        &registry.url,
+        registry_client(&registry.url, REGISTRY_WRITE),
         lintas_desa::TOPICS,
         events,
         Duration::from_secs(90),

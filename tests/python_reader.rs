@@ -127,11 +127,17 @@ async fn read_feed(
     kek_secret: Option<&str>,
 ) -> (Vec<Value>, String) {
     let expect = expect.to_string();
+    // An integrator's reader holds the registry's read role, sent as Confluent's clients do
+    // (the Python client's `basic.auth.user.info`; Java's also wants
+    // `basic.auth.credentials.source=USER_INFO`).
+    let user_info = format!("basic.auth.user.info={REGISTRY_READ}");
     let mut args = vec![
         "--brokers",
         brokers,
         "--registry",
         registry,
+        "--registry-config",
+        &user_info,
         "--topics",
         topics,
         "--expect",
@@ -557,6 +563,9 @@ async fn confluent_clients_and_lintas_read_each_others_encrypted_fields() {
             &broker.brokers,
             "--registry",
             &registry.url,
+            // It creates its data-encryption keys in the registry: a publisher's write role.
+            "--registry-user-info",
+            REGISTRY_WRITE,
             "--kek-secret",
             KEK_IMIGRASI_SECRET,
             "--subject-key",
@@ -600,4 +609,42 @@ async fn confluent_clients_and_lintas_read_each_others_encrypted_fields() {
         .await
         .unwrap();
     assert!(sealed.sealed.is_some(), "the police KEK does not open it");
+}
+
+/// Confluent's Python SchemaRegistryClient against the registry's roles: without credentials a
+/// registration is refused with 401, with the read credential it lists subjects but a
+/// registration is refused with 403, the write credential registers but may not delete (403),
+/// and the admin credential deletes; every refusal carries Confluent's error code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluent_python_client_meets_the_registry_roles() {
+    ensure_python_deps();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("py-roles-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &dir).await;
+    let attempt = |op: &'static str, user_info: Option<&'static str>| {
+        let url = registry.url.clone();
+        async move {
+            let mut args = vec!["--registry", url.as_str(), "--op", op];
+            if let Some(info) = user_info {
+                args.extend(["--user-info", info]);
+            }
+            let line = python_script("registry_access.py", &args).await;
+            let v: Value = serde_json::from_str(line.trim()).unwrap();
+            (v["http_status"].as_i64().unwrap(), v["error_code"].as_i64())
+        }
+    };
+    assert_eq!(attempt("register", None).await, (401, Some(40101)));
+    assert_eq!(attempt("list", Some(REGISTRY_READ)).await, (200, None));
+    assert_eq!(
+        attempt("register", Some(REGISTRY_READ)).await,
+        (403, Some(40301))
+    );
+    assert_eq!(attempt("register", Some(REGISTRY_WRITE)).await, (200, None));
+    assert_eq!(
+        attempt("delete", Some(REGISTRY_WRITE)).await,
+        (403, Some(40301))
+    );
+    assert_eq!(attempt("delete", Some(REGISTRY_ADMIN)).await, (200, None));
 }

@@ -277,7 +277,7 @@ async fn newer_event_types_are_skipped_and_newer_symbols_read_as_the_default() {
     let registry = start_registry(&database, &broker.dir).await;
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
     let producer = producer(&broker.brokers, &registry.url);
-    let client = lintas_kit::registry::RegistryClient::new(&registry.url);
+    let client = harness::registry_client(&registry.url, harness::REGISTRY_WRITE);
 
     // VisaTypeFlagged as a newer contract writes it: one more reason.
     let entry = catalogue().of::<VisaTypeFlagged>();

@@ -132,9 +132,10 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
             })
             .unwrap_or_else(|| panic!("no `{prefix}` in the banner:\n{banner}"))
     };
-    let (brokers, registry, disnaker) = (
+    let (brokers, registry, registry_read, disnaker) = (
         field("broker"),
         field("schema registry"),
+        field("registry read"),
         field("token disnaker"),
     );
     let binary = target.join("debug").join("village-watch");
@@ -142,6 +143,8 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
     command
         .env("LINTAS_BROKERS", &brokers)
         .env("LINTAS_SCHEMA_REGISTRY_URL", &registry)
+        // The read credential the banner printed is all a subscriber needs.
+        .env("LINTAS_REGISTRY_USER_INFO", &registry_read)
         .env(
             "LINTAS_DATABASE_URL",
             format!("sqlite://{}/vw.db", dir.display()),

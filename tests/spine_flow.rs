@@ -318,8 +318,10 @@ async fn applicant_flows_from_intake_to_immigration_view() {
         2,
         "each AlertRaised is published once through the outbox"
     );
-    let codec =
-        lintas_kit::codec::Codec::new(lintas_kit::registry::RegistryClient::new(&registry.url), "");
+    let codec = lintas_kit::codec::Codec::new(
+        harness::registry_client(&registry.url, harness::REGISTRY_READ),
+        "",
+    );
     use rdkafka::Message;
     let mut published = Vec::new();
     for record in &raised {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Self-test of validate.py's checks of the Kafka principals, their ACLs and the network
-policies: on the repository's manifests they pass, and each deliberately wrong ACL, principal
-or flow below is reported. Run by .ci/run:
+"""Self-test of validate.py's checks of the Kafka principals, their ACLs, the network policies
+and the schema registry's credentials: on the repository's manifests they pass, and each
+deliberately wrong ACL, principal, flow or credential below is reported. Run by .ci/run:
 
     python3 deploy/kubernetes/test_validate.py
 """
@@ -112,6 +112,59 @@ class PrincipalChecks(unittest.TestCase):
         docs = [(w, d) for w, d in self.docs
                 if not (d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "lintas-default-deny")]
         self.assert_reported(self.run_checks(docs), "pod postgres-roles", "not denied by default")
+
+
+class RegistryCredentialChecks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        validate.errors.clear()
+        cls.docs = validate.load_manifests()
+        cls.subs = validate.subscribers(validate.code_topics())
+        cls.compose = yaml.safe_load(validate.read(validate.ROOT / "docker-compose.yml"))["services"]
+        assert not validate.errors, validate.errors
+
+    def run_checks(self, docs=None, compose=None) -> list[str]:
+        validate.errors.clear()
+        validate.check_registry_credentials(docs or self.docs, compose or self.compose, self.subs)
+        found = list(validate.errors)
+        validate.errors.clear()
+        return found
+
+    def assert_reported(self, errors: list[str], *words: str) -> None:
+        self.assertTrue(any(all(w in e for w in words) for e in errors),
+                        f"no error with {words}: {errors}")
+
+    def test_the_repository_passes(self):
+        self.assertEqual(self.run_checks(), [])
+
+    def test_a_subscriber_with_the_write_credential(self):
+        docs = copy.deepcopy(self.docs)
+        pod = find(docs, "Deployment", "lintas-desa")["spec"]["template"]["spec"]
+        for v in pod["volumes"]:
+            if v["name"] == "registry-credential":
+                v["secret"]["secretName"] = "lintas-registry-write"
+        self.assert_reported(self.run_checks(docs), "lintas-desa", "lintas-registry-read")
+
+    def test_the_users_file_outside_the_registry(self):
+        docs = copy.deepcopy(self.docs)
+        pod = find(docs, "Deployment", "lintas-ops")["spec"]["template"]["spec"]
+        for v in pod["volumes"]:
+            if v["name"] == "registry-credential":
+                v["secret"] = {"secretName": "lintas-registry-users",
+                               "items": [{"key": "users", "path": "user-info"}]}
+        self.assert_reported(self.run_checks(docs), "lintas-ops", "lintas-registry-users")
+
+    def test_a_credential_in_a_variable(self):
+        docs = copy.deepcopy(self.docs)
+        (c,) = find(docs, "Deployment", "lintas-intake")["spec"]["template"]["spec"]["containers"]
+        c["env"].append({"name": "LINTAS_REGISTRY_USER_INFO", "value": "lintas-write:x"})
+        self.assert_reported(self.run_checks(docs), "lintas-intake", "never a variable")
+
+    def test_compose_subscriber_with_the_admin_credential(self):
+        compose = copy.deepcopy(self.compose)
+        compose["polri"]["volumes"] = [v.replace("registry-credentials-read", "registry-credentials-admin")
+                                       for v in compose["polri"]["volumes"]]
+        self.assert_reported(self.run_checks(compose=compose), "polri", "registry-credentials-read")
 
 
 if __name__ == "__main__":

@@ -68,9 +68,16 @@
      services/lintas/src/main.rs and the Shred variant of its action enum in
      services/lintas/src/cmd/keys.rs), daily, concurrencyPolicy Forbid, the Deployments' image
      and security; it sets what that command requires (LINTAS_SCHEMA_REGISTRY_URL from the
-     ConfigMap) and only variables it reads, the retention explicitly, and takes no Secret (no
-     KEK, no database). A docker-compose.yml service running `keys shred` is profile-gated,
+     ConfigMap) and only variables it reads, the retention explicitly, and mounts no Secret but
+     the registry's admin credential (no KEK, no database). A docker-compose.yml service running `keys shred` is profile-gated,
      restart "no", with the same retention.
+   - The schema registry's credentials: lintas-registry reads its users (argon2id hashes) from
+     the mounted Secret lintas-registry-users, which nothing else mounts; every other workload
+     reads its credential from the file LINTAS_REGISTRY_USER_INFO_FILE names, the key user-info
+     of exactly the Secret of its role (lintas-intake: lintas-registry-write, the subscribers and
+     lintas-ops: lintas-registry-read, the CronJob lintas-keys-shred: lintas-registry-admin, its
+     only Secret), never a variable. docker-compose.yml likewise, with the volumes filled by
+     the one-shot registry-credentials.
    - secret.template.yaml holds Secrets with placeholders only.
 
 Exits 1 on any error, printing each.
@@ -413,8 +420,13 @@ def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
             else:
                 name = {"KafkaArgs": "KafkaConfig"}.get(kind.rsplit("::", 1)[-1], kind.rsplit("::", 1)[-1])
                 # The kit's argument structs: the service runner's, the Kafka principal's and
-                # the OIDC sign-in's.
-                home = {"KafkaAuth": "kafka_auth.rs", "OidcArgs": "oidc.rs"}.get(name, "service.rs")
+                # the OIDC sign-in's, the registry credential's and the HTTP server's.
+                home = {
+                    "KafkaAuth": "kafka_auth.rs",
+                    "OidcArgs": "oidc.rs",
+                    "RegistryAuth": "registry.rs",
+                    "HttpSettings": "http/mod.rs",
+                }.get(name, "service.rs")
                 r, k = clap_envs(SERVICES / f"kit/src/{home}", name)
             required |= r
             known |= k
@@ -1383,6 +1395,7 @@ def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None
     check_database(docs, deployments, secrets)
     check_compose_protection(compose, entitled, subs)
     check_cronjobs(docs, compose, images)
+    check_registry_credentials(docs, compose, subs)
 
     # The dashboard shows the /readyz of every other service, by its Service (compose: service
     # name) and port, and watches every subscriber's group.
@@ -1480,8 +1493,12 @@ def check_cronjobs(docs: list[tuple[str, dict]], compose: dict, images: set[str]
         ref = value_from.get("configMapKeyRef")
         if ref and ref.get("key") not in configmaps.get(ref.get("name"), {}):
             error(f"CronJob {SHRED_JOB}: {e['name']} from ConfigMap {ref.get('name')}/{ref.get('key')}, which does not exist")
-    if any("secret" in v for v in pod.get("volumes", [])):
-        error(f"CronJob {SHRED_JOB}: mounts a Secret: `keys shred` needs none")
+    mounted = {v.get("secret", {}).get("secretName") for v in pod.get("volumes", []) if "secret" in v}
+    mounted |= {src["secret"].get("name") for v in pod.get("volumes", [])
+                for src in (v.get("projected") or {}).get("sources", []) if "secret" in src}
+    if mounted != {REGISTRY_SECRET["admin"]}:
+        error(f"CronJob {SHRED_JOB}: mounts the Secrets {sorted(mounted)}: `keys shred` needs exactly the "
+              f"registry's admin credential {REGISTRY_SECRET['admin']} (no KEK, no database)")
     for var in sorted(cli["required"] - provided):
         error(f"CronJob {SHRED_JOB}: `lintas keys shred` requires {var}, which is not set")
     for var in sorted(v for v in provided if v.startswith("LINTAS_") and v not in cli["known"]):
@@ -1538,6 +1555,139 @@ def check_cronjobs(docs: list[tuple[str, dict]], compose: dict, images: set[str]
 
 # --------------------------------------------------------------------------------------------
 # Personal-data keys and database roles
+
+
+# --------------------------------------------------------------------------------------------
+# The schema registry's credentials
+
+REGISTRY_USERS_SECRET = "lintas-registry-users"
+REGISTRY_SECRET = {role: f"lintas-registry-{role}" for role in ("read", "write", "admin")}
+# Compose: the one-shot that makes the passwords and the users file, and its volumes.
+REGISTRY_USERS_VOLUME = "registry-users"
+REGISTRY_VOLUME = {role: f"registry-credentials-{role}" for role in REGISTRY_SECRET}
+
+
+def registry_role(component: str, subs: dict[str, dict]) -> str | None:
+    """The registry role a service needs: the intake registers the contract (write), the
+    subscribers and ops only read and look ids up, keys-shred destroys key versions (admin)."""
+    if component in subs or component == "ops":
+        return "read"
+    return {"intake": "write", "keys-shred": "admin"}.get(component)
+
+
+def secret_files(pod: dict, container: dict) -> dict[str, tuple[str, str]]:
+    """Path in the container -> (Secret, key) of every mounted Secret item."""
+    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+    files: dict[str, tuple[str, str]] = {}
+    for volume in pod.get("volumes", []):
+        sources = [s.get("secret") for s in (volume.get("projected") or {}).get("sources", [])]
+        sources += [volume.get("secret") and {"name": volume["secret"].get("secretName"),
+                                              "items": volume["secret"].get("items")}]
+        for secret in filter(None, sources):
+            for item in secret.get("items") or []:
+                if volume["name"] in mounts:
+                    files[f"{mounts[volume['name']]}/{item['path']}"] = (secret["name"], item["key"])
+    return files
+
+
+def check_registry_credentials(docs: list[tuple[str, dict]], compose: dict, subs: dict[str, dict]) -> None:
+    """The registry reads its users (argon2id hashes) from the file of the Secret
+    lintas-registry-users, which nothing else mounts; every other workload reads its registry
+    credential from the file LINTAS_REGISTRY_USER_INFO_FILE names, the mounted key user-info of
+    exactly the Secret of its role (intake write, subscribers and ops read, keys-shred admin),
+    never from a variable. docker-compose.yml likewise, with the volumes the one-shot
+    registry-credentials fills."""
+    secrets = template_secrets(docs)
+    for name in (REGISTRY_USERS_SECRET, *REGISTRY_SECRET.values()):
+        if name not in secrets:
+            error(f"{TEMPLATE}: no Secret {name}")
+    configmaps = {d["metadata"]["name"]: d.get("data", {}) for _, d in docs if d["kind"] == "ConfigMap"}
+    registry_secrets = {REGISTRY_USERS_SECRET, *REGISTRY_SECRET.values()}
+    workloads_ = []
+    for _, d in docs:
+        if d["kind"] == "Deployment":
+            workloads_.append((d["metadata"]["name"], d["spec"]["template"]["spec"]))
+        elif d["kind"] == "CronJob":
+            workloads_.append((d["metadata"]["name"], d["spec"]["jobTemplate"]["spec"]["template"]["spec"]))
+    for name, pod in workloads_:
+        component = name.removeprefix("lintas-")
+        (c,) = pod["containers"]
+        env: dict[str, str] = {}
+        for src in c.get("envFrom", []):
+            env.update(configmaps.get(src.get("configMapRef", {}).get("name"), {}))
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("configMapKeyRef")
+            env[e["name"]] = (configmaps.get(ref.get("name"), {}).get(ref.get("key"), "?") if ref
+                              else e.get("value", "<from a Secret>"))
+        files = secret_files(pod, c)
+        held = {s for s, _ in files.values()} & registry_secrets
+        if "LINTAS_REGISTRY_USER_INFO" in {e["name"] for e in c.get("env", [])} | set(env):
+            error(f"{name}: LINTAS_REGISTRY_USER_INFO is set: the registry credential comes from a file "
+                  "(LINTAS_REGISTRY_USER_INFO_FILE), never a variable")
+        if component == "registry":
+            if files.get(env.get("LINTAS_REGISTRY_USERS_FILE", "")) != (REGISTRY_USERS_SECRET, "users"):
+                error(f"{name}: LINTAS_REGISTRY_USERS_FILE={env.get('LINTAS_REGISTRY_USERS_FILE')!r} is not the "
+                      f"mounted key users of Secret {REGISTRY_USERS_SECRET}")
+            if held != {REGISTRY_USERS_SECRET}:
+                error(f"{name}: mounts the registry Secrets {sorted(held)}, expected exactly {REGISTRY_USERS_SECRET}")
+            continue
+        role = registry_role(component, subs)
+        if role is None:
+            if held:
+                error(f"{name}: has no registry role but mounts {sorted(held)}")
+            continue
+        want = REGISTRY_SECRET[role]
+        if held != {want}:
+            error(f"{name}: mounts the registry Secrets {sorted(held)}, expected exactly {want} (role {role})")
+        if files.get(env.get("LINTAS_REGISTRY_USER_INFO_FILE", "")) != (want, "user-info"):
+            error(f"{name}: LINTAS_REGISTRY_USER_INFO_FILE={env.get('LINTAS_REGISTRY_USER_INFO_FILE')!r} is not "
+                  f"the mounted key user-info of Secret {want}")
+    # docker-compose.yml: the same roles through volumes.
+    setup = compose.get("registry-credentials")
+    if setup is None:
+        error("docker-compose.yml: no one-shot service registry-credentials (the registry's users)")
+    else:
+        volumes = {str(v).split(":")[0] for v in setup.get("volumes", [])}
+        missing = {REGISTRY_USERS_VOLUME, *REGISTRY_VOLUME.values()} - volumes
+        if missing:
+            error(f"docker-compose.yml registry-credentials: does not fill {sorted(missing)}")
+    registry_volumes = {REGISTRY_USERS_VOLUME, *REGISTRY_VOLUME.values()}
+    for name, svc in compose.items():
+        if name == "registry-credentials":
+            continue
+        env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
+        mounts, read_only = {}, set()
+        for v in svc.get("volumes", []):
+            parts = str(v).split(":")
+            if len(parts) >= 2:
+                mounts[parts[0]] = parts[1]
+            if parts[2:] == ["ro"]:
+                read_only.add(parts[0])
+        held = set(mounts) & registry_volumes
+        cmd = svc.get("command") or []
+        component = "keys-shred" if cmd[:2] == ["keys", "shred"] else name
+        if "LINTAS_REGISTRY_USER_INFO" in env:
+            error(f"docker-compose.yml {name}: LINTAS_REGISTRY_USER_INFO is set: use LINTAS_REGISTRY_USER_INFO_FILE")
+        if cmd[:1] == ["registry"]:
+            path = env.get("LINTAS_REGISTRY_USERS_FILE", "")
+            if held != {REGISTRY_USERS_VOLUME} or path != f"{mounts.get(REGISTRY_USERS_VOLUME)}/users":
+                error(f"docker-compose.yml {name}: must read LINTAS_REGISTRY_USERS_FILE from the volume "
+                      f"{REGISTRY_USERS_VOLUME} only (mounts {sorted(held)}, file {path!r})")
+            continue
+        role = registry_role(component, subs)
+        if role is None:
+            if held:
+                error(f"docker-compose.yml {name}: has no registry role but mounts {sorted(held)}")
+            continue
+        want = REGISTRY_VOLUME[role]
+        path = env.get("LINTAS_REGISTRY_USER_INFO_FILE", "")
+        if held != {want} or path != f"{mounts.get(want)}/user-info":
+            error(f"docker-compose.yml {name}: must read LINTAS_REGISTRY_USER_INFO_FILE from the volume {want} "
+                  f"only (role {role}; mounts {sorted(held)}, file {path!r})")
+        if want in held and want not in read_only:
+            error(f"docker-compose.yml {name}: mount {want} read-only")
+    print("registry: users only in lintas-registry; credentials by role (intake write, subscribers and ops "
+          "read, keys-shred admin), from files, in both deployments")
 
 
 def template_secrets(docs: list[tuple[str, dict]]) -> dict[str, dict[str, str]]:

@@ -48,9 +48,51 @@ pub fn kek_secrets(keks: &[&str]) -> String {
         .join(",")
 }
 
-/// A codec holding `keks`, as a service entitled to them decodes and encodes.
+/// The test registry's users (`lintas registry --users-file`): one per role. Every `lintas`
+/// command the harness starts gets the read credential (`LINTAS_REGISTRY_USER_INFO`), the
+/// intakes the write one: subscribers and tools need no more than read.
+pub const REGISTRY_READ: &str = "lintas-reader:reader-password-0001";
+pub const REGISTRY_WRITE: &str = "lintas-writer:writer-password-0001";
+pub const REGISTRY_ADMIN: &str = "lintas-admin:admin-password-000001";
+
+/// The users file of the test registry, hashed as an operator would: the password on the
+/// standard input of `lintas registry hash-password`, which prints its argon2id PHC string.
+pub fn registry_users() -> String {
+    use std::io::Write;
+    [
+        (REGISTRY_READ, "read"),
+        (REGISTRY_WRITE, "write"),
+        (REGISTRY_ADMIN, "admin"),
+    ]
+    .iter()
+    .map(|(info, role)| {
+        let (user, password) = info.split_once(':').unwrap();
+        let mut child = lintas(&["registry", "hash-password"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        write!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let hash = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success() && hash.starts_with("$argon2id$"),
+            "hash-password: {hash}"
+        );
+        format!("{user}:{role}:{}\n", hash.trim())
+    })
+    .collect()
+}
+
+/// A registry client sending `user_info` (`user:password`).
+pub fn registry_client(registry: &str, user_info: &str) -> RegistryClient {
+    RegistryClient::new(registry).with_user_info(Some(&lintas_kit::secret::Secret::new(user_info)))
+}
+
+/// A codec holding `keks`, as a service entitled to them decodes and encodes (with the
+/// registry's write credential, as a publisher).
 pub fn codec(registry: &str, keks: &[&str]) -> Codec {
-    Codec::new(RegistryClient::new(registry), "").with_protection(
+    Codec::new(registry_client(registry, REGISTRY_WRITE), "").with_protection(
         lintas_kit::encryption::ProtectionSettings {
             keyring: lintas_kit::encryption::Keyring::parse_local(&kek_secrets(keks)).unwrap(),
             ..Default::default()
@@ -295,10 +337,13 @@ pub async fn fresh_database() -> String {
 
 pub fn lintas(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_lintas"));
-    command.args(args).env(
-        "RUST_LOG",
-        std::env::var("LINTAS_TEST_LOG").unwrap_or_else(|_| "info,librdkafka=warn".into()),
-    );
+    command
+        .args(args)
+        .env(
+            "RUST_LOG",
+            std::env::var("LINTAS_TEST_LOG").unwrap_or_else(|_| "info,librdkafka=warn".into()),
+        )
+        .env("LINTAS_REGISTRY_USER_INFO", REGISTRY_READ);
     command
 }
 
@@ -313,6 +358,8 @@ pub async fn start_registry(database_url: &str, dir: &PathBuf) -> Registry {
 
 pub async fn start_registry_on(database_url: &str, dir: &PathBuf, port: u16) -> Registry {
     let listen = format!("127.0.0.1:{port}");
+    let users = dir.join(format!("registry-users-{port}"));
+    std::fs::write(&users, registry_users()).unwrap();
     let proc = Proc::spawn(
         "registry",
         lintas(&[
@@ -321,11 +368,19 @@ pub async fn start_registry_on(database_url: &str, dir: &PathBuf, port: u16) -> 
             database_url,
             "--listen",
             &listen,
+            "--users-file",
+            users.to_str().unwrap(),
         ]),
         dir,
     );
     let url = format!("http://{listen}");
-    wait_http_ok(&format!("{url}/subjects"), Duration::from_secs(60)).await;
+    wait_http_ok(&format!("{url}/readyz"), Duration::from_secs(60)).await;
+    // The deploy step: the publishers' write credential registers the whole contract, so
+    // that subscribers (read role) find the ids of what they publish.
+    codec(&url, &lintas_kit::events::keks::ALL)
+        .register_all()
+        .await
+        .expect("the contract registers");
     Registry { proc, url }
 }
 
@@ -378,6 +433,7 @@ pub async fn start_intake_with(
     args.extend_from_slice(extra);
     let mut command = lintas(&args);
     command
+        .env("LINTAS_REGISTRY_USER_INFO", REGISTRY_WRITE)
         .env("LINTAS_TOKENS", tokens_spec())
         .env("LINTAS_SUBJECT_KEY_SECRET", SECRET)
         .env(

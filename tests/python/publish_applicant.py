@@ -28,6 +28,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--registry", required=True)
+    parser.add_argument(
+        "--registry-user-info",
+        help="user:password for the registry (basic.auth.user.info); a publisher needs the write role",
+    )
     parser.add_argument("--kek-secret", required=True, help="local-kms secret of the KEK lintas-imigrasi")
     parser.add_argument("--subject-key", required=True, help="the person's subject key (HMAC of the NIK)")
     parser.add_argument("--nik", required=True)
@@ -36,7 +40,10 @@ def main():
 
     FieldEncryptionExecutor.register()
     LocalKmsDriver.register()
-    registry = SchemaRegistryClient({"url": args.registry})
+    registry_conf = {"url": args.registry}
+    if args.registry_user_info:
+        registry_conf["basic.auth.user.info"] = args.registry_user_info
+    registry = SchemaRegistryClient(registry_conf)
     # The schema is the one Lintas registered (with its encryption rule): use it, never register.
     subject = f"{TOPIC}-lintas.events.ApplicantRegistered"
     schema = registry.get_latest_version(subject).schema

@@ -154,8 +154,9 @@ impl Codec {
     }
 
     /// Registers every event schema of the catalogue under its subject, with its encryption
-    /// rule. Publishers call it at start-up so that a contract the registry refuses stops the
-    /// service before it accepts anything.
+    /// rule. Publishers call it at start-up (with a `write` credential) so that a contract the
+    /// registry refuses stops the service before it accepts anything; subscribers do not, and
+    /// only look the ids of what they publish up.
     pub async fn register_all(&self) -> Result<(), RegistryError> {
         for entry in catalogue().events() {
             for topic in entry.topics {
@@ -168,7 +169,9 @@ impl Codec {
         Ok(())
     }
 
-    /// The id of `E`'s schema under its subject on `topic`, registered if need be.
+    /// The id of `E`'s schema under its subject on `topic`: registered by [`Codec::register_all`],
+    /// else looked up (a reader's `read` credential suffices), else registered (which needs
+    /// the `write` role).
     pub async fn schema_id<E: Event>(
         &self,
         topic: lintas_events::Topic,
@@ -176,7 +179,7 @@ impl Codec {
         let entry = catalogue().of::<E>();
         let subject = Catalogue::subject(&self.topic_name(topic), E::FULL_NAME);
         self.registry
-            .register_with_rules(&subject, &entry.json, self.rule_set(entry).as_ref())
+            .id_for(&subject, &entry.json, self.rule_set(entry).as_ref())
             .await
     }
 

@@ -1,13 +1,61 @@
 //! Client of a Confluent-compatible schema registry (ours, or Confluent's), with caches so
 //! that the hot path never makes an HTTP call per record: ids by subject and schema, and
 //! parsed writer schemas by id. Misses are fetched once; failures are not cached.
+//!
+//! Every request carries the service's registry credential (HTTP Basic, as Confluent's
+//! `basic.auth.user.info`). A reader needs only the `read` role: it looks schema ids up and
+//! registers nothing; publishers register their schemas at start with the `write` role.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use apache_avro::Schema;
 use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// The service's registry credential, `user:password` as Confluent's clients take it
+/// (`basic.auth.user.info`): from the environment or, better, a file (a mounted Secret).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct RegistryAuth {
+    /// Registry credential `user:password` (the `read` role for subscribers and tools, `write`
+    /// for publishers). Prefer --registry-user-info-file: a flag shows in the process list.
+    #[arg(
+        long = "registry-user-info",
+        env = "LINTAS_REGISTRY_USER_INFO",
+        hide_env_values = true
+    )]
+    pub user_info: Option<Secret>,
+    /// File holding the registry credential `user:password` (a trailing newline is ignored).
+    #[arg(
+        long = "registry-user-info-file",
+        env = "LINTAS_REGISTRY_USER_INFO_FILE",
+        conflicts_with = "user_info"
+    )]
+    pub user_info_file: Option<PathBuf>,
+}
+
+impl RegistryAuth {
+    /// The credential given by flag, environment or file, if any.
+    pub fn user_info(&self) -> anyhow::Result<Option<Secret>> {
+        let info = match (&self.user_info, &self.user_info_file) {
+            (Some(info), _) => info.clone(),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    anyhow::anyhow!("LINTAS_REGISTRY_USER_INFO_FILE {}: {e}", file.display())
+                })?;
+                Secret::new(text.trim_end_matches(['\r', '\n']))
+            }
+            (None, None) => return Ok(None),
+        };
+        if !info.expose().contains(':') || info.expose().starts_with(':') {
+            anyhow::bail!("the registry credential must be user:password (basic.auth.user.info)");
+        }
+        Ok(Some(info))
+    }
+}
 
 /// A writer schema as the registry returned it, parsed once.
 #[derive(Debug)]
@@ -55,8 +103,20 @@ impl RegistryError {
 pub struct RegistryClient {
     base: String,
     http: reqwest::Client,
+    /// HTTP Basic user and password.
+    credential: Option<Arc<(String, Secret)>>,
     by_id: Arc<RwLock<HashMap<u32, Arc<WriterSchema>>>>,
     ids: Arc<RwLock<HashMap<(String, String), u32>>>,
+}
+
+impl std::fmt::Debug for RegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryClient")
+            .field("base", &self.base)
+            .field("user", &self.credential.as_ref().map(|c| c.0.as_str()))
+            .field("password", &self.credential.as_ref().map(|c| &c.1))
+            .finish_non_exhaustive()
+    }
 }
 
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -71,9 +131,19 @@ impl RegistryClient {
         RegistryClient {
             base: base_url.trim_end_matches('/').to_string(),
             http,
+            credential: None,
             by_id: Default::default(),
             ids: Default::default(),
         }
+    }
+
+    /// This client sending `user_info` (`user:password`) with every request.
+    pub fn with_user_info(mut self, user_info: Option<&Secret>) -> Self {
+        self.credential = user_info.map(|info| {
+            let (user, password) = info.expose().split_once(':').unwrap_or((info.expose(), ""));
+            Arc::new((user.to_string(), Secret::new(password)))
+        });
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -81,11 +151,118 @@ impl RegistryClient {
     }
 
     /// A request to the registry (or its DEK Registry) with the headers Confluent's API wants.
+    /// Carries the credential, if the client has one.
     pub(crate) fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        self.http
+        let request = self
+            .http
             .request(method, url)
             .header("accept", CONTENT_TYPE)
-            .header("content-type", CONTENT_TYPE)
+            .header("content-type", CONTENT_TYPE);
+        match &self.credential {
+            Some(c) => request.basic_auth(&c.0, Some(c.1.expose())),
+            None => request,
+        }
+    }
+
+    /// The id of `schema_json` (with `rule_set`) under `subject`: from the cache, else looked
+    /// up (the `read` role suffices), else registered (which needs `write`: for a reader whose
+    /// schema no publisher registered yet this is [`RegistryError::Unavailable`], to retry).
+    pub async fn id_for(
+        &self,
+        subject: &str,
+        schema_json: &str,
+        rule_set: Option<&serde_json::Value>,
+    ) -> Result<u32, RegistryError> {
+        let cache_key = Self::cache_key(subject, schema_json, rule_set);
+        if let Some(id) = self.ids.read().expect("lock").get(&cache_key) {
+            return Ok(*id);
+        }
+        match self.lookup(subject, schema_json, rule_set).await? {
+            Some(id) => {
+                self.ids.write().expect("lock").insert(cache_key, id);
+                Ok(id)
+            }
+            None => match self.register_with_rules(subject, schema_json, rule_set).await {
+                // A reader's credential may not register: it waits for a publisher (or the
+                // deploy step) to register the contract, as for an outage.
+                Err(RegistryError::Refused { status, .. }) if matches!(status, 401 | 403) => {
+                    Err(RegistryError::Unavailable(format!(
+                        "schema {subject} is not registered and this service's registry credential may not register it (HTTP {status}): waiting for a publisher with the write role to register the contract"
+                    )))
+                }
+                other => other,
+            },
+        }
+    }
+
+    fn cache_key(
+        subject: &str,
+        schema_json: &str,
+        rule_set: Option<&serde_json::Value>,
+    ) -> (String, String) {
+        let rules_text = rule_set.map(|r| r.to_string()).unwrap_or_default();
+        (subject.to_string(), format!("{schema_json}\n{rules_text}"))
+    }
+
+    fn schema_body(schema_json: &str, rule_set: Option<&serde_json::Value>) -> serde_json::Value {
+        match rule_set {
+            Some(rules) => {
+                serde_json::json!({ "schema": schema_json, "schemaType": "AVRO", "ruleSet": rules })
+            }
+            None => serde_json::json!({ "schema": schema_json, "schemaType": "AVRO" }),
+        }
+    }
+
+    /// Confluent's lookup (`POST /subjects/{subject}`): the id under which `schema_json` is
+    /// registered, `None` when it is not.
+    pub async fn lookup(
+        &self,
+        subject: &str,
+        schema_json: &str,
+        rule_set: Option<&serde_json::Value>,
+    ) -> Result<Option<u32>, RegistryError> {
+        #[derive(Deserialize)]
+        struct Found {
+            id: u32,
+        }
+        let url = format!("{}/subjects/{}", self.base, encode_path(subject));
+        let response = self
+            .request(reqwest::Method::POST, &url)
+            .json(&Self::schema_body(schema_json, rule_set))
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        let status = response.status();
+        if status.as_u16() == 404 {
+            let body = response.text().await.unwrap_or_default();
+            let code = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error_code").and_then(serde_json::Value::as_i64));
+            // Subject not found, schema not found: not registered yet. Any other 404 is not
+            // the registry answering.
+            return match code {
+                Some(40401 | 40403) => Ok(None),
+                _ => Err(RegistryError::Unavailable(format!(
+                    "HTTP 404 looking up {subject} that is not the registry's answer: {}",
+                    body.chars().take(120).collect::<String>()
+                ))),
+            };
+        }
+        if status.is_server_error() {
+            return Err(RegistryError::Unavailable(format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            return Err(RegistryError::Refused {
+                subject: subject.into(),
+                status: status.as_u16(),
+                body: response.text().await.unwrap_or_default(),
+            });
+        }
+        let found: Found = response
+            .json()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
+        Ok(Some(found.id))
     }
 
     /// Registers `schema_json` under `subject` (idempotent on the registry side) and returns
@@ -102,8 +279,7 @@ impl RegistryClient {
         schema_json: &str,
         rule_set: Option<&serde_json::Value>,
     ) -> Result<u32, RegistryError> {
-        let rules_text = rule_set.map(|r| r.to_string()).unwrap_or_default();
-        let cache_key = (subject.to_string(), format!("{schema_json}\n{rules_text}"));
+        let cache_key = Self::cache_key(subject, schema_json, rule_set);
         if let Some(id) = self.ids.read().expect("lock").get(&cache_key) {
             return Ok(*id);
         }
@@ -113,13 +289,8 @@ impl RegistryClient {
         }
         let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
         let response = self
-            .http
-            .post(url)
-            .header("content-type", CONTENT_TYPE)
-            .json(&match rule_set {
-                Some(rules) => serde_json::json!({ "schema": schema_json, "schemaType": "AVRO", "ruleSet": rules }),
-                None => serde_json::json!({ "schema": schema_json, "schemaType": "AVRO" }),
-            })
+            .request(reqwest::Method::POST, &url)
+            .json(&Self::schema_body(schema_json, rule_set))
             .send()
             .await
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
@@ -150,13 +321,17 @@ impl RegistryClient {
     /// JSON array): what a service checks before it says it is ready.
     pub async fn check(&self) -> Result<(), RegistryError> {
         let response = self
-            .http
-            .get(format!("{}/subjects", self.base))
-            .header("accept", CONTENT_TYPE)
+            .request(reqwest::Method::GET, &format!("{}/subjects", self.base))
             .send()
             .await
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
         let status = response.status();
+        if matches!(status.as_u16(), 401 | 403) {
+            return Err(RegistryError::Unavailable(format!(
+                "{} refused this service's credential (HTTP {status}): set LINTAS_REGISTRY_USER_INFO_FILE to a user with the read role",
+                self.base
+            )));
+        }
         let body: Option<serde_json::Value> = response.json().await.ok();
         match body {
             Some(serde_json::Value::Array(_)) if status.is_success() => Ok(()),
@@ -182,9 +357,10 @@ impl RegistryClient {
             metadata: Option<serde_json::Value>,
         }
         let response = self
-            .http
-            .get(format!("{}/schemas/ids/{id}", self.base))
-            .header("accept", CONTENT_TYPE)
+            .request(
+                reqwest::Method::GET,
+                &format!("{}/schemas/ids/{id}", self.base),
+            )
             .send()
             .await
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
@@ -265,4 +441,37 @@ pub(crate) fn encode_path(segment: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The credential comes from a file (its trailing newline dropped) or the environment,
+    /// must be user:password, and never shows in `{:?}`.
+    #[test]
+    fn credential_from_a_file_never_printed() {
+        let dir = std::env::temp_dir().join(format!("registry-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("user-info");
+        std::fs::write(&file, "lintas-read:s3cret-pa:ss\n").unwrap();
+        let auth = RegistryAuth {
+            user_info: None,
+            user_info_file: Some(file),
+        };
+        let info = auth.user_info().unwrap().unwrap();
+        assert_eq!(info.expose(), "lintas-read:s3cret-pa:ss");
+        let client = RegistryClient::new("http://registry:8081").with_user_info(Some(&info));
+        let printed = format!("{client:?} {auth:?}");
+        assert!(printed.contains("lintas-read"), "{printed}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        for wrong in ["no-colon", ":password-only"] {
+            let auth = RegistryAuth {
+                user_info: Some(Secret::new(wrong)),
+                user_info_file: None,
+            };
+            assert!(auth.user_info().is_err(), "{wrong}");
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

@@ -39,7 +39,7 @@ use crate::events::SubjectKeyRotations;
 use crate::http::{serve, HttpSettings};
 use crate::kafka_auth::{client_properties, refuse_secret_property, KafkaAuth};
 use crate::producer::{EventProducer, ProducerSettings};
-use crate::registry::RegistryClient;
+use crate::registry::{RegistryAuth, RegistryClient};
 use crate::secret::Secret;
 use crate::shutdown::Shutdown;
 use crate::store::{Migrations, Store};
@@ -55,6 +55,9 @@ pub struct KafkaConfig {
     /// Base URL of the schema registry.
     #[arg(long, env = "LINTAS_SCHEMA_REGISTRY_URL")]
     pub schema_registry_url: String,
+    /// The service's registry credential.
+    #[command(flatten)]
+    pub registry_auth: RegistryAuth,
     /// Prefix of every topic name (lets several deployments share a cluster).
     #[arg(long, env = "LINTAS_TOPIC_PREFIX", default_value = "")]
     pub topic_prefix: String,
@@ -140,14 +143,17 @@ impl ProtectionConfig {
 }
 
 impl KafkaConfig {
+    /// The registry client of this service, with its credential.
+    pub fn registry(&self) -> anyhow::Result<RegistryClient> {
+        Ok(RegistryClient::new(&self.schema_registry_url)
+            .with_user_info(self.registry_auth.user_info()?.as_ref()))
+    }
+
     /// The codec of this feed: the registry, and the keys this service holds.
     pub fn codec(&self) -> anyhow::Result<Codec> {
-        let codec = Codec::new(
-            RegistryClient::new(&self.schema_registry_url),
-            &self.topic_prefix,
-        )
-        .with_protection(self.protection.settings()?)
-        .with_subject_key_rotations(self.protection.rotations()?);
+        let codec = Codec::new(self.registry()?, &self.topic_prefix)
+            .with_protection(self.protection.settings()?)
+            .with_subject_key_rotations(self.protection.rotations()?);
         tracing::info!(keks = ?codec.protection().settings().keyring, "personal-data keys held");
         Ok(codec)
     }

@@ -180,7 +180,7 @@ pub async fn run_on_broker<H: Handler>(
     handler: H,
     store: Store,
     brokers: &str,
-    registry_url: &str,
+    registry: crate::registry::RegistryClient,
     topics: &[lintas_events::Topic],
     events: Vec<AnyEvent>,
     timeout: std::time::Duration,
@@ -188,8 +188,6 @@ pub async fn run_on_broker<H: Handler>(
     use crate::codec::Codec;
     use crate::consumer::{Runtime, SubscriberSettings};
     use crate::producer::{EventProducer, ProducerSettings};
-    use crate::registry::RegistryClient;
-
     let run = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
     let prefix = format!("test-{run}.");
     let group = format!("test_{run}");
@@ -206,12 +204,11 @@ pub async fn run_on_broker<H: Handler>(
             .join(","),
     )
     .map_err(|e| anyhow::anyhow!(e))?;
-    let codec = Codec::new(RegistryClient::new(registry_url), &prefix).with_protection(
-        crate::encryption::ProtectionSettings {
+    let codec =
+        Codec::new(registry, &prefix).with_protection(crate::encryption::ProtectionSettings {
             keyring,
             ..Default::default()
-        },
-    );
+        });
     let producer = EventProducer::new(&ProducerSettings::new(brokers), codec)?;
     let expected = events
         .iter()

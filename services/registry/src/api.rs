@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::compat::Level;
 use crate::error::RegistryError;
-use crate::{config, dek, metrics, store, subjects, Registry};
+use crate::{auth, config, dek, metrics, store, subjects, Registry};
 
 pub(crate) const CONTENT_TYPE_V1: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -54,6 +54,11 @@ pub(crate) fn router(registry: Registry) -> Router {
         .merge(dek::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Inside the metrics layer, so that refusals are counted as requests too.
+        .layer(middleware::from_fn_with_state(
+            registry.auth.clone(),
+            auth::require,
+        ))
         .layer(middleware::from_fn(crate::error::confluent_errors))
         .layer(middleware::from_fn(metrics::track))
         .layer(middleware::map_response(set_content_type))

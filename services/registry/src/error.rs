@@ -54,6 +54,13 @@ pub enum RegistryError {
     SharedKekUnsupported(String),
     #[error("One or more references exist to the key '{0}'")]
     KeyReferenceExists(String),
+    #[error("Unauthorized: send HTTP Basic credentials (basic.auth.user.info)")]
+    Unauthorized,
+    #[error("User '{user}' is not allowed to do this: it needs the {needed} role")]
+    Forbidden {
+        user: String,
+        needed: crate::auth::Role,
+    },
     #[error("HTTP 404 Not Found")]
     RouteNotFound,
     #[error("HTTP 405 Method Not Allowed")]
@@ -93,6 +100,8 @@ impl RegistryError {
             KeyAlreadyExists(_) => 40971,
             InvalidKey { .. } | SharedKekUnsupported(_) => 42271,
             KeyReferenceExists(_) => 42272,
+            Unauthorized => 40101,
+            Forbidden { .. } => 40301,
             RouteNotFound => 404,
             MethodNotAllowed => 405,
             Database(_) | Migration(_) | Corrupt(_) | UnsupportedBackend(_) => 50001,
@@ -121,7 +130,14 @@ impl IntoResponse for RegistryError {
             "message": message,
         });
         // The content type is overwritten uniformly by the router middleware.
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if matches!(self, RegistryError::Unauthorized) {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Basic realm=\"lintas-registry\""),
+            );
+        }
+        response
     }
 }
 

@@ -5,11 +5,16 @@
 //! field-level encryption, holding only wrapped keys, and stores data contracts
 //! (`metadata`, `ruleSet`) with schemas.
 //!
+//! Every route needs HTTP Basic credentials of a user with the route's role (`read`,
+//! `write`, `admin`; see [`auth`](Users)): an anonymous request answers 401, a user without
+//! the role 403, both as Confluent error bodies.
+//!
 //! Storage goes through sqlx's `Any` driver so one binary runs on PostgreSQL
 //! (deployments) and SQLite (tests, single-node setups).
 #![forbid(unsafe_code)]
 
 mod api;
+mod auth;
 mod compat;
 mod config;
 mod contract;
@@ -20,12 +25,14 @@ mod schema;
 mod store;
 mod subjects;
 
+pub use auth::{hash_password, Role, Users};
 pub use error::RegistryError;
 
-/// Handle to a registry; cheap to clone (it only holds the pool).
+/// Handle to a registry; cheap to clone (the pool and the users).
 #[derive(Clone, Debug)]
 pub struct Registry {
     pool: sqlx::AnyPool,
+    auth: auth::Auth,
 }
 
 impl Registry {
@@ -37,7 +44,16 @@ impl Registry {
     pub async fn new(pool: sqlx::AnyPool) -> Result<Self, RegistryError> {
         store::migrate(&pool).await?;
         metrics::init();
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            auth: auth::Auth::new(Users::default()),
+        })
+    }
+
+    /// The users who may call the API; without any, every request is refused.
+    pub fn with_users(mut self, users: Users) -> Self {
+        self.auth = auth::Auth::new(users);
+        self
     }
 
     /// The REST API: routes without prefix, state already applied.

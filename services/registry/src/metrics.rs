@@ -12,6 +12,7 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts};
 struct Metrics {
     requests: IntCounterVec,
     duration: HistogramVec,
+    auth_failures: IntCounterVec,
 }
 
 // Registered once per process: `Registry::new` may run many times (tests, or
@@ -33,17 +34,41 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         &["route", "method"],
     )
     .expect("valid histogram definition");
+    let auth_failures = IntCounterVec::new(
+        Opts::new(
+            "lintas_registry_auth_failures_total",
+            "Schema registry requests refused for their credentials: missing, malformed, bad_credentials (unknown user or wrong password), forbidden (role too low)",
+        ),
+        &["reason"],
+    )
+    .expect("valid counter definition");
+    for reason in AUTH_FAILURE_REASONS {
+        auth_failures.with_label_values(&[reason]);
+    }
     for collector in [
         Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
         Box::new(duration.clone()),
+        Box::new(auth_failures.clone()),
     ] {
         // Failure only means someone else registered the name; serving must not stop for it.
         if let Err(e) = prometheus::register(collector) {
             tracing::warn!(error = %e, "registry metrics not registered");
         }
     }
-    Metrics { requests, duration }
+    Metrics {
+        requests,
+        duration,
+        auth_failures,
+    }
 });
+
+/// The `reason` label's values, all present from the start.
+const AUTH_FAILURE_REASONS: [&str; 4] = ["missing", "malformed", "bad_credentials", "forbidden"];
+
+pub(crate) fn auth_failure(reason: &'static str) {
+    debug_assert!(AUTH_FAILURE_REASONS.contains(&reason));
+    METRICS.auth_failures.with_label_values(&[reason]).inc();
+}
 
 pub(crate) fn init() {
     LazyLock::force(&METRICS);
@@ -75,7 +100,7 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     METRICS
         .duration
-        .with_label_values(&[&route, method])
+        .with_label_values(&[route.as_str(), method])
         .observe(started.elapsed().as_secs_f64());
     METRICS
         .requests

@@ -768,6 +768,7 @@ async fn hard_deleted_dek_leaves_sqlite_file() {
     let app = lintas_registry::Registry::new(pool.clone())
         .await
         .expect("registry")
+        .with_users(common::users())
         .router();
     let material = "U2hyZWRNZVBsZWFzZTpsaW50YXMtY3J5cHRvLXNocmVkLXRlc3QtbWF0ZXJpYWw=";
     create_kek(&app, "kek1").await;
@@ -819,6 +820,7 @@ async fn serve() {
     let app = lintas_registry::Registry::new(pool)
         .await
         .expect("registry")
+        .with_users(common::users())
         .router();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await

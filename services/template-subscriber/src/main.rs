@@ -1,5 +1,6 @@
 //! Runs the subscriber on the feed. Flags or environment: --brokers (LINTAS_BROKERS),
-//! --schema-registry-url (LINTAS_SCHEMA_REGISTRY_URL), --database-url (LINTAS_DATABASE_URL,
+//! --schema-registry-url (LINTAS_SCHEMA_REGISTRY_URL), --registry-user-info-file
+//! (LINTAS_REGISTRY_USER_INFO_FILE, or LINTAS_REGISTRY_USER_INFO: the read credential), --database-url (LINTAS_DATABASE_URL,
 //! postgres://… or sqlite://…), --listen (LINTAS_LISTEN: /livez, /readyz, /metrics); see --help.
 
 use lintas_kit::service::{run_subscriber, Subscriber, SubscriberConfig};

@@ -38,6 +38,9 @@ pub struct VerifyArgs {
     pub brokers: Option<String>,
     #[arg(long, env = "LINTAS_SCHEMA_REGISTRY_URL")]
     pub schema_registry_url: Option<String>,
+    /// The auditor's registry credential (the read role).
+    #[command(flatten)]
+    pub registry_auth: lintas_kit::registry::RegistryAuth,
     #[arg(long, env = "LINTAS_TOPIC_PREFIX", default_value = "")]
     pub topic_prefix: String,
     /// Extra librdkafka properties `key=value` (TLS, SASL).
@@ -61,6 +64,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         let kafka = KafkaArgs {
             brokers: brokers.clone(),
             schema_registry_url: registry,
+            registry_auth: args.registry_auth.clone(),
             topic_prefix: args.topic_prefix.clone(),
             kafka_properties: args.kafka_properties.clone(),
             auth: args.kafka_auth.clone(),

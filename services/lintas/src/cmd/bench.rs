@@ -44,7 +44,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let listener = listen("127.0.0.1:0").await?;
     let registry_url = format!("http://{}", listener.local_addr()?);
     let registry_schema = format!("{schema}_registry");
-    let router = super::registry::registry_router(&args.database_url, &registry_schema).await?;
+    let (credentials, users) = super::registry::Generated::generate();
+    let router =
+        super::registry::registry_router(&args.database_url, &registry_schema, users).await?;
     let stop = shutdown.clone();
     tokio::spawn(async move { serve(listener, router, &HttpSettings::default(), stop).await });
 
@@ -54,6 +56,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let kafka = KafkaArgs {
         brokers: args.brokers.clone(),
         schema_registry_url: registry_url,
+        registry_auth: lintas_kit::registry::RegistryAuth {
+            user_info: Some(credentials.write),
+            user_info_file: None,
+        },
         topic_prefix: prefix.clone(),
         kafka_properties: Vec::new(),
         auth: Default::default(),

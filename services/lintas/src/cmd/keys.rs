@@ -21,6 +21,9 @@ pub struct KeysArgs {
     /// Base URL of the schema registry (and its DEK Registry).
     #[arg(long, env = "LINTAS_SCHEMA_REGISTRY_URL", global = true)]
     pub schema_registry_url: Option<String>,
+    /// Registry credential: read for `list`, write for `rotate`, admin for `shred`.
+    #[command(flatten)]
+    pub registry_auth: lintas_kit::registry::RegistryAuth,
     #[command(subcommand)]
     pub action: KeysAction,
 }
@@ -55,8 +58,13 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
     let url = args.schema_registry_url.ok_or_else(|| {
         anyhow::anyhow!("--schema-registry-url (or LINTAS_SCHEMA_REGISTRY_URL) is required")
     })?;
+    let user_info = args.registry_auth.user_info()?;
     let codec = |protection: &ProtectionConfig| -> anyhow::Result<Codec> {
-        Ok(Codec::new(RegistryClient::new(&url), "").with_protection(protection.settings()?))
+        Ok(Codec::new(
+            RegistryClient::new(&url).with_user_info(user_info.as_ref()),
+            "",
+        )
+        .with_protection(protection.settings()?))
     };
     let now = lintas_kit::events::timefmt::millis::to_millis(&time::OffsetDateTime::now_utc());
     match args.action {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use clap::Args;
 use lintas_kit::codec::Codec;
 use lintas_kit::http::serve;
-use lintas_kit::registry::RegistryClient;
 use lintas_kit::shutdown::Shutdown;
 use lintas_kit::telemetry::{health_router, metrics_router, Health};
 use lintas_ops::{Ops, OpsSettings};
@@ -136,10 +135,8 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
     settings.sample_every = Duration::from_millis(args.sample_ms.max(200));
     settings.window = Duration::from_secs(args.window_seconds);
     settings.stop_after = Duration::from_secs(args.stop_after_seconds);
-    let codec = Codec::new(
-        RegistryClient::new(&args.kafka.schema_registry_url),
-        &args.kafka.topic_prefix,
-    );
+    // Frames and headers only, never a decrypted field: the registry's read role suffices.
+    let codec = Codec::new(args.kafka.registry()?, &args.kafka.topic_prefix);
     let health = Health::new();
     let ops = Ops::start(
         settings,

@@ -1,21 +1,55 @@
 //! Harness shared by the black-box tests: every scenario runs twice, on an
 //! in-memory SQLite database and on a fresh PostgreSQL database
 //! (`LINTAS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`).
-#![allow(dead_code)] // each test binary uses a different part
+#![allow(dead_code, unused_macros)] // each test binary uses a different part
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::LazyLock;
 
 use axum::body::Body;
 use axum::http::{header::CONTENT_TYPE, Request, StatusCode};
 use axum::Router;
-use lintas_registry::Registry;
+use lintas_registry::{Registry, Users};
 use serde_json::Value;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Connection};
 use tower::ServiceExt;
 
 pub const VND: &str = "application/vnd.schemaregistry.v1+json";
+
+/// One user per role (`user:password`); the helpers below call as the admin unless told.
+pub const READER: &str = "reader:reader-password";
+pub const WRITER: &str = "writer:writer-password";
+pub const ADMIN: &str = "admin:admin-password";
+
+/// The users file of the test registries, hashed once per test binary.
+static USERS: LazyLock<String> = LazyLock::new(|| {
+    [(READER, "read"), (WRITER, "write"), (ADMIN, "admin")]
+        .iter()
+        .map(|(info, role)| {
+            let (user, password) = info.split_once(':').unwrap();
+            format!(
+                "{user}:{role}:{}\n",
+                lintas_registry::hash_password(password)
+            )
+        })
+        .collect()
+});
+
+/// The test registry's users.
+pub fn users() -> Users {
+    Users::parse(&USERS).expect("test users parse")
+}
+
+/// `Authorization` header value of `user_info`.
+pub fn basic(user_info: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_info)
+    )
+}
 
 // ---------------------------------------------------------------- harness
 
@@ -33,6 +67,7 @@ pub async fn sqlite_registry() -> (Router, AnyPool) {
     let router = Registry::new(pool.clone())
         .await
         .expect("registry")
+        .with_users(users())
         .router();
     (router, pool)
 }
@@ -78,7 +113,10 @@ where
         .connect(&with_database(&admin_url, &name))
         .await
         .expect("test database pool");
-    let registry = Registry::new(pool.clone()).await.expect("registry");
+    let registry = Registry::new(pool.clone())
+        .await
+        .expect("registry")
+        .with_users(users());
     let outcome = tokio::spawn(scenario(registry.router(), pool.clone())).await;
     pool.close().await;
     sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -125,9 +163,24 @@ pub async fn send(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> (StatusCode, Value) {
+    send_as(app, Some(ADMIN), method, uri, content_type, body).await
+}
+
+/// `send` as `user_info` (`user:password`), or anonymously.
+pub async fn send_as(
+    app: &Router,
+    user_info: Option<&str>,
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let mut req = Request::builder().method(method).uri(uri);
     if let Some(ct) = content_type {
         req = req.header(CONTENT_TYPE, ct);
+    }
+    if let Some(info) = user_info {
+        req = req.header(axum::http::header::AUTHORIZATION, basic(info));
     }
     let response = app
         .clone()
