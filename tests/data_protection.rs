@@ -229,8 +229,9 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     );
 
     let erasures = format!("{}/v1/agencies/imigrasi/erasures", s.imigrasi.url);
+    // The officer is the one signed in (the personal-data token names officer im-7).
     let request = json!({"person_key": subject, "reason": "data_subject_request",
-        "legal_basis": "UU 27/2022 Pasal 8", "officer_id": "dpo-1"});
+        "legal_basis": "UU 27/2022 Pasal 8"});
     let (status, _) = s.post(&erasures, IMIGRASI_TOKEN, request.clone()).await;
     assert_eq!(status, 403, "erasing needs the personal_data role");
     let (status, _) = s
@@ -245,6 +246,13 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
         )
         .await;
     assert_eq!(status, 422, "{bad}");
+    let mut as_another = request.clone();
+    as_another["officer_id"] = json!("dpo-1");
+    let (status, refused) = s.post(&erasures, IMIGRASI_PERSONAL_TOKEN, as_another).await;
+    assert_eq!(
+        status, 403,
+        "another officer than the signed-in one: {refused}"
+    );
     let (status, erased) = s.post(&erasures, IMIGRASI_PERSONAL_TOKEN, request).await;
     assert_eq!(status, 200, "{erased}");
     assert_eq!(
@@ -264,7 +272,7 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     assert_no_trace(&every_row(&s.database).await, "after the erasure");
     let (_, list) = s.get(&erasures, IMIGRASI_TOKEN).await;
     assert_eq!(list["erasures"][0]["legal_basis"], "UU 27/2022 Pasal 8");
-    assert_eq!(list["erasures"][0]["officer_id"], "dpo-1");
+    assert_eq!(list["erasures"][0]["officer_id"], "im-7");
 
     // A graceful stop relays what the API wrote to the privacy topic before the schema goes.
     s.rebuild_imigrasi().await;

@@ -239,10 +239,7 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
     loop {
         if let Some(body) = get(
             &client,
-            &format!(
-                "{alerts_url_base}/{alert_id}",
-                alerts_url_base = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url)
-            ),
+            &format!("{}/v1/agencies/kejaksaan/alerts/{alert_id}", kejaksaan.url),
         )
         .await
         {

@@ -499,6 +499,8 @@ async fn tls_from_pem_files_is_served_and_reloaded() {
     std::fs::copy(dir.join("first.key"), &key).unwrap();
     let port = free_port();
     let database = format!("sqlite://{}/registry.db", dir.display());
+    let users = dir.join("registry-users");
+    std::fs::write(&users, registry_users()).unwrap();
     let _registry = Proc::spawn(
         "registry",
         lintas(&[
@@ -507,6 +509,8 @@ async fn tls_from_pem_files_is_served_and_reloaded() {
             &database,
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--users-file",
+            users.to_str().unwrap(),
             "--tls-cert",
             cert.to_str().unwrap(),
             "--tls-key",

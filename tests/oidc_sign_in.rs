@@ -161,6 +161,15 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
     .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(records_in(&broker.brokers, "lintas.departures.v1"), 1);
+    // Another officer than the one signed in: refused, the field named.
+    let mut as_another = departure("TPI-CGK");
+    as_another["officer_id"] = json!("tpi-10");
+    let (status, body) = call(&client, Method::POST, &checks, Some(&cgk), Some(as_another)).await;
+    assert_eq!(
+        (status, &body["fields"][0]["field"]),
+        (403, &json!("officer_id")),
+        "{body}"
+    );
 
     // Bad tokens: 401, whatever they claim.
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -215,7 +224,7 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
     let desa = idp.token(
         "desa",
         "DESA-KESUGIHAN",
-        json!({"lintas_village": "Kesugihan"}),
+        json!({"lintas_village": "Kesugihan", "preferred_username": "desa-1"}),
     );
     let applicants = format!("{}/v1/applicants", intake.url);
     for (url, token, body, field) in [
@@ -303,7 +312,8 @@ async fn the_access_matrix_holds_with_officers_tokens() {
     }
     let client = reqwest::Client::new();
     let id = uuid::Uuid::new_v4();
-    let close = || Some(json!({"officer_id": "x", "reason": "other"}));
+    // The officer of each action is the one signed in: officers' tokens name no other.
+    let close = || Some(json!({"reason": "other"}));
     let endpoints: Vec<(&str, Method, String, Option<Value>)> = vec![
         (
             "imigrasi",
@@ -357,7 +367,7 @@ async fn the_access_matrix_holds_with_officers_tokens() {
                 "{}/v1/agencies/disnaker/alerts/{id}/acknowledge",
                 disnaker.url
             ),
-            Some(json!({"officer_id": "x"})),
+            Some(json!({})),
         ),
         (
             "polri",
@@ -375,7 +385,7 @@ async fn the_access_matrix_holds_with_officers_tokens() {
             "polri",
             Method::POST,
             format!("{}/v1/agencies/polri/alerts/{id}/escalate", polri.url),
-            Some(json!({"officer_id": "x", "escalated_to": "kejaksaan", "reason": "manual"})),
+            Some(json!({"escalated_to": "kejaksaan", "reason": "manual"})),
         ),
         (
             "kejaksaan",

@@ -78,6 +78,15 @@ fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> 
             )),
         }
     }
+    // A credential that names its officer publishes as that officer only.
+    if let Some(signed_in) = &caller.officer {
+        if v.has("officer_id") && v.text("officer_id").trim() != signed_in {
+            fields.push(FieldError::new(
+                "officer_id",
+                format!("this credential is officer {signed_in}'s"),
+            ));
+        }
+    }
     if caller.agency == Agency::Desa && v.has("village") && !caller.has_role(ALL_VILLAGES_ROLE) {
         let asserted = v.text("village");
         match &caller.village {

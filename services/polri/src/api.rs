@@ -37,6 +37,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(crate::PERSONAL_DATA.router(state))
 }
 
+#[allow(clippy::result_large_err)] // the refusal is the response itself, sent at once
 fn police_only(caller: &Caller) -> Result<(), Response> {
     if caller.agency == Agency::Polri {
         Ok(())

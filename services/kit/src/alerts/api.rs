@@ -254,9 +254,16 @@ struct Common {
     note: Option<String>,
 }
 
-fn common(body: &Value, bad: &mut Vec<(&'static str, String)>) -> Common {
-    let officer_id = match body.get("officer_id").and_then(Value::as_str) {
-        Some(id) if !id.trim().is_empty() && id.len() <= 64 => id.to_string(),
+/// Who acts: a credential that names its officer (an OIDC sign-in, a static token with
+/// `officer=`) acts as that officer, and may leave `officer_id` out; another id is refused
+/// in `act`. Without one, the body names the officer.
+fn common(body: &Value, caller: &Caller, bad: &mut Vec<(&'static str, String)>) -> Common {
+    let officer_id = match (
+        body.get("officer_id").and_then(Value::as_str),
+        &caller.officer,
+    ) {
+        (None, Some(signed_in)) => signed_in.clone(),
+        (Some(id), _) if !id.trim().is_empty() && id.len() <= 64 => id.to_string(),
         _ => {
             bad.push((
                 "officer_id",
@@ -326,7 +333,7 @@ async fn acknowledge(
 ) -> Response {
     let mut bad = Vec::new();
     unknown_fields(&body, &["officer_id", "note"], &mut bad);
-    let common = common(&body, &mut bad);
+    let common = common(&body, &caller, &mut bad);
     act(
         state,
         caller,
@@ -357,7 +364,7 @@ async fn escalate(
         &["officer_id", "note", "escalated_to", "reason"],
         &mut bad,
     );
-    let common = common(&body, &mut bad);
+    let common = common(&body, &caller, &mut bad);
     let to: Option<Agency> = symbol(&body, "escalated_to", &mut bad);
     if let Some(to) = to {
         if to == state.agency || !lintas_events::may_read_alerts(to, state.agency) {
@@ -406,7 +413,7 @@ async fn close(
 ) -> Response {
     let mut bad = Vec::new();
     unknown_fields(&body, &["officer_id", "note", "reason"], &mut bad);
-    let common = common(&body, &mut bad);
+    let common = common(&body, &caller, &mut bad);
     let reason: Option<AlertCloseReason> = symbol(&body, "reason", &mut bad);
     act(
         state,
@@ -445,6 +452,20 @@ async fn act(
     };
     if !bad.is_empty() {
         return invalid(bad);
+    }
+    if caller
+        .officer
+        .as_deref()
+        .is_some_and(|signed_in| signed_in != officer_id.trim())
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(serde_json::json!({
+                "error": "the officer is the one signed in",
+                "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }],
+            })),
+        )
+            .into_response();
     }
     match act_in_tx(&state, &caller, id, &officer_id, build).await {
         Ok(Ok(())) => match read_one(&state, &id.to_string()).await {

@@ -306,11 +306,12 @@ pub(crate) struct Lifecycle {
     pub updated_at_ms: Option<i64>,
 }
 
+/// One recorded action as folded: action, at (ms), escalated to, level, reason.
+pub(crate) type ActionRow = (String, i64, Option<String>, Option<i32>, Option<String>);
+
 /// Folds actions in (time, event id) order: a close is final, otherwise the newest action
 /// sets the status; escalation levels only rise.
-pub(crate) fn fold(
-    actions: &[(String, i64, Option<String>, Option<i32>, Option<String>)],
-) -> Lifecycle {
+pub(crate) fn fold(actions: &[ActionRow]) -> Lifecycle {
     let mut life = Lifecycle {
         status: OPEN,
         level: 0,

@@ -103,12 +103,31 @@ pub(super) async fn request(
         }
     };
     let legal_basis = text("legal_basis", 200, &mut bad);
-    let officer_id = text("officer_id", 64, &mut bad);
+    // A credential that names its officer erases as that officer; `officer_id` may be left
+    // out, and another id is refused.
+    let officer_id = match (&caller.officer, body.get("officer_id")) {
+        (Some(signed_in), None) => Some(signed_in.clone()),
+        _ => text("officer_id", 64, &mut bad),
+    };
     let (Some(person_key), Some(reason), Some(legal_basis), Some(officer_id)) =
         (person_key, reason, legal_basis, officer_id)
     else {
         return invalid(bad);
     };
+    if caller
+        .officer
+        .as_ref()
+        .is_some_and(|signed_in| *signed_in != officer_id)
+    {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({
+                "error": "the officer is the one signed in",
+                "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }],
+            })),
+        )
+            .into_response();
+    }
     if !bad.is_empty() {
         return invalid(bad);
     }
