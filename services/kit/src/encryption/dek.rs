@@ -190,6 +190,10 @@ pub(crate) struct DekClient {
     registry: RegistryClient,
     keks: Arc<RwLock<HashMap<String, (Kek, Instant)>>>,
     deks: Arc<RwLock<HashMap<DekId, (Dek, Instant)>>>,
+    /// One writer's cache miss at a time: a burst of first publishes must not each create
+    /// the KEK or the DEK (the registry answers all but one "already exists", and its
+    /// SQLite store refuses concurrent writers with "database is locked").
+    miss: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Where a write gets its KEK when the registry has none yet.
@@ -204,6 +208,7 @@ impl DekClient {
             registry,
             keks: Default::default(),
             deks: Default::default(),
+            miss: Default::default(),
         }
     }
 
@@ -213,10 +218,20 @@ impl DekClient {
 
     /// The KEK `name`; created with `create` when missing and `create` is given (writers).
     pub async fn kek(&self, name: &str, create: Option<KekDefaults<'_>>) -> Result<Kek, DekError> {
-        if let Some((kek, at)) = self.keks.read().expect("lock").get(name) {
-            if at.elapsed() < CACHE_FOR {
-                return Ok(kek.clone());
-            }
+        let cached = || {
+            self.keks
+                .read()
+                .expect("lock")
+                .get(name)
+                .filter(|(_, at)| at.elapsed() < CACHE_FOR)
+                .map(|(kek, _)| kek.clone())
+        };
+        if let Some(kek) = cached() {
+            return Ok(kek);
+        }
+        let _one = self.miss.lock().await;
+        if let Some(kek) = cached() {
+            return Ok(kek);
         }
         let url = self.url(&format!("/keks/{}?deleted=false", encode_path(name)));
         let kek = match self.get_json::<Kek>(&url).await? {
@@ -268,6 +283,12 @@ impl DekClient {
         let now = crate::outbox::now_ms();
         let expired =
             |dek: &Dek| expiry_days > 0 && (now - dek.ts) > i64::from(expiry_days) * 86_400_000;
+        if let Some(dek) = self.cached(&latest) {
+            if !expired(&dek) {
+                return Ok(dek);
+            }
+        }
+        let _one = self.miss.lock().await;
         if let Some(dek) = self.cached(&latest) {
             if !expired(&dek) {
                 return Ok(dek);
