@@ -39,8 +39,8 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     let streaming = tokio::spawn(async move {
         for chunk in events.chunks(100) {
             let mut tasks = tokio::task::JoinSet::new();
-            for event in chunk.iter().cloned() {
-                let producer = producer.clone();
+            for event in chunk {
+                let (producer, event) = (producer.clone(), event.clone());
                 tasks.spawn(async move { producer.publish(&event).await });
             }
             while let Some(done) = tasks.join_next().await {

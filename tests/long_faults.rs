@@ -33,8 +33,8 @@ fn stream(
     tokio::spawn(async move {
         for chunk in events.chunks(per_second / 4) {
             let mut tasks = tokio::task::JoinSet::new();
-            for event in chunk.iter().cloned() {
-                let producer = producer.clone();
+            for event in chunk {
+                let (producer, event) = (producer.clone(), event.clone());
                 tasks.spawn(async move { producer.publish(&event).await });
             }
             while let Some(done) = tasks.join_next().await {

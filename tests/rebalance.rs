@@ -46,8 +46,8 @@ async fn two_instances_split_the_partitions_and_a_rebalance_loses_and_duplicates
     let streaming = tokio::spawn(async move {
         for chunk in events.chunks(40) {
             let mut tasks = tokio::task::JoinSet::new();
-            for event in chunk.iter().cloned() {
-                let producer = producer.clone();
+            for event in chunk {
+                let (producer, event) = (producer.clone(), event.clone());
                 tasks.spawn(async move { producer.publish(&event).await });
             }
             while let Some(done) = tasks.join_next().await {

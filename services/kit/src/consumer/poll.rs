@@ -26,6 +26,9 @@ use crate::telemetry::Health;
 /// Partition of a topic.
 pub(super) type PartitionKey = (String, i32);
 
+/// Low and high watermark of each partition.
+pub(super) type Watermarks = HashMap<PartitionKey, (i64, i64)>;
+
 /// From the poll thread to the applier, in order.
 pub(super) enum Command {
     /// Partitions now owned, with the offset row value as read (None: no row yet).
@@ -598,7 +601,7 @@ impl OwnedPartitions {
 /// waits. The poll thread takes the latest marks at each tick.
 struct WatermarkProbe {
     owned: OwnedPartitions,
-    marks: std_mpsc::Receiver<(HashMap<PartitionKey, (i64, i64)>, Instant)>,
+    marks: std_mpsc::Receiver<(Watermarks, Instant)>,
 }
 
 impl WatermarkProbe {
@@ -658,7 +661,7 @@ impl WatermarkProbe {
     }
 
     /// The latest marks taken and when, keeping only partitions still owned.
-    fn latest(&self) -> Option<(HashMap<PartitionKey, (i64, i64)>, Instant)> {
+    fn latest(&self) -> Option<(Watermarks, Instant)> {
         let (mut marks, taken) = self.marks.try_iter().last()?;
         let owned = self.owned.get();
         marks.retain(|k, _| owned.contains(k));
