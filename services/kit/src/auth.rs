@@ -43,6 +43,22 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The refusal of an `officer_id` that is not the officer this credential names (`None`
+    /// when it is, or when the credential names none): a signed-in officer acts as itself.
+    pub fn other_officer(&self, claimed: &str) -> Option<Response> {
+        let signed_in = self.officer.as_deref()?;
+        (signed_in != claimed.trim()).then(|| {
+            (
+                StatusCode::FORBIDDEN,
+                Json(serde_json::json!({
+                    "error": "the officer is the one signed in",
+                    "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }],
+                })),
+            )
+                .into_response()
+        })
+    }
+
     pub fn new(agency: Agency, office: impl Into<String>) -> Caller {
         Caller {
             agency,

@@ -221,19 +221,9 @@ impl RegistryClient {
         schema_json: &str,
         rule_set: Option<&serde_json::Value>,
     ) -> Result<Option<u32>, RegistryError> {
-        #[derive(Deserialize)]
-        struct Found {
-            id: u32,
-        }
         let url = format!("{}/subjects/{}", self.base, encode_path(subject));
-        let response = self
-            .request(reqwest::Method::POST, &url)
-            .json(&Self::schema_body(schema_json, rule_set))
-            .send()
-            .await
-            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
-        let status = response.status();
-        if status.as_u16() == 404 {
+        let response = self.post_schema(&url, schema_json, rule_set).await?;
+        if response.status().as_u16() == 404 {
             let body = response.text().await.unwrap_or_default();
             let code = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
@@ -248,6 +238,31 @@ impl RegistryClient {
                 ))),
             };
         }
+        Self::schema_id(subject, response).await.map(Some)
+    }
+
+    /// POSTs a schema (with its rules) to `url`: a lookup or a registration.
+    async fn post_schema(
+        &self,
+        url: &str,
+        schema_json: &str,
+        rule_set: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, RegistryError> {
+        self.request(reqwest::Method::POST, url)
+            .json(&Self::schema_body(schema_json, rule_set))
+            .send()
+            .await
+            .map_err(|e| RegistryError::Unavailable(e.to_string()))
+    }
+
+    /// The `{"id": …}` of a lookup's or a registration's answer; a 5xx is an outage, any
+    /// other refusal the registry's word on `subject`.
+    async fn schema_id(subject: &str, response: reqwest::Response) -> Result<u32, RegistryError> {
+        #[derive(Deserialize)]
+        struct Id {
+            id: u32,
+        }
+        let status = response.status();
         if status.is_server_error() {
             return Err(RegistryError::Unavailable(format!("HTTP {status}")));
         }
@@ -258,11 +273,11 @@ impl RegistryClient {
                 body: response.text().await.unwrap_or_default(),
             });
         }
-        let found: Found = response
+        let answer: Id = response
             .json()
             .await
             .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
-        Ok(Some(found.id))
+        Ok(answer.id)
     }
 
     /// Registers `schema_json` under `subject` (idempotent on the registry side) and returns
@@ -283,38 +298,11 @@ impl RegistryClient {
         if let Some(id) = self.ids.read().expect("lock").get(&cache_key) {
             return Ok(*id);
         }
-        #[derive(Deserialize)]
-        struct Registered {
-            id: u32,
-        }
         let url = format!("{}/subjects/{}/versions", self.base, encode_path(subject));
-        let response = self
-            .request(reqwest::Method::POST, &url)
-            .json(&Self::schema_body(schema_json, rule_set))
-            .send()
-            .await
-            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
-        let status = response.status();
-        if status.is_server_error() {
-            return Err(RegistryError::Unavailable(format!("HTTP {status}")));
-        }
-        if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
-            return Err(RegistryError::Refused {
-                subject: subject.into(),
-                status: status.as_u16(),
-                body,
-            });
-        }
-        let registered: Registered = response
-            .json()
-            .await
-            .map_err(|e| RegistryError::Unavailable(e.to_string()))?;
-        self.ids
-            .write()
-            .expect("lock")
-            .insert(cache_key, registered.id);
-        Ok(registered.id)
+        let response = self.post_schema(&url, schema_json, rule_set).await?;
+        let id = Self::schema_id(subject, response).await?;
+        self.ids.write().expect("lock").insert(cache_key, id);
+        Ok(id)
     }
 
     /// Whether the registry answers as a Confluent schema registry (`GET /subjects` returns a

@@ -453,19 +453,8 @@ async fn act(
     if !bad.is_empty() {
         return invalid(bad);
     }
-    if caller
-        .officer
-        .as_deref()
-        .is_some_and(|signed_in| signed_in != officer_id.trim())
-    {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(serde_json::json!({
-                "error": "the officer is the one signed in",
-                "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }],
-            })),
-        )
-            .into_response();
+    if let Some(refusal) = caller.other_officer(&officer_id) {
+        return refusal;
     }
     match act_in_tx(&state, &caller, id, &officer_id, build).await {
         Ok(Ok(())) => match read_one(&state, &id.to_string()).await {

@@ -114,19 +114,8 @@ pub(super) async fn request(
     else {
         return invalid(bad);
     };
-    if caller
-        .officer
-        .as_ref()
-        .is_some_and(|signed_in| *signed_in != officer_id)
-    {
-        return (
-            axum::http::StatusCode::FORBIDDEN,
-            axum::Json(serde_json::json!({
-                "error": "the officer is the one signed in",
-                "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }],
-            })),
-        )
-            .into_response();
+    if let Some(refusal) = caller.other_officer(&officer_id) {
+        return refusal;
     }
     if !bad.is_empty() {
         return invalid(bad);

@@ -180,15 +180,11 @@ pub fn justify(
         )
             .into_response());
     };
-    if query
+    if let Some(refusal) = query
         .get("officer_id")
-        .is_some_and(|v| v.trim() != officer_id)
+        .and_then(|v| caller.other_officer(v))
     {
-        return Err((
-            StatusCode::FORBIDDEN,
-            Json(json!({ "error": "the officer is the one signed in", "fields": [{ "field": "officer_id", "message": "differs from the officer of this credential; leave it out" }] })),
-        )
-            .into_response());
+        return Err(refusal);
     }
     let mut fields = Vec::new();
     let purpose = match query.get("purpose").map(|v| v.trim()) {
