@@ -1,6 +1,7 @@
-//! `lintas new subscriber NAME` writes a crate that compiles and whose tests pass, on its own
-//! (a workspace of its own, the kit by path), and which, run as the guide says against the
-//! embedded run (`lintas up`), consumes its feed: what an integrator following the guide gets.
+//! `lintas new subscriber NAME` writes a crate that compiles offline and whose tests pass, on
+//! its own (a workspace of its own, its own Cargo.lock, the kit by a relative path or git tag),
+//! and which, run as the guide says against the embedded run (`lintas up`), consumes its feed
+//! and serves its authenticated route: what an integrator following the guide gets.
 
 mod harness;
 
@@ -33,6 +34,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         "--dir",
         dir.to_str().unwrap(),
     ])
+    .current_dir(&repo)
     .output()
     .unwrap();
     assert!(
@@ -43,6 +45,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
     let root = dir.join("village_watch");
     for file in [
         "Cargo.toml",
+        "Cargo.lock",
         "README.md",
         "src/lib.rs",
         "src/main.rs",
@@ -52,10 +55,12 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
     ] {
         assert!(root.join(file).is_file(), "{file} missing");
     }
+    no_path_of_this_machine(&root, &[&repo, &dir]);
     let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
     assert!(
         lib.contains("pub const GROUP: &str = \"village_watch\"")
             && lib.contains("VillageWatchHandler")
+            && lib.contains("/v1/village_watch/event-types")
     );
     let again = harness::lintas(&[
         "new",
@@ -64,6 +69,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         "--dir",
         dir.to_str().unwrap(),
     ])
+    .current_dir(&repo)
     .output()
     .unwrap();
     assert!(
@@ -71,8 +77,8 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         "an existing crate must not be overwritten"
     );
 
-    // Build and test it like its author would, reusing this build's cache and lockfile.
-    std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    // Build and test it like its author would, with the network off: its own Cargo.lock and
+    // cargo's cache of this build are all it needs.
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -81,6 +87,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         .args(["test", "--offline"])
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_NET_OFFLINE", "true")
         .output()
         .unwrap();
     let log = format!(
@@ -90,12 +97,33 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
     );
     assert!(
         output.status.success(),
-        "the scaffolded crate does not build or pass:\n{log}"
+        "the scaffolded crate does not build or pass offline:\n{log}"
     );
-    assert!(
-        log.contains("test counts_events_per_subject_and_type ... ok"),
-        "{log}"
-    );
+    for test in [
+        "test counts_each_event_once_per_subject_and_type ... ok",
+        "test the_route_answers_its_agency_only ... ok",
+    ] {
+        assert!(log.contains(test), "{test} did not run:\n{log}");
+    }
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+    let kit_version = |lock: &str, name: &str| {
+        lock.split("[[package]]")
+            .find(|p| p.contains(&format!("name = \"{name}\"\n")))
+            .map(|p| {
+                p.lines()
+                    .find(|l| l.starts_with("version"))
+                    .unwrap()
+                    .to_string()
+            })
+    };
+    let ours = std::fs::read_to_string(repo.join("Cargo.lock")).unwrap();
+    for dependency in ["rdkafka", "sqlx", "tokio", "axum"] {
+        assert_eq!(
+            kit_version(&lock, dependency),
+            kit_version(&ours, dependency),
+            "{dependency}: the scaffolded crate must build with the version Lintas is tested with"
+        );
+    }
 
     // Run it against `lintas up`, as services/kit/README.md says, and feed it one applicant.
     let up_port = harness::free_port();
@@ -139,6 +167,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         field("token disnaker"),
     );
     let binary = target.join("debug").join("village-watch");
+    let watch_port = harness::free_port();
     let mut command = Command::new(&binary);
     command
         .env("LINTAS_BROKERS", &brokers)
@@ -149,9 +178,10 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
             "LINTAS_DATABASE_URL",
             format!("sqlite://{}/vw.db", dir.display()),
         )
+        .env("LINTAS_TOKENS", "watch-officer-token-01=imigrasi:KANIM-CILACAP,other-agency-token-01=polri:POLRESTA-CILACAP")
         .env(
             "LINTAS_LISTEN",
-            format!("127.0.0.1:{}", harness::free_port()),
+            format!("127.0.0.1:{watch_port}"),
         );
     let _subscriber = harness::Proc::spawn("village-watch", command, &dir);
     let client = reqwest::Client::new();
@@ -168,7 +198,8 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         .unwrap();
     assert_eq!(accepted.status().as_u16(), 202);
     sqlx::any::install_default_drivers();
-    let db = format!("sqlite://{}/vw.village_watch.db?mode=rwc", dir.display());
+    // The views are in exactly the file the URL names.
+    let db = format!("sqlite://{}/vw.db?mode=ro", dir.display());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if let Ok(pool) = sqlx::AnyPool::connect(&db).await {
@@ -186,5 +217,78 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         );
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
+
+    // Its generated route, live: the agency's officer reads the count, another agency is
+    // told which agency the resource needs.
+    let route = format!("http://127.0.0.1:{watch_port}/v1/village_watch/event-types");
+    let read = |token: &'static str| client.get(&route).bearer_auth(token).send();
+    let counts: serde_json::Value = read("watch-officer-token-01")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counts["event_types"]["ApplicantRegistered"], 1, "{counts}");
+    let refused = read("other-agency-token-01").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let reason: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(reason["error"], "this resource needs an imigrasi token");
     drop(up);
+}
+
+/// `--kit-git URL --kit-tag TAG` writes the git form of the kit dependency, for a crate kept
+/// in a repository of its own.
+#[test]
+fn a_scaffold_can_take_the_kit_from_git_at_a_tag() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scaffold-git-{}", uuid::Uuid::new_v4().simple()));
+    let made = harness::lintas(&[
+        "new",
+        "subscriber",
+        "border_watch",
+        "--dir",
+        dir.to_str().unwrap(),
+        "--kit-git",
+        "https://git.example.go.id/lintas/lintas.git",
+        "--kit-tag",
+        "v0.1.0",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let manifest = std::fs::read_to_string(dir.join("border_watch/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(r#"lintas-kit = { git = "https://git.example.go.id/lintas/lintas.git", tag = "v0.1.0" }"#),
+        "{manifest}"
+    );
+    no_path_of_this_machine(&dir.join("border_watch"), &[&dir]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// No file of a scaffolded crate names a folder of the machine that made it.
+fn no_path_of_this_machine(root: &std::path::Path, folders: &[&std::path::Path]) {
+    let folders: Vec<String> = folders
+        .iter()
+        .map(|f| std::fs::canonicalize(f).unwrap().display().to_string())
+        .collect();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for folder in &folders {
+            // A relative path (`../../work/lintas/services/kit`) may pass through it; an
+            // absolute one may not.
+            let absolute = text
+                .match_indices(folder.as_str())
+                .any(|(at, _)| !text[..at].ends_with(".."));
+            assert!(!absolute, "{} names {folder}", path.display());
+        }
+    }
 }

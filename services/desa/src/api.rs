@@ -42,7 +42,10 @@ fn authorize(caller: &Caller, village: &str) -> Result<(), AuthError> {
     if allowed {
         Ok(())
     } else {
-        Err(AuthError::forbidden())
+        Err(AuthError::needs(format_args!(
+            "a desa token of village {} or with role {ALL_VILLAGES_ROLE}",
+            village.trim()
+        )))
     }
 }
 

@@ -43,7 +43,7 @@ async fn residents(
     Query(grouping): Query<Grouping>,
 ) -> Response {
     if caller.agency != Agency::Disnaker {
-        return AuthError::forbidden().into_response();
+        return AuthError::needs_agency(Agency::Disnaker).into_response();
     }
     let column = match grouping.by.as_deref().unwrap_or("village") {
         "village" => "village",
@@ -97,7 +97,7 @@ async fn tasks(
     Query(filter): Query<Filter>,
 ) -> Response {
     if caller.agency != Agency::Disnaker {
-        return AuthError::forbidden().into_response();
+        return AuthError::needs_agency(Agency::Disnaker).into_response();
     }
     let rows = sqlx::query(
         "SELECT task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status FROM follow_up_tasks \

@@ -35,7 +35,7 @@ fn authorize(caller: &Caller) -> Result<(), AuthError> {
     if caller.agency == Agency::Imigrasi {
         Ok(())
     } else {
-        Err(AuthError::forbidden())
+        Err(AuthError::needs_agency(Agency::Imigrasi))
     }
 }
 

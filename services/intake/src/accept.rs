@@ -127,7 +127,9 @@ async fn accept(
     body: &Bytes,
 ) -> Result<Response, Refusal> {
     if !endpoint.agencies.contains(&caller.agency) {
-        return Ok(AuthError::forbidden().into_response());
+        let agencies: Vec<String> = endpoint.agencies.iter().map(|a| a.to_string()).collect();
+        let needed = format_args!("a token of {}", agencies.join(" or "));
+        return Ok(AuthError::needs(needed).into_response());
     }
     // JSON only, strictly: no duplicate keys (a reader keeping the first of two would see
     // another request), no control or invisible formatting characters in any string.

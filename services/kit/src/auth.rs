@@ -11,6 +11,7 @@
 //! missing role, another village or checkpoint). A credential that is not valid anywhere (unknown
 //! token, bad signature, expired…) is 401.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -285,11 +286,15 @@ pub const ALL_VILLAGES_ROLE: &str = "all_villages";
 /// Refusal with a JSON reason: `{"error": reason}`; a 401 names the Bearer scheme, and
 /// `error="invalid_token"` when a credential was presented and refused (RFC 6750).
 #[derive(Debug)]
-pub struct AuthError(StatusCode, &'static str);
+pub struct AuthError(StatusCode, Cow<'static, str>);
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        let mut response = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        let mut response = (
+            self.0,
+            Json(serde_json::json!({ "error": self.1.as_ref() })),
+        )
+            .into_response();
         if self.0 == StatusCode::UNAUTHORIZED {
             let challenge = if self.1 == MISSING {
                 "Bearer"
@@ -307,24 +312,56 @@ impl IntoResponse for AuthError {
 
 const MISSING: &str = "missing bearer token";
 
+/// "an imigrasi", "a polri": the agency's name as the 403 reason says it.
+fn with_article(agency: Agency) -> String {
+    let name = agency.to_string();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
 impl AuthError {
-    pub fn forbidden() -> Self {
+    /// 403 saying what the resource needs, so the caller knows which credential to ask for:
+    /// `AuthError::needs("an imigrasi token with role personal_data")` answers
+    /// `{"error": "this resource needs an imigrasi token with role personal_data"}`.
+    pub fn needs(what: impl std::fmt::Display) -> Self {
         AuthError(
             StatusCode::FORBIDDEN,
-            "this token may not use this resource",
+            Cow::Owned(format!("this resource needs {what}")),
         )
+    }
+
+    /// 403: the resource is one agency's (its views, its alerts).
+    pub fn needs_agency(agency: Agency) -> Self {
+        Self::needs(format_args!("{} token", with_article(agency)))
+    }
+
+    /// 403: the resource needs a role of one agency's tokens.
+    pub fn needs_role(agency: Agency, role: &str) -> Self {
+        Self::needs(format_args!(
+            "{} token with role {role}",
+            with_article(agency)
+        ))
     }
 
     /// A valid credential of an agency (or role) this service does not serve.
     pub fn not_served() -> Self {
         AuthError(
             StatusCode::FORBIDDEN,
-            "this credential is not for this service",
+            Cow::Borrowed("this credential is not for this service"),
         )
     }
 
     pub fn invalid_token(reason: &'static str) -> Self {
-        AuthError(StatusCode::UNAUTHORIZED, reason)
+        AuthError(StatusCode::UNAUTHORIZED, Cow::Borrowed(reason))
+    }
+
+    /// The reason given to the caller.
+    pub fn reason(&self) -> &str {
+        &self.1
     }
 
     pub fn status(&self) -> StatusCode {
@@ -345,7 +382,7 @@ where
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or(AuthError(StatusCode::UNAUTHORIZED, MISSING))?;
+            .ok_or(AuthError(StatusCode::UNAUTHORIZED, Cow::Borrowed(MISSING)))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))

@@ -44,4 +44,7 @@ pub mod testing;
 pub mod topics;
 pub mod views;
 
+/// The HTTP framework of the kit's servers, for query routes (`views::prelude` has the usual
+/// pieces): use this one, so your routes and the kit's agree on its version.
+pub use axum;
 pub use lintas_events as events;

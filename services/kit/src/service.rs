@@ -193,8 +193,8 @@ pub fn kafka_properties(pairs: &[String]) -> anyhow::Result<Vec<(String, String)
 pub struct SubscriberConfig {
     #[command(flatten)]
     pub kafka: KafkaConfig,
-    /// Database of the views (`postgres://…` or `sqlite://…`); the subscriber uses its own
-    /// schema (or file) in it.
+    /// Database of the views: `postgres://…` (the subscriber's own schema, named after its
+    /// group), `sqlite://file.db` (exactly that file) or `sqlite://folder/` (`<group>.db` in it).
     #[arg(long, env = "LINTAS_DATABASE_URL")]
     pub database_url: String,
     /// HTTP address for the query API, `/livez`, `/readyz` and `/metrics`.
@@ -203,7 +203,8 @@ pub struct SubscriberConfig {
     /// Timeouts, limits and TLS of the HTTP server.
     #[command(flatten)]
     pub http: HttpSettings,
-    /// Caller tokens `token=agency:OFFICE,...` for the query API.
+    /// Caller tokens `token=agency:OFFICE,...` for the query API (none: only OIDC sign-in,
+    /// or no caller at all: every route answers 401).
     #[arg(
         long,
         env = "LINTAS_TOKENS",

@@ -80,6 +80,12 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("invalid schema name `{0}`: use lowercase letters, digits and _")]
     InvalidSchema(String),
+    #[error("{file} holds the views of `{owner}`, not `{schema}`: give each service its own file, or a folder (sqlite://data/) for one file per service")]
+    FileOfAnother {
+        file: String,
+        owner: String,
+        schema: String,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -87,9 +93,16 @@ pub enum StoreError {
 }
 
 impl Store {
-    /// Connects to `url` inside the service's own `schema` (PostgreSQL) or own file (SQLite:
-    /// `sqlite://data/lintas.db` with schema `imigrasi` opens `data/lintas.imigrasi.db`), and
-    /// creates the kit's tables (consumer offsets, outbox, time-based deadlines).
+    /// Connects to `url` inside the service's own `schema` (PostgreSQL), or its own file
+    /// (SQLite), and creates the kit's tables (consumer offsets, outbox, deadlines).
+    ///
+    /// SQLite has no schemas, so each service needs a file of its own:
+    /// - `sqlite://data/views.db` is exactly the file `data/views.db`; it belongs to the first
+    ///   schema that opens it, and another schema is refused ([`StoreError::FileOfAnother`]),
+    ///   since two services' offsets and outboxes in one file would mix;
+    /// - `sqlite://data/` (a folder: ends in `/`) gives each schema `data/<schema>.db`, for
+    ///   running several services from one setting (`lintas up`);
+    /// - `sqlite::memory:` is a private in-memory database.
     pub async fn connect(url: &str, schema: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         if schema.is_empty()
@@ -161,6 +174,9 @@ impl Store {
                 })
                 .connect_with(options)
                 .await?;
+            if !in_memory {
+                claim_sqlite_file(&pool, &file_url, schema).await?;
+            }
             (Dialect::Sqlite, pool)
         } else {
             return Err(StoreError::UnsupportedUrl(url.into()));
@@ -213,17 +229,18 @@ impl Store {
     }
 }
 
+/// The SQLite url of `schema`'s file: the file named, or `<folder>/<schema>.db` when the url
+/// names a folder (ends in `/`). Opened read-write, created when missing.
 fn sqlite_file_for_schema(rest: &str, schema: &str) -> String {
     let rest = rest.trim_start_matches("//");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path == ":memory:" || path.is_empty() {
         return "sqlite::memory:".into();
     }
-    let file = match path.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() && !ext.contains('/') => {
-            format!("{stem}.{schema}.{ext}")
-        }
-        _ => format!("{path}.{schema}.db"),
+    let file = if path.ends_with('/') {
+        format!("{path}{schema}.db")
+    } else {
+        path.to_string()
     };
     let query = if query.is_empty() {
         "mode=rwc".to_string()
@@ -233,19 +250,73 @@ fn sqlite_file_for_schema(rest: &str, schema: &str) -> String {
     format!("sqlite://{file}?{query}")
 }
 
+/// Marks a SQLite file as `schema`'s, or refuses it when another schema's views are in it.
+async fn claim_sqlite_file(pool: &AnyPool, file_url: &str, schema: &str) -> Result<(), StoreError> {
+    pool.execute(
+        "CREATE TABLE IF NOT EXISTS lintas_store_owner \
+         (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), schema_name TEXT NOT NULL)",
+    )
+    .await?;
+    sqlx::query("INSERT INTO lintas_store_owner (singleton, schema_name) VALUES (1, $1) ON CONFLICT (singleton) DO NOTHING")
+        .bind(schema)
+        .execute(pool)
+        .await?;
+    let owner: String = sqlx::query_scalar("SELECT schema_name FROM lintas_store_owner")
+        .fetch_one(pool)
+        .await?;
+    if owner == schema {
+        return Ok(());
+    }
+    let file = file_url.trim_start_matches("sqlite://");
+    Err(StoreError::FileOfAnother {
+        file: file.split('?').next().unwrap_or(file).to_string(),
+        owner,
+        schema: schema.into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sqlite_file_for_schema;
+    use super::{sqlite_file_for_schema, Store};
 
+    /// The file a user names is the file the data is in; a folder gives one file per service.
     #[test]
-    fn each_service_gets_its_own_sqlite_file() {
+    fn a_named_file_is_used_as_named_and_a_folder_holds_one_file_per_service() {
         assert_eq!(
-            sqlite_file_for_schema("//data/lintas.db", "imigrasi"),
-            "sqlite://data/lintas.imigrasi.db?mode=rwc"
+            sqlite_file_for_schema("//checkpoint_blocks.db", "checkpoint_blocks"),
+            "sqlite://checkpoint_blocks.db?mode=rwc"
         );
         assert_eq!(
-            sqlite_file_for_schema("data/lintas", "registry"),
-            "sqlite://data/lintas.registry.db?mode=rwc"
+            sqlite_file_for_schema("//data/", "imigrasi"),
+            "sqlite://data/imigrasi.db?mode=rwc"
         );
+        assert_eq!(
+            sqlite_file_for_schema("data/views.db?mode=ro", "registry"),
+            "sqlite://data/views.db?mode=ro"
+        );
+    }
+
+    /// A second service pointed at a file that holds another's views is refused, naming both,
+    /// instead of mixing offsets and outboxes; the owner reopens it.
+    #[tokio::test]
+    async fn a_sqlite_file_serves_one_schema() {
+        let dir =
+            std::env::temp_dir().join(format!("lintas-store-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/views.db", dir.display());
+        let first = Store::connect(&url, "checkpoints").await.unwrap();
+        first.pool().close().await;
+        let refused = Store::connect(&url, "other").await.err().expect("refused");
+        let message = refused.to_string();
+        assert!(
+            message.contains("`checkpoints`") && message.contains("`other`"),
+            "{message}"
+        );
+        assert!(dir.join("views.db").is_file());
+        Store::connect(&url, "checkpoints").await.unwrap();
+        let folder = format!("sqlite://{}/", dir.display());
+        Store::connect(&folder, "other").await.unwrap();
+        assert!(dir.join("other.db").is_file());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -1,32 +1,27 @@
 //! Run a handler against a list of events with no broker and no network: the same
 //! [`Handler`] code the runtime drives, one transaction per batch, offsets and all, on an
-//! in-memory SQLite database (or any [`Store`] you give it, such as PostgreSQL).
+//! in-memory SQLite database (or any [`Store`] you give it, such as PostgreSQL). Events for
+//! tests: [`examples`]; query routes: [`Harness::views`] and [`get`].
 //!
 //! ```
 //! use lintas_kit::consumer::{Batch, Handler, HandlerError};
-//! use lintas_kit::events::{AnyEvent, Agency, Envelope, VisaTypeFlagged, Event};
+//! use lintas_kit::events::{AnyEvent, Event, VisaTypeFlagged};
 //! use lintas_kit::store::Migrations;
+//! use lintas_kit::testing::examples::example;
 //! use lintas_kit::testing::Harness;
 //!
-//! /// Counts flags per subject.
+//! /// Counts flags per subject, each flag once however often it is delivered.
 //! struct FlagCounter;
 //!
 //! impl Handler for FlagCounter {
 //!     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
-//!         let flagged: Vec<String> = batch
-//!             .records()
-//!             .iter()
-//!             .filter_map(|r| match &r.event {
-//!                 AnyEvent::VisaTypeFlagged(f) => f.envelope.subject_key.clone(),
-//!                 _ => None,
-//!             })
-//!             .collect();
-//!         for subject in flagged {
+//!         for record in batch.first_sightings().await? {
+//!             let AnyEvent::VisaTypeFlagged(flag) = &record.event else { continue };
 //!             sqlx::query(
 //!                 "INSERT INTO flags (subject_key, n) VALUES ($1, 1) \
 //!                  ON CONFLICT (subject_key) DO UPDATE SET n = flags.n + 1",
 //!             )
-//!             .bind(subject)
+//!             .bind(flag.envelope.subject_key.clone())
 //!             .execute(batch.tx())
 //!             .await?;
 //!         }
@@ -37,25 +32,26 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let migrations = Migrations::inline("CREATE TABLE flags (subject_key TEXT PRIMARY KEY, n BIGINT NOT NULL)").await;
 //! let mut harness = Harness::new(FlagCounter, migrations).await.unwrap();
-//! let mut envelope = Envelope::new(Agency::Imigrasi, "KANIM-CILACAP", "off-1", lintas_kit::events::timefmt::millis::now());
-//! envelope.subject_key = Some("ab".repeat(32));
-//! let flag = VisaTypeFlagged {
-//!     envelope,
-//!     reason: lintas_kit::events::VisaFlagReason::CulturalAmbassador,
-//!     stage: lintas_kit::events::ScreeningStage::PassportInterview,
-//!     visa_type: lintas_kit::events::VisaType::Visit,
-//!     destination_country: "MY".into(),
-//! };
-//! harness.apply(vec![flag.clone().into_any(), flag.into_any()]).await.unwrap();
+//! let flag: VisaTypeFlagged = example();
+//! // The same flag twice (a publisher's retry), then another flag of the same subject.
+//! harness.apply(vec![flag.clone().into_any(), flag.clone().into_any()]).await.unwrap();
+//! harness.apply(vec![flag.into_any(), example::<VisaTypeFlagged>().into_any()]).await.unwrap();
 //! let n: i64 = sqlx::query_scalar("SELECT n FROM flags").fetch_one(harness.store().pool()).await.unwrap();
 //! assert_eq!(n, 2);
 //! # });
 //! ```
 
+pub mod examples;
+
 use lintas_events::AnyEvent;
 
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::auth::Tokens;
 use crate::consumer::{Batch, Clock, Handler, HandlerError, Record, Sink};
 use crate::store::{Migrations, Store, StoreError};
+use crate::views::ViewState;
 
 /// A handler, its database, and what it published.
 pub struct Harness<H> {
@@ -170,6 +166,42 @@ impl<H: Handler> Harness<H> {
     pub fn handler(&self) -> &H {
         &self.handler
     }
+
+    /// What `run_subscriber_with_api` hands your router, on this harness's store, with
+    /// `tokens` as the callers (`Tokens::parse("<16+ chars>=imigrasi:KANIM-CILACAP")`): test
+    /// your query routes with [`get`] on the views the handler wrote. For reading routes: one
+    /// that publishes (the alert desk's actions) needs a registry, see [`run_on_broker`].
+    pub fn views(&self, tokens: Tokens) -> ViewState {
+        let registry =
+            crate::registry::RegistryClient::new("http://127.0.0.1:9/no-registry-in-tests");
+        ViewState {
+            store: self.store.clone(),
+            tokens,
+            codec: crate::codec::Codec::new(registry, ""),
+        }
+    }
+}
+
+/// Sends `GET path` to `router` as the bearer of `token` (`None`: no credential) and returns
+/// the status and the JSON body (`Value::Null` for a body that is not JSON).
+pub async fn get(router: axum::Router, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+    use tower::ServiceExt;
+    let mut request = axum::http::Request::get(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
+        .body(axum::body::Body::empty())
+        .expect("a GET with a path and a header is a valid request");
+    let response = router
+        .oneshot(request)
+        .await
+        .expect("an axum router answers every request");
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 4 << 20)
+        .await
+        .unwrap_or_default();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
 /// Runs `handler` through the real runtime on a real broker, with the same handler code as

@@ -1,5 +1,22 @@
 //! What a subscriber's query API needs around its own queries: its store and the caller
-//! tokens as router state, the agency check, and the answer when the database is down.
+//! tokens as router state, the agency and role checks, and the answer when the database is
+//! down. [`prelude`] brings in everything a route needs, axum's types included (the kit's own
+//! axum, so your crate needs no axum dependency of its own): see `services/kit/README.md` §5.
+
+/// `use lintas_kit::views::prelude::*;` for a query route: the router and extractors, the
+/// caller and its checks, the JSON answers.
+pub mod prelude {
+    pub use super::{
+        database_unavailable, invalid, problem, require_agency, require_role, ViewState,
+    };
+    pub use crate::auth::{AuthError, Caller};
+    pub use crate::events::Agency;
+    pub use axum::extract::{Path, Query, State};
+    pub use axum::http::StatusCode;
+    pub use axum::response::{IntoResponse, Response};
+    pub use axum::routing::{get, post};
+    pub use axum::{Json, Router};
+}
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,12 +42,22 @@ impl AsRef<Tokens> for ViewState {
     }
 }
 
-/// Views are their agency's: any other agency's token gets 403.
+/// Views are their agency's: any other agency's token gets 403 naming the agency needed.
 pub fn require_agency(caller: &Caller, agency: Agency) -> Result<(), AuthError> {
     if caller.agency == agency {
         Ok(())
     } else {
-        Err(AuthError::forbidden())
+        Err(AuthError::needs_agency(agency))
+    }
+}
+
+/// The agency's tokens that carry `role` (for instance
+/// [`crate::personal::PERSONAL_DATA_ROLE`]); any other token gets 403 naming both.
+pub fn require_role(caller: &Caller, agency: Agency, role: &str) -> Result<(), AuthError> {
+    if caller.agency == agency && caller.has_role(role) {
+        Ok(())
+    } else {
+        Err(AuthError::needs_role(agency, role))
     }
 }
 

@@ -77,7 +77,9 @@ impl FromRequestParts<Api> for Operator {
         if caller.has_role(OPERATOR_ROLE) {
             Ok(Operator(caller))
         } else {
-            Err(AuthError::forbidden())
+            Err(AuthError::needs(format_args!(
+                "an operator token (role {OPERATOR_ROLE})"
+            )))
         }
     }
 }

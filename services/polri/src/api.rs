@@ -42,7 +42,7 @@ fn police_only(caller: &Caller) -> Result<(), Response> {
     if caller.agency == Agency::Polri {
         Ok(())
     } else {
-        Err(AuthError::forbidden().into_response())
+        Err(AuthError::needs_agency(Agency::Polri).into_response())
     }
 }
 

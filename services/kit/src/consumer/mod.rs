@@ -155,6 +155,39 @@ impl<'a> Batch<'a> {
         Ok(())
     }
 
+    /// True the first time this subscriber sees `record`'s event (`envelope.event_id`), false
+    /// for every later copy. The runtime applies each *record* once, but a publisher that
+    /// retries (a timeout before the broker's ack) publishes the same *event* again as a new
+    /// record: a handler that counts or appends must count it once. The claim is written in
+    /// the batch's transaction, so a rolled-back batch forgets it. Upserts keyed by the event
+    /// id need no claim.
+    pub async fn first_sighting(&mut self, record: &Record) -> Result<bool, HandlerError> {
+        let claimed = sqlx::query(
+            "INSERT INTO lintas_events_seen (event_id, first_offset_topic, first_offset, seen_at_ms) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(record.event.envelope().event_id.to_string())
+        .bind(&record.topic)
+        .bind(record.offset)
+        .bind(outbox::now_ms())
+        .execute(&mut **self.tx)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// The records of this batch whose event this subscriber has not seen before, each
+    /// claimed ([`Batch::first_sighting`]), in batch order: iterate over these to count or
+    /// append, and a redelivered event is counted once.
+    pub async fn first_sightings(&mut self) -> Result<Vec<Record>, HandlerError> {
+        let mut fresh = Vec::with_capacity(self.records.len());
+        for record in self.records {
+            if self.first_sighting(record).await? {
+                fresh.push(record.clone());
+            }
+        }
+        Ok(fresh)
+    }
+
     pub(crate) fn new(
         tx: &'a mut Transaction<'static, Any>,
         records: &'a [Record],

@@ -35,7 +35,8 @@ pub struct UpArgs {
     /// Real Kafka instead of the ephemeral in-process broker.
     #[arg(long, env = "LINTAS_BROKERS")]
     pub brokers: Option<String>,
-    /// PostgreSQL (or another SQLite file) instead of SQLite in the data directory.
+    /// PostgreSQL (or another SQLite folder, `sqlite://dir/`: one file per service) instead of
+    /// SQLite files in the data directory.
     #[arg(long, env = "LINTAS_DATABASE_URL")]
     pub database_url: Option<String>,
     /// An external registry instead of the in-process one served under /registry.
@@ -163,7 +164,13 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let database_url = args
         .database_url
         .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/lintas.db", args.data_dir.display()));
+        .unwrap_or_else(|| format!("sqlite://{}/", args.data_dir.display()));
+    // The run's services each keep their own tables: one SQLite file each, in a folder.
+    anyhow::ensure!(
+        !database_url.starts_with("sqlite:") || database_url.ends_with('/'),
+        "`lintas up` runs several services, each in its own SQLite file: give a folder \
+         (--database-url sqlite://data/, one <service>.db each) or a PostgreSQL url"
+    );
     if args.http.tls_cert.is_some() && args.schema_registry_url.is_none() {
         // The run's own clients (registry, readiness sampling) speak plain HTTP to it.
         anyhow::bail!("--tls-cert in `lintas up` needs an external --schema-registry-url: the in-process registry is reached over plain HTTP");
@@ -438,7 +445,11 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     } else {
         println!("  broker             {brokers}  (in-process mock cluster: EPHEMERAL, events vanish at exit)");
     }
-    println!("  database           {database_url}");
+    if database_url.starts_with("sqlite:") {
+        println!("  database           {database_url}  (one file per service: <service>.db)");
+    } else {
+        println!("  database           {database_url}");
+    }
     if args.protection.kek_secrets.is_empty() {
         println!(
             "  personal data      encrypted on the feed; key-encryption keys in {}/kek-*.secret (docs/data-protection.md)",
