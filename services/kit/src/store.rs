@@ -306,7 +306,7 @@ mod tests {
         let url = format!("sqlite://{}/views.db", dir.display());
         let first = Store::connect(&url, "checkpoints").await.unwrap();
         first.pool().close().await;
-        let refused = Store::connect(&url, "other").await.err().expect("refused");
+        let refused = Store::connect(&url, "other").await.expect_err("refused");
         let message = refused.to_string();
         assert!(
             message.contains("`checkpoints`") && message.contains("`other`"),
