@@ -142,15 +142,22 @@ async fn disnaker_and_police_views_for_their_own_agency_only() {
             KEJAKSAAN_TOKEN,
         ),
     ] {
-        let status = client
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
+        let refused = client.get(&url).bearer_auth(token).send().await.unwrap();
+        assert_eq!(refused.status().as_u16(), 403, "{url}");
+        // The refusal says which agency's credential the resource needs.
+        let owner = url
+            .split("/agencies/")
+            .nth(1)
             .unwrap()
-            .status()
-            .as_u16();
-        assert_eq!(status, 403, "{url}");
+            .split('/')
+            .next()
+            .unwrap();
+        let reason: serde_json::Value = refused.json().await.unwrap();
+        let reason = reason["error"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains(&format!("{owner} tokens")),
+            "{url}: {reason}"
+        );
     }
     assert_eq!(
         client

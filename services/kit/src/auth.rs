@@ -113,6 +113,9 @@ pub struct Tokens {
     foreign: Arc<HashSet<[u8; 32]>>,
     oidc: Option<Oidc>,
     keep: Option<Keep>,
+    /// What this service serves, said in the 403 to another's credential ("imigrasi
+    /// tokens").
+    serves: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -221,18 +224,28 @@ impl Tokens {
             foreign: Arc::new(foreign),
             oidc: self.oidc.clone(),
             keep: Some(keep),
+            serves: self.serves.clone(),
         }
+    }
+
+    /// Says what this service serves in the 403 to another's credential.
+    fn serving(mut self, what: String) -> Tokens {
+        self.serves = Some(what.into());
+        self
     }
 
     /// Only the credentials of `agencies`.
     pub fn for_agencies(&self, agencies: &[Agency]) -> Tokens {
+        let names: Vec<String> = agencies.iter().map(|a| a.to_string()).collect();
         let agencies = agencies.to_vec();
         self.only(move |c| agencies.contains(&c.agency))
+            .serving(format!("{} tokens", names.join(" or ")))
     }
 
     /// Only the credentials with `role`.
     pub fn for_role(&self, role: &'static str) -> Tokens {
         self.only(move |c| c.has_role(role))
+            .serving(format!("tokens with role {role}"))
     }
 
     /// The static token's caller.
@@ -253,7 +266,7 @@ impl Tokens {
             _ => {
                 let hash = sha256(token);
                 if self.foreign.contains(&hash) {
-                    return Err(AuthError::not_served());
+                    return Err(AuthError::not_served(self.serves.as_deref()));
                 }
                 self.by_hash
                     .get(&hash)
@@ -262,7 +275,7 @@ impl Tokens {
             }
         };
         match &self.keep {
-            Some(keep) if !keep(&caller) => Err(AuthError::not_served()),
+            Some(keep) if !keep(&caller) => Err(AuthError::not_served(self.serves.as_deref())),
             _ => Ok(caller),
         }
     }
@@ -347,12 +360,16 @@ impl AuthError {
         ))
     }
 
-    /// A valid credential of an agency (or role) this service does not serve.
-    pub fn not_served() -> Self {
-        AuthError(
-            StatusCode::FORBIDDEN,
-            Cow::Borrowed("this credential is not for this service"),
-        )
+    /// A valid credential of an agency (or role) this service does not serve; `serves` says
+    /// which it does ("imigrasi tokens").
+    pub fn not_served(serves: Option<&str>) -> Self {
+        let reason = match serves {
+            Some(serves) => Cow::Owned(format!(
+                "this credential is not for this service: it serves {serves}"
+            )),
+            None => Cow::Borrowed("this credential is not for this service"),
+        };
+        AuthError(StatusCode::FORBIDDEN, reason)
     }
 
     pub fn invalid_token(reason: &'static str) -> Self {
