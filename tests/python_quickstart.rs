@@ -376,22 +376,7 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     // A Rust integrator's group that committed but is behind: unseen until an operator names
     // it on the page, then shown with its lag.
     let rust_group = "rust-trial.applicants";
-    let committer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &up.broker)
-        .set("group.id", rust_group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = committer
-        .fetch_metadata(Some("lintas.applicants.v1"), Duration::from_secs(10))
-        .unwrap();
-    let mut offsets = TopicPartitionList::new();
-    for p in metadata.topics()[0].partitions() {
-        offsets
-            .add_partition_offset("lintas.applicants.v1", p.id(), Offset::Offset(0))
-            .unwrap();
-    }
-    committer.commit(&offsets, CommitMode::Sync).unwrap();
+    commit_at_start(&up.broker, rust_group);
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
         group(&snapshot(&client, &up).await, rust_group).is_none(),
@@ -457,5 +442,68 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     for secret in ["3301011301900001", "3301014501900001", "Budi"] {
         assert!(!text.contains(secret), "{secret} in the snapshot");
     }
+    drop(up.proc);
+}
+
+/// A commit of `group` at offset 0 on every partition of lintas.applicants.v1, as a Rust
+/// integrator's consumer leaves it when it stopped before reading anything.
+fn commit_at_start(brokers: &str, group: &str) {
+    let committer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = committer
+        .fetch_metadata(Some("lintas.applicants.v1"), Duration::from_secs(10))
+        .unwrap();
+    let mut offsets = TopicPartitionList::new();
+    for p in metadata.topics()[0].partitions() {
+        offsets
+            .add_partition_offset("lintas.applicants.v1", p.id(), Offset::Offset(0))
+            .unwrap();
+    }
+    committer.commit(&offsets, CommitMode::Sync).unwrap();
+}
+
+/// On a broker that lists its groups (tansu, like Kafka) nothing needs naming: `lintas up
+/// --brokers` finds an integrator's group by itself, with its lag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_real_broker_integrators_groups_are_found_without_naming() {
+    let broker = Broker::start(2).await;
+    let dir = broker.dir.clone();
+    let up = start_up(&dir, &["--brokers", &broker.brokers]).await;
+    wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
+    let client = reqwest::Client::new();
+    post(
+        &client,
+        format!("{}/v1/applicants", up.base),
+        &up.disnaker,
+        json!({
+            "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
+            "birth_date": "1990-01-13", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
+            "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
+        }),
+    )
+    .await;
+    commit_at_start(&broker.brokers, "rust-trial.applicants");
+    let snap = until(
+        &client,
+        &up,
+        "the Rust group found on tansu",
+        Duration::from_secs(40),
+        |s| group(s, "rust-trial.applicants").is_some_and(|g| g["lag"] == 1),
+    )
+    .await;
+    assert_eq!(snap["group_discovery"]["broker_lists_groups"], true);
+    let g = group(&snap, "rust-trial.applicants").unwrap();
+    assert_eq!(g["source"], "broker");
+    assert_eq!(g["members"], 0, "the broker says it has none: {g}");
+    let page = client
+        .get(format!("{}/ops/app.js", up.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
     drop(up.proc);
 }

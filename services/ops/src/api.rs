@@ -6,11 +6,11 @@
 //! operator role (401 without one, 403 for a token without the role), which the page keeps
 //! in the tab's `sessionStorage` (never in a URL or a cookie).
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::extract::rejection::JsonRejection;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller, Tokens, OPERATOR_ROLE};
@@ -198,7 +198,10 @@ async fn name_group(
         Err(e) => {
             return problem(
                 StatusCode::BAD_REQUEST,
-                format!("expected {{\"group\": \"<consumer group id>\"}}: {}", e.body_text()),
+                format!(
+                    "expected {{\"group\": \"<consumer group id>\"}}: {}",
+                    e.body_text()
+                ),
             )
         }
     };

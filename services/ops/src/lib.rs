@@ -272,7 +272,10 @@ impl Ops {
         let mut named = BTreeSet::new();
         for name in &settings.named_groups {
             if !valid_group_name(name) {
-                anyhow::bail!("consumer group `{name}` to look for: {}", NameGroupError::Invalid);
+                anyhow::bail!(
+                    "consumer group `{name}` to look for: {}",
+                    NameGroupError::Invalid
+                );
             }
             named.insert(name.clone());
         }

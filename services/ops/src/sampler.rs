@@ -135,23 +135,25 @@ impl Sampler {
         }
 
         // Groups the broker knows, with their members; None where it does not say.
-        let listed: Option<HashMap<String, usize>> =
-            match self.broker.fetch_group_list(None, TIMEOUT) {
-                Ok(list) => Some(
-                    list.groups()
-                        .iter()
-                        .map(|g| (g.name().to_string(), g.members().len()))
-                        .collect(),
-                ),
-                Err(e) => {
-                    if !self.said_unlisted {
-                        // Once: librdkafka's mock cluster never answers ListGroups.
-                        tracing::info!(error = %e, "the broker does not list its consumer groups: only our subscribers and the groups named to the dashboard are shown");
-                        self.said_unlisted = true;
-                    }
-                    None
+        let listed: Option<HashMap<String, usize>> = match self
+            .broker
+            .fetch_group_list(None, TIMEOUT)
+        {
+            Ok(list) => Some(
+                list.groups()
+                    .iter()
+                    .map(|g| (g.name().to_string(), g.members().len()))
+                    .collect(),
+            ),
+            Err(e) => {
+                if !self.said_unlisted {
+                    // Once: librdkafka's mock cluster never answers ListGroups.
+                    tracing::info!(error = %e, "the broker does not list its consumer groups: only our subscribers and the groups named to the dashboard are shown");
+                    self.said_unlisted = true;
                 }
-            };
+                None
+            }
+        };
         // Ours with the topics they read; the broker's others and the groups named by
         // operators on every event topic, shown where they committed.
         let mut watched: Vec<(String, Vec<String>, &'static str)> = settings
@@ -179,15 +181,9 @@ impl Sampler {
             // Members only where the broker listed its groups: a group it does not list has
             // none there, but a broker that lists none says nothing about them.
             let members = listed.as_ref().map(|l| l.get(&group).copied().unwrap_or(0));
-            if let Some(view) = self.sample_group(
-                &group,
-                &topics,
-                source,
-                members,
-                &marks,
-                &partitions,
-                now,
-            )? {
+            if let Some(view) =
+                self.sample_group(&group, &topics, source, members, &marks, &partitions, now)?
+            {
                 views.push(view);
             }
         }
