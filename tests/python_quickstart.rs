@@ -323,7 +323,12 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
                "stage": "passport_interview", "visa_type": "umrah", "destination_country": "SA", "officer_id": "im-3"}),
     )
     .await;
-    let key = |v: &Value| v["subject_key"].as_str().expect("a subject key").to_string();
+    let key = |v: &Value| {
+        v["subject_key"]
+            .as_str()
+            .expect("a subject key")
+            .to_string()
+    };
     let (applicant_key, flagged_key) = (key(&applicant), key(&flagged));
     // Keyed by subject_key: the key and envelope.subject_key are the same.
     let expected = [

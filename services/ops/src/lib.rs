@@ -334,3 +334,26 @@ impl Ops {
         named.iter().cloned().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::valid_group_name;
+
+    #[test]
+    fn group_names_an_operator_may_type() {
+        for good in ["quickstart-reader", "bp3mi.dashboard_v2", "a"] {
+            assert!(valid_group_name(good), "{good}");
+        }
+        let too_long = "g".repeat(250);
+        for bad in [
+            "",
+            "two words",
+            "<script>",
+            "grüppe",
+            "lintas-ops-monitor",
+            too_long.as_str(),
+        ] {
+            assert!(!valid_group_name(bad), "{bad}");
+        }
+    }
+}
