@@ -2,7 +2,8 @@
 //! (tests/python/quickstart_reader.py, the README's code block byte for byte), run against the
 //! embedded run (`lintas up`) with the broker and the registry's read credential its banner
 //! prints, shows each event's type (the `lintas.event.type` header), key and
-//! `envelope.subject_key`. Its consumer group commits offsets to the embedded broker, which does
+//! `envelope.subject_key`; the README's read_feed.py command with the run's immigration KEK
+//! decrypts the personal data that stays ciphertext without it. Its consumer group commits offsets to the embedded broker, which does
 //! not list its groups (librdkafka's mock cluster answers no ListGroups): the operators' page says
 //! so, and shows the group, with its lag and status, once it is named (LINTAS_OPS_GROUPS at
 //! start, or by an operator at run time).
@@ -352,6 +353,59 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+
+    // Personal data: ciphertext to the quickstart (and to any reader without the KEK); the
+    // README's read_feed.py command with the run's immigration KEK decrypts it.
+    let kek = std::fs::read_to_string(dir.join("data/kek-lintas-imigrasi.secret")).unwrap();
+    let personal = |kek: Option<String>| {
+        let up = &up;
+        async move {
+            let registry = format!("{}/registry", up.base);
+            let user_info = format!("basic.auth.user.info={}", up.registry_read);
+            let mut args = vec![
+                "--brokers",
+                up.broker.as_str(),
+                "--registry",
+                registry.as_str(),
+                "--registry-config",
+                user_info.as_str(),
+                "--topics",
+                "lintas.applicants.v1",
+                "--expect",
+                "1",
+                "--timeout",
+                "60",
+            ];
+            let kek = kek.map(|k| k.trim().to_string());
+            if let Some(kek) = &kek {
+                args.extend(["--kek-secret", kek.as_str()]);
+            }
+            let out = tokio::process::Command::new(python())
+                .arg(repo_root().join("tests/python/read_feed.py"))
+                .args(&args)
+                .stdin(Stdio::null())
+                .kill_on_drop(true)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "read_feed.py: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+            line["value"]["personal"].clone()
+        }
+    };
+    let clear = personal(Some(kek)).await;
+    assert_eq!(clear["nik"], "3301011301900001");
+    assert_eq!(clear["full_name"], "Budi");
+    let sealed = personal(None).await;
+    assert_ne!(sealed["nik"], "3301011301900001");
+    assert!(
+        sealed["nik"].as_str().unwrap().len() > 40,
+        "base64 ciphertext: {sealed}"
+    );
 
     // Its group commits (auto-commit, every 5 s) and shows on the page: caught up, OK, on the
     // partitions it committed on; its members are unknown to a broker that lists no groups.
