@@ -505,3 +505,148 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
     );
     assert!(metrics.contains("lintas_group_status{group=\"imigrasi\",status=\"OK\"} 1"));
 }
+
+/// The page of the embedded run (`lintas up`), whose broker lists no consumer groups: it says
+/// so, and an integrator's group that committed offsets appears once the operator types its
+/// name into the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_run_page_states_the_group_limit_and_watches_a_named_group() {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ops-up-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let data = dir.join("data");
+    let up = Proc::spawn(
+        "up",
+        lintas(&[
+            "up",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            &listen,
+        ]),
+        &dir,
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let banner = loop {
+        let text = std::fs::read_to_string(&up.log).unwrap_or_default();
+        if text.contains("Stop with Ctrl-C.") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "no banner:\n{text}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let field = |label: &str| {
+        banner
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no `{label}` in the banner:\n{banner}"))
+            .to_string()
+    };
+    let (broker, operator) = (field("broker"), field("token operator"));
+    let base = format!("http://{listen}");
+    wait_http_ok(&format!("{base}/readyz"), Duration::from_secs(60)).await;
+
+    // An integrator's group committed on the embedded broker.
+    let group = "rust-trial.applicants";
+    let committer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &broker)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = committer
+        .fetch_metadata(Some("lintas.applicants.v1"), Duration::from_secs(10))
+        .unwrap();
+    let mut offsets = TopicPartitionList::new();
+    for p in metadata.topics()[0].partitions() {
+        offsets
+            .add_partition_offset("lintas.applicants.v1", p.id(), Offset::Offset(0))
+            .unwrap();
+    }
+    committer.commit(&offsets, CommitMode::Sync).unwrap();
+
+    let browser = Browser::start(&dir).await;
+    browser.goto(&format!("{base}/ops")).await;
+    browser
+        .eval(&format!(
+            "document.getElementById('token').value = '{operator}'; \
+             document.getElementById('sign-in-button').click(); return true"
+        ))
+        .await;
+    let limit = browser
+        .until(
+            "the stated limit",
+            Duration::from_secs(30),
+            "const n = document.getElementById('groups-unlisted'); return !n.hidden && n.innerText",
+        )
+        .await;
+    assert!(
+        limit
+            .as_str()
+            .unwrap()
+            .contains("tidak mendaftar grup konsumennya"),
+        "{limit}"
+    );
+    let sign_in_shown = browser
+        .eval("return getComputedStyle(document.getElementById('sign-in')).display")
+        .await;
+    assert_eq!(sign_in_shown, "none", "signed in: no sign-in form");
+    let shown = browser
+        .until(
+            "our subscribers",
+            Duration::from_secs(30),
+            "const g = [...document.querySelectorAll('#groups tbody tr')].map(r => r.dataset.group); return g.length >= 5 && g",
+        )
+        .await;
+    assert!(
+        !shown.as_array().unwrap().iter().any(|g| g == group),
+        "not listed by the embedded broker: {shown}"
+    );
+    browser
+        .eval(&format!(
+            "document.getElementById('group-name').value = '{group}'; \
+             document.querySelector('#name-group button').click(); return true"
+        ))
+        .await;
+    let result = browser
+        .until(
+            "the group named",
+            Duration::from_secs(10),
+            "return document.getElementById('name-group-result').innerText",
+        )
+        .await;
+    assert_eq!(result, format!("Dipantau: {group}"));
+    let source = browser
+        .until(
+            "the named group's row",
+            Duration::from_secs(20),
+            &format!(
+                "const r = document.querySelector('#groups tr[data-group=\"{group}\"]'); \
+                 return r && `${{r.dataset.source}} ${{r.querySelector('.status').innerText.trim()}}`"
+            ),
+        )
+        .await;
+    assert_eq!(source, "named OK");
+    browser
+        .eval("document.getElementById('groups-section').scrollIntoView(); return true")
+        .await;
+    browser.screenshot("ops-embedded-named-group.png").await;
+    // In English too.
+    browser
+        .eval("document.getElementById('lang-toggle').click(); return true")
+        .await;
+    let limit = browser
+        .until(
+            "the limit in English",
+            Duration::from_secs(10),
+            "const t = document.getElementById('groups-unlisted').innerText; return t.startsWith('This broker') && t",
+        )
+        .await;
+    assert!(limit.as_str().unwrap().contains("lintas up"), "{limit}");
+    drop(up);
+}

@@ -10,7 +10,7 @@ const TEXT = {
     title: "Lintas — Pemantauan Operasional", throughput: "Peristiwa per detik",
     events_per_s: "peristiwa/detik", events_seen: "peristiwa sejak dasbor dibuka",
     per_topic: "Per topik", per_type: "Per jenis peristiwa",
-    groups: "Grup konsumen (pelanggan tiap instansi)", group: "Grup", status: "Status",
+    groups: "Grup konsumen (pelanggan instansi dan integrator)", group: "Grup", status: "Status",
     lag: "Tertinggal", lag_partitions: "Tertinggal per partisi", progress: "Terakhir maju",
     members: "Anggota", burrow_help: "OK: mengikuti. WARN: maju tetapi makin tertinggal. STALL: tidak maju padahal tertinggal. STOP: komit berhenti.",
     dead_letters: "Surat mati (dead letters)", subscriber: "Pelanggan", count: "Jumlah",
@@ -28,12 +28,15 @@ const TEXT = {
     sign_in_title: "Masuk sebagai operator", token_label: "Token operator", sign_in: "Masuk",
     sign_out: "Keluar", unauthorized: "Token tidak dikenal atau kedaluwarsa.",
     forbidden: "Token ini tidak memiliki peran operator.", too_many: "Terlalu banyak permintaan; coba lagi nanti.",
+    groups_unlisted: "Broker ini tidak mendaftar grup konsumennya (broker tertanam `lintas up`): yang tampil hanya pelanggan Lintas dan grup yang dinamai di bawah, setelah mengomit offset.",
+    named_waiting: "Dinamai, belum ada offset yang dikomit", name_group_label: "Pantau grup konsumen lain dengan namanya",
+    name_group: "Pantau", named_ok: "Dipantau:", src_named: "dinamai", src_broker: "dari broker",
   },
   en: {
     title: "Lintas — Operations", throughput: "Events per second",
     events_per_s: "events/s", events_seen: "events since the dashboard opened",
     per_topic: "By topic", per_type: "By event type",
-    groups: "Consumer groups (each agency's subscriber)", group: "Group", status: "Status",
+    groups: "Consumer groups (agencies' subscribers and integrators)", group: "Group", status: "Status",
     lag: "Lag", lag_partitions: "Lag per partition", progress: "Last progress",
     members: "Members", burrow_help: "OK: keeping up. WARN: advancing but falling behind. STALL: not advancing while behind. STOP: commits stopped.",
     dead_letters: "Dead letters", subscriber: "Subscriber", count: "Count",
@@ -51,6 +54,9 @@ const TEXT = {
     sign_in_title: "Sign in as an operator", token_label: "Operator token", sign_in: "Sign in",
     sign_out: "Sign out", unauthorized: "Unknown or expired token.",
     forbidden: "This token does not have the operator role.", too_many: "Too many requests; retry later.",
+    groups_unlisted: "This broker does not list its consumer groups (the embedded broker of `lintas up`): shown are Lintas's own subscribers and the groups named below, once they commit offsets.",
+    named_waiting: "Named, no committed offsets yet", name_group_label: "Watch another consumer group by name",
+    name_group: "Watch", named_ok: "Watching:", src_named: "named", src_broker: "from the broker",
   },
 };
 const COLORS = ["#58a6ff", "#3fb950", "#d29922", "#f778ba", "#a371f7", "#39c5cf", "#f0883e", "#8b949e", "#ff7b72", "#7ee787"];
@@ -163,8 +169,9 @@ function renderGroups(groups) {
     const max = Math.max(1, ...g.partitions.map((p) => p.lag));
     const bars = el("div", { class: "bars", title: g.partitions.map((p) => `${p.topic}[${p.partition}]: ${p.lag}`).join("\n") },
       ...g.partitions.map((p) => el("span", { class: p.status === "OK" ? "" : "hot", style: `height:${Math.max(4, (100 * p.lag) / max)}%` })));
-    return el("tr", { "data-group": g.group },
-      el("td", {}, g.group),
+    const source = g.source && g.source !== "subscriber" ? el("span", { class: "muted" }, ` (${t(`src_${g.source}`)})`) : "";
+    return el("tr", { "data-group": g.group, "data-source": g.source || "" },
+      el("td", {}, g.group, source),
       el("td", { class: "status" }, badge(g.status)),
       el("td", { class: "lag" }, number(g.lag)),
       el("td", {}, bars),
@@ -173,9 +180,24 @@ function renderGroups(groups) {
   }));
 }
 
-// GET from the API with the operator's token; a 401 or 403 signs out with the reason.
-async function api(url) {
-  const response = await fetch(url, { cache: "no-store", headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}` } });
+// On a broker that does not list its groups the page says what it cannot show, and which
+// named groups have not committed yet.
+function renderDiscovery(discovery, groups) {
+  const note = document.getElementById("groups-unlisted");
+  note.hidden = discovery.broker_lists_groups !== false;
+  note.textContent = note.hidden ? "" : t("groups_unlisted");
+  const shown = new Set(groups.map((g) => g.group));
+  const waiting = (discovery.named || []).filter((n) => !shown.has(n));
+  const line = document.getElementById("groups-waiting");
+  line.hidden = waiting.length === 0;
+  line.textContent = waiting.length ? `${t("named_waiting")}: ${waiting.join(", ")}` : "";
+}
+
+// Call the API with the operator's token (GET unless `init` says otherwise); a 401 or 403
+// signs out with the reason.
+async function api(url, init) {
+  const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`, ...((init && init.headers) || {}) };
+  const response = await fetch(url, { cache: "no-store", ...(init || {}), headers });
   if (response.status === 401 || response.status === 403) signOut(t(response.status === 401 ? "unauthorized" : "forbidden"));
   return response;
 }
@@ -240,6 +262,7 @@ function render(snap) {
   chart(document.getElementById("chart-topics"), rates, "topic:", 8);
   chart(document.getElementById("chart-types"), rates, "type:", 8);
   renderGroups(snap.groups);
+  renderDiscovery(snap.group_discovery || {}, snap.groups);
   renderDeadLetters(snap.dead_letters, snap.generated_at_ms);
   renderAlerts(snap.alerts, snap.generated_at_ms);
   renderServices(snap.services);
@@ -288,6 +311,17 @@ document.getElementById("sign-in").addEventListener("submit", (event) => {
   refresh();
 });
 document.getElementById("sign-out").addEventListener("click", () => signOut(""));
+document.getElementById("name-group").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = document.getElementById("group-name");
+  const result = document.getElementById("name-group-result");
+  const response = await api("/ops/api/groups", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ group: input.value.trim() }),
+  });
+  const body = await response.json().catch(() => ({}));
+  result.textContent = response.ok ? `${t("named_ok")} ${body.group}` : body.error || String(response.status);
+  if (response.ok) { input.value = ""; refresh(); }
+});
 
 document.getElementById("lang-toggle").addEventListener("click", () => {
   lang = lang === "id" ? "en" : "id";

@@ -6,11 +6,12 @@
 //! operator role (401 without one, 403 for a token without the role), which the page keeps
 //! in the tab's `sessionStorage` (never in a URL or a cookie).
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller, Tokens, OPERATOR_ROLE};
 use lintas_kit::views::problem;
@@ -43,7 +44,8 @@ impl AsRef<Tokens> for Api {
 }
 
 /// `/ops` (the page), `/ops/app.js`, `/ops/app.css`, and with an operator's token
-/// `/ops/api/snapshot` and `/ops/api/dead-letters/{topic}/{partition}/{offset}`.
+/// `/ops/api/snapshot`, `/ops/api/dead-letters/{topic}/{partition}/{offset}` and
+/// `POST /ops/api/groups` (`{"group": "…"}`: look for an integrator's group by name).
 pub fn router(ops: Ops, tokens: Tokens) -> Router {
     Router::new()
         .route(
@@ -59,6 +61,7 @@ pub fn router(ops: Ops, tokens: Tokens) -> Router {
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
         .route("/ops/api/snapshot", get(snapshot))
+        .route("/ops/api/groups", post(name_group))
         .route(
             "/ops/api/dead-letters/{topic}/{partition}/{offset}",
             get(dead_letter),
@@ -117,6 +120,13 @@ async fn snapshot(_: Operator, State(api): State<Api>) -> Response {
         "events_seen": view.events_seen,
         "throughput": { "minutes": minutes, "hours": hours },
         "groups": view.groups,
+        // A broker that does not list its groups (the embedded broker of `lintas up`) shows
+        // only our subscribers and the groups named here: the page says so.
+        "group_discovery": {
+            "broker_lists_groups": view.lists_groups,
+            "named": api.ops.named_groups(),
+            "max_named": crate::MAX_NAMED_GROUPS,
+        },
         "dead_letters": {
             "topics": view.dead_letter_counts.values().collect::<Vec<_>>(),
             "newest": view.newest_dead_letters,
@@ -169,5 +179,51 @@ async fn dead_letter(
                 "could not read from the broker; retry",
             )
         }
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameGroup {
+    group: String,
+}
+
+/// Looks for an integrator's consumer group by name (201, or 200 when it already was): on a
+/// broker that does not list its groups this is how other groups reach the page.
+async fn name_group(
+    Operator(caller): Operator,
+    State(api): State<Api>,
+    body: Result<Json<NameGroup>, JsonRejection>,
+) -> Response {
+    let Json(NameGroup { group }) = match body {
+        Ok(body) => body,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "expected {{\"group\": \"<consumer group id>\"}}: {}",
+                    e.body_text()
+                ),
+            )
+        }
+    };
+    match api.ops.name_group(&group) {
+        Ok(added) => {
+            tracing::info!(office = %caller.office, agency = %caller.agency, %group, added, "consumer group named to the dashboard");
+            let status = if added {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (
+                status,
+                Json(serde_json::json!({ "group": group, "named": api.ops.named_groups() })),
+            )
+                .into_response()
+        }
+        Err(e @ crate::NameGroupError::Invalid) => {
+            problem(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        Err(e @ crate::NameGroupError::TooMany) => problem(StatusCode::CONFLICT, e.to_string()),
     }
 }

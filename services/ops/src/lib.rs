@@ -17,7 +17,7 @@ pub mod series;
 mod tail;
 mod viewer;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,6 +38,12 @@ pub struct OpsSettings {
     /// Consumer groups to watch, each with the topics it reads. Groups found on the broker
     /// (an integrator's) are added with the topics they committed offsets on.
     pub groups: Vec<(String, Vec<String>)>,
+    /// Integrators' groups looked for by name: their committed offsets on the event topics are
+    /// fetched whether or not the broker lists its groups. A broker that does not answer
+    /// ListGroups (librdkafka's mock cluster, the embedded broker of `lintas up`; or a
+    /// principal without DESCRIBE on groups) shows other groups only this way. Operators may
+    /// name more at run time (`POST /ops/api/groups`), up to [`MAX_NAMED_GROUPS`] in all.
+    pub named_groups: Vec<String>,
     /// Services whose `/readyz` to probe: name and base URL.
     pub services: Vec<(String, String)>,
     pub sample_every: Duration,
@@ -57,6 +63,7 @@ impl std::fmt::Debug for OpsSettings {
             .field("extra", &lintas_kit::kafka_auth::redacted(&self.extra))
             .field("topic_prefix", &self.topic_prefix)
             .field("groups", &self.groups)
+            .field("named_groups", &self.named_groups)
             .field("services", &self.services)
             .finish_non_exhaustive()
     }
@@ -69,6 +76,7 @@ impl OpsSettings {
             extra: Vec::new(),
             topic_prefix: topic_prefix.into(),
             groups: Vec::new(),
+            named_groups: Vec::new(),
             services: Vec::new(),
             sample_every: Duration::from_secs(5),
             window: Duration::from_secs(60),
@@ -111,11 +119,16 @@ struct View {
     minutes: Option<series::Series>,
     hours: Option<series::Series>,
     events_seen: u64,
+    /// Whether the broker answered ListGroups at the last sample (None: not sampled yet).
+    lists_groups: Option<bool>,
 }
 
 #[derive(Clone, Serialize)]
 struct GroupView {
     group: String,
+    /// `subscriber` (one of ours, watched), `broker` (listed by the broker) or `named` (an
+    /// integrator's group named by an operator, found by its committed offsets).
+    source: &'static str,
     status: burrow::Status,
     lag: i64,
     /// Seconds since any partition's committed offset moved (None: never seen moving).
@@ -183,8 +196,49 @@ struct ServiceView {
 pub struct Ops {
     settings: Arc<OpsSettings>,
     view: Arc<Mutex<View>>,
+    /// Integrators' groups looked for by name: the settings' and those operators named since.
+    named: Arc<Mutex<BTreeSet<String>>>,
     viewer: Arc<viewer::DeadLetterViewer>,
 }
+
+/// At most this many groups are looked for by name: each costs a client and a fetch per sample.
+pub const MAX_NAMED_GROUPS: usize = 32;
+
+/// Why a group name was not taken.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NameGroupError {
+    /// Not a Kafka group id this page can show: 1 to 249 of `A-Z a-z 0-9 . _ -`.
+    Invalid,
+    /// [`MAX_NAMED_GROUPS`] are already named.
+    TooMany,
+}
+
+impl std::fmt::Display for NameGroupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameGroupError::Invalid => f.write_str(
+                "not a consumer group id: 1 to 249 characters of A-Z, a-z, 0-9, '.', '_' and '-'",
+            ),
+            NameGroupError::TooMany => write!(
+                f,
+                "{MAX_NAMED_GROUPS} groups are already named; no more are looked for"
+            ),
+        }
+    }
+}
+
+/// A group id the dashboard looks for by name: Kafka's legal topic characters (group ids may
+/// hold more, but those are what a name typed by an operator needs), never the monitor's own.
+pub fn valid_group_name(name: &str) -> bool {
+    (1..=249).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && !name.starts_with(MONITOR_GROUP_PREFIX)
+}
+
+/// The monitor's own clients' group ids start with this; they are never shown.
+pub(crate) const MONITOR_GROUP_PREFIX: &str = "lintas-ops";
 
 /// The viewer's default rate: enough for operators reading dead letters one by one.
 pub const DEFAULT_DEAD_LETTER_VIEWS_PER_MINUTE: u32 = 30;
@@ -215,7 +269,21 @@ impl Ops {
             hours: Some(series::Series::new(60, 180)),
             ..View::default()
         };
+        let mut named = BTreeSet::new();
+        for name in &settings.named_groups {
+            if !valid_group_name(name) {
+                anyhow::bail!(
+                    "consumer group `{name}` to look for: {}",
+                    NameGroupError::Invalid
+                );
+            }
+            named.insert(name.clone());
+        }
+        if named.len() > MAX_NAMED_GROUPS {
+            anyhow::bail!("{}", NameGroupError::TooMany);
+        }
         let ops = Ops {
+            named: Arc::new(Mutex::new(named)),
             viewer: Arc::new(viewer::DeadLetterViewer::new(&settings)?),
             settings: Arc::new(settings),
             view: Arc::new(Mutex::new(view)),
@@ -238,5 +306,54 @@ impl Ops {
 
     fn view(&self) -> std::sync::MutexGuard<'_, View> {
         self.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Looks for `group` by name from the next sample on: it shows once it has committed
+    /// offsets on an event topic. Ok(false) when it was already looked for (or is one of ours).
+    pub fn name_group(&self, group: &str) -> Result<bool, NameGroupError> {
+        if !valid_group_name(group) {
+            return Err(NameGroupError::Invalid);
+        }
+        if self.settings.groups.iter().any(|(g, _)| g == group) {
+            return Ok(false);
+        }
+        let mut named = self.named.lock().unwrap_or_else(|e| e.into_inner());
+        if named.contains(group) {
+            return Ok(false);
+        }
+        if named.len() >= MAX_NAMED_GROUPS {
+            return Err(NameGroupError::TooMany);
+        }
+        named.insert(group.to_string());
+        Ok(true)
+    }
+
+    /// The groups looked for by name.
+    fn named_groups(&self) -> Vec<String> {
+        let named = self.named.lock().unwrap_or_else(|e| e.into_inner());
+        named.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_group_name;
+
+    #[test]
+    fn group_names_an_operator_may_type() {
+        for good in ["quickstart-reader", "bp3mi.dashboard_v2", "a"] {
+            assert!(valid_group_name(good), "{good}");
+        }
+        let too_long = "g".repeat(250);
+        for bad in [
+            "",
+            "two words",
+            "<script>",
+            "grüppe",
+            "lintas-ops-monitor",
+            too_long.as_str(),
+        ] {
+            assert!(!valid_group_name(bad), "{bad}");
+        }
     }
 }

@@ -13,9 +13,14 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::burrow::{PartitionWindow, Rules, Sample, Status};
 use crate::metrics;
-use crate::{DeadLetterCount, GroupView, Ops, PartitionView};
+use crate::{DeadLetterCount, GroupView, Ops, PartitionView, MONITOR_GROUP_PREFIX};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where a shown group comes from (`GroupView::source`).
+const SUBSCRIBER: &str = "subscriber";
+const BROKER: &str = "broker";
+const NAMED: &str = "named";
 
 /// A client for metadata and offsets only: it never subscribes, so it never joins the group
 /// it names and never commits.
@@ -41,7 +46,7 @@ pub fn spawn(
     health: Health,
     shutdown: Shutdown,
 ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-    let broker = client(&ops, "lintas-ops-monitor")?;
+    let broker = client(&ops, &format!("{MONITOR_GROUP_PREFIX}-monitor"))?;
     let thread = std::thread::Builder::new()
         .name("ops-sampler".into())
         .spawn(move || {
@@ -54,6 +59,7 @@ pub fn spawn(
                 broker,
                 groups: HashMap::new(),
                 windows: HashMap::new(),
+                said_unlisted: false,
             };
             while !shutdown.is_triggered() {
                 let started = Instant::now();
@@ -91,6 +97,8 @@ struct Sampler {
     /// One offsets client per watched group.
     groups: HashMap<String, BaseConsumer>,
     windows: HashMap<(String, String, i32), PartitionWindow>,
+    /// Whether the broker's refusal to list its groups was logged.
+    said_unlisted: bool,
 }
 
 impl Sampler {
@@ -127,46 +135,55 @@ impl Sampler {
         }
 
         // Groups the broker knows, with their members; None where it does not say.
-        let listed: Option<HashMap<String, usize>> =
-            match self.broker.fetch_group_list(None, TIMEOUT) {
-                Ok(list) => Some(
-                    list.groups()
-                        .iter()
-                        .map(|g| (g.name().to_string(), g.members().len()))
-                        .collect(),
-                ),
-                Err(e) => {
-                    tracing::debug!(error = %e, "the broker did not list its groups");
-                    None
+        let listed: Option<HashMap<String, usize>> = match self
+            .broker
+            .fetch_group_list(None, TIMEOUT)
+        {
+            Ok(list) => Some(
+                list.groups()
+                    .iter()
+                    .map(|g| (g.name().to_string(), g.members().len()))
+                    .collect(),
+            ),
+            Err(e) => {
+                if !self.said_unlisted {
+                    // Once: librdkafka's mock cluster never answers ListGroups.
+                    tracing::info!(error = %e, "the broker does not list its consumer groups: only our subscribers and the groups named to the dashboard are shown");
+                    self.said_unlisted = true;
                 }
-            };
-        let mut watched: Vec<(String, Vec<String>, bool)> = settings
+                None
+            }
+        };
+        // Ours with the topics they read; the broker's others and the groups named by
+        // operators on every event topic, shown where they committed.
+        let mut watched: Vec<(String, Vec<String>, &'static str)> = settings
             .groups
             .iter()
-            .map(|(g, t)| (g.clone(), t.clone(), true))
+            .map(|(g, t)| (g.clone(), t.clone(), SUBSCRIBER))
             .collect();
-        let known: BTreeSet<&str> = settings.groups.iter().map(|(g, _)| g.as_str()).collect();
+        let mut known: BTreeSet<String> = settings.groups.iter().map(|(g, _)| g.clone()).collect();
         if let Some(listed) = &listed {
             for name in listed.keys() {
-                if !known.contains(name.as_str()) && !name.starts_with("lintas-ops") {
-                    watched.push((name.clone(), event_topics.clone(), false));
+                if !name.starts_with(MONITOR_GROUP_PREFIX) && known.insert(name.clone()) {
+                    watched.push((name.clone(), event_topics.clone(), BROKER));
                 }
+            }
+        }
+        for name in self.ops.named_groups() {
+            if known.insert(name.clone()) {
+                watched.push((name, event_topics.clone(), NAMED));
             }
         }
 
         let now = Instant::now();
         let mut views = Vec::new();
-        for (group, topics, configured) in watched {
+        for (group, topics, source) in watched {
+            // Members only where the broker listed its groups: a group it does not list has
+            // none there, but a broker that lists none says nothing about them.
             let members = listed.as_ref().map(|l| l.get(&group).copied().unwrap_or(0));
-            if let Some(view) = self.sample_group(
-                &group,
-                &topics,
-                configured,
-                members,
-                &marks,
-                &partitions,
-                now,
-            )? {
+            if let Some(view) =
+                self.sample_group(&group, &topics, source, members, &marks, &partitions, now)?
+            {
                 views.push(view);
             }
         }
@@ -198,6 +215,7 @@ impl Sampler {
 
         let mut view = self.ops.view();
         view.groups = views;
+        view.lists_groups = Some(listed.is_some());
         view.dead_letter_counts = counts;
         view.broker = None;
         Ok(())
@@ -208,7 +226,7 @@ impl Sampler {
         &mut self,
         group: &str,
         topics: &[String],
-        configured: bool,
+        source: &'static str,
         members: Option<usize>,
         marks: &HashMap<(String, i32), (i64, i64)>,
         partitions: &BTreeMap<String, Vec<i32>>,
@@ -237,7 +255,7 @@ impl Sampler {
                 _ => None,
             };
             // An integrator's group is shown on the partitions it actually reads.
-            if offset.is_none() && !configured {
+            if offset.is_none() && source != SUBSCRIBER {
                 continue;
             }
             let key = (element.topic().to_string(), element.partition());
@@ -281,6 +299,7 @@ impl Sampler {
             .set(progress_age.unwrap_or(0.0));
         Ok(Some(GroupView {
             group: group.to_string(),
+            source,
             status,
             lag,
             progress_age_seconds: progress_age,

@@ -58,6 +58,12 @@ pub struct OpsArgs {
         default_value = "imigrasi,disnaker,polri,kejaksaan,desa"
     )]
     pub watch: Vec<String>,
+    /// Integrators' consumer groups to look for by name, on every event topic they committed
+    /// offsets on. Groups the broker lists are found without it; a broker that does not list
+    /// them (a principal without DESCRIBE on groups) shows others only this way. Operators may
+    /// name more on the page.
+    #[arg(long = "group", env = "LINTAS_OPS_GROUPS", value_delimiter = ',')]
+    pub groups: Vec<String>,
     /// Services whose `/readyz` the page shows, `name=http://host:port`.
     #[arg(long = "service", env = "LINTAS_OPS_SERVICES", value_delimiter = ',')]
     pub services: Vec<String>,
@@ -90,11 +96,20 @@ pub fn watch(settings: &mut OpsSettings, name: &str) -> anyhow::Result<()> {
         n if n == lintas_kejaksaan::GROUP => lintas_kejaksaan::TOPICS,
         n if n == lintas_desa::GROUP => lintas_desa::TOPICS,
         other => anyhow::bail!(
-            "--watch {other}: not one of our subscribers (imigrasi, disnaker, polri, kejaksaan, desa); other groups are found on the broker"
+            "--watch {other}: not one of our subscribers (imigrasi, disnaker, polri, kejaksaan, desa); other groups are found on the broker, or named with --group"
         ),
     };
     settings.watch_group(name, topics);
     Ok(())
+}
+
+/// Integrators' groups to look for by name (`--group`, `LINTAS_OPS_GROUPS`), blanks dropped.
+pub fn named_groups(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
@@ -124,6 +139,7 @@ pub async fn run(args: OpsArgs) -> anyhow::Result<()> {
     for name in args.watch.iter().filter(|n| !n.trim().is_empty()) {
         watch(&mut settings, name.trim())?;
     }
+    settings.named_groups = named_groups(&args.groups);
     for service in args.services.iter().filter(|s| !s.trim().is_empty()) {
         let (name, url) = service
             .split_once('=')

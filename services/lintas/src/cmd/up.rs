@@ -68,6 +68,10 @@ pub struct UpArgs {
     pub protection: lintas_kit::service::ProtectionConfig,
     #[command(flatten)]
     pub rules: super::rules::RuleArgs,
+    /// Integrators' consumer groups the operators' page looks for by name: the embedded broker
+    /// does not list its groups (operators may also name them on the page).
+    #[arg(long = "ops-group", env = "LINTAS_OPS_GROUPS", value_delimiter = ',')]
+    pub ops_groups: Vec<String>,
 }
 
 /// The agency subscribers of the embedded run: consumer group, topics, and the KEKs each may
@@ -330,6 +334,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let health = Health::new();
     let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
     ops_settings.extra = kafka.extra()?;
+    ops_settings.named_groups = super::ops::named_groups(&args.ops_groups);
     for (group, _, _) in SUBSCRIBERS {
         super::ops::watch(&mut ops_settings, group)?;
     }
