@@ -22,6 +22,9 @@ try:
         msg = consumer.poll(1.0)
         if msg is None:
             continue
+        if msg.error():  # a broker or topic problem: say it, keep reading
+            print(msg.error(), file=sys.stderr)
+            continue
         event_type = dict(msg.headers())["lintas.event.type"].decode()  # e.g. ApplicantRegistered
         print(event_type, msg.key(), msg.value()["envelope"]["subject_key"], flush=True)
 except KeyboardInterrupt:
