@@ -6,8 +6,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient, topic_record_s
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import StringDeserializer
 
-broker, registry_read = sys.argv[1], sys.argv[2]
-base_url = sys.argv[3] if len(sys.argv) > 3 else "http://127.0.0.1:8080"
+broker, registry_read, base_url = (sys.argv[1:] + ["http://127.0.0.1:8080"])[:3]
 registry = SchemaRegistryClient({"url": f"{base_url}/registry", "basic.auth.user.info": registry_read})
 consumer = DeserializingConsumer({
     "bootstrap.servers": broker,
