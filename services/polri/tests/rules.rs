@@ -243,13 +243,36 @@ fn raised_rules(harness: &Harness<PolriHandler>) -> Vec<String> {
 /// block any number of people a year later and the police desk heard nothing.
 #[tokio::test]
 async fn po1_a_recruiter_active_again_a_year_later_is_reported_again() {
+    let harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    active_again_a_year_later(harness).await;
+}
+
+/// The same on PostgreSQL ($LINTAS_TEST_POSTGRES_URL, default the local `test` database),
+/// in a schema of its own.
+#[tokio::test]
+async fn po1_a_recruiter_active_again_a_year_later_is_reported_again_on_postgresql() {
+    let url = std::env::var("LINTAS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("polri_po1_{}", uuid::Uuid::new_v4().simple());
+    let store = lintas_kit::store::Store::connect(&url, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is needed: {e}"));
+    store.migrate(lintas_polri::migrations()).await.unwrap();
+    let pool = store.pool().clone();
+    active_again_a_year_later(Harness::with_store(PolriHandler::default(), store)).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+async fn active_again_a_year_later(mut harness: Harness<PolriHandler>) {
     let start = datetime!(2025-03-01 10:00 UTC);
     let first: Vec<AnyEvent> = (0..5)
         .map(|i| block(i, start + Duration::days(20 * i as i64)))
         .collect();
-    let mut harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
-        .await
-        .unwrap();
     let first_report = report_at(start, (0..5).map(subject).collect());
     harness.apply_each(first.clone()).await.unwrap();
     harness.apply(vec![first_report.clone()]).await.unwrap();
