@@ -249,6 +249,44 @@ async fn recruiters_of(batch: &mut Batch<'_>, subject: &str) -> Result<Vec<Strin
     )
 }
 
+/// Most recruiters one phone-number network gathers; a number shared by a whole district
+/// (a switchboard, a typing error) must not join everyone.
+const MAX_NETWORK: usize = 50;
+
+/// A phone number as compared across reports (SQL over a column `phone`): a local number
+/// (0812…) is the same as its international form (+62812…).
+const PHONE: &str = "CASE WHEN phone LIKE '0%' THEN '+62' || SUBSTR(phone, 2) ELSE phone END";
+
+/// `recruiter` and every recruiter reported with a phone number it shares, directly or
+/// through others, in key order (at most [`MAX_NETWORK`]): reports under different names
+/// or keys that give one number are one network for PO1.
+async fn phone_network(
+    batch: &mut Batch<'_>,
+    recruiter: &str,
+) -> Result<Vec<String>, HandlerError> {
+    let mut group = vec![recruiter.to_string()];
+    let mut next = 0;
+    while next < group.len() && group.len() < MAX_NETWORK {
+        let sql = format!(
+            "SELECT DISTINCT recruiter_key FROM recruiter_phones WHERE recruiter_key <> $1 \
+             AND {PHONE} IN (SELECT {PHONE} FROM recruiter_phones WHERE recruiter_key = $1) \
+             ORDER BY recruiter_key"
+        );
+        let sharing: Vec<String> = sqlx::query_scalar(&sql)
+            .bind(group[next].clone())
+            .fetch_all(batch.tx())
+            .await?;
+        for other in sharing {
+            if !group.contains(&other) && group.len() < MAX_NETWORK {
+                group.push(other);
+            }
+        }
+        next += 1;
+    }
+    group.sort();
+    Ok(group)
+}
+
 impl PolriHandler {
     async fn link(
         &self,
@@ -286,28 +324,42 @@ impl PolriHandler {
     /// the start of its window, so a redelivery raises nothing; a block that arrives late and
     /// moves the start of a window already alerted on raises nothing either.
     async fn network(&self, batch: &mut Batch<'_>, recruiter: &str) -> Result<(), HandlerError> {
-        let rows = sqlx::query(
-            "SELECT b.subject_key, b.event_id, b.occurred_at_ms FROM blocks b JOIN recruiter_links l ON l.subject_key = b.subject_key \
-             WHERE l.recruiter_key = $1 ORDER BY b.occurred_at_ms, b.event_id",
-        )
-        .bind(recruiter)
-        .fetch_all(batch.tx())
-        .await?;
+        let group = phone_network(batch, recruiter).await?;
+        // The group's first key (in key order) names the network, whichever member's event
+        // came last, so every arrival order gives the same alert id.
+        let recruiter = group[0].as_str();
+        let members = (1..=group.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT DISTINCT b.subject_key, b.event_id, b.occurred_at_ms FROM blocks b \
+             JOIN recruiter_links l ON l.subject_key = b.subject_key \
+             WHERE l.recruiter_key IN ({members}) ORDER BY b.occurred_at_ms, b.event_id"
+        );
+        let mut query = sqlx::query(&sql);
+        for member in &group {
+            query = query.bind(member.clone());
+        }
+        let rows = query.fetch_all(batch.tx()).await?;
         let blocks: Vec<(String, String, i64)> = rows
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect::<Result<_, sqlx::Error>>()?;
         let window = self.settings.network_window.whole_milliseconds() as i64;
-        // Windows already alerted on, by their start; alerts from before windows were kept
-        // count as windows ending at their event time.
-        let alerted: Vec<i64> = sqlx::query_scalar(
-            "SELECT COALESCE(r.window_start_ms, a.raised_at_ms - $2) FROM recruiter_alerts r \
-             JOIN lintas_alerts a ON a.alert_id = r.alert_id WHERE r.recruiter_key = $1 AND a.rule = 'PO1'",
-        )
-        .bind(recruiter)
-        .bind(window)
-        .fetch_all(batch.tx())
-        .await?;
+        // Windows already alerted on for any member, by their start; alerts from before
+        // windows were kept count as windows ending at their event time.
+        let sql = format!(
+            "SELECT COALESCE(r.window_start_ms, a.raised_at_ms - ${}) FROM recruiter_alerts r \
+             JOIN lintas_alerts a ON a.alert_id = r.alert_id \
+             WHERE r.recruiter_key IN ({members}) AND a.rule = 'PO1'",
+            group.len() + 1
+        );
+        let mut query = sqlx::query_scalar(&sql);
+        for member in &group {
+            query = query.bind(member.clone());
+        }
+        let alerted: Vec<i64> = query.bind(window).fetch_all(batch.tx()).await?;
         let mut start = 0;
         while start < blocks.len() {
             let t0 = blocks[start].2;
@@ -330,8 +382,12 @@ impl PolriHandler {
             // Overlapping windows are one crossing: the one already alerted on stands.
             if !alerted.iter().any(|a| (a - t0).abs() <= window) {
                 let at = within.iter().map(|(_, _, t)| *t).max().unwrap_or(t0);
+                let who = match group.len() {
+                    1 => "recruiter".to_string(),
+                    n => format!("network of {n} recruiters sharing phone numbers"),
+                };
                 let summary = format!(
-                    "recruiter linked to {} blocked people within {} days",
+                    "{who} linked to {} blocked people within {} days",
                     people.len(),
                     self.settings.network_window.whole_days()
                 );

@@ -395,3 +395,62 @@ async fn po3_runs_to_the_end_of_the_fourteenth_day_in_wib() {
     met.clock().set(datetime!(2026-06-30 00:00 +7));
     assert_eq!(met.fire_due().await.unwrap(), 0);
 }
+
+fn report_by(recruiter_key: &str, phone: &str, linked: Vec<String>) -> AnyEvent {
+    let mut event = report(linked);
+    if let AnyEvent::RecruiterReported(r) = &mut event {
+        r.recruiter_key = recruiter_key.into();
+        r.phone_numbers = vec![phone.into()];
+    }
+    event
+}
+
+/// Two reports under different recruiter keys that give one phone number (once in its
+/// local form) are one network: three people blocked through one and two through the
+/// other are the five of PO1, in either arrival order, once.
+#[tokio::test]
+async fn po1_recruiters_sharing_a_phone_number_are_one_network() {
+    let start = datetime!(2026-03-01 10:00 UTC);
+    let blocks: Vec<AnyEvent> = (0..5)
+        .map(|i| block(i, start + Duration::days(10 * i as i64)))
+        .collect();
+    let reports = vec![
+        report_by(
+            "rk-cilacap-0001",
+            "+6281234567890",
+            (0..3).map(subject).collect(),
+        ),
+        report_by(
+            "rk-banyumas-0042",
+            "081234567890",
+            (3..5).map(subject).collect(),
+        ),
+    ];
+    let mut forward = blocks.clone();
+    forward.extend(reports.clone());
+    let alerts = fired(forward.clone()).await;
+    assert_eq!(
+        alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["PO1"]
+    );
+    let mut backward = forward.clone();
+    backward.reverse();
+    assert_eq!(fired(backward).await, alerts, "arrival order");
+    let mut twice = forward.clone();
+    twice.extend(forward);
+    assert_eq!(fired(twice).await, alerts, "redelivery");
+
+    // Near miss: different numbers, two recruiters with three and two people.
+    let mut apart = blocks;
+    apart.push(report_by(
+        "rk-cilacap-0001",
+        "+6281234567890",
+        (0..3).map(subject).collect(),
+    ));
+    apart.push(report_by(
+        "rk-banyumas-0042",
+        "+6285700000001",
+        (3..5).map(subject).collect(),
+    ));
+    assert!(fired(apart).await.is_empty());
+}
