@@ -265,7 +265,10 @@ impl DisnakerHandler {
             review_within: time::Duration::days(self.settings.follow_up_days),
         };
         crate::ALERTS
-            .raise(batch, AlertRaised::from_rule(alert_id, alert))
+            .raise(
+                batch,
+                AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
+            )
             .await?;
         Ok(())
     }

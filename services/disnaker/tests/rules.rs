@@ -265,3 +265,28 @@ async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day() {
         datetime!(2026-03-14 00:00 +7)
     );
 }
+
+/// An alert's review date counts local days too: DN1 for a block at 05:00 WIB on 6 March is
+/// to be reviewed by the end of 13 March WIB, not by 22:00 UTC on 12 March.
+#[tokio::test]
+async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
+    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    harness
+        .apply_each(vec![registration(|_| {}), block()])
+        .await
+        .unwrap();
+    let review_by: Vec<_> = harness
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some((a.rule.clone(), a.review_by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        review_by,
+        [("DN1".to_string(), Some(datetime!(2026-03-14 00:00 +7)))]
+    );
+}

@@ -124,7 +124,10 @@ async fn raise(
     let summary = alert.summary.clone();
     // Raised before all its earlier flags had arrived: the view gets the complete evidence.
     if !crate::ALERTS
-        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .raise(
+            batch,
+            AlertRaised::from_rule_in(alert_id, alert, settings.time_zone),
+        )
         .await?
     {
         crate::ALERTS

@@ -98,7 +98,7 @@ impl Handler for KejaksaanHandler {
                 ),
             };
             let alert_id = AlertRaised::derive_id(rule, &[trigger]);
-            let mut alert = AlertRaised::from_rule(
+            let mut alert = AlertRaised::from_rule_in(
                 alert_id,
                 RuleAlert {
                     rule: rule.into(),
@@ -111,6 +111,7 @@ impl Handler for KejaksaanHandler {
                     summary,
                     review_within: Duration::days(3),
                 },
+                self.settings.time_zone,
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;

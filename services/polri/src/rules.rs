@@ -216,7 +216,7 @@ impl Handler for PolriHandler {
                 continue;
             };
             let alert_id = AlertRaised::derive_id(PO3, &[trigger]);
-            let mut alert = AlertRaised::from_rule(
+            let mut alert = AlertRaised::from_rule_in(
                 alert_id,
                 RuleAlert {
                     rule: PO3.into(),
@@ -232,6 +232,7 @@ impl Handler for PolriHandler {
                     ),
                     review_within: Duration::days(3),
                 },
+                self.settings.time_zone,
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
@@ -480,7 +481,10 @@ impl PolriHandler {
             review_within: Duration::days(3),
         };
         if crate::ALERTS
-            .raise(batch, AlertRaised::from_rule(alert_id, alert))
+            .raise(
+                batch,
+                AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
+            )
             .await?
         {
             if let Some((recruiter, window_start_ms)) = recruiter {

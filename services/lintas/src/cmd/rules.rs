@@ -100,6 +100,7 @@ impl RuleArgs {
     pub fn desa(&self) -> lintas_desa::DesaHandler {
         let mut handler = lintas_desa::DesaHandler::default();
         handler.office = self.office(std::mem::take(&mut handler.office));
+        handler.time_zone = self.time_zone;
         handler
     }
 }
@@ -126,6 +127,7 @@ mod tests {
         assert_eq!(wita.disnaker().settings.time_zone, TimeZone::Wita);
         assert_eq!(wita.polri().settings.time_zone, TimeZone::Wita);
         assert_eq!(wita.kejaksaan().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.desa().time_zone, TimeZone::Wita);
         if std::env::var_os("LINTAS_TIME_ZONE").is_none() {
             let default = Command::try_parse_from(["lintas"]).unwrap().rules;
             assert_eq!(default.polri().settings.time_zone, TimeZone::Wib);
