@@ -318,16 +318,18 @@ impl PolriHandler {
     }
 
     /// PO1: each crossing of the threshold, `network_threshold` distinct people linked to
-    /// `recruiter` blocked within one `network_window`, raises one alert. The crossings are
-    /// found in event time: the earliest window that holds enough people, then the earliest
-    /// one starting after it ends, and so on; a recruiter still active a year after a first
-    /// alert (closed or not) is reported again. An alert's id derives from the recruiter and
+    /// `recruiter`'s network (the recruiters sharing a phone number with it) blocked within
+    /// one `network_window`, raises one alert. The crossings are found in event time: the
+    /// earliest window that holds enough people, then the earliest one starting after it
+    /// ends, and so on; a recruiter still active a year after a first alert (closed or not)
+    /// is reported again. An alert's id derives from the network's first recruiter key and
     /// the start of its window, so a redelivery raises nothing; a block that arrives late and
-    /// moves the start of a window already alerted on raises nothing either.
+    /// moves the start of a window already alerted on raises nothing either (the alert first
+    /// raised for that window stands, with its id).
     async fn network(&self, batch: &mut Batch<'_>, recruiter: &str) -> Result<(), HandlerError> {
         let group = phone_network(batch, recruiter).await?;
         // The group's first key (in key order) names the network, whichever member's event
-        // came last, so every arrival order gives the same alert id.
+        // came last.
         let recruiter = group[0].as_str();
         let members = (1..=group.len())
             .map(|i| format!("${i}"))
