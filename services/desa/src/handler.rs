@@ -15,12 +15,15 @@ pub const RULE_RECRUITER: &str = "DESA-RECRUITER";
 /// Office code stamped on the notices this subscriber publishes.
 pub struct DesaHandler {
     pub office: String,
+    /// The deployment's time zone: notices are reviewed by the end of a local day.
+    pub time_zone: lintas_kit::events::calendar::TimeZone,
 }
 
 impl Default for DesaHandler {
     fn default() -> Self {
         DesaHandler {
             office: "LINTAS-DESA".into(),
+            time_zone: Default::default(),
         }
     }
 }
@@ -224,7 +227,7 @@ impl DesaHandler {
             review_within: time::Duration::days(7),
         };
         batch
-            .publish(&AlertRaised::from_rule(notice_id, alert))
+            .publish(&AlertRaised::from_rule_in(notice_id, alert, self.time_zone))
             .await
     }
 }

@@ -1,6 +1,7 @@
 //! Views and rules DN1-DN4.
 
 use lintas_kit::consumer::{Batch, Handler, HandlerError, Record};
+use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
@@ -20,6 +21,9 @@ pub struct DisnakerSettings {
     pub banned_countries: Vec<String>,
     /// Days the village office has to follow up a blocked resident.
     pub follow_up_days: i64,
+    /// The deployment's time zone: ages are taken on the local date of the registration,
+    /// and the follow-up is due at the end of local day `follow_up_days`.
+    pub time_zone: TimeZone,
 }
 
 impl Default for DisnakerSettings {
@@ -34,6 +38,7 @@ impl Default for DisnakerSettings {
             .map(String::from)
             .to_vec(),
             follow_up_days: 7,
+            time_zone: TimeZone::default(),
         }
     }
 }
@@ -135,12 +140,9 @@ impl DisnakerHandler {
             )
             .await?;
         }
-        let at = e.envelope.occurred_at.date();
-        let adult_on = e
-            .birth_date
-            .replace_year(e.birth_date.year() + 18)
-            .unwrap_or_else(|_| e.birth_date.next_day().expect("date"));
-        if at < adult_on {
+        // DN4: under 18 on the local day of the registration.
+        let registered_on = self.settings.time_zone.local_date(e.envelope.occurred_at);
+        if is_child(e.birth_date, registered_on) {
             self.alert(
                 batch,
                 "DN4",
@@ -199,7 +201,7 @@ impl DisnakerHandler {
             .bind(row.try_get::<String, _>(2)?)
             .bind(row.try_get::<String, _>(3)?)
             .bind(&block)
-            .bind(at + self.settings.follow_up_days * 86_400_000)
+            .bind(self.follow_up_due(at)?)
             .execute(batch.tx())
             .await?;
             if created.rows_affected() == 1 {
@@ -229,6 +231,18 @@ impl DisnakerHandler {
         Ok(())
     }
 
+    /// When the follow-up of a block at `block_ms` is due: the end of the local day
+    /// `follow_up_days` after the block, as the village office counts days.
+    fn follow_up_due(&self, block_ms: i64) -> Result<i64, HandlerError> {
+        let blocked = millis::from_millis(block_ms).map_err(HandlerError::transient)?;
+        Ok(millis::to_millis(
+            &self
+                .settings
+                .time_zone
+                .end_of_day_after(blocked, self.settings.follow_up_days),
+        ))
+    }
+
     async fn alert(
         &self,
         batch: &mut Batch<'_>,
@@ -251,7 +265,10 @@ impl DisnakerHandler {
             review_within: time::Duration::days(self.settings.follow_up_days),
         };
         crate::ALERTS
-            .raise(batch, AlertRaised::from_rule(alert_id, alert))
+            .raise(
+                batch,
+                AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
+            )
             .await?;
         Ok(())
     }

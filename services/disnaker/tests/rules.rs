@@ -192,3 +192,101 @@ async fn dn4_applicant_under_18() {
         .0
         .is_empty());
 }
+
+fn registered_at(at: time::OffsetDateTime, born: time::Date) -> AnyEvent {
+    registration(|e| {
+        e.envelope.occurred_at = at;
+        e.birth_date = born;
+    })
+}
+
+/// Born on 29 February 2008: a child until 1 March 2026. The old code put the 18th birthday
+/// on 1 March 2008 (the fallback of a failed `replace_year`) and never raised DN4.
+#[tokio::test]
+async fn dn4_a_child_born_on_29_february_is_a_child_until_1_march() {
+    let born = date!(2008 - 02 - 29);
+    let on_28_february = registered_at(datetime!(2026-02-28 10:00 +7), born);
+    assert_eq!(
+        rules(vec![on_28_february], DisnakerSettings::default())
+            .await
+            .0,
+        ["DN4"]
+    );
+    let on_1_march = registered_at(datetime!(2026-03-01 10:00 +7), born);
+    assert!(rules(vec![on_1_march], DisnakerSettings::default())
+        .await
+        .0
+        .is_empty());
+}
+
+/// Registered at 00:30 WIB on the 18th birthday, 17:30 UTC the day before: an adult, no
+/// false priority alert; the evening before, a child. In WIT (UTC+9) 23:30 WIB is already
+/// the birthday.
+#[tokio::test]
+async fn dn4_the_18th_birthday_begins_at_local_midnight() {
+    let born = date!(2008 - 06 - 15);
+    let morning = registered_at(datetime!(2026-06-15 00:30 +7), born);
+    assert!(rules(vec![morning], DisnakerSettings::default())
+        .await
+        .0
+        .is_empty());
+    let eve = registered_at(datetime!(2026-06-14 23:30 +7), born);
+    assert_eq!(
+        rules(vec![eve.clone()], DisnakerSettings::default())
+            .await
+            .0,
+        ["DN4"]
+    );
+    let wit = DisnakerSettings {
+        time_zone: lintas_kit::events::calendar::TimeZone::Wit,
+        ..DisnakerSettings::default()
+    };
+    assert!(rules(vec![eve], wit).await.0.is_empty());
+}
+
+/// The village office's 7 days end with the 7th local day after the block: a block at
+/// 05:00 WIB on 6 March (22:00 UTC on 5 March) is due by the end of 13 March WIB, not at
+/// 22:00 UTC on 12 March.
+#[tokio::test]
+async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day() {
+    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    harness
+        .apply_each(vec![registration(|_| {}), block()])
+        .await
+        .unwrap();
+    let due: i64 = sqlx::query_scalar("SELECT due_at_ms FROM follow_up_tasks")
+        .fetch_one(harness.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        timefmt::millis::from_millis(due).unwrap(),
+        datetime!(2026-03-14 00:00 +7)
+    );
+}
+
+/// An alert's review date counts local days too: DN1 for a block at 05:00 WIB on 6 March is
+/// to be reviewed by the end of 13 March WIB, not by 22:00 UTC on 12 March.
+#[tokio::test]
+async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
+    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    harness
+        .apply_each(vec![registration(|_| {}), block()])
+        .await
+        .unwrap();
+    let review_by: Vec<_> = harness
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some((a.rule.clone(), a.review_by)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        review_by,
+        [("DN1".to_string(), Some(datetime!(2026-03-14 00:00 +7)))]
+    );
+}

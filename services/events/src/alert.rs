@@ -34,7 +34,8 @@ pub struct RuleAlert {
     pub severity: AlertSeverity,
     pub evidence: Vec<Uuid>,
     pub summary: String,
-    /// Time the owner has to review it, from `occurred_at`.
+    /// Time the owner has to review it, from `occurred_at`; whole days of the deployment's
+    /// time zone with [`AlertRaised::from_rule_in`].
     pub review_within: time::Duration,
 }
 
@@ -56,6 +57,21 @@ impl AlertRaised {
             summary: alert.summary,
             review_by: Some(alert.occurred_at + alert.review_within),
         }
+    }
+
+    /// [`AlertRaised::from_rule`] with the review counted in local days, as officers count
+    /// them: due at the end of local day `review_within` (whole days) after the day of the
+    /// trigger in `time_zone`, not `review_within` × 24 hours after its instant.
+    pub fn from_rule_in(
+        alert_id: Uuid,
+        alert: RuleAlert,
+        time_zone: crate::calendar::TimeZone,
+    ) -> AlertRaised {
+        let review_by =
+            time_zone.end_of_day_after(alert.occurred_at, alert.review_within.whole_days());
+        let mut raised = AlertRaised::from_rule(alert_id, alert);
+        raised.review_by = Some(review_by);
+        raised
     }
 
     /// The alert id for a rule and its evidence: the same rule over the same events always

@@ -7,6 +7,7 @@
 
 mod alert;
 mod applicant;
+pub mod calendar;
 mod case;
 mod catalogue;
 mod codes;

@@ -1174,11 +1174,12 @@ fn subscribers() -> Vec<Subscriber> {
         let mut stamps = BTreeSet::new();
         for (file, text) in rust_files(&format!("services/{dir}/src")) {
             for name in &names {
-                // A struct literal, or the constructor a rule's alert is made with.
+                // A struct literal, or the constructors a rule's alert is made with
+                // (`from_rule(`, `from_rule_in(`).
                 let literal = text
                     .match_indices(&format!("{name} {{"))
                     .any(|(i, _)| !text[..i].ends_with(|c: char| is_ident(c as u8) || c == ':'));
-                if literal || text.contains(&format!("{name}::from_rule(")) {
+                if literal || text.contains(&format!("{name}::from_rule")) {
                     publishes.insert((*name).to_owned());
                 }
             }

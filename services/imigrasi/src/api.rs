@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller};
-use lintas_kit::events::{timefmt, timefmt::millis, Agency};
+use lintas_kit::events::calendar::{self, TimeZone};
+use lintas_kit::events::{timefmt::millis, Agency};
 use lintas_kit::personal;
 use lintas_kit::store::Store;
 use lintas_kit::views::database_unavailable;
@@ -47,11 +48,15 @@ fn coarse(mut details: Value, occurred_at_ms: i64) -> Value {
             let born = born.as_str().and_then(|b| {
                 time::Date::parse(b, time::macros::format_description!("[year]-[month]-[day]")).ok()
             });
-            let on = millis::from_millis(occurred_at_ms).map(|t| t.date()).ok();
+            // The view's state carries no deployment time zone; these legacy rows take the
+            // day in the default one (WIB), which moves a band only on a birthday morning.
+            let on = millis::from_millis(occurred_at_ms)
+                .map(|t| TimeZone::default().local_date(t))
+                .ok();
             if let (Some(born), Some(on)) = (born, on) {
                 fields.insert(
                     "age_band".into(),
-                    json!(timefmt::age_band(timefmt::age_in_years(born, on))),
+                    json!(calendar::age_band(calendar::age_in_years(born, on))),
                 );
             }
         }

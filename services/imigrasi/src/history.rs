@@ -5,7 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 
 use lintas_kit::consumer::{Batch, Handler, HandlerError, Record};
-use lintas_kit::events::timefmt::{age_band, age_in_years, millis::to_millis};
+use lintas_kit::events::calendar::{age_band, age_in_years, TimeZone};
+use lintas_kit::events::timefmt::millis::to_millis;
 use lintas_kit::events::{AnyEvent, ApplicantRegistered};
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
@@ -24,11 +25,10 @@ impl Handler for ImigrasiHandler {
     async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
         // An event about a person without the person's key cannot enter a subject history:
         // it is a publisher defect, so it goes to the dead-letter topic with the reason.
-        if let Some(index) = batch
-            .records()
-            .iter()
-            .position(|r| details(&r.event).is_some() && r.event.envelope().subject_key.is_none())
-        {
+        if let Some(index) = batch.records().iter().position(|r| {
+            details(&r.event, self.im1.time_zone).is_some()
+                && r.event.envelope().subject_key.is_none()
+        }) {
             return Err(HandlerError::Rejected {
                 index,
                 reason: format!(
@@ -38,7 +38,7 @@ impl Handler for ImigrasiHandler {
             });
         }
         registrations(batch, &self.im1).await?;
-        let rows = history_rows(batch.records());
+        let rows = history_rows(batch.records(), self.im1.time_zone);
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             insert_history(batch, chunk).await?;
         }
@@ -216,12 +216,12 @@ struct HistoryRow {
 }
 
 /// One row per (subject, event); an event id seen twice in a batch counts as two deliveries.
-fn history_rows(records: &[Record]) -> Vec<HistoryRow> {
+fn history_rows(records: &[Record], time_zone: TimeZone) -> Vec<HistoryRow> {
     let mut rows: Vec<HistoryRow> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for record in records {
         let envelope = record.event.envelope();
-        let Some(details) = details(&record.event) else {
+        let Some(details) = details(&record.event, time_zone) else {
             continue;
         };
         let Some(subject_key) = envelope.subject_key.clone() else {
@@ -252,11 +252,11 @@ fn history_rows(records: &[Record]) -> Vec<HistoryRow> {
 /// quasi-identifiers that rebuild a NIK together (birth date, sex and sub-district): an age
 /// band and the regency only. The exact values are in the identity, for the role that may read
 /// it.
-fn details(event: &AnyEvent) -> Option<Value> {
+fn details(event: &AnyEvent, time_zone: TimeZone) -> Option<Value> {
     Some(match event {
         AnyEvent::ApplicantRegistered(e) => json!({
             "source": e.source, "sex": e.sex,
-            "age_band": age_band(age_in_years(e.birth_date, e.envelope.occurred_at.date())),
+            "age_band": age_band(age_in_years(e.birth_date, time_zone.local_date(e.envelope.occurred_at))),
             "regency": e.regency, "identity_verified": e.identity_verified,
             "declared_purpose": e.declared_purpose, "destination_country": e.destination_country,
             "placement_agency": e.placement_agency.as_ref().map(|p| json!({"name": p.name, "licence_number": p.licence_number})),

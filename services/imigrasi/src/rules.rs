@@ -23,6 +23,8 @@ pub struct Im1Settings {
     /// IM2: transit points (IATA) known as routes of women sent to the Middle East on
     /// pilgrimage visas to work.
     pub im2_transit_points: Vec<String>,
+    /// The deployment's time zone: the local day on which ages in the history are taken.
+    pub time_zone: lintas_kit::events::calendar::TimeZone,
 }
 
 impl Default for Im1Settings {
@@ -33,6 +35,7 @@ impl Default for Im1Settings {
             im2_transit_points: ["DXB", "AUH", "DOH", "MCT", "BAH", "KWI", "KUL"]
                 .map(String::from)
                 .to_vec(),
+            time_zone: Default::default(),
         }
     }
 }
@@ -121,7 +124,10 @@ async fn raise(
     let summary = alert.summary.clone();
     // Raised before all its earlier flags had arrived: the view gets the complete evidence.
     if !crate::ALERTS
-        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .raise(
+            batch,
+            AlertRaised::from_rule_in(alert_id, alert, settings.time_zone),
+        )
         .await?
     {
         crate::ALERTS

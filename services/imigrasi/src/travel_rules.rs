@@ -250,7 +250,10 @@ async fn raise_transit(
         review_within: time::Duration::days(1),
     };
     crate::ALERTS
-        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .raise(
+            batch,
+            AlertRaised::from_rule_in(alert_id, alert, settings.time_zone),
+        )
         .await?;
     Ok(())
 }
@@ -275,7 +278,10 @@ async fn raise(
         review_within: time::Duration::days(1),
     };
     crate::ALERTS
-        .raise(batch, AlertRaised::from_rule(alert_id, alert))
+        .raise(
+            batch,
+            AlertRaised::from_rule_in(alert_id, alert, settings.time_zone),
+        )
         .await?;
     Ok(())
 }

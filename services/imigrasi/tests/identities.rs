@@ -184,3 +184,26 @@ async fn an_erasure_holds_in_either_arrival_order() {
         );
     }
 }
+
+/// The history keeps an age band taken on the local day of the registration: at 00:30 WIB
+/// on an 18th birthday (17:30 UTC the day before) the applicant is 18, not "under_18".
+#[tokio::test]
+async fn the_history_age_band_is_taken_on_the_local_day() {
+    let mut h = harness().await;
+    let mut event = registration(
+        RegistrationSource::PassportApplication,
+        "Siti",
+        true,
+        time::macros::datetime!(2026-06-15 00:30 +7),
+    );
+    if let AnyEvent::ApplicantRegistered(e) = &mut event {
+        e.birth_date = time::macros::date!(2008 - 06 - 15);
+    }
+    h.apply(vec![event]).await.unwrap();
+    let details: String = sqlx::query_scalar("SELECT details FROM subject_history")
+        .fetch_one(h.store().pool())
+        .await
+        .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+    assert_eq!(details["age_band"], "18-24", "{details}");
+}

@@ -185,6 +185,8 @@ async fn accept(
 
     let checks = Checks {
         checkpoints: &state.checkpoints,
+        time_zone: state.time_zone,
+        now: time::OffsetDateTime::now_utc(),
     };
     let validated = validate(endpoint.fields, &json, &checks).map_err(Refusal::Invalid)?;
     let beyond = beyond_credential(caller, &validated, &state.checkpoints);

@@ -3,8 +3,9 @@
 use lintas_kit::events::Sex;
 use time::{Date, Month};
 
-/// A national ID number (NIK): 16 digits, a real province code, a real birth date (day + 40
-/// for women) in digits 7 to 12.
+/// A national ID number (NIK): 16 digits, a real province code, regency (kabupaten/kota) and
+/// district (kecamatan) codes that are not 00, a real birth date (day + 40 for women) in digits
+/// 7 to 12, and a serial from 0001.
 pub fn nik(s: &str) -> Result<(), String> {
     if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err("must be exactly 16 digits".into());
@@ -13,10 +14,22 @@ pub fn nik(s: &str) -> Result<(), String> {
     if !PROVINCE_CODES.contains(&province) {
         return Err(format!("province code {province:02} does not exist"));
     }
+    // Regions are numbered from 01 (Permendagri on regional codes) and the civil registry
+    // numbers people from 0001: a zero code is a typing or placeholder NIK, and two people
+    // with one would share a subject key.
+    if &s[2..4] == "00" {
+        return Err("regency code (digits 3 to 4) must not be 00".into());
+    }
+    if &s[4..6] == "00" {
+        return Err("district code (digits 5 to 6) must not be 00".into());
+    }
     if nik_birth(s).is_none() {
         return Err(
             "digits 7 to 12 do not encode a valid birth date (DDMMYY, day + 40 for women)".into(),
         );
+    }
+    if &s[12..16] == "0000" {
+        return Err("serial number (digits 13 to 16) must not be 0000".into());
     }
     Ok(())
 }
@@ -97,6 +110,21 @@ mod tests {
         assert!(nik("9901014501900001").unwrap_err().contains("province"));
         assert!(nik("33010145019").unwrap_err().contains("16 digits"));
         assert!(nik("3301017213900001").unwrap_err().contains("birth date")); // day 32
+    }
+
+    #[test]
+    fn nik_refuses_zero_region_codes_and_serial() {
+        // Regency 00, district 00, serial 0000: no real NIK has them.
+        assert!(nik("3300014501900001")
+            .unwrap_err()
+            .contains("regency code"));
+        assert!(nik("3301004501900001")
+            .unwrap_err()
+            .contains("district code"));
+        assert!(nik("3301014501900000").unwrap_err().contains("serial"));
+        // The smallest real values pass.
+        assert!(nik("3301014501900001").is_ok());
+        assert!(nik("1101011301900010").is_ok());
     }
 
     #[test]

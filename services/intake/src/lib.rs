@@ -49,6 +49,8 @@ pub struct IntakeState {
     pub tokens: Tokens,
     pub store: Store,
     pub checkpoints: Vec<String>,
+    /// The deployment's time zone, of "today" in date checks.
+    pub time_zone: lintas_kit::events::calendar::TimeZone,
 }
 
 impl AsRef<Tokens> for IntakeState {
@@ -168,6 +170,8 @@ pub fn router(state: IntakeState, intakes: &[&'static Intake]) -> Router {
         &endpoints.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
         &Checks {
             checkpoints: &state.checkpoints,
+            time_zone: state.time_zone,
+            now: time::OffsetDateTime::now_utc(),
         },
     );
     let mut router =

@@ -254,6 +254,11 @@ impl Validated {
 /// Context a field check needs beyond the value.
 pub struct Checks<'a> {
     pub checkpoints: &'a [String],
+    /// The deployment's time zone: "today" and "in the future" are the local day's, as on
+    /// the forms (a date of today typed at 06:00 WIB is not in the future).
+    pub time_zone: lintas_kit::events::calendar::TimeZone,
+    /// The instant the request is checked at.
+    pub now: OffsetDateTime,
 }
 
 /// Validates `body` against `fields`, naming every bad field (nested ones as `a.b`, list
@@ -374,7 +379,7 @@ fn value(
         },
         Kind::PastDate | Kind::FutureDate => {
             let format = time::macros::format_description!("[year]-[month]-[day]");
-            let today = OffsetDateTime::now_utc().date();
+            let today = checks.time_zone.local_date(checks.now);
             match Date::parse(s, format) {
                 Err(_) => fail("must be a date as YYYY-MM-DD".into()),
                 Ok(d) if matches!(kind, Kind::PastDate) && d > today => {
@@ -391,7 +396,7 @@ fn value(
         }
         Kind::PastTime => match OffsetDateTime::parse(s, &Rfc3339) {
             Err(_) => fail("must be an RFC 3339 time such as 2026-03-01T08:15:00+07:00".into()),
-            Ok(t) if t > OffsetDateTime::now_utc() + time::Duration::minutes(5) => {
+            Ok(t) if t > checks.now + time::Duration::minutes(5) => {
                 fail("must not be in the future".into())
             }
             // Kept to milliseconds, the contract's precision.

@@ -1,20 +1,22 @@
 //! Case timelines and rules JA1-JA3.
 
 use lintas_kit::consumer::{Batch, Deadline, Handler, HandlerError, Record};
+use lintas_kit::events::calendar::TimeZone;
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ProsecutionStage, ProsecutionStageChanged,
     RuleAlert,
 };
 use serde_json::json;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 pub const JA1: &str = "JA1";
 pub const JA2: &str = "JA2";
 pub const JA3: &str = "JA3";
 
-/// The legal time limits, defaults from the domain brief.
+/// The legal time limits, defaults from the domain brief. Limits count whole local days: a
+/// limit of 7 days after an event ends at the end of the 7th local day after its day.
 #[derive(Debug, Clone)]
 pub struct KejaksaanSettings {
     /// Office code stamped on the alerts this subscriber raises.
@@ -25,8 +27,8 @@ pub struct KejaksaanSettings {
     pub prosecutor_within: Duration,
     /// JA3: after P-18 or P-19, to return the corrected file (when the stage sets no date).
     pub corrected_file_within: Duration,
-    /// Time zone of the dates on the forms (WIB).
-    pub local_offset: UtcOffset,
+    /// The deployment's time zone: of the dates on the forms and of the days the limits count.
+    pub time_zone: TimeZone,
 }
 
 impl Default for KejaksaanSettings {
@@ -36,7 +38,7 @@ impl Default for KejaksaanSettings {
             spdp_within: Duration::days(7),
             prosecutor_within: Duration::days(7),
             corrected_file_within: Duration::days(14),
-            local_offset: UtcOffset::from_hms(7, 0, 0).expect("WIB"),
+            time_zone: TimeZone::default(),
         }
     }
 }
@@ -96,7 +98,7 @@ impl Handler for KejaksaanHandler {
                 ),
             };
             let alert_id = AlertRaised::derive_id(rule, &[trigger]);
-            let mut alert = AlertRaised::from_rule(
+            let mut alert = AlertRaised::from_rule_in(
                 alert_id,
                 RuleAlert {
                     rule: rule.into(),
@@ -109,6 +111,7 @@ impl Handler for KejaksaanHandler {
                     summary,
                     review_within: Duration::days(3),
                 },
+                self.settings.time_zone,
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
@@ -182,7 +185,7 @@ impl KejaksaanHandler {
                     .schedule(
                         record,
                         &key(JA1, case_id),
-                        at + self.settings.spdp_within,
+                        self.days_after(at, self.settings.spdp_within),
                         payload(JA1),
                     )
                     .await?;
@@ -202,7 +205,7 @@ impl KejaksaanHandler {
                     .schedule(
                         record,
                         &key(JA2, case_id),
-                        at + self.settings.prosecutor_within,
+                        self.days_after(at, self.settings.prosecutor_within),
                         payload(JA2),
                     )
                     .await?;
@@ -260,16 +263,18 @@ impl KejaksaanHandler {
     /// time), or the corrected-file limit after P-18 and P-19.
     fn file_due(&self, e: &ProsecutionStageChanged) -> Option<OffsetDateTime> {
         match (e.due_date, e.stage) {
-            (Some(date), _) => Some(
-                date.next_day()?
-                    .midnight()
-                    .assume_offset(self.settings.local_offset)
-                    .to_offset(UtcOffset::UTC),
-            ),
+            (Some(date), _) => Some(self.settings.time_zone.end_of(date)),
             (None, ProsecutionStage::P18 | ProsecutionStage::P19) => {
-                Some(e.envelope.occurred_at + self.settings.corrected_file_within)
+                Some(self.days_after(e.envelope.occurred_at, self.settings.corrected_file_within))
             }
             _ => None,
         }
+    }
+
+    /// The end of the local day `within` (whole days) after the day of `at`.
+    fn days_after(&self, at: OffsetDateTime, within: Duration) -> OffsetDateTime {
+        self.settings
+            .time_zone
+            .end_of_day_after(at, within.whole_days())
     }
 }

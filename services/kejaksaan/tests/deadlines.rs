@@ -83,7 +83,10 @@ async fn ja1_fires_once_when_seven_days_pass_without_an_spdp() {
     assert_eq!(h.fire_due().await.unwrap(), 0, "not due yet");
     assert!(alerts(&h).await.is_empty());
 
-    h.clock().advance(Duration::hours(2));
+    // Opened at 16:00 WIB on 1 April: day 7 is 8 April, in time until its last instant.
+    h.clock().set(datetime!(2026-04-08 23:59:59.999 +7));
+    assert_eq!(h.fire_due().await.unwrap(), 0, "8 April is not over");
+    h.clock().set(datetime!(2026-04-09 00:00 +7));
     assert_eq!(h.fire_due().await.unwrap(), 1);
     assert_eq!(alerts(&h).await, [("JA1".to_string(), "open".to_string())]);
     let alert = h
@@ -168,14 +171,14 @@ async fn ja3_file_deadlines_run_from_each_stage_and_the_next_stage_meets_them() 
     assert_eq!(met.fire_due().await.unwrap(), 0);
     assert!(raised(&met).is_empty());
 
-    // It does not: JA3 on day 14, not before.
+    // It does not: JA3 once day 14 (25 May, P-19 at 16:00 WIB on 11 May) is over, not before.
     let mut missed = harness(OPENED).await;
     missed.apply(base).await.unwrap();
-    missed.clock().set(p19 + Duration::days(13));
-    assert_eq!(missed.fire_due().await.unwrap(), 0);
     missed
         .clock()
-        .set(p19 + Duration::days(14) + Duration::minutes(1));
+        .set(p19 + Duration::days(14) + Duration::hours(7));
+    assert_eq!(missed.fire_due().await.unwrap(), 0);
+    missed.clock().set(datetime!(2026-05-26 00:00 +7));
     assert_eq!(missed.fire_due().await.unwrap(), 1);
     assert_eq!(raised(&missed), ["JA3"]);
 
@@ -221,4 +224,49 @@ async fn the_case_timeline_is_kept_in_event_time() {
             .unwrap();
     assert_eq!(stage.as_deref(), Some("p16"));
     assert!(spdp_at.is_some());
+}
+
+/// JA1's 7 days are local days, counted from the day of the opening: an SPDP sent at 23:30
+/// WIB on day 7 is in time (the old N×24 h deadline had fired at 16:00 that afternoon), and
+/// an investigation opened at 06:00 WIB (the day before in UTC) starts day 0 on its WIB day.
+#[tokio::test]
+async fn ja1_ends_with_the_seventh_day_in_wib() {
+    let mut h = harness(OPENED).await;
+    h.apply(vec![investigation(OPENED)]).await.unwrap();
+    h.clock().set(datetime!(2026-04-08 23:30 +7));
+    assert_eq!(h.fire_due().await.unwrap(), 0, "the evening of day 7");
+    h.apply(vec![spdp(datetime!(2026-04-08 23:30 +7))])
+        .await
+        .unwrap();
+    h.clock().set(datetime!(2026-04-09 00:00 +7));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+    assert!(raised(&h).is_empty());
+
+    let early = datetime!(2026-04-01 06:00 +7);
+    let mut h = harness(early).await;
+    h.apply(vec![investigation(early)]).await.unwrap();
+    h.clock().set(datetime!(2026-04-08 23:59:59.999 +7));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+    h.clock().set(datetime!(2026-04-09 00:00 +7));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA1"]);
+}
+
+/// The deployment's zone decides where the day ends: in WIT (UTC+9) day 7 ends two hours
+/// earlier in UTC than in WIB.
+#[tokio::test]
+async fn ja1_in_wit_ends_at_wit_midnight() {
+    let settings = lintas_kejaksaan::KejaksaanSettings {
+        time_zone: calendar::TimeZone::Wit,
+        ..Default::default()
+    };
+    let mut h = Harness::new(KejaksaanHandler { settings }, migrations())
+        .await
+        .unwrap();
+    h.clock().set(OPENED);
+    h.apply(vec![investigation(OPENED)]).await.unwrap();
+    h.clock().set(datetime!(2026-04-08 23:59 +9));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+    h.clock().set(datetime!(2026-04-09 00:00 +9));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
 }

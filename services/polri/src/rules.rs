@@ -1,6 +1,7 @@
 //! The recruiter network, rules PO1 and PO2, and the referral deadline PO3.
 
 use lintas_kit::consumer::{Batch, Deadline, Handler, HandlerError, Record};
+use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert};
 use sqlx::Row;
@@ -14,8 +15,11 @@ pub struct PolriSettings {
     pub network_threshold: usize,
     /// …within this window (event time).
     pub network_window: Duration,
-    /// PO3: from a referral to the police to the opening of an investigation.
+    /// PO3: from a referral to the police to the opening of an investigation, in whole
+    /// local days (the deadline ends with the last of them).
     pub investigation_within: Duration,
+    /// The deployment's time zone: the day of a block (PO2) and the days of PO3.
+    pub time_zone: TimeZone,
 }
 
 impl Default for PolriSettings {
@@ -25,6 +29,7 @@ impl Default for PolriSettings {
             network_threshold: 5,
             network_window: Duration::days(90),
             investigation_within: Duration::days(14),
+            time_zone: TimeZone::default(),
         }
     }
 }
@@ -173,7 +178,10 @@ impl Handler for PolriHandler {
                             .schedule(
                                 record,
                                 &format!("{PO3}:{case_id}"),
-                                e.envelope.occurred_at + self.settings.investigation_within,
+                                self.settings.time_zone.end_of_day_after(
+                                    e.envelope.occurred_at,
+                                    self.settings.investigation_within.whole_days(),
+                                ),
                                 payload,
                             )
                             .await?;
@@ -208,7 +216,7 @@ impl Handler for PolriHandler {
                 continue;
             };
             let alert_id = AlertRaised::derive_id(PO3, &[trigger]);
-            let mut alert = AlertRaised::from_rule(
+            let mut alert = AlertRaised::from_rule_in(
                 alert_id,
                 RuleAlert {
                     rule: PO3.into(),
@@ -224,6 +232,7 @@ impl Handler for PolriHandler {
                     ),
                     review_within: Duration::days(3),
                 },
+                self.settings.time_zone,
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
@@ -239,6 +248,44 @@ async fn recruiters_of(batch: &mut Batch<'_>, subject: &str) -> Result<Vec<Strin
             .fetch_all(batch.tx())
             .await?,
     )
+}
+
+/// Most recruiters one phone-number network gathers; a number shared by a whole district
+/// (a switchboard, a typing error) must not join everyone.
+const MAX_NETWORK: usize = 50;
+
+/// A phone number as compared across reports (SQL over a column `phone`): a local number
+/// (0812…) is the same as its international form (+62812…).
+const PHONE: &str = "CASE WHEN phone LIKE '0%' THEN '+62' || SUBSTR(phone, 2) ELSE phone END";
+
+/// `recruiter` and every recruiter reported with a phone number it shares, directly or
+/// through others, in key order (at most [`MAX_NETWORK`]): reports under different names
+/// or keys that give one number are one network for PO1.
+async fn phone_network(
+    batch: &mut Batch<'_>,
+    recruiter: &str,
+) -> Result<Vec<String>, HandlerError> {
+    let mut group = vec![recruiter.to_string()];
+    let mut next = 0;
+    while next < group.len() && group.len() < MAX_NETWORK {
+        let sql = format!(
+            "SELECT DISTINCT recruiter_key FROM recruiter_phones WHERE recruiter_key <> $1 \
+             AND {PHONE} IN (SELECT {PHONE} FROM recruiter_phones WHERE recruiter_key = $1) \
+             ORDER BY recruiter_key"
+        );
+        let sharing: Vec<String> = sqlx::query_scalar(&sql)
+            .bind(group[next].clone())
+            .fetch_all(batch.tx())
+            .await?;
+        for other in sharing {
+            if !group.contains(&other) && group.len() < MAX_NETWORK {
+                group.push(other);
+            }
+        }
+        next += 1;
+    }
+    group.sort();
+    Ok(group)
 }
 
 impl PolriHandler {
@@ -270,65 +317,108 @@ impl PolriHandler {
         Ok(())
     }
 
-    /// PO1: the earliest window of `network_window` holding blocks of `network_threshold`
-    /// distinct people linked to `recruiter`. One alert per recruiter.
+    /// PO1: each crossing of the threshold, `network_threshold` distinct people linked to
+    /// `recruiter`'s network (the recruiters sharing a phone number with it) blocked within
+    /// one `network_window`, raises one alert. The crossings are found in event time: the
+    /// earliest window that holds enough people, then the earliest one starting after it
+    /// ends, and so on; a recruiter still active a year after a first alert (closed or not)
+    /// is reported again. An alert's id derives from the network's first recruiter key and
+    /// the start of its window, so a redelivery raises nothing; a block that arrives late and
+    /// moves the start of a window already alerted on raises nothing either (the alert first
+    /// raised for that window stands, with its id).
     async fn network(&self, batch: &mut Batch<'_>, recruiter: &str) -> Result<(), HandlerError> {
-        let rows = sqlx::query(
-            "SELECT b.subject_key, b.event_id, b.occurred_at_ms FROM blocks b JOIN recruiter_links l ON l.subject_key = b.subject_key \
-             WHERE l.recruiter_key = $1 ORDER BY b.occurred_at_ms, b.event_id",
-        )
-        .bind(recruiter)
-        .fetch_all(batch.tx())
-        .await?;
+        let group = phone_network(batch, recruiter).await?;
+        // The group's first key (in key order) names the network, whichever member's event
+        // came last.
+        let recruiter = group[0].as_str();
+        let members = (1..=group.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT DISTINCT b.subject_key, b.event_id, b.occurred_at_ms FROM blocks b \
+             JOIN recruiter_links l ON l.subject_key = b.subject_key \
+             WHERE l.recruiter_key IN ({members}) ORDER BY b.occurred_at_ms, b.event_id"
+        );
+        let mut query = sqlx::query(&sql);
+        for member in &group {
+            query = query.bind(member.clone());
+        }
+        let rows = query.fetch_all(batch.tx()).await?;
         let blocks: Vec<(String, String, i64)> = rows
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect::<Result<_, sqlx::Error>>()?;
         let window = self.settings.network_window.whole_milliseconds() as i64;
-        for (start, (_, _, t0)) in blocks.iter().enumerate() {
+        // Windows already alerted on for any member, by their start; alerts from before
+        // windows were kept count as windows ending at their event time.
+        let sql = format!(
+            "SELECT COALESCE(r.window_start_ms, a.raised_at_ms - ${}) FROM recruiter_alerts r \
+             JOIN lintas_alerts a ON a.alert_id = r.alert_id \
+             WHERE r.recruiter_key IN ({members}) AND a.rule = 'PO1'",
+            group.len() + 1
+        );
+        let mut query = sqlx::query_scalar(&sql);
+        for member in &group {
+            query = query.bind(member.clone());
+        }
+        let alerted: Vec<i64> = query.bind(window).fetch_all(batch.tx()).await?;
+        let mut start = 0;
+        while start < blocks.len() {
+            let t0 = blocks[start].2;
+            let within: Vec<&(String, String, i64)> = blocks[start..]
+                .iter()
+                .take_while(|(_, _, t)| t - t0 <= window)
+                .collect();
             let mut people: Vec<&str> = Vec::new();
             let mut evidence = Vec::new();
-            for (subject, event, t) in &blocks[start..] {
-                if t - t0 > window {
-                    break;
-                }
+            for (subject, event, _) in &within {
                 if !people.contains(&subject.as_str()) {
                     people.push(subject);
                     evidence.push(event.parse::<Uuid>().map_err(HandlerError::transient)?);
                 }
             }
-            if people.len() >= self.settings.network_threshold {
-                let at = blocks[start..]
-                    .iter()
-                    .filter(|(_, _, t)| t - t0 <= window)
-                    .map(|(_, _, t)| *t)
-                    .max()
-                    .unwrap_or(*t0);
+            if people.len() < self.settings.network_threshold {
+                start += 1;
+                continue;
+            }
+            // Overlapping windows are one crossing: the one already alerted on stands.
+            if !alerted.iter().any(|a| (a - t0).abs() <= window) {
+                let at = within.iter().map(|(_, _, t)| *t).max().unwrap_or(t0);
+                let who = match group.len() {
+                    1 => "recruiter".to_string(),
+                    n => format!("network of {n} recruiters sharing phone numbers"),
+                };
                 let summary = format!(
-                    "recruiter linked to {} blocked people within {} days",
+                    "{who} linked to {} blocked people within {} days",
                     people.len(),
                     self.settings.network_window.whole_days()
                 );
                 let recruiter_id = Uuid::new_v5(&Uuid::NAMESPACE_OID, recruiter.as_bytes());
-                return self
-                    .alert(
-                        batch,
-                        "PO1",
-                        &[recruiter_id],
-                        None,
-                        Some(recruiter),
-                        evidence,
-                        at,
-                        summary,
-                        AlertSeverity::Priority,
-                    )
-                    .await;
+                let window_id = Uuid::new_v5(&recruiter_id, &t0.to_be_bytes());
+                self.alert(
+                    batch,
+                    "PO1",
+                    &[recruiter_id, window_id],
+                    None,
+                    Some((recruiter, t0)),
+                    evidence,
+                    at,
+                    summary,
+                    AlertSeverity::Priority,
+                )
+                .await?;
             }
+            // The next crossing starts after this window.
+            start += blocks[start..]
+                .iter()
+                .take_while(|(_, _, t)| t - t0 <= window)
+                .count();
         }
         Ok(())
     }
 
-    /// PO2: every block of a subject who was under 18 on the day of the block.
+    /// PO2: every block of a subject who was under 18 on the (local) day of the block.
     async fn children(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
         let rows = sqlx::query(
             "SELECT b.event_id, b.occurred_at_ms, n.birth_days FROM blocks b JOIN births n ON n.subject_key = b.subject_key WHERE b.subject_key = $1",
@@ -340,13 +430,11 @@ impl PolriHandler {
             let (event, at, birth_days): (String, i64, i64) =
                 (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
             let born = EPOCH + Duration::days(birth_days);
-            let blocked_on = millis::from_millis(at)
-                .map_err(HandlerError::transient)?
-                .date();
-            let adult_on = born
-                .replace_year(born.year() + 18)
-                .unwrap_or_else(|_| born.next_day().expect("date"));
-            if blocked_on < adult_on {
+            let blocked_on = self
+                .settings
+                .time_zone
+                .local_date(millis::from_millis(at).map_err(HandlerError::transient)?);
+            if is_child(born, blocked_on) {
                 let block: Uuid = event.parse().map_err(HandlerError::transient)?;
                 let summary = "a child was blocked at a departure checkpoint: priority".to_string();
                 self.alert(
@@ -373,7 +461,8 @@ impl PolriHandler {
         rule: &str,
         identity: &[Uuid],
         subject: Option<&str>,
-        recruiter: Option<&str>,
+        // The recruiter of a PO1 alert, and the start of its window.
+        recruiter: Option<(&str, i64)>,
         evidence: Vec<Uuid>,
         at_ms: i64,
         summary: String,
@@ -394,15 +483,20 @@ impl PolriHandler {
             review_within: Duration::days(3),
         };
         if crate::ALERTS
-            .raise(batch, AlertRaised::from_rule(alert_id, alert))
+            .raise(
+                batch,
+                AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
+            )
             .await?
         {
-            if let Some(recruiter) = recruiter {
+            if let Some((recruiter, window_start_ms)) = recruiter {
                 sqlx::query(
-                    "INSERT INTO recruiter_alerts (alert_id, recruiter_key) VALUES ($1, $2) ON CONFLICT (alert_id) DO NOTHING",
+                    "INSERT INTO recruiter_alerts (alert_id, recruiter_key, window_start_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (alert_id) DO NOTHING",
                 )
                 .bind(alert_id.to_string())
                 .bind(recruiter)
+                .bind(window_start_ms)
                 .execute(batch.tx())
                 .await?;
             }

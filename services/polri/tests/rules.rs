@@ -218,3 +218,239 @@ async fn po3_referral_without_an_investigation_in_14_days() {
     assert_eq!(alerts[0].rule, "PO3");
     assert_eq!(alerts[0].envelope.case_id.as_deref(), Some("CASE-B"));
 }
+
+/// A report from `reporter_at` linking `linked` to one recruiter (its own event id).
+fn report_at(reporter_at: OffsetDateTime, linked: Vec<String>) -> AnyEvent {
+    let mut event = report(linked);
+    if let AnyEvent::RecruiterReported(r) = &mut event {
+        r.envelope = Envelope::new(Agency::Polri, "POLRESTA-CILACAP", "pol-7", reporter_at);
+    }
+    event
+}
+
+fn raised_rules(harness: &Harness<PolriHandler>) -> Vec<String> {
+    harness
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.rule.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// PO1 used to derive its alert id from the recruiter alone: once raised, a recruiter could
+/// block any number of people a year later and the police desk heard nothing.
+#[tokio::test]
+async fn po1_a_recruiter_active_again_a_year_later_is_reported_again() {
+    let harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    active_again_a_year_later(harness).await;
+}
+
+/// The same on PostgreSQL ($LINTAS_TEST_POSTGRES_URL, default the local `test` database),
+/// in a schema of its own.
+#[tokio::test]
+async fn po1_a_recruiter_active_again_a_year_later_is_reported_again_on_postgresql() {
+    let url = std::env::var("LINTAS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("polri_po1_{}", uuid::Uuid::new_v4().simple());
+    let store = lintas_kit::store::Store::connect(&url, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is needed: {e}"));
+    store.migrate(lintas_polri::migrations()).await.unwrap();
+    let pool = store.pool().clone();
+    active_again_a_year_later(Harness::with_store(PolriHandler::default(), store)).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+async fn active_again_a_year_later(mut harness: Harness<PolriHandler>) {
+    let start = datetime!(2025-03-01 10:00 UTC);
+    let first: Vec<AnyEvent> = (0..5)
+        .map(|i| block(i, start + Duration::days(20 * i as i64)))
+        .collect();
+    let first_report = report_at(start, (0..5).map(subject).collect());
+    harness.apply_each(first.clone()).await.unwrap();
+    harness.apply(vec![first_report.clone()]).await.unwrap();
+    assert_eq!(raised_rules(&harness), ["PO1"]);
+
+    // A block of a sixth person that arrives late, inside the first window (even before
+    // its first block): the same crossing, no new alert.
+    harness
+        .apply_each(vec![
+            block(5, start - Duration::days(10)),
+            report_at(start + Duration::days(1), vec![subject(5)]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        raised_rules(&harness),
+        ["PO1"],
+        "a late block of the same window"
+    );
+
+    // A year later, twelve more people within a month: a new crossing, a new alert.
+    let later = start + Duration::days(365);
+    let second: Vec<AnyEvent> = (100..112)
+        .map(|i| block(i, later + Duration::days((i - 100) as i64 * 2)))
+        .collect();
+    let second_report = report_at(later, (100..112).map(subject).collect());
+    harness.apply_each(second.clone()).await.unwrap();
+    harness.apply(vec![second_report.clone()]).await.unwrap();
+    assert_eq!(raised_rules(&harness), ["PO1", "PO1"]);
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT alert_id FROM recruiter_alerts WHERE recruiter_key = 'rk-cilacap-0001'",
+    )
+    .fetch_all(harness.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(ids.len(), 2, "both alerts on the recruiter's page");
+
+    // Redelivery of everything raises nothing more.
+    let mut again = first;
+    again.extend(second);
+    again.push(first_report);
+    again.push(second_report);
+    harness.apply(again).await.unwrap();
+    assert_eq!(raised_rules(&harness), ["PO1", "PO1"], "redelivery");
+}
+
+/// The same year-apart crossings give the same two alerts whatever the arrival order.
+#[tokio::test]
+async fn po1_crossings_are_the_same_in_any_arrival_order() {
+    let start = datetime!(2025-03-01 10:00 UTC);
+    let mut events: Vec<AnyEvent> = (0..5)
+        .map(|i| block(i, start + Duration::days(20 * i as i64)))
+        .chain((100..105).map(|i| block(i, start + Duration::days(400 + i as i64 - 100))))
+        .collect();
+    let linked: Vec<String> = (0..5).chain(100..105).map(subject).collect();
+    events.push(report(linked.clone()));
+    let forward = fired(events.clone()).await;
+    assert_eq!(forward.len(), 2, "{forward:?}");
+    events.reverse();
+    assert_eq!(fired(events).await, forward);
+}
+
+/// Born on 29 February 2008: a child until 1 March 2026 (2026 has no 29 February). The old
+/// code put the 18th birthday on 1 March 2008 and never raised PO2 for leap-day children.
+#[tokio::test]
+async fn po2_a_child_born_on_29_february_is_a_child_until_1_march() {
+    let child = registration(7, date!(2008 - 02 - 29));
+    let on_28_february = block(7, datetime!(2026-02-28 10:00 +7));
+    let alerts = fired(vec![child.clone(), on_28_february]).await;
+    assert_eq!(
+        alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["PO2"]
+    );
+    let on_1_march = block(7, datetime!(2026-03-01 10:00 +7));
+    assert!(fired(vec![child, on_1_march]).await.is_empty());
+}
+
+/// Blocked at 00:30 WIB on the 18th birthday (still the day before in UTC): an adult, no
+/// priority alert; at 23:30 WIB the evening before: a child.
+#[tokio::test]
+async fn po2_the_18th_birthday_begins_at_midnight_wib() {
+    let born = date!(2008 - 07 - 20);
+    let birthday_morning = block(7, datetime!(2026-07-20 00:30 +7));
+    assert!(fired(vec![registration(7, born), birthday_morning])
+        .await
+        .is_empty());
+    let eve = block(7, datetime!(2026-07-19 23:30 +7));
+    assert_eq!(fired(vec![registration(7, born), eve]).await.len(), 1);
+}
+
+/// PO3's 14 days are local days: a referral at 09:00 WIB on 4 May is in time until
+/// 23:59:59.999 WIB on 18 May, and the alert comes once that day is over, not at 09:00.
+#[tokio::test]
+async fn po3_runs_to_the_end_of_the_fourteenth_day_in_wib() {
+    let referred = datetime!(2026-05-04 09:00 +7);
+    let mut harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    harness.clock().set(referred);
+    harness
+        .apply(vec![referral("CASE-C", referred)])
+        .await
+        .unwrap();
+    harness.clock().set(datetime!(2026-05-18 23:59:59.999 +7));
+    assert_eq!(harness.fire_due().await.unwrap(), 0, "day 14 is not over");
+    harness.clock().set(datetime!(2026-05-19 00:00 +7));
+    assert_eq!(harness.fire_due().await.unwrap(), 1);
+
+    // An investigation at 23:00 WIB on day 14 is in time.
+    let mut met = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    met.clock().set(referred);
+    met.apply_each(vec![
+        referral("CASE-D", referred),
+        investigation("CASE-D", datetime!(2026-05-18 23:00 +7)),
+    ])
+    .await
+    .unwrap();
+    met.clock().set(datetime!(2026-06-30 00:00 +7));
+    assert_eq!(met.fire_due().await.unwrap(), 0);
+}
+
+fn report_by(recruiter_key: &str, phone: &str, linked: Vec<String>) -> AnyEvent {
+    let mut event = report(linked);
+    if let AnyEvent::RecruiterReported(r) = &mut event {
+        r.recruiter_key = recruiter_key.into();
+        r.phone_numbers = vec![phone.into()];
+    }
+    event
+}
+
+/// Two reports under different recruiter keys that give one phone number (once in its
+/// local form) are one network: three people blocked through one and two through the
+/// other are the five of PO1, in either arrival order, once.
+#[tokio::test]
+async fn po1_recruiters_sharing_a_phone_number_are_one_network() {
+    let start = datetime!(2026-03-01 10:00 UTC);
+    let blocks: Vec<AnyEvent> = (0..5)
+        .map(|i| block(i, start + Duration::days(10 * i as i64)))
+        .collect();
+    let reports = vec![
+        report_by(
+            "rk-cilacap-0001",
+            "+6281234567890",
+            (0..3).map(subject).collect(),
+        ),
+        report_by(
+            "rk-banyumas-0042",
+            "081234567890",
+            (3..5).map(subject).collect(),
+        ),
+    ];
+    let mut forward = blocks.clone();
+    forward.extend(reports.clone());
+    let alerts = fired(forward.clone()).await;
+    assert_eq!(
+        alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["PO1"]
+    );
+    let mut backward = forward.clone();
+    backward.reverse();
+    assert_eq!(fired(backward).await, alerts, "arrival order");
+    let mut twice = forward.clone();
+    twice.extend(forward);
+    assert_eq!(fired(twice).await, alerts, "redelivery");
+
+    // Near miss: different numbers, two recruiters with three and two people.
+    let mut apart = blocks;
+    apart.push(report_by(
+        "rk-cilacap-0001",
+        "+6281234567890",
+        (0..3).map(subject).collect(),
+    ));
+    apart.push(report_by(
+        "rk-banyumas-0042",
+        "+6285700000001",
+        (3..5).map(subject).collect(),
+    ));
+    assert!(fired(apart).await.is_empty());
+}

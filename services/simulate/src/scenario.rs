@@ -625,6 +625,14 @@ impl Scenario {
             between(&mut self.rng, min_age * 366, max_age * 365 + 300)
         };
         let birth = date_of_day(day - age);
+        // The rules decide childhood with the one calendar helper, on the local (WIB) day;
+        // the generator's day counts must agree with it, 29 February births included.
+        debug_assert_eq!(
+            lintas_events::calendar::is_child(birth, date_of_day(day)),
+            minor,
+            "born {birth}, registered on {}",
+            date_of_day(day)
+        );
         let nik = loop {
             let serial = between(&mut self.rng, 1, 9999);
             let nik = format!(

@@ -70,6 +70,8 @@ fn every_request_is_valid_for_its_endpoint() {
         .collect();
     let checks = Checks {
         checkpoints: &checkpoints,
+        time_zone: lintas_events::calendar::TimeZone::Wib,
+        now: OffsetDateTime::now_utc(),
     };
     let endpoints: HashMap<&str, &lintas_intake::spec::Endpoint> = lintas_intake::ALL
         .iter()

@@ -300,3 +300,93 @@ pub fn prosecution_stage(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>
     }
     .into_any()])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{validate, Checks};
+    use lintas_kit::events::calendar::TimeZone;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn checks(now: time::OffsetDateTime, time_zone: TimeZone) -> Checks<'static> {
+        Checks {
+            checkpoints: &[],
+            time_zone,
+            now,
+        }
+    }
+
+    fn spdp_on(opened_on: &str) -> serde_json::Value {
+        json!({
+            "officer_id": "pol-7", "case_id": "LINTAS-CLP-2026-0042",
+            "spdp_number": "SPDP/112/IV/2026", "sent_to_office": "KEJARI-CILACAP",
+            "investigation_opened_on": opened_on,
+        })
+    }
+
+    /// At 06:00 WIB on 1 April it is still 31 March in UTC: an investigation opened "today"
+    /// was refused as in the future until 07:00 WIB.
+    #[test]
+    fn an_spdp_posted_before_seven_wib_may_name_today() {
+        let early = datetime!(2026-04-01 06:00 +7);
+        let wib = checks(early, TimeZone::Wib);
+        assert!(validate(SPDP.fields, &spdp_on("2026-04-01"), &wib).is_ok());
+        let errors = validate(SPDP.fields, &spdp_on("2026-04-02"), &wib).unwrap_err();
+        assert_eq!(errors[0].field, "investigation_opened_on");
+        assert!(errors[0].message.contains("future"));
+        // The deployment's zone decides: at 23:30 WIB it is already the next day in WIT.
+        let late = datetime!(2026-04-01 23:30 +7);
+        assert!(validate(
+            SPDP.fields,
+            &spdp_on("2026-04-02"),
+            &checks(late, TimeZone::Wit)
+        )
+        .is_ok());
+        assert!(validate(
+            SPDP.fields,
+            &spdp_on("2026-04-02"),
+            &checks(late, TimeZone::Wib)
+        )
+        .is_err());
+    }
+
+    /// "Today or later" is the local today too: at 06:00 WIB yesterday's date is in the past.
+    #[test]
+    fn a_due_date_of_yesterday_is_refused_before_seven_wib() {
+        let early = datetime!(2026-04-01 06:00 +7);
+        let stage = |due: &str| {
+            json!({
+                "officer_id": "jpu-3", "case_id": "LINTAS-CLP-2026-0042",
+                "stage": "p18", "due_date": due,
+            })
+        };
+        let wib = checks(early, TimeZone::Wib);
+        let errors = validate(PROSECUTION_STAGES.fields, &stage("2026-03-31"), &wib).unwrap_err();
+        assert_eq!(errors[0].field, "due_date");
+        assert!(validate(PROSECUTION_STAGES.fields, &stage("2026-04-01"), &wib).is_ok());
+    }
+
+    /// A NIK with regency 00, district 00 or serial 0000 is refused naming the field, as
+    /// a list item too.
+    #[test]
+    fn placeholder_niks_are_refused_naming_the_field() {
+        let referral = json!({
+            "officer_id": "tpi-9", "case_id": "LINTAS-CLP-2026-0042",
+            "to_agency": "polri", "reason": "suspected_trafficking",
+            "subject_niks": ["3301014501900001", "3300014501900001", "3301004501900001", "3301014501900000"],
+        });
+        let errors = validate(
+            REFERRALS.fields,
+            &referral,
+            &checks(datetime!(2026-04-01 09:00 +7), TimeZone::Wib),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["subject_niks[1]", "subject_niks[2]", "subject_niks[3]"],
+            "{errors:?}"
+        );
+    }
+}

@@ -63,7 +63,11 @@ pub fn interview(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<Fi
     let envelope = r.envelope(v, Some(&nik));
     let defer_until = (outcome == InterviewOutcome::Defer).then(|| {
         v.opt_date("defer_until").unwrap_or_else(|| {
-            PassportInterviewConducted::default_defer_until(envelope.occurred_at.date())
+            // The office's local date of the interview, not the UTC one (an interview at
+            // 06:00 WIB is still the day before in UTC).
+            PassportInterviewConducted::default_defer_until(
+                r.state.time_zone.local_date(envelope.occurred_at),
+            )
         })
     });
     let mut events = vec![PassportInterviewConducted {

@@ -46,6 +46,9 @@ pub struct IntakeArgs {
     /// Days an Idempotency-Key's answer is kept (a retry comes within minutes; 7 by default).
     #[arg(long, env = "LINTAS_IDEMPOTENCY_RETENTION_DAYS", default_value_t = 7)]
     pub idempotency_retention_days: u64,
+    /// The deployment's time zone (WIB, WITA or WIT): "today" in the date checks.
+    #[arg(long, env = "LINTAS_TIME_ZONE", default_value = "WIB")]
+    pub time_zone: lintas_kit::events::calendar::TimeZone,
 }
 
 pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
@@ -82,6 +85,7 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
             .for_agencies(&lintas_intake::publishers(args.which.intakes())),
         store,
         checkpoints: checkpoints(&args.checkpoints),
+        time_zone: args.time_zone,
     };
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("{}://{}", args.http.scheme(), listener.local_addr()?), "registration intake listening");

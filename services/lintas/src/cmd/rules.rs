@@ -2,10 +2,15 @@
 //! defaults are the domain brief's. Shared by `lintas subscriber` and `lintas up`.
 
 use clap::Args;
+use lintas_kit::events::calendar::TimeZone;
 use time::Duration;
 
 #[derive(Args, Debug, Clone)]
 pub struct RuleArgs {
+    /// The deployment's time zone (WIB, WITA or WIT): the local day of every rule's ages,
+    /// dates and day-counted deadlines.
+    #[arg(long, env = "LINTAS_TIME_ZONE", default_value = "WIB")]
+    pub time_zone: TimeZone,
     /// Office code stamped on the alerts a subscriber raises (default: LINTAS-<AGENCY>).
     #[arg(long, env = "LINTAS_ALERT_OFFICE")]
     pub alert_office: Option<String>,
@@ -56,6 +61,7 @@ impl RuleArgs {
         im1.window = Duration::days(self.im1_window_days);
         im1.im2_transit_points = self.im2_transit_points.clone();
         im1.office = self.office(im1.office);
+        im1.time_zone = self.time_zone;
         lintas_imigrasi::ImigrasiHandler { im1 }
     }
 
@@ -64,6 +70,7 @@ impl RuleArgs {
         let s = &mut handler.settings;
         s.follow_up_days = self.dn1_follow_up_days;
         s.valid_licences = self.dn2_valid_licences.clone();
+        s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
         handler
     }
@@ -74,6 +81,7 @@ impl RuleArgs {
         s.network_threshold = self.po1_threshold;
         s.network_window = Duration::days(self.po1_window_days);
         s.investigation_within = Duration::days(self.po3_days);
+        s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
         handler
     }
@@ -84,6 +92,7 @@ impl RuleArgs {
         s.spdp_within = Duration::days(self.ja1_days);
         s.prosecutor_within = Duration::days(self.ja2_days);
         s.corrected_file_within = Duration::days(self.ja3_corrected_file_days);
+        s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
         handler
     }
@@ -91,6 +100,38 @@ impl RuleArgs {
     pub fn desa(&self) -> lintas_desa::DesaHandler {
         let mut handler = lintas_desa::DesaHandler::default();
         handler.office = self.office(std::mem::take(&mut handler.office));
+        handler.time_zone = self.time_zone;
         handler
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Command {
+        #[command(flatten)]
+        rules: RuleArgs,
+    }
+
+    /// One setting reaches every agency's rules; WIB unless the deployment says otherwise,
+    /// and a zone that is not Indonesian is refused at start-up.
+    #[test]
+    fn the_time_zone_reaches_every_rule() {
+        let wita = Command::try_parse_from(["lintas", "--time-zone", "WITA"])
+            .unwrap()
+            .rules;
+        assert_eq!(wita.imigrasi().im1.time_zone, TimeZone::Wita);
+        assert_eq!(wita.disnaker().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.polri().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.kejaksaan().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.desa().time_zone, TimeZone::Wita);
+        if std::env::var_os("LINTAS_TIME_ZONE").is_none() {
+            let default = Command::try_parse_from(["lintas"]).unwrap().rules;
+            assert_eq!(default.polri().settings.time_zone, TimeZone::Wib);
+        }
+        assert!(Command::try_parse_from(["lintas", "--time-zone", "UTC"]).is_err());
     }
 }

@@ -364,6 +364,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 tokens: tokens.for_agencies(&lintas_intake::publishers(lintas_intake::ALL)),
                 store: intake_store,
                 checkpoints: super::intake::checkpoints(lintas_intake::DEFAULT_CHECKPOINTS),
+                time_zone: args.rules.time_zone,
             },
             lintas_intake::ALL,
         ))
