@@ -163,15 +163,22 @@ pub fn router(state: IntakeState, intakes: &[&'static Intake]) -> Router {
         [one] => one.title,
         _ => "Lintas intakes",
     };
-    let document = spec::openapi(
-        title,
-        &endpoints.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
-        &Checks {
-            checkpoints: &state.checkpoints,
-        },
+    let documented: Vec<&'static Endpoint> = endpoints.iter().map(|(e, _)| *e).collect();
+    let checkpoints = state.checkpoints.clone();
+    // Made per request: the examples' times and dates are relative to today.
+    let mut router = Router::new().route(
+        "/openapi.json",
+        get(move || {
+            let document = spec::openapi(
+                title,
+                &documented,
+                &Checks {
+                    checkpoints: &checkpoints,
+                },
+            );
+            async move { Json(document) }
+        }),
     );
-    let mut router =
-        Router::new().route("/openapi.json", get(move || async move { Json(document) }));
     for (endpoint, build) in endpoints {
         router = router.route(
             endpoint.path,
