@@ -822,7 +822,10 @@ async fn one_key_one_request_even_concurrently() {
 /// The credential an example of /openapi.json is posted with: its `x-example-caller`, at the
 /// checkpoint or village the example names.
 fn example_token(caller: &str, example: &Value) -> &'static str {
-    match (caller, example.get("checkpoint_code").and_then(Value::as_str)) {
+    match (
+        caller,
+        example.get("checkpoint_code").and_then(Value::as_str),
+    ) {
         ("imigrasi", Some(checkpoint)) => {
             assert_eq!(checkpoint, "TPI-CGK", "the first configured checkpoint");
             CHECKPOINT_TOKEN
@@ -950,7 +953,10 @@ async fn openapi_examples_are_accepted_and_required_is_what_validation_demands()
     let blocked = json!({"decision": "deferred"});
     let needs = required_of(departure, &blocked);
     for field in ["reason", "handed_to", "return_ticket"] {
-        assert!(needs.contains(field), "{field} not required when blocked: {departure}");
+        assert!(
+            needs.contains(field),
+            "{field} not required when blocked: {departure}"
+        );
     }
 
     for (path, item) in paths {

@@ -370,9 +370,10 @@ fn object(
     for field in fields {
         let path = format!("{prefix}{}", field.name);
         match map.get(field.name).filter(|v| !v.is_null()) {
-            None if field.need.applies(map) => {
-                errors.push(FieldError::new(path, format!("is required{}", field.need.condition())))
-            }
+            None if field.need.applies(map) => errors.push(FieldError::new(
+                path,
+                format!("is required{}", field.need.condition()),
+            )),
             None => {}
             Some(raw) => {
                 if let Some(v) = value(&field.kind, raw, &path, checks, errors) {
@@ -589,7 +590,17 @@ fn object_schema(fields: &[Field], checks: &Checks<'_>) -> Json {
         };
         if let Some(condition) = condition {
             description = format!("{description} Required{}.", f.need.condition());
-            conditions.push(json!({"if": condition, "then": {"required": [f.name]}}));
+            // Fields under the same condition share one `then`.
+            match conditions
+                .iter_mut()
+                .find(|c: &&mut Json| c["if"] == condition)
+            {
+                Some(same) => same["then"]["required"]
+                    .as_array_mut()
+                    .expect("built here")
+                    .push(json!(f.name)),
+                None => conditions.push(json!({"if": condition, "then": {"required": [f.name]}})),
+            }
         }
         schema["description"] = json!(description);
         properties.insert(f.name.to_string(), schema);

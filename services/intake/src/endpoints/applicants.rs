@@ -9,8 +9,7 @@ use crate::checks::nik_mismatches;
 use serde_json::{json, Value as Json};
 
 use crate::spec::{
-    example_time, optional, required, symbols, Checks, Endpoint, Field, FieldError, Kind,
-    Validated,
+    example_time, optional, required, symbols, Checks, Endpoint, Field, FieldError, Kind, Validated,
 };
 
 const PLACEMENT_AGENCY: &[Field] = &[

@@ -8,8 +8,8 @@ use crate::accept::Request;
 use serde_json::{json, Value as Json};
 
 use crate::spec::{
-    example_time, optional, required, required_when, symbols, Checks, Endpoint, Field,
-    FieldError, Kind, Validated,
+    example_time, optional, required, required_when, symbols, Checks, Endpoint, Field, FieldError,
+    Kind, Validated,
 };
 
 fn decisions() -> Vec<&'static str> {

@@ -47,11 +47,19 @@ fn describe(prefix: &str) -> anyhow::Result<Json> {
         if envelope.is_empty() {
             envelope = fields
                 .iter()
-                .filter(|f| f["name"].as_str().is_some_and(|n| n.starts_with("envelope.")))
+                .filter(|f| {
+                    f["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("envelope."))
+                })
                 .cloned()
                 .collect();
         }
-        fields.retain(|f| !f["name"].as_str().is_some_and(|n| n.starts_with("envelope.")));
+        fields.retain(|f| {
+            !f["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("envelope."))
+        });
         let short = short_name(event.full_name);
         let (key, key_description) = keys
             .iter()
@@ -126,8 +134,14 @@ fn type_name(t: &Json) -> String {
             let named = || short_name(o.get("name").and_then(Json::as_str).unwrap_or_default());
             match kind.as_str() {
                 "record" | "enum" | "fixed" => format!("{kind} {}", named()),
-                "array" => format!("array<{}>", o.get("items").map(type_name).unwrap_or_default()),
-                "map" => format!("map<{}>", o.get("values").map(type_name).unwrap_or_default()),
+                "array" => format!(
+                    "array<{}>",
+                    o.get("items").map(type_name).unwrap_or_default()
+                ),
+                "map" => format!(
+                    "map<{}>",
+                    o.get("values").map(type_name).unwrap_or_default()
+                ),
                 _ => match o.get("logicalType").and_then(Json::as_str) {
                     Some(logical) => format!("{kind} ({logical})"),
                     None => kind,
@@ -153,7 +167,11 @@ fn partition_keys() -> anyhow::Result<Vec<(String, String, String)>> {
                 .as_str()
                 .unwrap_or_default();
             if let Some((key, _)) = description.split_once(':') {
-                keys.push((name.clone(), key.trim().to_string(), description.to_string()));
+                keys.push((
+                    name.clone(),
+                    key.trim().to_string(),
+                    description.to_string(),
+                ));
             }
         }
     }
