@@ -187,7 +187,7 @@ fn text(feed: &Json) -> String {
         .map(|e| {
             [
                 str_of(&e["event_type"]),
-                list(&e["topics"]),
+                topics(&e["topics"]),
                 str_of(&e["key"]),
                 e["kek"]
                     .as_str()
@@ -207,7 +207,7 @@ fn text(feed: &Json) -> String {
         out.push_str(&format!(
             "\n{}  ({}; key {})\n",
             str_of(&e["event_type"]),
-            list(&e["topics"]),
+            topics(&e["topics"]),
             str_of(&e["key"])
         ));
         out.push_str(&fields_table(&e["fields"]));
@@ -264,11 +264,26 @@ fn str_of(v: &Json) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-fn list(v: &Json) -> String {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(str_of)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Topics in a table cell: one per agency's alerts as `lintas.alerts.{imigrasi|polri}.v1`.
+fn topics(v: &Json) -> String {
+    let names: Vec<String> = v.as_array().into_iter().flatten().map(str_of).collect();
+    let [first, ..] = names.as_slice() else {
+        return String::new();
+    };
+    if names.len() == 1 {
+        return first.clone();
+    }
+    let split = |name: &str| -> Option<(String, String, String)> {
+        let (head, rest) = name.rsplit_once('.')?;
+        let (prefix, middle) = head.rsplit_once('.')?;
+        Some((format!("{prefix}."), middle.to_string(), format!(".{rest}")))
+    };
+    let parts: Vec<_> = names.iter().filter_map(|n| split(n)).collect();
+    let same =
+        parts.len() == names.len() && parts.iter().all(|p| p.0 == parts[0].0 && p.2 == parts[0].2);
+    if !same {
+        return names.join(", ");
+    }
+    let middles: Vec<&str> = parts.iter().map(|p| p.1.as_str()).collect();
+    format!("{}{{{}}}{}", parts[0].0, middles.join("|"), parts[0].2)
 }
