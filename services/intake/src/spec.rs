@@ -698,3 +698,96 @@ pub fn example_date(days: i64) -> String {
         .format(format)
         .expect("formats")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks() -> Vec<String> {
+        crate::DEFAULT_CHECKPOINTS
+            .split(',')
+            .map(String::from)
+            .collect()
+    }
+
+    /// Every conditional requirement names a sibling that exists, by a value it can hold: a
+    /// misspelt condition would silently never apply.
+    fn check_conditions(path: &str, fields: &[Field]) {
+        for f in fields {
+            match f.need {
+                Need::When { field, one_of } => {
+                    let sibling = fields.iter().find(|s| s.name == field);
+                    let Some(Field {
+                        kind: Kind::Symbol(symbols),
+                        ..
+                    }) = sibling
+                    else {
+                        panic!("{path} {}: `{field}` is not a sibling with symbols", f.name);
+                    };
+                    for value in one_of {
+                        assert!(symbols().contains(value), "{path} {}: {value}", f.name);
+                    }
+                }
+                Need::Unless(other) => assert!(
+                    fields.iter().any(|s| s.name == other),
+                    "{path} {}: no sibling {other}",
+                    f.name
+                ),
+                Need::Always | Need::Optional => {}
+            }
+            let inner = match &f.kind {
+                Kind::Object(inner) => Some(*inner),
+                Kind::List { item, .. } => match item {
+                    Kind::Object(inner) => Some(*inner),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(inner) = inner {
+                check_conditions(path, inner);
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_validates_and_every_condition_names_a_sibling() {
+        let checkpoints = checks();
+        let checks = Checks {
+            checkpoints: &checkpoints,
+        };
+        for intake in crate::ALL {
+            for (endpoint, _) in intake.endpoints {
+                let example = (endpoint.example)(&checks);
+                if let Err(e) = validate(endpoint.fields, &example, &checks) {
+                    panic!("{}: its example is refused: {e:?}", endpoint.path);
+                }
+                assert!(endpoint.agencies.contains(&endpoint.example_caller));
+                check_conditions(endpoint.path, endpoint.fields);
+            }
+        }
+    }
+
+    #[test]
+    fn a_blocked_departure_requires_its_reason_and_says_so() {
+        let checkpoints = checks();
+        let checks = Checks {
+            checkpoints: &checkpoints,
+        };
+        let endpoint = &crate::endpoints::checkpoints::DEPARTURE_CHECKS;
+        let mut body = (endpoint.example)(&checks);
+        body.as_object_mut().unwrap().remove("reason");
+        let errors = validate(endpoint.fields, &body, &checks).unwrap_err();
+        assert_eq!(
+            errors,
+            [FieldError::new(
+                "reason",
+                "is required when decision is deferred or refused"
+            )]
+        );
+        body["decision"] = json!("cleared");
+        for field in ["handed_to", "return_ticket"] {
+            body.as_object_mut().unwrap().remove(field);
+        }
+        assert!(validate(endpoint.fields, &body, &checks).is_ok());
+    }
+}
