@@ -736,11 +736,11 @@ mod tests {
                 Need::Always | Need::Optional => {}
             }
             let inner = match &f.kind {
-                Kind::Object(inner) => Some(*inner),
-                Kind::List { item, .. } => match item {
-                    Kind::Object(inner) => Some(*inner),
-                    _ => None,
-                },
+                Kind::Object(inner)
+                | Kind::List {
+                    item: Kind::Object(inner),
+                    ..
+                } => Some(*inner),
                 _ => None,
             };
             if let Some(inner) = inner {
