@@ -208,7 +208,9 @@ fn traveller(
     group_id: Option<uuid::Uuid>,
 ) -> Result<AnyEvent, Vec<FieldError>> {
     let decision = person.text_symbol("decision");
-    let blocked = decision != "cleared";
+    // The same list that makes reason, handed_to and return_ticket required, so a blocked
+    // traveller always has them here.
+    let blocked = BLOCKED.1.contains(&decision);
     // What a blocked departure requires is declared (TRAVELLER) and checked by validation;
     // what it must not carry is checked here.
     let mut errors = Vec::new();
