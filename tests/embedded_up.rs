@@ -189,11 +189,21 @@ async fn embedded_run_serves_the_whole_flow() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 
-    // SIGTERM: a clean exit.
+    // SIGTERM: a clean exit, and a quiet one: no client left talking to the embedded broker
+    // after it is gone (librdkafka's AllBrokersDown), no error logged.
+    let logged_before = std::fs::read(&up.proc.log).unwrap().len();
     let status = up.proc.terminate();
     assert!(
         status.success(),
         "lintas up exited with {status} on SIGTERM"
+    );
+    let log = std::fs::read(&up.proc.log).unwrap();
+    let stopping = String::from_utf8_lossy(&log[logged_before..]);
+    assert!(
+        !stopping.contains("AllBrokersDown")
+            && !stopping.contains("ERROR")
+            && !stopping.contains("brokers are down"),
+        "a clean stop logs no error:\n{stopping}"
     );
 
     // Restart on the same data directory: the views are still there, and a new event about

@@ -818,3 +818,189 @@ async fn one_key_one_request_even_concurrently() {
     }
     assert_eq!(ids[0], ids[1]);
 }
+
+/// The credential an example of /openapi.json is posted with: its `x-example-caller`, at the
+/// checkpoint or village the example names.
+fn example_token(caller: &str, example: &Value) -> &'static str {
+    match (
+        caller,
+        example.get("checkpoint_code").and_then(Value::as_str),
+    ) {
+        ("imigrasi", Some(checkpoint)) => {
+            assert_eq!(checkpoint, "TPI-CGK", "the first configured checkpoint");
+            CHECKPOINT_TOKEN
+        }
+        ("imigrasi", None) => IMIGRASI_TOKEN,
+        ("disnaker", _) => DISNAKER_TOKEN,
+        ("polri", _) => POLRI_TOKEN,
+        ("kejaksaan", _) => KEJAKSAAN_TOKEN,
+        ("desa", _) => DESA_KESUGIHAN_TOKEN,
+        other => panic!("no test token for example caller {other:?}"),
+    }
+}
+
+/// One field of an example: its name as the intake reports it (`travellers[0].reason`), its
+/// JSON pointer, and whether the document says the example must have it.
+struct ExampleField {
+    name: String,
+    pointer: String,
+    required: bool,
+}
+
+/// Every field of `instance` (nested objects and objects in lists too), each with whether
+/// `schema` requires it of this instance.
+fn example_fields(
+    schema: &Value,
+    instance: &Value,
+    name: &str,
+    pointer: &str,
+    out: &mut Vec<ExampleField>,
+) {
+    let Some(map) = instance.as_object() else {
+        return;
+    };
+    let required = required_of(schema, instance);
+    for (key, value) in map {
+        let (field, at) = (format!("{name}{key}"), format!("{pointer}/{key}"));
+        out.push(ExampleField {
+            name: field.clone(),
+            pointer: at.clone(),
+            required: required.contains(key),
+        });
+        let property = &schema["properties"][key];
+        if property["type"] == "object" {
+            example_fields(property, value, &format!("{field}."), &at, out);
+        } else if property["type"] == "array" && property["items"]["type"] == "object" {
+            for (i, item) in value.as_array().unwrap().iter().enumerate() {
+                let (item_name, item_at) = (format!("{field}[{i}]."), format!("{at}/{i}"));
+                example_fields(&property["items"], item, &item_name, &item_at, out);
+            }
+        }
+    }
+}
+
+/// The fields `schema` requires of `instance`: its `required`, and the `then.required` of
+/// each `allOf` condition that `instance` meets.
+fn required_of(schema: &Value, instance: &Value) -> std::collections::BTreeSet<String> {
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut required: std::collections::BTreeSet<String> =
+        names(&schema["required"]).into_iter().collect();
+    for condition in schema["allOf"].as_array().into_iter().flatten() {
+        if meets(&condition["if"], instance) {
+            required.extend(names(&condition["then"]["required"]));
+        }
+    }
+    required
+}
+
+/// Whether `instance` meets a JSON Schema condition of the document. Only the keywords its
+/// conditions use are evaluated; any other fails the test, so that a new kind of condition
+/// is evaluated here before it is trusted.
+fn meets(condition: &Value, instance: &Value) -> bool {
+    let map = instance.as_object().unwrap();
+    condition
+        .as_object()
+        .unwrap()
+        .iter()
+        .all(|(keyword, value)| match keyword.as_str() {
+            "required" => value
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|k| map.contains_key(k.as_str().unwrap())),
+            "properties" => value.as_object().unwrap().iter().all(|(k, s)| {
+                map.get(k)
+                    .is_none_or(|v| s["enum"].as_array().unwrap().contains(v))
+            }),
+            "not" => !meets(value, instance),
+            other => panic!("condition keyword {other} is not evaluated by this test"),
+        })
+}
+
+/// What an integrator reads in /openapi.json holds: every endpoint has an example, posting it
+/// is accepted, and `required` (with its `if`/`then` conditions) is exactly what validation
+/// demands: removing a field it requires is refused naming that field, removing any other
+/// field of the example is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_examples_are_accepted_and_required_is_what_validation_demands() {
+    let broker = Broker::start(1).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let client = reqwest::Client::new();
+    let openapi: Value = client
+        .get(format!("{}/openapi.json", intake.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = openapi["paths"].as_object().unwrap();
+    let mut documented: Vec<&str> = paths.keys().map(String::as_str).collect();
+    let mut known: Vec<&str> = cases().iter().map(|c| c.path).collect();
+    documented.sort();
+    known.sort();
+    assert_eq!(documented, known, "every endpoint is documented");
+
+    // The departure checks' conditional fields are stated, not only enforced.
+    let departure = &paths["/v1/checkpoints/departure-checks"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"];
+    let blocked = json!({"decision": "deferred"});
+    let needs = required_of(departure, &blocked);
+    for field in ["reason", "handed_to", "return_ticket"] {
+        assert!(
+            needs.contains(field),
+            "{field} not required when blocked: {departure}"
+        );
+    }
+
+    for (path, item) in paths {
+        let media = &item["post"]["requestBody"]["content"]["application/json"];
+        let (schema, example) = (&media["schema"], &media["example"]);
+        assert!(example.is_object(), "{path} has no example");
+        let caller = media["x-example-caller"].as_str().unwrap_or_default();
+        let token = example_token(caller, example);
+        let url = format!("{}{path}", intake.url);
+        let (status, answer, _) = post(&client, &url, token, example, None).await;
+        assert_eq!(status, 202, "{path}: its example {example} got {answer}");
+
+        let mut fields = Vec::new();
+        example_fields(schema, example, "", "", &mut fields);
+        assert!(
+            fields.iter().any(|f| f.required),
+            "{path}: no field of the example is required"
+        );
+        for field in fields {
+            let mut body = example.clone();
+            let (parent, key) = field.pointer.rsplit_once('/').unwrap();
+            body.pointer_mut(parent)
+                .and_then(Value::as_object_mut)
+                .unwrap()
+                .remove(key);
+            let (status, answer, _) = post(&client, &url, token, &body, None).await;
+            if field.required {
+                assert_eq!(
+                    status, 422,
+                    "{path} without {}, documented as required, got {answer}",
+                    field.name
+                );
+                assert!(
+                    named(&answer).contains(&field.name),
+                    "{path} without {}: {answer}",
+                    field.name
+                );
+            } else {
+                assert_eq!(
+                    status, 202,
+                    "{path} without {}, documented as optional, got {answer}",
+                    field.name
+                );
+            }
+        }
+    }
+}

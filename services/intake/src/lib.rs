@@ -165,17 +165,25 @@ pub fn router(state: IntakeState, intakes: &[&'static Intake]) -> Router {
         [one] => one.title,
         _ => "Lintas intakes",
     };
-    let document = spec::openapi(
-        title,
-        &endpoints.iter().map(|(e, _)| *e).collect::<Vec<_>>(),
-        &Checks {
-            checkpoints: &state.checkpoints,
-            time_zone: state.time_zone,
-            now: time::OffsetDateTime::now_utc(),
-        },
+    let documented: Vec<&'static Endpoint> = endpoints.iter().map(|(e, _)| *e).collect();
+    let checkpoints = state.checkpoints.clone();
+    let time_zone = state.time_zone;
+    // Made per request: the examples' times and dates are relative to today.
+    let mut router = Router::new().route(
+        "/openapi.json",
+        get(move || {
+            let document = spec::openapi(
+                title,
+                &documented,
+                &Checks {
+                    checkpoints: &checkpoints,
+                    time_zone,
+                    now: time::OffsetDateTime::now_utc(),
+                },
+            );
+            async move { Json(document) }
+        }),
     );
-    let mut router =
-        Router::new().route("/openapi.json", get(move || async move { Json(document) }));
     for (endpoint, build) in endpoints {
         router = router.route(
             endpoint.path,

@@ -51,15 +51,57 @@ pub enum Kind {
 pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
-    pub required: bool,
+    pub need: Need,
     pub doc: &'static str,
+}
+
+/// When a field must be present. Conditions are declared here rather than checked in an
+/// endpoint's builder, so that validation and the document's `required` (with `if`/`then`
+/// for the conditions) come from this one declaration and cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Always,
+    Optional,
+    /// Required when the sibling field `field` holds one of `one_of`.
+    When {
+        field: &'static str,
+        one_of: &'static [&'static str],
+    },
+    /// Required unless the sibling field named is given: at least one of the two.
+    Unless(&'static str),
+}
+
+impl Need {
+    /// Whether the field must be present in `map`, the object holding it.
+    fn applies(self, map: &Map<String, Json>) -> bool {
+        let given = |name: &str| map.get(name).is_some_and(|v| !v.is_null());
+        match self {
+            Need::Always => true,
+            Need::Optional => false,
+            Need::When { field, one_of } => map
+                .get(field)
+                .and_then(Json::as_str)
+                .is_some_and(|v| one_of.contains(&v.trim())),
+            Need::Unless(other) => !given(other),
+        }
+    }
+
+    /// When a conditional requirement applies, in words: `when decision is deferred or
+    /// refused`; empty for the unconditional ones.
+    fn condition(self) -> String {
+        match self {
+            Need::Always | Need::Optional => String::new(),
+            Need::When { field, one_of } => format!(" when {field} is {}", one_of.join(" or ")),
+            Need::Unless(other) => format!(" unless {other} is given"),
+        }
+    }
 }
 
 pub const fn required(name: &'static str, kind: Kind, doc: &'static str) -> Field {
     Field {
         name,
         kind,
-        required: true,
+        need: Need::Always,
         doc,
     }
 }
@@ -68,7 +110,40 @@ pub const fn optional(name: &'static str, kind: Kind, doc: &'static str) -> Fiel
     Field {
         name,
         kind,
-        required: false,
+        need: Need::Optional,
+        doc,
+    }
+}
+
+/// A field required only when the sibling `field` holds one of `one_of`.
+pub const fn required_when(
+    name: &'static str,
+    kind: Kind,
+    when: (&'static str, &'static [&'static str]),
+    doc: &'static str,
+) -> Field {
+    Field {
+        name,
+        kind,
+        need: Need::When {
+            field: when.0,
+            one_of: when.1,
+        },
+        doc,
+    }
+}
+
+/// A field required unless the sibling `other` is given.
+pub const fn required_unless(
+    name: &'static str,
+    kind: Kind,
+    other: &'static str,
+    doc: &'static str,
+) -> Field {
+    Field {
+        name,
+        kind,
+        need: Need::Unless(other),
         doc,
     }
 }
@@ -82,6 +157,12 @@ pub struct Endpoint {
     pub publishes: &'static [&'static str],
     pub agencies: &'static [Agency],
     pub fields: &'static [Field],
+    /// A request this endpoint accepts (synthetic data), for the document; a test posts it.
+    /// A function, so that its times and dates are relative to today and never go stale.
+    pub example: fn(&Checks<'_>) -> Json,
+    /// The agency whose credential the example is posted with (it names a channel, village
+    /// or checkpoint that agency's office may use).
+    pub example_caller: Agency,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -294,7 +375,10 @@ fn object(
     for field in fields {
         let path = format!("{prefix}{}", field.name);
         match map.get(field.name).filter(|v| !v.is_null()) {
-            None if field.required => errors.push(FieldError::new(path, "is required")),
+            None if field.need.applies(map) => errors.push(FieldError::new(
+                path,
+                format!("is required{}", field.need.condition()),
+            )),
             None => {}
             Some(raw) => {
                 if let Some(v) = value(&field.kind, raw, &path, checks, errors) {
@@ -493,20 +577,49 @@ fn schema_of(kind: &Kind, checks: &Checks<'_>) -> Json {
 
 fn object_schema(fields: &[Field], checks: &Checks<'_>) -> Json {
     let mut properties = Map::new();
+    // Conditional requirements, as JSON Schema `if`/`then`: what `validate` demands beyond
+    // the unconditional `required`.
+    let mut conditions = Vec::new();
     for f in fields {
         let mut schema = schema_of(&f.kind, checks);
-        schema["description"] = json!(match schema.get("description").and_then(Json::as_str) {
+        let mut description = match schema.get("description").and_then(Json::as_str) {
             Some(extra) => format!("{} ({extra})", f.doc),
             None => f.doc.to_string(),
-        });
+        };
+        let condition = match f.need {
+            Need::Always | Need::Optional => None,
+            Need::When { field, one_of } => {
+                Some(json!({"properties": {field: {"enum": one_of}}, "required": [field]}))
+            }
+            Need::Unless(other) => Some(json!({"not": {"required": [other]}})),
+        };
+        if let Some(condition) = condition {
+            description = format!("{description} Required{}.", f.need.condition());
+            // Fields under the same condition share one `then`.
+            match conditions
+                .iter_mut()
+                .find(|c: &&mut Json| c["if"] == condition)
+            {
+                Some(same) => same["then"]["required"]
+                    .as_array_mut()
+                    .expect("built here")
+                    .push(json!(f.name)),
+                None => conditions.push(json!({"if": condition, "then": {"required": [f.name]}})),
+            }
+        }
+        schema["description"] = json!(description);
         properties.insert(f.name.to_string(), schema);
     }
     let required: Vec<&str> = fields
         .iter()
-        .filter(|f| f.required)
+        .filter(|f| f.need == Need::Always)
         .map(|f| f.name)
         .collect();
-    json!({"type": "object", "additionalProperties": false, "properties": properties, "required": required})
+    let mut schema = json!({"type": "object", "additionalProperties": false, "properties": properties, "required": required});
+    if !conditions.is_empty() {
+        schema["allOf"] = json!(conditions);
+    }
+    schema
 }
 
 /// The OpenAPI 3.1 document of a set of endpoints.
@@ -524,7 +637,11 @@ pub fn openapi(title: &str, endpoints: &[&Endpoint], checks: &Checks<'_>) -> Jso
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false,
                     "description": "A retried request with the same key (per office) returns the first answer and publishes nothing new, also after a restart.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": object_schema(e.fields, checks)}}},
+                "requestBody": {"required": true, "content": {"application/json": {
+                    "schema": object_schema(e.fields, checks),
+                    "example": (e.example)(checks),
+                    "x-example-caller": e.example_caller.to_string(),
+                }}},
                 "responses": {
                     "202": {"description": "accepted: the broker acknowledged the events", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
                     "400": {"description": "body is not JSON, or repeats a key (fields names each)", "content": {"application/json": {"schema": error}}},
@@ -565,4 +682,121 @@ pub fn openapi(title: &str, endpoints: &[&Endpoint], checks: &Checks<'_>) -> Jso
 /// Symbols of an enum, as a `Kind::Symbol` function.
 pub fn symbols<E: AvroEnum>() -> Vec<&'static str> {
     E::symbols()
+}
+
+/// An example time `hours` before now, in Western Indonesian Time (WIB) and whole minutes, as
+/// an officer's system would send it.
+pub fn example_time(hours: i64) -> String {
+    let wib = time::UtcOffset::from_hms(7, 0, 0).expect("valid offset");
+    let at = (OffsetDateTime::now_utc() - time::Duration::hours(hours)).to_offset(wib);
+    at.replace_second(0)
+        .and_then(|t| t.replace_nanosecond(0))
+        .expect("valid")
+        .format(&Rfc3339)
+        .expect("formats")
+}
+
+/// An example date `days` from today (negative: before today).
+pub fn example_date(days: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    (OffsetDateTime::now_utc().date() + time::Duration::days(days))
+        .format(format)
+        .expect("formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checks() -> Vec<String> {
+        crate::DEFAULT_CHECKPOINTS
+            .split(',')
+            .map(String::from)
+            .collect()
+    }
+
+    /// Every conditional requirement names a sibling that exists, by a value it can hold: a
+    /// misspelt condition would silently never apply.
+    fn check_conditions(path: &str, fields: &[Field]) {
+        for f in fields {
+            match f.need {
+                Need::When { field, one_of } => {
+                    let sibling = fields.iter().find(|s| s.name == field);
+                    let Some(Field {
+                        kind: Kind::Symbol(symbols),
+                        ..
+                    }) = sibling
+                    else {
+                        panic!("{path} {}: `{field}` is not a sibling with symbols", f.name);
+                    };
+                    for value in one_of {
+                        assert!(symbols().contains(value), "{path} {}: {value}", f.name);
+                    }
+                }
+                Need::Unless(other) => assert!(
+                    fields.iter().any(|s| s.name == other),
+                    "{path} {}: no sibling {other}",
+                    f.name
+                ),
+                Need::Always | Need::Optional => {}
+            }
+            let inner = match &f.kind {
+                Kind::Object(inner)
+                | Kind::List {
+                    item: Kind::Object(inner),
+                    ..
+                } => Some(*inner),
+                _ => None,
+            };
+            if let Some(inner) = inner {
+                check_conditions(path, inner);
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_validates_and_every_condition_names_a_sibling() {
+        let checkpoints = checks();
+        let checks = Checks {
+            checkpoints: &checkpoints,
+            time_zone: Default::default(),
+            now: OffsetDateTime::now_utc(),
+        };
+        for intake in crate::ALL {
+            for (endpoint, _) in intake.endpoints {
+                let example = (endpoint.example)(&checks);
+                if let Err(e) = validate(endpoint.fields, &example, &checks) {
+                    panic!("{}: its example is refused: {e:?}", endpoint.path);
+                }
+                assert!(endpoint.agencies.contains(&endpoint.example_caller));
+                check_conditions(endpoint.path, endpoint.fields);
+            }
+        }
+    }
+
+    #[test]
+    fn a_blocked_departure_requires_its_reason_and_says_so() {
+        let checkpoints = checks();
+        let checks = Checks {
+            checkpoints: &checkpoints,
+            time_zone: Default::default(),
+            now: OffsetDateTime::now_utc(),
+        };
+        let endpoint = &crate::endpoints::checkpoints::DEPARTURE_CHECKS;
+        let mut body = (endpoint.example)(&checks);
+        body.as_object_mut().unwrap().remove("reason");
+        let errors = validate(endpoint.fields, &body, &checks).unwrap_err();
+        assert_eq!(
+            errors,
+            [FieldError::new(
+                "reason",
+                "is required when decision is deferred or refused"
+            )]
+        );
+        body["decision"] = json!("cleared");
+        for field in ["handed_to", "return_ticket"] {
+            body.as_object_mut().unwrap().remove(field);
+        }
+        assert!(validate(endpoint.fields, &body, &checks).is_ok());
+    }
 }

@@ -30,12 +30,16 @@ enum Command {
     Up(cmd::up::UpArgs),
     /// The schema registry (Confluent REST API).
     Registry(cmd::registry::RegistryArgs),
-    /// The registration intake (publisher).
+    /// The intakes (publishers): Disnaker, immigration office, checkpoint and referral
+    /// endpoints, one of them or all; each validates agency input and publishes events.
     Intake(cmd::intake::IntakeArgs),
     /// An agency subscriber.
     Subscriber(cmd::subscriber::SubscriberArgs),
     /// Create the feed's topics on a broker.
     Topics(cmd::topics::TopicsArgs),
+    /// What is on the feed: event types, topics, keys and fields (personal data and
+    /// encrypted fields marked), from this build's contract; `--json` for tools.
+    Events(cmd::events::EventsArgs),
     /// Benchmark: raw consume rate against the immigration subscriber's apply rate.
     Bench(cmd::bench::BenchArgs),
     /// Scaffolding: `lintas new subscriber NAME` creates a subscriber crate.
@@ -60,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Intake(args) => cmd::intake::run(args).await,
         Command::Subscriber(args) => cmd::subscriber::run(args).await,
         Command::Topics(args) => cmd::topics::run(args).await,
+        Command::Events(args) => cmd::events::run(args).await,
         Command::Bench(args) => cmd::bench::run(args).await,
         Command::Simulate(args) => cmd::simulate::run(args).await,
         Command::New(args) => cmd::new::run(args).await,

@@ -6,7 +6,11 @@ use lintas_kit::events::*;
 use super::{fields, NIK};
 use crate::accept::Request;
 use crate::checks::nik_mismatches;
-use crate::spec::{optional, required, symbols, Endpoint, Field, FieldError, Kind, Validated};
+use serde_json::{json, Value as Json};
+
+use crate::spec::{
+    example_time, optional, required, symbols, Checks, Endpoint, Field, FieldError, Kind, Validated,
+};
 
 const PLACEMENT_AGENCY: &[Field] = &[
     required(
@@ -51,6 +55,8 @@ pub static APPLICANTS: Endpoint = Endpoint {
         Kind::Symbol(symbols::<RegistrationSource>),
         "Registration channel."
     )],
+    example: village_report_example,
+    example_caller: Agency::Desa,
 };
 
 pub static JOBSEEKERS: Endpoint = Endpoint {
@@ -59,6 +65,8 @@ pub static JOBSEEKERS: Endpoint = Endpoint {
     publishes: &["ApplicantRegistered"],
     agencies: &[Agency::Disnaker],
     fields: applicant_fields![],
+    example: jobseeker_example,
+    example_caller: Agency::Disnaker,
 };
 
 pub static PASSPORT_RECOMMENDATIONS: Endpoint = Endpoint {
@@ -67,6 +75,8 @@ pub static PASSPORT_RECOMMENDATIONS: Endpoint = Endpoint {
     publishes: &["ApplicantRegistered"],
     agencies: &[Agency::Disnaker],
     fields: applicant_fields![],
+    example: recommendation_example,
+    example_caller: Agency::Disnaker,
 };
 
 pub static PASSPORT_APPLICATIONS: Endpoint = Endpoint {
@@ -75,7 +85,85 @@ pub static PASSPORT_APPLICATIONS: Endpoint = Endpoint {
     publishes: &["ApplicantRegistered"],
     agencies: &[Agency::Imigrasi],
     fields: applicant_fields![],
+    example: passport_application_example,
+    example_caller: Agency::Imigrasi,
 };
+
+// Examples: synthetic people from villages of Cilacap (NIKs start 33 01, Jawa Tengah,
+// Kabupaten Cilacap; digits 7 to 12 are the birth date, day + 40 for women).
+
+/// A village office reports a young woman recruited by a sponsor for work in Malaysia.
+fn village_report_example(_: &Checks<'_>) -> Json {
+    json!({
+        "source": "village_report",
+        "nik": "3301155708980003",
+        "full_name": "Sri Wahyuni",
+        "sex": "female",
+        "birth_date": "1998-08-17",
+        "village": "Kesugihan",
+        "sub_district": "Kesugihan",
+        "regency": "Cilacap",
+        "declared_purpose": "work",
+        "destination_country": "MY",
+        "placement_agency": {"name": "PT Sinar Jaya Abadi"},
+        "sponsor_name": "Darto",
+        "officer_id": "desa-kesugihan-03",
+        "occurred_at": example_time(4),
+    })
+}
+
+fn jobseeker_example(_: &Checks<'_>) -> Json {
+    json!({
+        "nik": "3301100203950011",
+        "full_name": "Agus Setiawan",
+        "sex": "male",
+        "birth_date": "1995-03-02",
+        "village": "Adipala",
+        "sub_district": "Adipala",
+        "regency": "Cilacap",
+        "declared_purpose": "work",
+        "destination_country": "TW",
+        "placement_agency": {"name": "PT Bina Tenaga Mandiri", "licence_number": "SIP3MI 1207/2024"},
+        "identity_document_checked": true,
+        "officer_id": "disnaker-clp-07",
+        "occurred_at": example_time(5),
+        "correlation_id": "3a6f8e21-4b7c-4d9e-a1f2-6b5c4d3e2f10",
+    })
+}
+
+fn recommendation_example(_: &Checks<'_>) -> Json {
+    json!({
+        "nik": "3301084411010007",
+        "full_name": "Dwi Lestari",
+        "sex": "female",
+        "birth_date": "2001-11-04",
+        "village": "Maos Kidul",
+        "sub_district": "Maos",
+        "regency": "Cilacap",
+        "declared_purpose": "work",
+        "destination_country": "HK",
+        "placement_agency": {"name": "PT Citra Karya Sejahtera", "licence_number": "SIP3MI 0388/2023"},
+        "identity_document_checked": true,
+        "officer_id": "disnaker-clp-07",
+        "occurred_at": example_time(6),
+    })
+}
+
+fn passport_application_example(_: &Checks<'_>) -> Json {
+    json!({
+        "nik": "3301126106930004",
+        "full_name": "Nur Aini",
+        "sex": "female",
+        "birth_date": "1993-06-21",
+        "village": "Sidanegara",
+        "sub_district": "Cilacap Tengah",
+        "regency": "Cilacap",
+        "declared_purpose": "umrah",
+        "destination_country": "SA",
+        "officer_id": "kanim-clp-0021",
+        "occurred_at": example_time(7),
+    })
+}
 
 pub fn any_source(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
     applicant(v, r, v.symbol("source"))

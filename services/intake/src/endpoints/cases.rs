@@ -6,7 +6,12 @@ use lintas_kit::events::*;
 
 use super::fields;
 use crate::accept::Request;
-use crate::spec::{optional, required, symbols, Endpoint, FieldError, Kind, Validated};
+use serde_json::{json, Value as Json};
+
+use crate::spec::{
+    example_date, example_time, optional, required, required_unless, symbols, Checks, Endpoint,
+    FieldError, Kind, Validated,
+};
 
 const CASE_ID: crate::spec::Field = required(
     "case_id",
@@ -61,7 +66,13 @@ pub static REFERRALS: Endpoint = Endpoint {
             Kind::Symbol(symbols::<ReferralReason>),
             "Reason code."
         ),
-        SUBJECT_NIKS,
+        // A referral concerns at least one person.
+        required_unless(
+            "subject_niks",
+            SUBJECT_NIKS.kind,
+            "subject_keys",
+            SUBJECT_NIKS.doc
+        ),
         SUBJECT_KEYS,
         optional(
             "suspected_recruiter_keys",
@@ -73,6 +84,8 @@ pub static REFERRALS: Endpoint = Endpoint {
         ),
         LEGAL_ARTICLES,
     ],
+    example: referral_example,
+    example_caller: Agency::Imigrasi,
 };
 
 pub static RECRUITERS: Endpoint = Endpoint {
@@ -140,6 +153,8 @@ pub static RECRUITERS: Endpoint = Endpoint {
             "Placement agency the recruiter claims to work for."
         ),
     ],
+    example: recruiter_example,
+    example_caller: Agency::Polri,
 };
 
 pub static INVESTIGATIONS: Endpoint = Endpoint {
@@ -166,6 +181,8 @@ pub static INVESTIGATIONS: Endpoint = Endpoint {
         SUBJECT_NIKS,
         SUBJECT_KEYS,
     ],
+    example: investigation_example,
+    example_caller: Agency::Polri,
 };
 
 pub static SPDP: Endpoint = Endpoint {
@@ -191,6 +208,8 @@ pub static SPDP: Endpoint = Endpoint {
             "Date the investigation was opened."
         ),
     ],
+    example: spdp_example,
+    example_caller: Agency::Polri,
 };
 
 pub static PROSECUTION_STAGES: Endpoint = Endpoint {
@@ -204,7 +223,79 @@ pub static PROSECUTION_STAGES: Endpoint = Endpoint {
         optional("prosecutor_id", Kind::Key, "Pseudonymous id of the prosecutor assigned."),
         optional("due_date", Kind::FutureDate, "Deadline the stage sets, if any."),
     ],
+    example: prosecution_stage_example,
+    example_caller: Agency::Kejaksaan,
 };
+
+// Examples: one case in Cilacap, a recruiter sending women from Kesugihan to Cambodia,
+// followed from the checkpoint's referral to the prosecutor.
+const EXAMPLE_CASE: &str = "LINTAS-CLP-2026-0042";
+const EXAMPLE_RECRUITER: &str = "rk-polresta-clp-0117";
+const EXAMPLE_VICTIMS: [&str; 2] = ["3301155708980003", "3301126106930004"];
+
+fn referral_example(_: &Checks<'_>) -> Json {
+    json!({
+        "case_id": EXAMPLE_CASE,
+        "to_agency": "polri",
+        "reason": "suspected_trafficking",
+        "subject_niks": EXAMPLE_VICTIMS,
+        "suspected_recruiter_keys": [EXAMPLE_RECRUITER],
+        "legal_articles": ["UU 21/2007 Pasal 4"],
+        "officer_id": "kanim-clp-0021",
+        "occurred_at": example_time(3),
+    })
+}
+
+fn recruiter_example(_: &Checks<'_>) -> Json {
+    json!({
+        "case_id": EXAMPLE_CASE,
+        "recruiter_key": EXAMPLE_RECRUITER,
+        "role": "recruiter",
+        "phone_numbers": ["+6281327654321", "082226781234"],
+        "licence_status": "unlicensed",
+        "village": "Kesugihan",
+        "sub_district": "Kesugihan",
+        "regency": "Cilacap",
+        "linked_subject_niks": EXAMPLE_VICTIMS,
+        "placement_agency_name": "PT Sinar Jaya Abadi",
+        "officer_id": "polresta-clp-ppa-05",
+        "occurred_at": example_time(2),
+    })
+}
+
+fn investigation_example(_: &Checks<'_>) -> Json {
+    json!({
+        "case_id": EXAMPLE_CASE,
+        "investigating_unit": "Satreskrim Unit PPA Polresta Cilacap",
+        "legal_articles": ["UU 21/2007 Pasal 4", "UU 18/2017 Pasal 81"],
+        "suspect_recruiter_keys": [EXAMPLE_RECRUITER],
+        "subject_niks": EXAMPLE_VICTIMS,
+        "officer_id": "polresta-clp-ppa-05",
+        "occurred_at": example_time(2),
+    })
+}
+
+fn spdp_example(_: &Checks<'_>) -> Json {
+    json!({
+        "case_id": EXAMPLE_CASE,
+        "spdp_number": "SPDP/42/XI/2026/Reskrim",
+        "sent_to_office": "KEJARI-CILACAP",
+        "investigation_opened_on": example_date(-3),
+        "officer_id": "polresta-clp-ppa-05",
+        "occurred_at": example_time(1),
+    })
+}
+
+fn prosecution_stage_example(_: &Checks<'_>) -> Json {
+    json!({
+        "case_id": EXAMPLE_CASE,
+        "stage": "p16",
+        "prosecutor_id": "jaksa-clp-0007",
+        "due_date": example_date(14),
+        "officer_id": "jaksa-clp-0007",
+        "occurred_at": example_time(1),
+    })
+}
 
 /// Subject keys from NIKs and keys given; `field` names the error when there are none.
 fn subjects(v: &Validated, r: &Request<'_>, niks: &str, keys: &str) -> Vec<String> {

@@ -5,39 +5,52 @@ use lintas_kit::events::*;
 
 use super::fields;
 use crate::accept::Request;
-use crate::spec::{optional, required, symbols, Endpoint, Field, FieldError, Kind, Validated};
+use serde_json::{json, Value as Json};
+
+use crate::spec::{
+    example_time, optional, required, required_when, symbols, Checks, Endpoint, Field, FieldError,
+    Kind, Validated,
+};
 
 fn decisions() -> Vec<&'static str> {
     vec!["cleared", "deferred", "refused"]
 }
 
-/// What the checkpoint decided about one traveller.
-const TRAVELLER: &[Field] = &[
+/// Decisions that block a departure: each needs a reason, who took charge, and whether there
+/// was a return ticket.
+const BLOCKED: (&str, &[&str]) = ("decision", &["deferred", "refused"]);
+
+/// What the checkpoint decided about one traveller: the fields of a single departure check,
+/// and of each item of a group check.
+const TRAVELLER: [Field; 6] = [
     required("nik", Kind::Nik, "National ID number of the traveller."),
     required(
         "decision",
         Kind::Symbol(decisions),
         "cleared, deferred (penundaan) or refused (penolakan).",
     ),
-    optional(
+    required_when(
         "reason",
         Kind::Symbol(symbols::<BlockReason>),
-        "Why the departure was blocked; required unless cleared.",
+        BLOCKED,
+        "Why the departure was blocked; a cleared departure has none.",
     ),
-    optional(
+    required_when(
         "handed_to",
         Kind::Symbol(symbols::<HandedTo>),
-        "Who took charge of the person; required unless cleared.",
+        BLOCKED,
+        "Who took charge of the person.",
     ),
-    optional(
+    required_when(
         "return_ticket",
         Kind::Bool,
-        "Whether the traveller held a return ticket; required unless cleared.",
+        BLOCKED,
+        "Whether the traveller held a return ticket.",
     ),
     optional(
         "epmi_id",
         Kind::Text { max: 40 },
-        "e-PMI id of a legal placement, for a cleared worker (personal data).",
+        "e-PMI id of a legal placement, for a cleared worker only (personal data).",
     ),
 ];
 
@@ -61,38 +74,20 @@ pub static DEPARTURE_CHECKS: Endpoint = Endpoint {
     publishes: &["DepartureBlocked", "DepartureCleared"],
     agencies: &[Agency::Imigrasi],
     fields: trip_fields![
-        required("nik", Kind::Nik, "National ID number of the traveller."),
-        required(
-            "decision",
-            Kind::Symbol(decisions),
-            "cleared, deferred (penundaan) or refused (penolakan)."
-        ),
-        optional(
-            "reason",
-            Kind::Symbol(symbols::<BlockReason>),
-            "Why the departure was blocked; required unless cleared."
-        ),
-        optional(
-            "handed_to",
-            Kind::Symbol(symbols::<HandedTo>),
-            "Who took charge of the person; required unless cleared."
-        ),
-        optional(
-            "return_ticket",
-            Kind::Bool,
-            "Whether the traveller held a return ticket; required unless cleared."
-        ),
-        optional(
-            "epmi_id",
-            Kind::Text { max: 40 },
-            "e-PMI id of a legal placement, for a cleared worker (personal data)."
-        ),
+        TRAVELLER[0],
+        TRAVELLER[1],
+        TRAVELLER[2],
+        TRAVELLER[3],
+        TRAVELLER[4],
+        TRAVELLER[5],
         optional(
             "group_id",
             Kind::Uuid,
             "Shared id of people travelling together."
         ),
     ],
+    example: departure_check_example,
+    example_caller: Agency::Imigrasi,
 };
 
 pub static GROUP_CHECKS: Endpoint = Endpoint {
@@ -109,13 +104,72 @@ pub static GROUP_CHECKS: Endpoint = Endpoint {
         required(
             "travellers",
             Kind::List {
-                item: &Kind::Object(TRAVELLER),
+                item: &Kind::Object(&TRAVELLER),
                 max: 200
             },
             "Each traveller and the decision about them."
         ),
     ],
+    example: group_check_example,
+    example_caller: Agency::Imigrasi,
 };
+
+/// The trip of the examples: a flight to Phnom Penh through Kuala Lumpur, a route used to
+/// take workers to online-scam compounds in Cambodia, from the first configured checkpoint
+/// (the caller's office must be that checkpoint's).
+fn example_trip(checks: &Checks<'_>) -> Json {
+    json!({
+        "checkpoint_code": checks.checkpoints.first().map_or("TPI-CGK", String::as_str),
+        "carrier": "AirAsia Indonesia",
+        "flight_or_vessel": "QZ 262",
+        "destination_country": "KH",
+        "transit_points": ["KUL"],
+        "visa_shown": "tourist",
+        "officer_id": "tpi-cgk-0412",
+        "occurred_at": example_time(1),
+    })
+}
+
+fn departure_check_example(checks: &Checks<'_>) -> Json {
+    let mut body = example_trip(checks);
+    let traveller = json!({
+        // A man born 2 March 1995 in Cilacap (Jawa Tengah 33).
+        "nik": "3301100203950011",
+        "decision": "deferred",
+        "reason": "suspected_non_procedural_worker",
+        "handed_to": "bp3mi_shelter",
+        "return_ticket": false,
+        "group_id": "5b0e7a52-3c1f-4d8e-9a61-2f4c8d7e1b90",
+        "correlation_id": "0c9a4f1e-6b2d-4e3a-8f75-91d2c3b4a5e6",
+    });
+    extend(&mut body, traveller);
+    body
+}
+
+fn group_check_example(checks: &Checks<'_>) -> Json {
+    let mut body = example_trip(checks);
+    extend(
+        &mut body,
+        json!({
+            "group_id": "5b0e7a52-3c1f-4d8e-9a61-2f4c8d7e1b90",
+            "travellers": [
+                // A woman born 17 August 1998 (day + 40 in the NIK): refused, handed to the
+                // airport police as a suspected victim.
+                {"nik": "3301155708980003", "decision": "refused", "reason": "suspected_trafficking_victim",
+                 "handed_to": "airport_police", "return_ticket": false},
+                // A worker with a legal placement, cleared.
+                {"nik": "3301084411010007", "decision": "cleared", "epmi_id": "EPMI-2026-0045127"},
+            ],
+        }),
+    );
+    body
+}
+
+fn extend(body: &mut Json, more: Json) {
+    if let (Some(body), Json::Object(more)) = (body.as_object_mut(), more) {
+        body.extend(more);
+    }
+}
 
 pub fn departure_check(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
     traveller(v, v, "", r, v.opt_uuid("group_id")).map(|e| vec![e])
@@ -154,16 +208,12 @@ fn traveller(
     group_id: Option<uuid::Uuid>,
 ) -> Result<AnyEvent, Vec<FieldError>> {
     let decision = person.text_symbol("decision");
-    let blocked = decision != "cleared";
+    // The same list that makes reason, handed_to and return_ticket required, so a blocked
+    // traveller always has them here.
+    let blocked = BLOCKED.1.contains(&decision);
+    // What a blocked departure requires is declared (TRAVELLER) and checked by validation;
+    // what it must not carry is checked here.
     let mut errors = Vec::new();
-    for field in ["reason", "handed_to", "return_ticket"] {
-        if blocked && !person.has(field) {
-            errors.push(FieldError::new(
-                format!("{prefix}{field}"),
-                "is required when the departure is blocked",
-            ));
-        }
-    }
     if blocked && person.has("epmi_id") {
         errors.push(FieldError::new(
             format!("{prefix}epmi_id"),

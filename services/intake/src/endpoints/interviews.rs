@@ -5,7 +5,12 @@ use lintas_kit::events::*;
 
 use super::{fields, NIK};
 use crate::accept::Request;
-use crate::spec::{optional, required, symbols, Endpoint, Field, FieldError, Kind, Validated};
+use serde_json::{json, Value as Json};
+
+use crate::spec::{
+    example_date, example_time, optional, required, required_when, symbols, Checks, Endpoint,
+    Field, FieldError, Kind, Validated,
+};
 
 const FLAG: &[Field] = &[
     required(
@@ -30,11 +35,33 @@ pub static INTERVIEWS: Endpoint = Endpoint {
         NIK,
         required("outcome", Kind::Symbol(symbols::<InterviewOutcome>), "Decision of the interview."),
         optional("defer_until", Kind::FutureDate, "For a deferral only: when the applicant may apply again; 30 days after the interview when absent."),
-        optional("reason_codes", Kind::List { item: &Kind::Symbol(symbols::<InterviewReason>), max: 10 }, "Reasons; at least one for a deferral or a rejection, none for an approval."),
+        required_when("reason_codes", Kind::List { item: &Kind::Symbol(symbols::<InterviewReason>), max: 10 }, ("outcome", &["defer", "reject"]), "Reasons; at least one for a deferral or a rejection, none for an approval."),
         optional("passport_number", Kind::Text { max: 20 }, "Passport issued, or a prior passport found (personal data)."),
         optional("flag", Kind::Object(FLAG), "When the interview flags the declared purpose or the visa: published as VisaTypeFlagged."),
     ],
+    example: interview_example,
+    example_caller: Agency::Imigrasi,
 };
+
+/// An umrah applicant without the travel operator's letter: deferred, and the visa flagged.
+fn interview_example(_: &Checks<'_>) -> Json {
+    json!({
+        // A woman born 21 June 1993 (day + 40 in the NIK).
+        "nik": "3301126106930004",
+        "outcome": "defer",
+        "defer_until": example_date(30),
+        "reason_codes": ["missing_travel_operator_letter"],
+        "passport_number": "C4821937",
+        "flag": {
+            "reason": "umrah_or_ziarah_without_travel_operator_letter",
+            "visa_type": "umrah",
+            "destination_country": "SA",
+        },
+        "officer_id": "kanim-clp-0021",
+        "occurred_at": example_time(3),
+        "correlation_id": "7e3d2b1a-9c8f-4a6e-b5d4-3c2b1a0f9e8d",
+    })
+}
 
 pub fn interview(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
     let outcome: InterviewOutcome = v.symbol("outcome");

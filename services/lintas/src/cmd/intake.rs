@@ -13,7 +13,7 @@ use crate::settings::{credentials, keyer, listen, KafkaArgs};
 
 #[derive(Args, Debug)]
 pub struct IntakeArgs {
-    /// Which agency's intake to serve.
+    /// Which intake to serve: one agency's endpoints, or all four intakes on one address.
     #[arg(value_enum, default_value_t = IntakeKind::All)]
     pub which: IntakeKind,
     #[command(flatten)]
@@ -88,7 +88,7 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
         time_zone: args.time_zone,
     };
     let listener = listen(&args.listen).await?;
-    tracing::info!(url = %format!("{}://{}", args.http.scheme(), listener.local_addr()?), "registration intake listening");
+    tracing::info!(url = %format!("{}://{}", args.http.scheme(), listener.local_addr()?), "intake listening");
     let routes = super::with_ops(lintas_intake::router(state, args.which.intakes()), health);
     let http = args.http.clone();
     tasks.spawn("http-server", async move {
@@ -126,10 +126,15 @@ pub async fn watch_broker(
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IntakeKind {
+    /// Disnaker: jobseeker cards (AK-1), passport recommendations, registrations by any channel.
     Disnaker,
+    /// Immigration office: passport applications, interviews, visa flags.
     Imigrasi,
+    /// Checkpoints (TPI): departure checks, one traveller or a group.
     Checkpoint,
+    /// Referrals between agencies, recruiter reports, investigations and prosecution.
     Referral,
+    /// All four intakes.
     All,
 }
 

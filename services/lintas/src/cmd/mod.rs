@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod bench;
+pub mod events;
 pub mod intake;
 pub mod keys;
 pub mod new;

@@ -139,7 +139,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     for (group, _, _) in SUBSCRIBERS {
         topics.push(dead_letter_topic("", group));
     }
-    let (_mock, brokers, external_broker) = match &args.brokers {
+    let (mock, brokers, external_broker) = match &args.brokers {
         Some(brokers) => {
             ensure_topics(
                 brokers,
@@ -514,5 +514,14 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     println!("Stop with Ctrl-C.");
 
-    tasks.join().await
+    let stopped = tasks.join().await;
+    if let Some(mock) = mock {
+        // The embedded broker must outlive every client, or each client still open when it
+        // goes logs librdkafka's AllBrokersDown as it closes. Some end just after the tasks:
+        // each subscriber's watermark probe thread (it notices the shutdown within a second
+        // and is not waited for), a request's router clone (the producer) in a connection
+        // task. The process is ending and the cluster is ephemeral: it ends with the process.
+        std::mem::forget(mock);
+    }
+    stopped
 }
