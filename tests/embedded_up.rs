@@ -131,6 +131,7 @@ async fn embedded_run_serves_the_whole_flow() {
     let accepted: Value = client
         .post(format!("{}/v1/applicants", up.base))
         .bearer_auth(&up.disnaker)
+        .header("Idempotency-Key", "first-registration")
         .json(&body)
         .send()
         .await
@@ -217,6 +218,21 @@ async fn embedded_run_serves_the_whole_flow() {
     )
     .await;
     assert_eq!(kept["events"].as_array().unwrap().len(), 1);
+    // The last run's Idempotency-Key answers point at a log this broker does not hold: the
+    // same key is published again, not answered from memory with nothing on the feed.
+    let again = client
+        .post(format!("{}/v1/applicants", up.base))
+        .bearer_auth(&up.disnaker)
+        .header("Idempotency-Key", "first-registration")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 202);
+    assert!(
+        again.headers().get("idempotent-replayed").is_none(),
+        "a key of the previous run was answered from memory, and nothing was published"
+    );
     let status = client
         .post(format!("{}/v1/applicants", up.base))
         .bearer_auth(&up.disnaker)

@@ -7,7 +7,7 @@
 pub mod accept;
 pub mod checks;
 pub mod endpoints;
-mod idempotency;
+pub mod idempotency;
 pub mod spec;
 
 use axum::body::Bytes;

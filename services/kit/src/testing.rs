@@ -301,3 +301,57 @@ fn counted(name: &str, group: &str) -> u64 {
         .map(|m| m.get_counter().get_value() as u64)
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use lintas_events::{AnyEvent, Event, VisaTypeFlagged};
+
+    use super::examples::example;
+    use super::Harness;
+    use crate::consumer::{Batch, Handler, HandlerError};
+    use crate::store::Migrations;
+
+    /// Rejects every flag to Cambodia, looping over first sightings.
+    struct RefuseCambodia;
+
+    impl Handler for RefuseCambodia {
+        async fn apply(&self, batch: &mut Batch<'_>) -> Result<(), HandlerError> {
+            for record in batch.first_sightings().await? {
+                if let AnyEvent::VisaTypeFlagged(flag) = &record.event {
+                    if flag.destination_country == "KH" {
+                        return Err(batch.reject(&record, "no flags to KH here"));
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// `Batch::reject` names the rejected record's place in the batch, also when a repeat
+    /// before it left it at another place in `first_sightings()`'s list.
+    #[tokio::test]
+    async fn a_rejection_names_the_record_rejected() {
+        let mut harness = Harness::new(RefuseCambodia, Migrations::inline("SELECT 1").await)
+            .await
+            .unwrap();
+        let malaysia = VisaTypeFlagged {
+            destination_country: "MY".into(),
+            ..example()
+        };
+        let cambodia = VisaTypeFlagged {
+            destination_country: "KH".into(),
+            ..example()
+        };
+        let batch = vec![
+            malaysia.clone().into_any(),
+            malaysia.into_any(),
+            cambodia.into_any(),
+        ];
+        match harness.apply(batch).await {
+            Err(HandlerError::Rejected { index, reason }) => {
+                assert_eq!((index, reason.as_str()), (2, "no flags to KH here"))
+            }
+            other => panic!("expected the KH flag rejected, got {other:?}"),
+        }
+    }
+}

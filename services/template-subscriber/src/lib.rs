@@ -26,8 +26,9 @@ pub fn migrations() -> Migrations {
     }
 }
 
-/// Counts events per subject and type, each event once: a publisher's retry delivers the
-/// same event (same `event_id`) again, and `first_sightings` leaves such copies out.
+/// Counts events per subject and type, each event once: a publisher's retry with an
+/// Idempotency-Key (or a stated `occurred_at`) delivers the same event (same `event_id`) again,
+/// and `first_sightings` leaves such copies out.
 pub struct TemplateHandler;
 
 impl Handler for TemplateHandler {

@@ -175,6 +175,27 @@ impl<'a> Batch<'a> {
         Ok(claimed.rows_affected() == 1)
     }
 
+    /// Rejects `record` for good (it goes to the dead-letter topic with `reason`, the rest of
+    /// the batch is applied): `return Err(batch.reject(&record, "…"))`. Takes the record, not
+    /// an index, so it is right also inside a loop over [`Batch::first_sightings`].
+    pub fn reject(&self, record: &Record, reason: impl Into<String>) -> HandlerError {
+        let index = self.records.iter().position(|r| {
+            r.topic == record.topic && r.partition == record.partition && r.offset == record.offset
+        });
+        match index {
+            Some(index) => HandlerError::Rejected {
+                index,
+                reason: reason.into(),
+            },
+            // A handler bug: retried, and visible on /readyz, rather than dead-lettering
+            // another record.
+            None => HandlerError::transient(format!(
+                "rejected {}[{}]@{}, which is not in this batch",
+                record.topic, record.partition, record.offset
+            )),
+        }
+    }
+
     /// The records of this batch whose event this subscriber has not seen before, each
     /// claimed ([`Batch::first_sighting`]), in batch order: iterate over these to count or
     /// append, and a redelivered event is counted once.

@@ -330,6 +330,15 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
 
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
     intake_store.migrate(lintas_intake::migrations()).await?;
+    if !external_broker {
+        // The last run's answers point at a log this new broker does not hold: replaying one
+        // for a reused Idempotency-Key would answer 202 and publish nothing.
+        let forgotten =
+            lintas_intake::idempotency::purge(&intake_store, std::time::Duration::ZERO).await?;
+        if forgotten > 0 {
+            tracing::info!(forgotten, "the previous run's Idempotency-Key answers are forgotten: the embedded broker is new");
+        }
+    }
     let intake_purge_store = intake_store.clone();
     let health = Health::new();
     let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
