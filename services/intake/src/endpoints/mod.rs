@@ -29,7 +29,9 @@ pub const OFFICER: Field = required(
 pub const OCCURRED_AT: Field = optional(
     "occurred_at",
     Kind::PastTime,
-    "When the fact happened (RFC 3339); now when absent.",
+    "When the fact happened (RFC 3339); now when absent. Without an Idempotency-Key, a request \
+     stating it is de-duplicated by its content (a retry is the same event); with neither, a \
+     retry publishes a second event.",
 );
 pub const CORRELATION_ID: Field = optional(
     "correlation_id",
