@@ -312,10 +312,10 @@ def published_topic(event: str, events: dict[str, str], agency: str, topics: dic
 
 
 def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
-    """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(`), or publishes through
+    """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(` or `from_rule_in(`), or publishes through
     the kit's alert desk API (`ALERTS.router(`) or its personal-data API (`record_read(`,
     `PERSONAL_DATA.router(`): what it publishes."""
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")(?:\s*\{|::from_rule\()")
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")(?:\s*\{|::from_rule(?:_in)?\()")
     found = set()
     for path in crate_src.rglob("*.rs"):
         text = read(path)
