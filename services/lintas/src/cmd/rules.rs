@@ -14,9 +14,10 @@ pub struct RuleArgs {
     /// Office code stamped on the alerts a subscriber raises (default: LINTAS-<AGENCY>).
     #[arg(long, env = "LINTAS_ALERT_OFFICE")]
     pub alert_office: Option<String>,
-    /// IM1: a flag or block within this many days of an earlier one.
-    #[arg(long, env = "LINTAS_IM1_WINDOW_DAYS", default_value_t = 365)]
-    pub im1_window_days: i64,
+    /// IM1: a stop within this many calendar months of an earlier one (the same date a year
+    /// later is within 12).
+    #[arg(long, env = "LINTAS_IM1_WINDOW_MONTHS", default_value_t = 12)]
+    pub im1_window_months: u32,
     /// IM2: transit points (IATA) of pilgrimage-visa routes to watch.
     #[arg(
         long,
@@ -58,7 +59,7 @@ impl RuleArgs {
 
     pub fn imigrasi(&self) -> lintas_imigrasi::ImigrasiHandler {
         let mut im1 = lintas_imigrasi::Im1Settings::default();
-        im1.window = Duration::days(self.im1_window_days);
+        im1.window_months = self.im1_window_months;
         im1.im2_transit_points = self.im2_transit_points.clone();
         im1.office = self.office(im1.office);
         im1.time_zone = self.time_zone;
