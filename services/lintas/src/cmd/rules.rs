@@ -32,6 +32,10 @@ pub struct RuleArgs {
     /// DN2: placement-agency licence (SIP3MI) numbers known to be valid.
     #[arg(long, env = "LINTAS_DN2_VALID_LICENCES", value_delimiter = ',')]
     pub dn2_valid_licences: Vec<String>,
+    /// DN3: licence numbers of the placement agencies designated for the one open channel
+    /// for domestic work in the Middle East (the scheme to Saudi Arabia).
+    #[arg(long, env = "LINTAS_DN3_SCHEME_AGENCIES", value_delimiter = ',')]
+    pub dn3_scheme_agencies: Vec<String>,
     /// PO1: blocked people linked to one recruiter…
     #[arg(long, env = "LINTAS_PO1_THRESHOLD", default_value_t = 5)]
     pub po1_threshold: usize,
@@ -71,6 +75,7 @@ impl RuleArgs {
         let s = &mut handler.settings;
         s.follow_up_days = self.dn1_follow_up_days;
         s.valid_licences = self.dn2_valid_licences.clone();
+        s.scheme_agencies = self.dn3_scheme_agencies.clone();
         s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
         handler
