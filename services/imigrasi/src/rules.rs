@@ -367,3 +367,135 @@ async fn raise(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::{date, datetime};
+
+    fn event(n: u128, kind: &str, office: &str, at: OffsetDateTime, details: Value) -> Im1Event {
+        Im1Settings::default()
+            .event(Uuid::from_u128(n), kind, at, office.into(), &details)
+            .expect("an event IM1 reads")
+    }
+
+    #[test]
+    fn a_deferral_bars_until_the_day_before_it_ends_a_rejection_for_12_months() {
+        let settings = Im1Settings::default();
+        let deferral = |until: Value| {
+            event(
+                1,
+                "PassportInterviewConducted",
+                "KANIM-CILACAP",
+                datetime!(2026-03-04 23:30 +7),
+                json!({"outcome": "defer", "defer_until": until}),
+            )
+            .kind
+        };
+        assert_eq!(
+            deferral(json!("2026-04-03")),
+            Kind::Refusal {
+                barred_through: date!(2026 - 04 - 02)
+            }
+        );
+        // No date on the event: the default 30 days from the local date of the interview.
+        assert_eq!(
+            deferral(Value::Null),
+            Kind::Refusal {
+                barred_through: date!(2026 - 04 - 02)
+            }
+        );
+        let rejected = event(
+            2,
+            "PassportInterviewConducted",
+            "KANIM-CILACAP",
+            datetime!(2028-02-29 10:00 +7),
+            json!({"outcome": "reject", "defer_until": null}),
+        );
+        assert_eq!(
+            rejected.kind,
+            Kind::Refusal {
+                barred_through: date!(2029 - 03 - 01)
+            }
+        );
+        // An approval, and a registration that is not a passport application, are not read.
+        assert!(settings
+            .event(
+                Uuid::from_u128(3),
+                "PassportInterviewConducted",
+                datetime!(2026-03-04 10:00 +7),
+                "KANIM-CILACAP".into(),
+                &json!({"outcome": "approve"}),
+            )
+            .is_none());
+        assert!(settings
+            .event(
+                Uuid::from_u128(4),
+                "ApplicantRegistered",
+                datetime!(2026-03-04 10:00 +7),
+                "DISNAKER-CILACAP".into(),
+                &json!({"source": "jobseeker_card_ak1"}),
+            )
+            .is_none());
+    }
+
+    #[test]
+    fn earlier_stops_are_counted_as_occasions() {
+        let settings = Im1Settings::default();
+        let stop = |n, kind, office, at| event(n, kind, office, at, json!({}));
+        let history = [
+            // One occasion: a flag and its block at Yogyakarta.
+            stop(
+                1,
+                "VisaTypeFlagged",
+                "TPI-YIA",
+                datetime!(2026-01-05 20:00 +7),
+            ),
+            stop(
+                2,
+                "DepartureBlocked",
+                "TPI-YIA",
+                datetime!(2026-01-05 20:05 +7),
+            ),
+            // Another, at Jakarta in March.
+            stop(
+                3,
+                "DepartureBlocked",
+                "TPI-CGK",
+                datetime!(2026-03-05 20:05 +7),
+            ),
+            // The repeat: a flag and its block at Surabaya.
+            stop(
+                4,
+                "VisaTypeFlagged",
+                "TPI-SUB",
+                datetime!(2026-06-01 07:00 +7),
+            ),
+            stop(
+                5,
+                "DepartureBlocked",
+                "TPI-SUB",
+                datetime!(2026-06-01 07:10 +7),
+            ),
+        ];
+        let repeats = settings.repeats("s", &history);
+        // March repeats January; June repeats both.
+        assert_eq!(repeats.len(), 2, "{repeats:?}");
+        let june = repeats
+            .iter()
+            .find(|r| r.summary.contains("TPI-SUB"))
+            .unwrap();
+        assert!(
+            june.summary.contains("on 2 other occasion(s)"),
+            "{}",
+            june.summary
+        );
+        assert_eq!(june.evidence.len(), 5);
+        assert_eq!(june.at, datetime!(2026-06-01 07:00 +7));
+        // The same history in any order gives the same alerts.
+        let mut reversed = history.to_vec();
+        reversed.reverse();
+        assert_eq!(settings.repeats("s", &reversed), repeats);
+    }
+}

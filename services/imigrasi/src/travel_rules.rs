@@ -42,7 +42,7 @@ pub async fn check(
                     e.declared_purpose,
                     DeclaredPurpose::Umrah | DeclaredPurpose::Ziarah
                 )
-                && BANNED_MIDDLE_EAST.contains(&e.destination_country.as_str()) =>
+                && under_ban(&e.destination_country) =>
         {
             let summary = format!(
                 "woman declaring {} to {}, a country under the domestic-work ban: secondary interview",
