@@ -22,7 +22,8 @@
 //! computed from the subject's whole history each time one of its events arrives, and an
 //! alert, once due, stays due whatever arrives later: the same alerts exist in any arrival
 //! order, and an earlier event that arrives late revises the evidence of the alerts raised
-//! before it.
+//! before it. An alert raised before stops were counted as occasions (its id came from its
+//! one trigger event) is revised in place of raising its occasion's alert beside it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -96,7 +97,10 @@ pub(crate) enum Kind {
     Stop,
     /// An interview that deferred or rejected the application: a stop, and no application
     /// elsewhere until the end of local day `barred_through`.
-    Refusal { barred_through: Date },
+    Refusal {
+        barred_through: Date,
+        rejected: bool,
+    },
     /// A passport application.
     Application,
 }
@@ -110,6 +114,9 @@ pub(crate) struct Repeat {
     /// Sorted event ids: the earlier stops, then what repeated them.
     pub evidence: Vec<Uuid>,
     pub summary: String,
+    /// Ids this alert had under the rule before it counted occasions (one alert per
+    /// repeating event): an alert raised then is revised, not raised again beside it.
+    pub legacy_ids: Vec<Uuid>,
 }
 
 /// A repeat occasion being gathered: when it began, its stops, and the earlier stops it
@@ -148,6 +155,7 @@ impl Im1Settings {
             "PassportInterviewConducted" => {
                 let outcome = details["outcome"].as_str()?;
                 let day = self.day(at);
+                let rejected = outcome == InterviewOutcome::Reject.to_string();
                 let barred_through = if outcome == InterviewOutcome::Defer.to_string() {
                     // The applicant may apply again on `defer_until`: barred the day before.
                     details["defer_until"]
@@ -158,14 +166,17 @@ impl Im1Settings {
                         })
                         .unwrap_or_else(|| PassportInterviewConducted::default_defer_until(day))
                         .previous_day()?
-                } else if outcome == InterviewOutcome::Reject.to_string() {
+                } else if rejected {
                     // A rejection sets no date: applying elsewhere within the window is
                     // shopping.
                     calendar::months_after(day, self.window_months)
                 } else {
                     return None;
                 };
-                Kind::Refusal { barred_through }
+                Kind::Refusal {
+                    barred_through,
+                    rejected,
+                }
             }
             _ => return None,
         };
@@ -228,6 +239,10 @@ impl Im1Settings {
             );
             let times = earlier_occasions(self, &stops, &earlier);
             let evidence: BTreeSet<Uuid> = earlier.union(&repeating).copied().collect();
+            let legacy_ids = repeating
+                .iter()
+                .map(|r| AlertRaised::derive_id(IM1, &[*r]))
+                .collect();
             out.push(Repeat {
                 alert_id: AlertRaised::derive_id(IM1, &[occasion]),
                 at,
@@ -236,27 +251,42 @@ impl Im1Settings {
                     "stopped again at {office}: stopped on {times} other occasion(s) in the {} months before",
                     self.window_months
                 ),
+                legacy_ids,
             });
         }
         // Applications at another office while a deferral or rejection runs.
         for application in events.iter().filter(|e| e.kind == Kind::Application) {
-            let refusals: Vec<(&Im1Event, Date)> = stops
+            let refusals: Vec<(&Im1Event, Date, bool)> = stops
                 .iter()
                 .filter_map(|r| match r.kind {
-                    Kind::Refusal { barred_through }
-                        if r.office != application.office
-                            && r.at < application.at
-                            && self.day(application.at) <= barred_through =>
+                    Kind::Refusal {
+                        barred_through,
+                        rejected,
+                    } if r.office != application.office
+                        && r.at < application.at
+                        && self.day(application.at) <= barred_through =>
                     {
-                        Some((*r, barred_through))
+                        Some((*r, barred_through, rejected))
                     }
                     _ => None,
                 })
                 .collect();
-            let Some((first, barred_through)) = refusals.first() else {
+            let Some(&(first, barred_through, rejected)) = refusals.first() else {
                 continue;
             };
-            let mut evidence: Vec<Uuid> = refusals.iter().map(|(r, _)| r.id).collect();
+            let refused = if rejected {
+                format!(
+                    "within {} months of a rejection at {}",
+                    self.window_months, first.office
+                )
+            } else {
+                format!(
+                    "while deferred at {} (no new application before {})",
+                    first.office,
+                    barred_through.next_day().unwrap_or(barred_through)
+                )
+            };
+            let mut evidence: Vec<Uuid> = refusals.iter().map(|(r, _, _)| r.id).collect();
             evidence.push(application.id);
             evidence.sort();
             out.push(Repeat {
@@ -264,11 +294,10 @@ impl Im1Settings {
                 at: application.at,
                 evidence,
                 summary: format!(
-                    "passport application at {} while refused at {} (no new application before {}): office shopping",
-                    application.office,
-                    first.office,
-                    barred_through.next_day().unwrap_or(*barred_through)
+                    "passport application at {} {refused}: office shopping",
+                    application.office
                 ),
+                legacy_ids: Vec::new(),
             });
         }
         out
@@ -342,6 +371,25 @@ async fn raise(
     subject: &str,
     repeat: Repeat,
 ) -> Result<(), HandlerError> {
+    if !repeat.legacy_ids.is_empty() {
+        let placeholders: Vec<String> = (1..=repeat.legacy_ids.len())
+            .map(|i| format!("${i}"))
+            .collect();
+        let sql = format!(
+            "SELECT alert_id FROM lintas_alerts WHERE alert_id IN ({}) ORDER BY alert_id LIMIT 1",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for id in &repeat.legacy_ids {
+            query = query.bind(id.to_string());
+        }
+        if let Some(legacy) = query.fetch_optional(batch.tx()).await? {
+            let legacy: Uuid = legacy.parse().map_err(HandlerError::transient)?;
+            return crate::ALERTS
+                .revise(batch, legacy, &repeat.evidence, &repeat.summary)
+                .await;
+        }
+    }
     let alert = RuleAlert {
         rule: IM1.into(),
         owner: Agency::Imigrasi,
@@ -396,14 +444,16 @@ mod tests {
         assert_eq!(
             deferral(json!("2026-04-03")),
             Kind::Refusal {
-                barred_through: date!(2026 - 04 - 02)
+                barred_through: date!(2026 - 04 - 02),
+                rejected: false,
             }
         );
         // No date on the event: the default 30 days from the local date of the interview.
         assert_eq!(
             deferral(Value::Null),
             Kind::Refusal {
-                barred_through: date!(2026 - 04 - 02)
+                barred_through: date!(2026 - 04 - 02),
+                rejected: false,
             }
         );
         let rejected = event(
@@ -416,7 +466,8 @@ mod tests {
         assert_eq!(
             rejected.kind,
             Kind::Refusal {
-                barred_through: date!(2029 - 03 - 01)
+                barred_through: date!(2029 - 03 - 01),
+                rejected: true,
             }
         );
         // An approval, and a registration that is not a passport application, are not read.
@@ -438,6 +489,44 @@ mod tests {
                 &json!({"source": "jobseeker_card_ak1"}),
             )
             .is_none());
+    }
+
+    #[test]
+    fn an_application_elsewhere_says_which_refusal_it_shops_around() {
+        let settings = Im1Settings::default();
+        let interview = |outcome: &str, until: Value| {
+            event(
+                1,
+                "PassportInterviewConducted",
+                "KANIM-CILACAP",
+                datetime!(2026-03-04 10:00 +7),
+                json!({"outcome": outcome, "defer_until": until}),
+            )
+        };
+        let application = event(
+            2,
+            "ApplicantRegistered",
+            "KANIM-SEMARANG",
+            datetime!(2026-03-20 09:00 +7),
+            json!({"source": "passport_application"}),
+        );
+        let deferred = settings.repeats(
+            "s",
+            &[interview("defer", json!("2026-04-03")), application.clone()],
+        );
+        assert_eq!(deferred.len(), 1);
+        assert_eq!(
+            deferred[0].summary,
+            "passport application at KANIM-SEMARANG while deferred at KANIM-CILACAP \
+             (no new application before 2026-04-03): office shopping"
+        );
+        assert!(deferred[0].legacy_ids.is_empty());
+        let rejected = settings.repeats("s", &[interview("reject", Value::Null), application]);
+        assert_eq!(
+            rejected[0].summary,
+            "passport application at KANIM-SEMARANG within 12 months of a rejection at \
+             KANIM-CILACAP: office shopping"
+        );
     }
 
     #[test]

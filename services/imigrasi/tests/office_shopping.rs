@@ -230,3 +230,43 @@ async fn im1_a_repeat_on_the_same_date_a_year_later_across_29_february() {
     let anniversary = block("TPI-CGK", datetime!(2029-03-01 10:00 +7));
     assert_eq!(in_both_orders(vec![leap, anniversary]).await.len(), 1);
 }
+
+/// A deployment upgraded with alerts of the old rule (one per flag or block, the id from that
+/// event): the occasion's alert is that alert revised, not a second one beside it.
+#[tokio::test]
+async fn im1_an_alert_raised_before_occasions_is_revised_not_doubled() {
+    let earlier = flag("KANIM-CILACAP", datetime!(2026-01-05 10:00 +7));
+    let blocked = block("TPI-CGK", datetime!(2026-05-04 21:00 +7));
+    let flagged = flag("TPI-CGK", datetime!(2026-05-04 21:05 +7));
+    let mut harness = Harness::new(
+        ImigrasiHandler {
+            im1: Default::default(),
+        },
+        lintas_imigrasi::migrations(),
+    )
+    .await
+    .unwrap();
+    harness
+        .apply_each(vec![earlier.clone(), blocked.clone()])
+        .await
+        .unwrap();
+    // Replace what the new rule raised with what the old one had raised for the block.
+    let legacy = AlertRaised::derive_id("IM1", &[blocked.envelope().event_id]);
+    let pool = harness.store().pool().clone();
+    sqlx::query("UPDATE lintas_alerts SET alert_id = $1 WHERE rule = 'IM1'")
+        .bind(legacy.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    harness.apply_each(vec![flagged.clone()]).await.unwrap();
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT alert_id, evidence FROM lintas_alerts WHERE rule = 'IM1'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, legacy.to_string());
+    let mut evidence: Vec<String> = serde_json::from_str(&rows[0].1).unwrap();
+    evidence.sort();
+    assert_eq!(evidence, ids(&[&earlier, &blocked, &flagged]));
+}
