@@ -3,7 +3,9 @@
 //! what the model produces, the time-based ones (JA1, JA2) included, with nothing
 //! dead-lettered; and not one NIK, name, phone or passport number it sent is in clear in any
 //! record of any topic. Rules the model produces too rarely to count on (DN3, PO2, PO3, JA3) have
-//! scenario tests of their own.
+//! scenario tests of their own, and so has IM1: the model's office shopping applies again 31 to
+//! 60 days after a deferral, past the two weeks simulated. (IM1 used to fire here on the block
+//! and the checkpoint flag minutes after it, one stop counted twice: #18.)
 
 mod harness;
 
@@ -88,7 +90,7 @@ async fn every_agency_gets_its_alerts_from_the_synthetic_feed() {
     );
 
     let expected: BTreeMap<&str, &[&str]> = BTreeMap::from([
-        ("imigrasi", &["IM1", "IM2", "IM3"][..]),
+        ("imigrasi", &["IM2", "IM3"][..]),
         ("disnaker", &["DN1", "DN2", "DN4"][..]),
         ("polri", &["PO1"][..]),
         ("kejaksaan", &["JA1", "JA2"][..]),

@@ -3,8 +3,9 @@
 //!
 //! - DN1 a blocked resident → a follow-up task for the village office (and an alert);
 //! - DN2 the placement agency named has no valid licence;
-//! - DN3 work in a Middle East country under the domestic-work ban, outside a licensed
-//!   placement (the single legal channel);
+//! - DN3 work in a Middle East country under the domestic-work ban outside the single legal
+//!   channel (the designated scheme to Saudi Arabia, [`channels`]): a licence number is not
+//!   the channel;
 //! - DN4 an applicant under 18.
 //!
 //! Thresholds and lists come from [`DisnakerSettings`]; defaults follow the domain brief.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod channels;
 mod rules;
 
 pub use api::{router, ApiState};

@@ -10,6 +10,8 @@ use lintas_kit::events::{
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::channels::{open_channel, Placement, OPEN_CHANNELS};
+
 #[derive(Debug, Clone)]
 pub struct DisnakerSettings {
     /// Office code stamped on the alerts.
@@ -19,6 +21,10 @@ pub struct DisnakerSettings {
     pub valid_licences: Vec<String>,
     /// Countries under the domestic-work ban (Kepmenaker 260/2015: the Middle East).
     pub banned_countries: Vec<String>,
+    /// DN3: licence numbers of the placement agencies designated for the scheme that is the
+    /// one open channel (`crate::channels::OPEN_CHANNELS`). When empty, no placement to a
+    /// banned country is known to be inside it.
+    pub scheme_agencies: Vec<String>,
     /// Days the village office has to follow up a blocked resident.
     pub follow_up_days: i64,
     /// The deployment's time zone: ages are taken on the local date of the registration,
@@ -37,6 +43,7 @@ impl Default for DisnakerSettings {
             ]
             .map(String::from)
             .to_vec(),
+            scheme_agencies: Vec::new(),
             follow_up_days: 7,
             time_zone: TimeZone::default(),
         }
@@ -120,15 +127,42 @@ impl DisnakerHandler {
                 .await?;
             }
         }
+        // DN3: work in a banned country is legal only inside an open channel: the scheme's
+        // destination and purpose, through an agency designated for it. A licence number on
+        // its own (any string, or an agency licensed for Malaysia) is not the channel.
         let banned = self
             .settings
             .banned_countries
             .iter()
-            .any(|c| c == &e.destination_country);
-        if banned && e.declared_purpose == DeclaredPurpose::Work && !licensed {
+            .any(|c| c.eq_ignore_ascii_case(e.destination_country.trim()));
+        let placement = Placement {
+            destination: &e.destination_country,
+            purpose: e.declared_purpose,
+            licence: e
+                .placement_agency
+                .as_ref()
+                .and_then(|p| p.licence_number.as_deref()),
+        };
+        if banned
+            && e.declared_purpose == DeclaredPurpose::Work
+            && open_channel(placement, &self.settings.scheme_agencies).is_none()
+        {
+            let agency = match &e.placement_agency {
+                Some(agency) => format!(
+                    "placement agency `{}`, licence {}",
+                    agency.name,
+                    agency.licence_number.as_deref().unwrap_or("none")
+                ),
+                None => "no placement agency".into(),
+            };
+            let channels: Vec<String> = OPEN_CHANNELS
+                .iter()
+                .map(|c| format!("{} ({})", c.name, c.legal_basis))
+                .collect();
             let summary = format!(
-                "work in {} under the domestic-work ban, outside a licensed placement",
-                e.destination_country
+                "work in {} under the domestic-work ban outside the single legal channel, {}: {agency}; the sector is not recorded, check whether it is domestic work",
+                e.destination_country,
+                channels.join(", ")
             );
             self.alert(
                 batch,

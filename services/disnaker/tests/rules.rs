@@ -290,3 +290,78 @@ async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
         [("DN1".to_string(), Some(datetime!(2026-03-14 00:00 +7)))]
     );
 }
+
+fn placed(country: &'static str, licence: &'static str) -> AnyEvent {
+    registration(move |e| {
+        e.destination_country = country.into();
+        e.placement_agency = Some(PlacementAgency {
+            name: "PT Maju".into(),
+            licence_number: Some(licence.into()),
+        });
+    })
+}
+
+fn dn3(fired: &[String]) -> bool {
+    fired.iter().any(|r| r == "DN3")
+}
+
+/// Finding 9 of #18: DN3 took any licence number for the legal channel. Domestic work in
+/// Kuwait with licence "X" passed; the one open channel is the scheme to Saudi Arabia through
+/// an agency designated for it, and with none designated (the default) nobody is inside.
+#[tokio::test]
+async fn dn3_a_licence_number_is_not_the_legal_channel() {
+    for (country, licence) in [("KW", "X"), ("KW", "SIP3MI-001"), ("SA", "SIP3MI-001")] {
+        let fired = rules(vec![placed(country, licence)], DisnakerSettings::default())
+            .await
+            .0;
+        assert!(dn3(&fired), "{country} {licence}: {fired:?}");
+    }
+    // Near misses: work in Malaysia with any licence; the same agency for a pilgrimage.
+    assert!(rules(vec![placed("MY", "X")], DisnakerSettings::default())
+        .await
+        .0
+        .is_empty());
+    let umrah = registration(|e| {
+        e.destination_country = "SA".into();
+        e.declared_purpose = DeclaredPurpose::Umrah;
+    });
+    assert!(rules(vec![umrah], DisnakerSettings::default())
+        .await
+        .0
+        .is_empty());
+}
+
+/// Inside the designated scheme to Saudi Arabia nothing fires (as the number is typed at the
+/// counter too); the same designated agency sending a worker to Kuwait is outside it.
+#[tokio::test]
+async fn dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel() {
+    let settings = DisnakerSettings {
+        scheme_agencies: vec!["SIP3MI-SPSK-017".into()],
+        ..Default::default()
+    };
+    for (country, licence) in [("SA", "SIP3MI-SPSK-017"), ("sa", " sip3mi-spsk-017")] {
+        let fired = rules(vec![placed(country, licence)], settings.clone())
+            .await
+            .0;
+        assert!(fired.is_empty(), "{country} {licence}: {fired:?}");
+    }
+    for (country, licence) in [("KW", "SIP3MI-SPSK-017"), ("SA", "X")] {
+        let fired = rules(vec![placed(country, licence)], settings.clone())
+            .await
+            .0;
+        assert!(dn3(&fired), "{country} {licence}: {fired:?}");
+    }
+    let mut harness = Harness::new(DisnakerHandler { settings }, lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    harness.apply_each(vec![placed("KW", "X")]).await.unwrap();
+    let summary: String =
+        sqlx::query_scalar("SELECT summary FROM lintas_alerts WHERE rule = 'DN3'")
+            .fetch_one(harness.store().pool())
+            .await
+            .unwrap();
+    assert!(
+        summary.contains("Saudi Arabia") && summary.contains("licence X"),
+        "{summary}"
+    );
+}

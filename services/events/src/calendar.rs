@@ -33,6 +33,32 @@ pub fn is_child(born: Date, on: Date) -> bool {
     age_in_years(born, on) < ADULT_AGE
 }
 
+/// The same day `months` calendar months after `from`: what "within 12 months" of an event
+/// runs to (a year later on the same date, whether or not a 29 February lies between). A day
+/// the target month lacks rolls over to the first of the next month, as birthdays do: 12
+/// months after 29 February is 1 March in a common year, one month after 31 January is
+/// 1 March.
+pub fn months_after(from: Date, months: u32) -> Date {
+    let index = from.year() as i64 * 12 + (from.month() as i64 - 1) + months as i64;
+    let (year, month0) = (index.div_euclid(12) as i32, index.rem_euclid(12) as u8);
+    let month = time::Month::try_from(month0 + 1).expect("a month index 0-11 is a month");
+    Date::from_calendar_date(year, month, from.day()).unwrap_or_else(|_| {
+        // The day does not exist in that month: the first of the next one.
+        Date::from_calendar_date(year, month, 1)
+            .ok()
+            .and_then(|first| first.checked_add(Duration::days(31)))
+            .and_then(|later| later.replace_day(1).ok())
+            .unwrap_or(Date::MAX)
+    })
+}
+
+/// Whether local date `later` is within `months` calendar months of local date `earlier`:
+/// on or before the same date `months` later ([`months_after`]). The brief's "within 12
+/// months" is read this way: a repeat on the same date a year later is still within them.
+pub fn within_months(earlier: Date, later: Date, months: u32) -> bool {
+    later >= earlier && later <= months_after(earlier, months)
+}
+
 /// A coarse age band, for views that must not expose a birth date: under 18, 18–24, 25–34,
 /// 35–44, 45–54, 55 and over.
 pub fn age_band(age: i32) -> &'static str {
@@ -176,6 +202,64 @@ mod tests {
             age_in_years(date!(2004 - 02 - 29), date!(2024 - 02 - 28)),
             19
         );
+    }
+
+    #[test]
+    fn within_12_months_is_the_same_date_a_year_later() {
+        // 366 days across 29 February 2028, on the same date: within.
+        assert!(within_months(
+            date!(2027 - 06 - 10),
+            date!(2028 - 06 - 10),
+            12
+        ));
+        assert!(!within_months(
+            date!(2027 - 06 - 10),
+            date!(2028 - 06 - 11),
+            12
+        ));
+        // From a leap day: through 1 March of the common year that follows.
+        assert_eq!(
+            months_after(date!(2028 - 02 - 29), 12),
+            date!(2029 - 03 - 01)
+        );
+        assert!(within_months(
+            date!(2028 - 02 - 29),
+            date!(2029 - 03 - 01),
+            12
+        ));
+        assert!(!within_months(
+            date!(2028 - 02 - 29),
+            date!(2029 - 03 - 02),
+            12
+        ));
+        // Into a leap year's 29 February, and from one to the next leap day.
+        assert_eq!(
+            months_after(date!(2027 - 02 - 28), 12),
+            date!(2028 - 02 - 28)
+        );
+        assert_eq!(
+            months_after(date!(2028 - 02 - 29), 48),
+            date!(2032 - 02 - 29)
+        );
+        // Month ends and year ends.
+        assert_eq!(
+            months_after(date!(2026 - 01 - 31), 1),
+            date!(2026 - 03 - 01)
+        );
+        assert_eq!(
+            months_after(date!(2026 - 12 - 15), 1),
+            date!(2027 - 01 - 15)
+        );
+        assert_eq!(
+            months_after(date!(2026 - 12 - 31), 2),
+            date!(2027 - 03 - 01)
+        );
+        // Earlier is not within.
+        assert!(!within_months(
+            date!(2026 - 06 - 10),
+            date!(2026 - 06 - 09),
+            12
+        ));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::rules::{self, Im1Settings};
 
 /// Rows per multi-row INSERT: few statements per batch, within every database's limit on
 /// bound parameters.
-const ROWS_PER_STATEMENT: usize = 1000;
+pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
 
 pub struct ImigrasiHandler {
     pub im1: Im1Settings,
@@ -42,17 +42,16 @@ impl Handler for ImigrasiHandler {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             insert_history(batch, chunk).await?;
         }
-        let triggers: Vec<Record> = batch
+        // IM1 once per subject of the batch, on its whole history (now including this batch).
+        let mut seen = HashSet::new();
+        let subjects: Vec<String> = batch
             .records()
             .iter()
-            .filter(|r| {
-                rules::is_flag_or_block(&r.event) && r.event.envelope().subject_key.is_some()
-            })
-            .cloned()
+            .filter(|r| rules::is_im1_input(&r.event))
+            .filter_map(|r| r.event.envelope().subject_key.clone())
+            .filter(|s| seen.insert(s.clone()))
             .collect();
-        for record in &triggers {
-            rules::im1(batch, &self.im1, &record.event).await?;
-        }
+        rules::im1(batch, &self.im1, &subjects).await?;
         let records: Vec<Record> = batch.records().to_vec();
         for record in &records {
             crate::travel_rules::check(batch, &self.im1, &record.event).await?;

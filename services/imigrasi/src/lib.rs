@@ -1,8 +1,10 @@
 //! The immigration office's subscriber (consumer group `imigrasi`): every event about a
-//! subject in event-time order, rule IM1 (a subject flagged or blocked again within 12
-//! months: office shopping), IM2 (a woman on a pilgrimage purpose to a country under the
-//! domestic-work ban) and IM3 (a tourist visa to Cambodia, Myanmar, Thailand or Malaysia with
-//! no return ticket). Built only on the kit's public API, as an integrator's would be.
+//! subject in event-time order, rule IM1 (a subject stopped again within 12 calendar months,
+//! or applying at another office while a deferral runs: office shopping), IM2 (a woman on a
+//! pilgrimage purpose or visa to a country under the domestic-work ban, or on a pilgrimage
+//! visa through a known transit point) and IM3 (a tourist visa to Cambodia, Myanmar, Thailand
+//! or Malaysia with no return ticket). Built only on the kit's public API, as an integrator's
+//! would be.
 #![forbid(unsafe_code)]
 
 mod api;

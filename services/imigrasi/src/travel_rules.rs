@@ -2,10 +2,13 @@
 //!
 //! - IM2 a woman declaring umrah or ziarah to Saudi Arabia or another Middle East country under
 //!   the domestic-work ban → secondary interview (one event);
-//! - IM2, transit variant: a woman checked at departure on an umrah or ziarah visa routed
-//!   through a known transit point. It joins the registration (her sex) and the departure
-//!   check, which may arrive in either order: each side waits for the other, and the alert's
-//!   id and evidence are the same whichever came first;
+//! - IM2 at departure: a woman checked at departure on an umrah or ziarah visa to a country
+//!   under the ban (a direct flight to Jeddah is enough), or routed through a known transit
+//!   point whatever the destination shown. What she declared when she registered does not
+//!   matter: registered for tourism to Malaysia, she is on the pilgrimage route all the same.
+//!   It joins the registration (her sex) and the departure check, which may arrive in either
+//!   order: each side waits for the other, and the alert's id and evidence are the same
+//!   whichever came first;
 //! - IM3 a tourist visa to Cambodia, Myanmar, Thailand or Malaysia with no return ticket.
 
 use lintas_kit::consumer::{Batch, HandlerError};
@@ -39,7 +42,7 @@ pub async fn check(
                     e.declared_purpose,
                     DeclaredPurpose::Umrah | DeclaredPurpose::Ziarah
                 )
-                && BANNED_MIDDLE_EAST.contains(&e.destination_country.as_str()) =>
+                && under_ban(&e.destination_country) =>
         {
             let summary = format!(
                 "woman declaring {} to {}, a country under the domestic-work ban: secondary interview",
@@ -48,9 +51,14 @@ pub async fn check(
             raise(batch, settings, "IM2", &e.envelope, summary).await
         }
         AnyEvent::DepartureBlocked(e)
-            if pilgrimage_transit(settings, e.visa_shown, &e.transit_points).is_some() =>
+            if pilgrimage_route(
+                settings,
+                e.visa_shown,
+                &e.destination_country,
+                &e.transit_points,
+            ) =>
         {
-            transit_departure(
+            pilgrimage_departure(
                 batch,
                 settings,
                 &e.envelope,
@@ -62,9 +70,14 @@ pub async fn check(
             im3(batch, settings, e).await
         }
         AnyEvent::DepartureCleared(e)
-            if pilgrimage_transit(settings, e.visa_shown, &e.transit_points).is_some() =>
+            if pilgrimage_route(
+                settings,
+                e.visa_shown,
+                &e.destination_country,
+                &e.transit_points,
+            ) =>
         {
-            transit_departure(
+            pilgrimage_departure(
                 batch,
                 settings,
                 &e.envelope,
@@ -99,20 +112,33 @@ async fn im3(
     }
 }
 
-/// The first known transit point of a trip on a pilgrimage visa, if any.
-fn pilgrimage_transit<'a>(
+/// Whether a trip on the visa shown is on IM2's pilgrimage route: an umrah or ziarah visa to a
+/// country under the domestic-work ban, or through a known transit point. The destination
+/// counts as much as the route: the brief names both, and a direct flight to Jeddah is the
+/// commonest way out.
+pub(crate) fn pilgrimage_route(
     settings: &Im1Settings,
     visa: VisaType,
-    transits: &'a [String],
-) -> Option<&'a String> {
-    if !matches!(visa, VisaType::Umrah | VisaType::Ziarah) {
-        return None;
-    }
+    destination: &str,
+    transits: &[String],
+) -> bool {
+    matches!(visa, VisaType::Umrah | VisaType::Ziarah)
+        && (under_ban(destination) || known_transit(settings, transits).is_some())
+}
+
+fn under_ban(country: &str) -> bool {
+    BANNED_MIDDLE_EAST
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(country.trim()))
+}
+
+/// The first known transit point of a route, if any.
+fn known_transit<'a>(settings: &Im1Settings, transits: &'a [String]) -> Option<&'a String> {
     transits.iter().find(|t| {
         settings
             .im2_transit_points
             .iter()
-            .any(|k| k.eq_ignore_ascii_case(t))
+            .any(|k| k.eq_ignore_ascii_case(t.trim()))
     })
 }
 
@@ -146,10 +172,17 @@ pub async fn registered(
             .parse()
             .map_err(HandlerError::transient)?;
         let at = millis::from_millis(row.get::<i64, _>(2)).map_err(HandlerError::transient)?;
-        let summary = transit_summary(
+        let route: Vec<String> = row
+            .get::<String, _>(5)
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect();
+        let summary = route_summary(
+            settings,
             &row.get::<String, _>(3),
             &row.get::<String, _>(4),
-            &row.get::<String, _>(5),
+            &route,
         );
         let registration: uuid::Uuid = row
             .get::<String, _>(6)
@@ -169,7 +202,10 @@ pub async fn registered(
     Ok(())
 }
 
-async fn transit_departure(
+/// Keeps a departure on the pilgrimage route (`pilgrimage_transits`: named when only the
+/// transit variant existed, it holds every departure on the route) until the registration
+/// says who travelled, and raises IM2 now if she is known to be a woman.
+async fn pilgrimage_departure(
     batch: &mut Batch<'_>,
     settings: &Im1Settings,
     envelope: &Envelope,
@@ -209,7 +245,7 @@ async fn transit_departure(
         .get::<String, _>(1)
         .parse()
         .map_err(HandlerError::transient)?;
-    let summary = transit_summary(&visa.to_string(), destination, &route);
+    let summary = route_summary(settings, &visa.to_string(), destination, transits);
     raise_transit(
         batch,
         settings,
@@ -222,12 +258,30 @@ async fn transit_departure(
     .await
 }
 
-fn transit_summary(visa: &str, destination: &str, route: &str) -> String {
-    format!("woman on a {visa} visa to {destination} routed through {route}, a known transit point: secondary interview")
+/// What the officer reads: why this trip is on the route (the destination, the transit point
+/// or both).
+fn route_summary(
+    settings: &Im1Settings,
+    visa: &str,
+    destination: &str,
+    transits: &[String],
+) -> String {
+    let why = match (under_ban(destination), known_transit(settings, transits)) {
+        (true, Some(point)) => format!(
+            "to {destination}, a country under the domestic-work ban, routed through {point}, a known transit point"
+        ),
+        (true, None) => format!("to {destination}, a country under the domestic-work ban"),
+        (false, Some(point)) => {
+            format!("to {destination} routed through {point}, a known transit point")
+        }
+        (false, None) => format!("to {destination}"),
+    };
+    format!("woman on a {visa} visa {why}: secondary interview")
 }
 
-/// One alert per departure, whichever side arrived first: its id comes from the departure,
-/// its evidence is the registration and the departure.
+/// One alert per departure, whichever side arrived first: its id comes from the departure
+/// (named `IM2-TRANSIT` since the transit variant came first; kept so that a replay finds
+/// the alerts already raised), its evidence is the registration and the departure.
 async fn raise_transit(
     batch: &mut Batch<'_>,
     settings: &Im1Settings,

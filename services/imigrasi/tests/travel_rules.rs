@@ -110,6 +110,10 @@ async fn im3_tourist_visa_to_a_scam_route_without_return_ticket() {
 }
 
 fn departure(visa: VisaType, transits: &[&str], subject: &str) -> AnyEvent {
+    departure_to(visa, "SA", transits, subject)
+}
+
+fn departure_to(visa: VisaType, destination: &str, transits: &[&str], subject: &str) -> AnyEvent {
     let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", timefmt::millis::now());
     envelope.subject_key = Some(subject.into());
     DepartureCleared {
@@ -117,7 +121,7 @@ fn departure(visa: VisaType, transits: &[&str], subject: &str) -> AnyEvent {
         checkpoint_code: "TPI-CGK".into(),
         carrier: "Emirates".into(),
         flight_or_vessel: "EK 357".into(),
-        destination_country: "SA".into(),
+        destination_country: destination.into(),
         transit_points: transits.iter().map(|t| t.to_string()).collect(),
         visa_shown: visa,
         epmi_id: None,
@@ -138,12 +142,11 @@ async fn transit_alerts(events: Vec<AnyEvent>) -> Vec<(String, String)> {
     .unwrap();
     harness.apply_each(events.clone()).await.unwrap();
     harness.apply_each(events).await.unwrap(); // redelivered
-    let mut rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT alert_id, evidence FROM lintas_alerts WHERE rule = 'IM2' AND summary LIKE '%transit%'",
-    )
-    .fetch_all(harness.store().pool())
-    .await
-    .unwrap();
+    let mut rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT alert_id, evidence FROM lintas_alerts WHERE rule = 'IM2'")
+            .fetch_all(harness.store().pool())
+            .await
+            .unwrap();
     rows.sort();
     rows
 }
@@ -167,11 +170,83 @@ async fn im2_woman_on_a_pilgrimage_visa_through_a_known_transit_point_in_either_
         .contains(&woman.envelope().event_id.to_string()));
     assert!(forward[0].1.contains(&trip.envelope().event_id.to_string()));
 
-    // Near misses: a man on the same route; a direct flight; a work visa via Dubai.
+    // Near misses: a man on the same route; a direct flight to a country not under the ban;
+    // a work visa via Dubai.
     let man = registered(Sex::Male, DeclaredPurpose::Tourism, "MY");
     assert!(transit_alerts(vec![man, trip.clone()]).await.is_empty());
-    let direct = departure(VisaType::Umrah, &[], &subject);
+    let direct = departure_to(VisaType::Umrah, "MY", &[], &subject);
     assert!(transit_alerts(vec![woman.clone(), direct]).await.is_empty());
     let work = departure(VisaType::Work, &["DXB"], &subject);
     assert!(transit_alerts(vec![woman, work]).await.is_empty());
+}
+
+/// Finding 8 of #18: a woman registered for tourism to Malaysia, checked on a direct flight to
+/// Jeddah on an umrah visa, raised nothing because no transit point was listed. The
+/// destination alone puts her on IM2's route, cleared or blocked, in either arrival order.
+#[tokio::test]
+async fn im2_woman_on_a_pilgrimage_visa_direct_to_a_banned_country_in_either_order() {
+    let subject = "ab".repeat(32);
+    let woman = registered(Sex::Female, DeclaredPurpose::Tourism, "MY");
+    for direct in [
+        departure_to(VisaType::Umrah, "SA", &[], &subject),
+        departure_to(VisaType::Ziarah, "KW", &[], &subject),
+        blocked_woman(VisaType::Umrah, "SA", &subject),
+    ] {
+        let forward = transit_alerts(vec![woman.clone(), direct.clone()]).await;
+        let backward = transit_alerts(vec![direct.clone(), woman.clone()]).await;
+        assert_eq!(forward.len(), 1, "{direct:?}: {forward:?}");
+        assert_eq!(forward, backward, "same alert in both orders");
+        assert!(forward[0]
+            .1
+            .contains(&woman.envelope().event_id.to_string()));
+        assert!(forward[0]
+            .1
+            .contains(&direct.envelope().event_id.to_string()));
+    }
+    // What the officer reads names the reason.
+    let mut harness = Harness::new(
+        ImigrasiHandler {
+            im1: Default::default(),
+        },
+        lintas_imigrasi::migrations(),
+    )
+    .await
+    .unwrap();
+    harness
+        .apply_each(vec![
+            woman.clone(),
+            departure_to(VisaType::Umrah, "SA", &[], &subject),
+        ])
+        .await
+        .unwrap();
+    let summary: String =
+        sqlx::query_scalar("SELECT summary FROM lintas_alerts WHERE rule = 'IM2'")
+            .fetch_one(harness.store().pool())
+            .await
+            .unwrap();
+    assert!(
+        summary.contains("SA, a country under the domestic-work ban"),
+        "{summary}"
+    );
+
+    // Near misses: a man on the direct flight; a woman on a work visa or a tourist visa to
+    // Saudi Arabia (other rules' business); an umrah visa to a country not under the ban.
+    let man = registered(Sex::Male, DeclaredPurpose::Tourism, "MY");
+    let direct = departure_to(VisaType::Umrah, "SA", &[], &subject);
+    assert!(transit_alerts(vec![man, direct]).await.is_empty());
+    for miss in [
+        departure_to(VisaType::Work, "SA", &[], &subject),
+        departure_to(VisaType::Tourist, "SA", &[], &subject),
+        departure_to(VisaType::Umrah, "TR", &[], &subject),
+    ] {
+        assert!(transit_alerts(vec![woman.clone(), miss]).await.is_empty());
+    }
+}
+
+fn blocked_woman(visa: VisaType, destination: &str, subject: &str) -> AnyEvent {
+    let mut event = blocked(visa, destination, true);
+    if let AnyEvent::DepartureBlocked(e) = &mut event {
+        e.envelope.subject_key = Some(subject.into());
+    }
+    event
 }

@@ -14,9 +14,10 @@ pub struct RuleArgs {
     /// Office code stamped on the alerts a subscriber raises (default: LINTAS-<AGENCY>).
     #[arg(long, env = "LINTAS_ALERT_OFFICE")]
     pub alert_office: Option<String>,
-    /// IM1: a flag or block within this many days of an earlier one.
-    #[arg(long, env = "LINTAS_IM1_WINDOW_DAYS", default_value_t = 365)]
-    pub im1_window_days: i64,
+    /// IM1: a stop within this many calendar months of an earlier one (the same date a year
+    /// later is within 12).
+    #[arg(long, env = "LINTAS_IM1_WINDOW_MONTHS", default_value_t = 12)]
+    pub im1_window_months: u32,
     /// IM2: transit points (IATA) of pilgrimage-visa routes to watch.
     #[arg(
         long,
@@ -31,6 +32,10 @@ pub struct RuleArgs {
     /// DN2: placement-agency licence (SIP3MI) numbers known to be valid.
     #[arg(long, env = "LINTAS_DN2_VALID_LICENCES", value_delimiter = ',')]
     pub dn2_valid_licences: Vec<String>,
+    /// DN3: licence numbers of the placement agencies designated for the one open channel
+    /// for domestic work in the Middle East (the scheme to Saudi Arabia).
+    #[arg(long, env = "LINTAS_DN3_SCHEME_AGENCIES", value_delimiter = ',')]
+    pub dn3_scheme_agencies: Vec<String>,
     /// PO1: blocked people linked to one recruiter…
     #[arg(long, env = "LINTAS_PO1_THRESHOLD", default_value_t = 5)]
     pub po1_threshold: usize,
@@ -58,7 +63,7 @@ impl RuleArgs {
 
     pub fn imigrasi(&self) -> lintas_imigrasi::ImigrasiHandler {
         let mut im1 = lintas_imigrasi::Im1Settings::default();
-        im1.window = Duration::days(self.im1_window_days);
+        im1.window_months = self.im1_window_months;
         im1.im2_transit_points = self.im2_transit_points.clone();
         im1.office = self.office(im1.office);
         im1.time_zone = self.time_zone;
@@ -70,6 +75,7 @@ impl RuleArgs {
         let s = &mut handler.settings;
         s.follow_up_days = self.dn1_follow_up_days;
         s.valid_licences = self.dn2_valid_licences.clone();
+        s.scheme_agencies = self.dn3_scheme_agencies.clone();
         s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
         handler
