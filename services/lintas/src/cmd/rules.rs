@@ -18,6 +18,10 @@ pub struct RuleArgs {
     /// later is within 12).
     #[arg(long, env = "LINTAS_IM1_WINDOW_MONTHS", default_value_t = 12)]
     pub im1_window_months: u32,
+    /// The window in days of earlier releases: refused naming its replacement, so that a
+    /// deployment still setting it does not run on a window it did not choose.
+    #[arg(long, env = "LINTAS_IM1_WINDOW_DAYS", hide = true, value_parser = replaced_by_months)]
+    pub im1_window_days: Option<String>,
     /// IM2: transit points (IATA) of pilgrimage-visa routes to watch.
     #[arg(
         long,
@@ -54,6 +58,14 @@ pub struct RuleArgs {
     /// JA3: days to return a corrected file after P-18 or P-19 (when the form sets no date).
     #[arg(long, env = "LINTAS_JA3_CORRECTED_FILE_DAYS", default_value_t = 14)]
     pub ja3_corrected_file_days: i64,
+}
+
+fn replaced_by_months(_: &str) -> Result<String, String> {
+    Err(
+        "LINTAS_IM1_WINDOW_DAYS (--im1-window-days) is replaced by LINTAS_IM1_WINDOW_MONTHS \
+         (--im1-window-months): IM1's window is counted in calendar months, 12 by default"
+            .into(),
+    )
 }
 
 impl RuleArgs {
