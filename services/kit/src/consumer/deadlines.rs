@@ -353,3 +353,107 @@ pub(crate) async fn purge_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const ORIGIN: (&str, i32) = ("lintas.cases.v1", 0);
+    const DUE: OffsetDateTime = datetime!(2026-04-09 00:00 +7);
+
+    async fn state(conn: &mut AnyConnection, key: &str) -> String {
+        sqlx::query_scalar("SELECT state FROM lintas_deadlines WHERE deadline_key = $1")
+            .bind(key)
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    }
+
+    /// Every way an awaited event can meet (or miss) a deadline, compared in event time.
+    #[tokio::test]
+    async fn a_deadline_is_met_by_what_occurred_before_it_not_by_what_arrived() {
+        let store = Store::connect("sqlite::memory:", "test").await.unwrap();
+        let mut tx = store.pool().begin().await.unwrap();
+        let conn: &mut AnyConnection = &mut tx;
+        let payload = serde_json::json!({ "case_id": "C" });
+        let in_time = DUE - time::Duration::minutes(1);
+        let too_late = DUE;
+
+        // Pending: an event in time cancels, a late one does not; a redelivery is unchanged.
+        schedule(conn, ORIGIN, "met", DUE, &payload).await.unwrap();
+        assert_eq!(
+            cancel(conn, ORIGIN, "met", in_time).await.unwrap(),
+            Cancellation::Met
+        );
+        assert_eq!(
+            cancel(conn, ORIGIN, "met", in_time).await.unwrap(),
+            Cancellation::Unchanged
+        );
+        schedule(conn, ORIGIN, "late", DUE, &payload).await.unwrap();
+        assert_eq!(
+            cancel(conn, ORIGIN, "late", too_late).await.unwrap(),
+            Cancellation::Late
+        );
+        assert_eq!(state(conn, "late").await, PENDING);
+
+        // Before the schedule: the schedule compares with the event's time.
+        assert_eq!(
+            cancel(conn, ORIGIN, "early", in_time).await.unwrap(),
+            Cancellation::Early
+        );
+        schedule(conn, ORIGIN, "early", DUE, &payload)
+            .await
+            .unwrap();
+        assert_eq!(state(conn, "early").await, CANCELLED);
+        schedule(conn, ORIGIN, "early", DUE, &payload)
+            .await
+            .unwrap();
+        assert_eq!(
+            state(conn, "early").await,
+            CANCELLED,
+            "a redelivered schedule"
+        );
+        assert_eq!(
+            cancel(conn, ORIGIN, "early-late", too_late).await.unwrap(),
+            Cancellation::Early
+        );
+        schedule(conn, ORIGIN, "early-late", DUE, &payload)
+            .await
+            .unwrap();
+        assert_eq!(
+            state(conn, "early-late").await,
+            PENDING,
+            "missed: fires once due"
+        );
+
+        // Fired, then an event in time arrives: withdrawn once; a late one changes nothing.
+        for key in ["fired", "fired-late"] {
+            schedule(conn, ORIGIN, key, DUE, &payload).await.unwrap();
+            sqlx::query("UPDATE lintas_deadlines SET state = $1 WHERE deadline_key = $2")
+                .bind(FIRED)
+                .bind(key)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired", in_time).await.unwrap(),
+            Cancellation::Withdrawn(Deadline {
+                key: "fired".into(),
+                due_at: DUE,
+                payload: payload.clone()
+            })
+        );
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired", in_time).await.unwrap(),
+            Cancellation::Unchanged
+        );
+        assert_eq!(state(conn, "fired").await, WITHDRAWN);
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired-late", too_late).await.unwrap(),
+            Cancellation::Late
+        );
+        assert_eq!(state(conn, "fired-late").await, FIRED);
+    }
+}
