@@ -34,12 +34,14 @@ fn investigation(case: &str, at: OffsetDateTime) -> InvestigationOpened {
     }
 }
 
-fn spdp(case: &str, at: OffsetDateTime) -> SpdpSent {
+/// The SPDP of the investigation opened at `opened`, sent at `at`: it names its investigation
+/// by the local (WIB) date it was opened, as the form does.
+fn spdp(case: &str, at: OffsetDateTime, opened: OffsetDateTime) -> SpdpSent {
     SpdpSent {
         envelope: envelope(Agency::Polri, "POLRESTA-CILACAP", case, at),
         spdp_number: format!("SPDP/{case}"),
         sent_to_office: "KEJARI-CILACAP".into(),
-        investigation_opened_on: at.date(),
+        investigation_opened_on: calendar::TimeZone::Wib.local_date(opened),
     }
 }
 
@@ -86,27 +88,40 @@ async fn dump(database: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// JA1 AlertRaised records on the alert topic, by alert id.
-async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
+/// Every event on the prosecutor's alert topic.
+async fn alert_topic(brokers: &str, registry: &str) -> Vec<AnyEvent> {
     let codec = Codec::new(
         harness::registry_client(registry, harness::REGISTRY_READ),
         "",
     );
-    let mut ids = Vec::new();
+    let mut events = Vec::new();
     for m in read_all(
         brokers,
         "lintas.alerts.kejaksaan.v1",
         usize::MAX,
         Duration::from_secs(3),
     ) {
-        if let Ok(AnyEvent::AlertRaised(a)) = codec.decode(m.payload().unwrap()).await {
-            ids.push(format!(
+        if let Ok(event) = codec.decode(m.payload().unwrap()).await {
+            events.push(event);
+        }
+    }
+    events
+}
+
+/// JA1 AlertRaised records on the alert topic, as "rule case".
+async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
+    let mut ids: Vec<String> = alert_topic(brokers, registry)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(format!(
                 "{} {}",
                 a.rule,
                 a.envelope.case_id.unwrap_or_default()
-            ));
-        }
-    }
+            )),
+            _ => None,
+        })
+        .collect();
     ids.sort();
     ids
 }
@@ -136,7 +151,10 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
             .await
             .unwrap();
     }
-    events.publish(&spdp("MET", now - day * 6)).await.unwrap();
+    events
+        .publish(&spdp("MET", now - day * 6, now - day * 8))
+        .await
+        .unwrap();
     events
         .publish(&stage("MET", now - day * 4, ProsecutionStage::P16))
         .await
@@ -303,7 +321,10 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
             .unwrap();
     }
     for case in &met {
-        events.publish(&spdp(case, now - day * 6)).await.unwrap();
+        events
+            .publish(&spdp(case, now - day * 6, now - day * 8))
+            .await
+            .unwrap();
     }
     let extra = ["--max-batch", "1", "--session-timeout-ms", "3000"];
     let _first = spawn_subscriber(
@@ -361,4 +382,165 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
         raised_on_topic(&broker.brokers, &registry.url).await,
         ["JA1 LATE"]
     );
+}
+
+/// Waits until alert `alert_id` is served with `status` (and returns it).
+async fn wait_alert(
+    client: &reqwest::Client,
+    base: &str,
+    alert_id: uuid::Uuid,
+    status: &str,
+    what: &str,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(body) = get(
+            client,
+            &format!("{base}/v1/agencies/kejaksaan/alerts/{alert_id}"),
+        )
+        .await
+        {
+            if body["status"] == status {
+                return body;
+            }
+        }
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Issue #18, finding 3, through the real runtime: deadlines are met by when the awaited
+/// event occurred, not when it arrived. SENT-LATE's SPDP was sent on day 9, and is on the
+/// topic before the subscriber starts: JA1 fires all the same (it used to be cancelled).
+/// POSTED-LATE's SPDP was sent on day 5 but is posted only after JA1 fired: the alert is
+/// withdrawn, closed as `false_positive` on the prosecutor's alert topic (it used to stay
+/// open against police who met the deadline). A rebuild from the topics restores both alerts
+/// as they were, the withdrawn one too, though the replay no longer raises it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_live() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let events = producer(&broker.brokers, &registry.url);
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let opened = now - day * 10;
+    let sent_late = investigation("SENT-LATE", opened);
+    let posted_late = investigation("POSTED-LATE", opened);
+    events.publish(&sent_late).await.unwrap();
+    events
+        .publish(&spdp("SENT-LATE", opened + day * 9, opened))
+        .await
+        .unwrap();
+    events.publish(&posted_late).await.unwrap();
+    let sent_late_alert = AlertRaised::derive_id("JA1", &[sent_late.envelope.event_id]);
+    let posted_late_alert = AlertRaised::derive_id("JA1", &[posted_late.envelope.event_id]);
+
+    let mut kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let sent = wait_alert(
+        &client,
+        &kejaksaan.url,
+        sent_late_alert,
+        "open",
+        "JA1 never fired for an SPDP sent on day 9",
+    )
+    .await;
+    assert_eq!(sent["rule"], "JA1");
+    wait_alert(
+        &client,
+        &kejaksaan.url,
+        posted_late_alert,
+        "open",
+        "JA1 never fired without an SPDP",
+    )
+    .await;
+
+    // The SPDP sent on day 5 arrives now.
+    events
+        .publish(&spdp("POSTED-LATE", opened + day * 5, opened))
+        .await
+        .unwrap();
+    let withdrawn = wait_alert(
+        &client,
+        &kejaksaan.url,
+        posted_late_alert,
+        "closed",
+        "JA1 not withdrawn after an SPDP sent in time",
+    )
+    .await;
+    assert_eq!(withdrawn["close_reason"], "false_positive");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let closes = loop {
+        let closes: Vec<AlertClosed> = alert_topic(&broker.brokers, &registry.url)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertClosed(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if !closes.is_empty() || Instant::now() > deadline {
+            break closes;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(closes.len(), 1, "{closes:?}");
+    assert_eq!(closes[0].alert_id, posted_late_alert);
+    assert_eq!(closes[0].by_agency, Agency::Kejaksaan);
+    assert_eq!(closes[0].reason, AlertCloseReason::FalsePositive);
+    let alerts_url = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url);
+    let before = get(&client, &alerts_url).await.unwrap();
+
+    // Rebuild: the replay reads POSTED-LATE's SPDP before any deadline is checked, so the
+    // rules raise its JA1 no more; the alert topic brings it back, closed.
+    kejaksaan.proc.terminate();
+    let pool = pg(&database).await;
+    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let restored = wait_alert(
+        &client,
+        &kejaksaan.url,
+        posted_late_alert,
+        "closed",
+        "the withdrawn JA1 was not restored by the rebuild",
+    )
+    .await;
+    assert_eq!(restored["close_reason"], "false_positive");
+    wait_alert(
+        &client,
+        &kejaksaan.url,
+        sent_late_alert,
+        "open",
+        "SENT-LATE's JA1 not back after the rebuild",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = get(
+        &client,
+        &format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after["alerts"], before["alerts"]);
+    let topic = alert_topic(&broker.brokers, &registry.url).await;
+    assert_eq!(topic.len(), 3, "nothing published again: {topic:?}");
 }
