@@ -155,7 +155,33 @@ impl KejaksaanHandler {
         key: &str,
         met_at: OffsetDateTime,
     ) -> Result<(), HandlerError> {
-        if let Cancellation::Withdrawn(deadline) = batch.cancel(record, key, met_at).await? {
+        let cancelled = batch.cancel(record, key, met_at).await?;
+        self.withdraw_if_fired(batch, record, cancelled).await
+    }
+
+    /// A clock of a deployment from before the clocks ran per investigation and per SPDP
+    /// (`JA1:{case}`, `JA2:{case}`), still pending or fired: met the same way, so an upgrade
+    /// does not raise alerts on cases their events met.
+    async fn meet_once_per_case_clock(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        rule: &str,
+        case_id: &str,
+        met_at: OffsetDateTime,
+    ) -> Result<(), HandlerError> {
+        let key = format!("{rule}:{case_id}");
+        let cancelled = batch.cancel_if_scheduled(record, &key, met_at).await?;
+        self.withdraw_if_fired(batch, record, cancelled).await
+    }
+
+    async fn withdraw_if_fired(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        cancelled: Cancellation,
+    ) -> Result<(), HandlerError> {
+        if let Cancellation::Withdrawn(deadline) = cancelled {
             if let Some((rule, alert_id)) = alert_of(&deadline.payload) {
                 let note = format!(
                     "{rule} withdrawn: the awaited {} occurred before the deadline and arrived after it fired",
@@ -267,6 +293,8 @@ impl KejaksaanHandler {
                     at,
                 )
                 .await?;
+                self.meet_once_per_case_clock(batch, record, JA1, case_id, at)
+                    .await?;
                 let ja2 = ja2_key(case_id, &id);
                 batch
                     .schedule(
@@ -313,6 +341,8 @@ impl KejaksaanHandler {
                         self.meet(batch, record, &ja2_key(case_id, &spdp), at)
                             .await?;
                     }
+                    self.meet_once_per_case_clock(batch, record, JA2, case_id, at)
+                        .await?;
                 }
                 self.file_stage(batch, record, case_id, &file_key, file_due, &payload(JA3))
                     .await?;

@@ -541,3 +541,39 @@ async fn a_second_investigation_in_a_case_gets_its_own_clocks() {
     assert_eq!(h.fire_due().await.unwrap(), 1);
     assert_eq!(raised(&h), ["JA1", "JA2"]);
 }
+
+/// A deployment upgraded mid-case still holds the clocks it ran once per case (`JA1:{case}`,
+/// `JA2:{case}`): the SPDP and the P-16 that meet them still do, no false alert on upgrade.
+#[tokio::test]
+async fn clocks_once_per_case_from_before_an_upgrade_are_still_met() {
+    let mut h = harness(OPENED).await;
+    let opened = investigation(OPENED);
+    let sent = OPENED + Duration::days(2);
+    for (rule, due) in [
+        ("JA1", datetime!(2026-04-09 00:00 +7)),
+        ("JA2", datetime!(2026-04-11 00:00 +7)),
+    ] {
+        let payload = serde_json::json!({
+            "rule": rule, "case_id": CASE, "trigger_event_id": opened.envelope().event_id.to_string(),
+        });
+        sqlx::query(
+            "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
+             VALUES ($1, $2, $3, 'lintas.cases.v1', 0, 'pending', 0)",
+        )
+        .bind(format!("{rule}:{CASE}"))
+        .bind((due.unix_timestamp_nanos() / 1_000_000) as i64)
+        .bind(payload.to_string())
+        .execute(h.store().pool())
+        .await
+        .unwrap();
+    }
+    h.apply(vec![
+        spdp(sent),
+        stage(sent + Duration::days(2), ProsecutionStage::P16, None),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(OPENED + Duration::days(30));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+    assert!(raised(&h).is_empty());
+}

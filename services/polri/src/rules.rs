@@ -301,23 +301,48 @@ impl PolriHandler {
         for (referral, _, at) in events.iter().filter(|(_, k, _)| k == "referral") {
             if let Some(opened) = investigations.iter().find(|i| **i >= since) {
                 let opened = millis::from_millis(*opened).map_err(HandlerError::transient)?;
-                if let Cancellation::Withdrawn(_) = batch
+                let cancelled = batch
                     .cancel(record, &po3_key(case_id, referral), opened)
-                    .await?
-                {
-                    let referral: Uuid = referral.parse().map_err(HandlerError::transient)?;
-                    crate::ALERTS
-                        .withdraw(
-                            batch,
-                            po3_alert_id(referral),
-                            &self.settings.office,
-                            "PO3 withdrawn: the investigation was opened in time and arrived after the deadline fired",
-                        )
-                        .await?;
-                }
+                    .await?;
+                self.withdraw_po3(batch, cancelled).await?;
             }
             since = *at;
         }
+        // A clock of a deployment from before PO3 ran per referral (`PO3:{case}`), still
+        // pending or fired: met by this investigation, so an upgrade raises nothing wrong.
+        if kind == "investigation" {
+            let cancelled = batch
+                .cancel_if_scheduled(record, &format!("{PO3}:{case_id}"), envelope.occurred_at)
+                .await?;
+            self.withdraw_po3(batch, cancelled).await?;
+        }
+        Ok(())
+    }
+
+    /// Withdraws the PO3 alert of a deadline that fired although its investigation was
+    /// opened in time (it arrived after the firing).
+    async fn withdraw_po3(
+        &self,
+        batch: &mut Batch<'_>,
+        cancelled: Cancellation,
+    ) -> Result<(), HandlerError> {
+        let Cancellation::Withdrawn(deadline) = cancelled else {
+            return Ok(());
+        };
+        let Some(referral) = deadline.payload["trigger_event_id"]
+            .as_str()
+            .and_then(|t| t.parse::<Uuid>().ok())
+        else {
+            return Ok(());
+        };
+        crate::ALERTS
+            .withdraw(
+                batch,
+                po3_alert_id(referral),
+                &self.settings.office,
+                "PO3 withdrawn: the investigation was opened in time and arrived after the deadline fired",
+            )
+            .await?;
         Ok(())
     }
 }

@@ -550,3 +550,31 @@ async fn po3_a_second_referral_in_a_case_gets_its_own_clock() {
         );
     }
 }
+
+/// A deployment upgraded mid-case still holds the clock it ran once per case (`PO3:{case}`):
+/// the investigation that meets it still does.
+#[tokio::test]
+async fn po3_a_clock_once_per_case_from_before_an_upgrade_is_still_met() {
+    let referred = datetime!(2026-05-04 02:00 UTC);
+    let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    h.clock().set(referred);
+    sqlx::query(
+        "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
+         VALUES ('PO3:CASE-H', $1, $2, 'lintas.cases.v1', 0, 'pending', 0)",
+    )
+    .bind(((referred + Duration::days(15)).unix_timestamp_nanos() / 1_000_000) as i64)
+    .bind(
+        serde_json::json!({ "case_id": "CASE-H", "trigger_event_id": uuid::Uuid::new_v4().to_string() })
+            .to_string(),
+    )
+    .execute(h.store().pool())
+    .await
+    .unwrap();
+    h.apply(vec![investigation("CASE-H", referred + Duration::days(3))])
+        .await
+        .unwrap();
+    h.clock().set(referred + Duration::days(30));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+}

@@ -164,6 +164,27 @@ impl<'a> Batch<'a> {
         Ok(deadlines::cancel(self.tx, (&origin.topic, origin.partition), key, met_at).await?)
     }
 
+    /// [`Batch::cancel`] for a deadline only if it was scheduled (or met) already, leaving no
+    /// tombstone otherwise ([`Cancellation::Unchanged`]): for keys a handler no longer
+    /// schedules but that may still run from before an upgrade (a clock once per case, now
+    /// one per investigation), so the events that meet them still do.
+    pub async fn cancel_if_scheduled(
+        &mut self,
+        origin: &Record,
+        key: &str,
+        met_at: time::OffsetDateTime,
+    ) -> Result<Cancellation, HandlerError> {
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT state FROM lintas_deadlines WHERE deadline_key = $1")
+                .bind(key)
+                .fetch_optional(&mut **self.tx)
+                .await?;
+        if exists.is_none() {
+            return Ok(Cancellation::Unchanged);
+        }
+        self.cancel(origin, key, met_at).await
+    }
+
     /// True the first time this subscriber sees `record`'s event (`envelope.event_id`), false
     /// for every later copy. The runtime applies each *record* once, but a publisher that
     /// retries (a timeout before the broker's ack) publishes the same *event* again as a new
