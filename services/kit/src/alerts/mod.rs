@@ -178,8 +178,9 @@ impl AlertDesk {
     /// wrong (a deadline fired, then the awaited event arrived with a time before the
     /// deadline): closes it with reason `false_positive` and `note`, and publishes the
     /// AlertClosed on this agency's alert topic, so the agency blamed sees it withdrawn, not
-    /// left open. `Ok(false)` when there is no such alert of this agency, or it was withdrawn
-    /// already (the close's event id derives from the alert id: one withdrawal per alert).
+    /// left open. `Ok(false)` when there is no such alert of this agency, it is closed already
+    /// (an officer's close stands), or it was withdrawn already (the close's event id derives
+    /// from the alert id: one withdrawal per alert).
     pub async fn withdraw(
         &self,
         batch: &mut Batch<'_>,
@@ -187,13 +188,16 @@ impl AlertDesk {
         office: &str,
         note: &str,
     ) -> Result<bool, HandlerError> {
-        let owner: Option<String> =
-            sqlx::query_scalar("SELECT owner FROM lintas_alerts WHERE alert_id = $1")
+        let alert: Option<(String, String)> =
+            sqlx::query_as("SELECT owner, status FROM lintas_alerts WHERE alert_id = $1")
                 .bind(alert_id.to_string())
                 .fetch_optional(batch.tx())
                 .await?;
-        if owner != Some(self.agency.to_string()) {
-            return Ok(false);
+        // An alert an officer already closed keeps that close (a close is final, as through
+        // the API).
+        match alert {
+            Some((owner, status)) if owner == self.agency.to_string() && status != CLOSED => {}
+            _ => return Ok(false),
         }
         let mut envelope = lintas_events::Envelope::new(
             self.agency,
