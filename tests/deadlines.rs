@@ -415,7 +415,8 @@ async fn wait_alert(
 /// POSTED-LATE's SPDP was sent on day 5 but is posted only after JA1 fired: the alert is
 /// withdrawn, closed as `false_positive` on the prosecutor's alert topic (it used to stay
 /// open against police who met the deadline). A rebuild from the topics restores both alerts
-/// as they were, the withdrawn one too, though the replay no longer raises it.
+/// as they were, the withdrawn one too, though the replay no longer raises it. (And finding 6:
+/// a second investigation in a case gets its own JA1 clock.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_live() {
     let broker = Broker::start(2).await;
@@ -433,6 +434,24 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
         .await
         .unwrap();
     events.publish(&posted_late).await.unwrap();
+    // TWICE (finding 6): a first investigation met by its SPDP and P-16, then a second one
+    // in the same case with no SPDP, which gets its own clock (it used to get none).
+    let first = now - day * 20;
+    events
+        .publish(&investigation("TWICE", first))
+        .await
+        .unwrap();
+    events
+        .publish(&spdp("TWICE", first + day, first))
+        .await
+        .unwrap();
+    events
+        .publish(&stage("TWICE", first + day * 2, ProsecutionStage::P16))
+        .await
+        .unwrap();
+    let second = investigation("TWICE", opened);
+    events.publish(&second).await.unwrap();
+    let second_alert = AlertRaised::derive_id("JA1", &[second.envelope.event_id]);
     let sent_late_alert = AlertRaised::derive_id("JA1", &[sent_late.envelope.event_id]);
     let posted_late_alert = AlertRaised::derive_id("JA1", &[posted_late.envelope.event_id]);
 
@@ -460,6 +479,15 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
         posted_late_alert,
         "open",
         "JA1 never fired without an SPDP",
+    )
+    .await;
+
+    wait_alert(
+        &client,
+        &kejaksaan.url,
+        second_alert,
+        "open",
+        "JA1 never fired for a second investigation of a case",
     )
     .await;
 
@@ -542,5 +570,5 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
     .unwrap();
     assert_eq!(after["alerts"], before["alerts"]);
     let topic = alert_topic(&broker.brokers, &registry.url).await;
-    assert_eq!(topic.len(), 3, "nothing published again: {topic:?}");
+    assert_eq!(topic.len(), 4, "nothing published again: {topic:?}");
 }
