@@ -572,3 +572,106 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
     let topic = alert_topic(&broker.brokers, &registry.url).await;
     assert_eq!(topic.len(), 4, "nothing published again: {topic:?}");
 }
+
+/// Issue #18, findings 3 and 6 for PO3, through the real runtime (the police subscriber on
+/// tansu and PostgreSQL): a referral 20 days ago with no investigation read raises PO3; the
+/// investigation, opened on day 10 but posted only now, withdraws it on the police alert
+/// topic. A second referral of the case, 16 days ago, gets a clock of its own: that
+/// investigation, opened after it, meets it, so it never raises PO3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn po3_is_met_by_when_the_investigation_was_opened_through_the_runtime() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let events = producer(&broker.brokers, &registry.url);
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let referral = |at: OffsetDateTime| CaseReferred {
+        envelope: envelope(Agency::Imigrasi, "TPI-CGK", "REFERRED", at),
+        from_agency: Agency::Imigrasi,
+        to_agency: Agency::Polri,
+        reason: ReferralReason::SuspectedTrafficking,
+        subject_keys: vec![],
+        suspected_recruiter_keys: vec![],
+        legal_articles: vec![],
+    };
+    let first = referral(now - day * 20);
+    events.publish(&first).await.unwrap();
+    let po3 = AlertRaised::derive_id("PO3", &[first.envelope.event_id]);
+
+    let polri = spawn_subscriber(
+        "polri",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let alert_url = format!("{}/v1/agencies/polri/alerts/{po3}", polri.url);
+    let status = async |client: &reqwest::Client| -> Option<Value> {
+        let response = client
+            .get(&alert_url)
+            .bearer_auth(POLRI_TOKEN)
+            .send()
+            .await
+            .ok()?;
+        if response.status().as_u16() != 200 {
+            return None;
+        }
+        response.json().await.ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while status(&client).await.is_none() {
+        assert!(Instant::now() < deadline, "PO3 never fired");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // The investigation first: the second referral, read after it, is met in the same
+    // transaction that starts its clock (read the other way round, its long-past deadline
+    // could fire in between, and be withdrawn in turn).
+    events
+        .publish(&investigation("REFERRED", now - day * 10))
+        .await
+        .unwrap();
+    events.publish(&referral(now - day * 16)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let withdrawn = loop {
+        if let Some(body) = status(&client).await {
+            if body["status"] == "closed" {
+                break body;
+            }
+        }
+        assert!(Instant::now() < deadline, "PO3 not withdrawn");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(withdrawn["close_reason"], "false_positive");
+    // Every chance for the second referral's clock to fire wrongly, then look at the topic.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let codec = Codec::new(
+        harness::registry_client(&registry.url, harness::REGISTRY_READ),
+        "",
+    );
+    let mut on_topic = Vec::new();
+    for m in read_all(
+        &broker.brokers,
+        "lintas.alerts.polri.v1",
+        usize::MAX,
+        Duration::from_secs(3),
+    ) {
+        match codec.decode(m.payload().unwrap()).await {
+            Ok(AnyEvent::AlertRaised(a)) => on_topic.push(format!("raised {}", a.alert_id)),
+            Ok(AnyEvent::AlertClosed(c)) => {
+                on_topic.push(format!("closed {} {}", c.alert_id, c.reason))
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        on_topic,
+        [
+            format!("raised {po3}"),
+            format!("closed {po3} false_positive")
+        ]
+    );
+}
