@@ -34,12 +34,14 @@ fn investigation(case: &str, at: OffsetDateTime) -> InvestigationOpened {
     }
 }
 
-fn spdp(case: &str, at: OffsetDateTime) -> SpdpSent {
+/// The SPDP of the investigation opened at `opened`, sent at `at`: it names its investigation
+/// by the local (WIB) date it was opened, as the form does.
+fn spdp(case: &str, at: OffsetDateTime, opened: OffsetDateTime) -> SpdpSent {
     SpdpSent {
         envelope: envelope(Agency::Polri, "POLRESTA-CILACAP", case, at),
         spdp_number: format!("SPDP/{case}"),
         sent_to_office: "KEJARI-CILACAP".into(),
-        investigation_opened_on: at.date(),
+        investigation_opened_on: calendar::TimeZone::Wib.local_date(opened),
     }
 }
 
@@ -86,27 +88,40 @@ async fn dump(database: &str, schema: &str) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// JA1 AlertRaised records on the alert topic, by alert id.
-async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
+/// Every event on the prosecutor's alert topic.
+async fn alert_topic(brokers: &str, registry: &str) -> Vec<AnyEvent> {
     let codec = Codec::new(
         harness::registry_client(registry, harness::REGISTRY_READ),
         "",
     );
-    let mut ids = Vec::new();
+    let mut events = Vec::new();
     for m in read_all(
         brokers,
         "lintas.alerts.kejaksaan.v1",
         usize::MAX,
         Duration::from_secs(3),
     ) {
-        if let Ok(AnyEvent::AlertRaised(a)) = codec.decode(m.payload().unwrap()).await {
-            ids.push(format!(
+        if let Ok(event) = codec.decode(m.payload().unwrap()).await {
+            events.push(event);
+        }
+    }
+    events
+}
+
+/// JA1 AlertRaised records on the alert topic, as "rule case".
+async fn raised_on_topic(brokers: &str, registry: &str) -> Vec<String> {
+    let mut ids: Vec<String> = alert_topic(brokers, registry)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(format!(
                 "{} {}",
                 a.rule,
                 a.envelope.case_id.unwrap_or_default()
-            ));
-        }
-    }
+            )),
+            _ => None,
+        })
+        .collect();
     ids.sort();
     ids
 }
@@ -136,7 +151,10 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
             .await
             .unwrap();
     }
-    events.publish(&spdp("MET", now - day * 6)).await.unwrap();
+    events
+        .publish(&spdp("MET", now - day * 6, now - day * 8))
+        .await
+        .unwrap();
     events
         .publish(&stage("MET", now - day * 4, ProsecutionStage::P16))
         .await
@@ -303,7 +321,10 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
             .unwrap();
     }
     for case in &met {
-        events.publish(&spdp(case, now - day * 6)).await.unwrap();
+        events
+            .publish(&spdp(case, now - day * 6, now - day * 8))
+            .await
+            .unwrap();
     }
     let extra = ["--max-batch", "1", "--session-timeout-ms", "3000"];
     let _first = spawn_subscriber(
@@ -360,5 +381,297 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
     assert_eq!(
         raised_on_topic(&broker.brokers, &registry.url).await,
         ["JA1 LATE"]
+    );
+}
+
+/// Waits until alert `alert_id` is served with `status` (and returns it).
+async fn wait_alert(
+    client: &reqwest::Client,
+    base: &str,
+    alert_id: uuid::Uuid,
+    status: &str,
+    what: &str,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(body) = get(
+            client,
+            &format!("{base}/v1/agencies/kejaksaan/alerts/{alert_id}"),
+        )
+        .await
+        {
+            if body["status"] == status {
+                return body;
+            }
+        }
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Issue #18, finding 3, through the real runtime: deadlines are met by when the awaited
+/// event occurred, not when it arrived. SENT-LATE's SPDP was sent on day 9, and is on the
+/// topic before the subscriber starts: JA1 fires all the same (it used to be cancelled).
+/// POSTED-LATE's SPDP was sent on day 5 but is posted only after JA1 fired: the alert is
+/// withdrawn, closed as `false_positive` on the prosecutor's alert topic (it used to stay
+/// open against police who met the deadline). A rebuild from the topics restores both alerts
+/// as they were, the withdrawn one too, though the replay no longer raises it. (And finding 6:
+/// a second investigation in a case gets its own JA1 clock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_live() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let events = producer(&broker.brokers, &registry.url);
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let opened = now - day * 10;
+    let sent_late = investigation("SENT-LATE", opened);
+    let posted_late = investigation("POSTED-LATE", opened);
+    events.publish(&sent_late).await.unwrap();
+    events
+        .publish(&spdp("SENT-LATE", opened + day * 9, opened))
+        .await
+        .unwrap();
+    events.publish(&posted_late).await.unwrap();
+    // TWICE (finding 6): a first investigation met by its SPDP and P-16, then a second one
+    // in the same case with no SPDP, which gets its own clock (it used to get none).
+    let first = now - day * 20;
+    events
+        .publish(&investigation("TWICE", first))
+        .await
+        .unwrap();
+    events
+        .publish(&spdp("TWICE", first + day, first))
+        .await
+        .unwrap();
+    events
+        .publish(&stage("TWICE", first + day * 2, ProsecutionStage::P16))
+        .await
+        .unwrap();
+    let second = investigation("TWICE", opened);
+    events.publish(&second).await.unwrap();
+    let second_alert = AlertRaised::derive_id("JA1", &[second.envelope.event_id]);
+    let sent_late_alert = AlertRaised::derive_id("JA1", &[sent_late.envelope.event_id]);
+    let posted_late_alert = AlertRaised::derive_id("JA1", &[posted_late.envelope.event_id]);
+
+    let mut kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let sent = wait_alert(
+        &client,
+        &kejaksaan.url,
+        sent_late_alert,
+        "open",
+        "JA1 never fired for an SPDP sent on day 9",
+    )
+    .await;
+    assert_eq!(sent["rule"], "JA1");
+    wait_alert(
+        &client,
+        &kejaksaan.url,
+        posted_late_alert,
+        "open",
+        "JA1 never fired without an SPDP",
+    )
+    .await;
+
+    wait_alert(
+        &client,
+        &kejaksaan.url,
+        second_alert,
+        "open",
+        "JA1 never fired for a second investigation of a case",
+    )
+    .await;
+
+    // The SPDP sent on day 5 arrives now.
+    events
+        .publish(&spdp("POSTED-LATE", opened + day * 5, opened))
+        .await
+        .unwrap();
+    let withdrawn = wait_alert(
+        &client,
+        &kejaksaan.url,
+        posted_late_alert,
+        "closed",
+        "JA1 not withdrawn after an SPDP sent in time",
+    )
+    .await;
+    assert_eq!(withdrawn["close_reason"], "false_positive");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let closes = loop {
+        let closes: Vec<AlertClosed> = alert_topic(&broker.brokers, &registry.url)
+            .await
+            .into_iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertClosed(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if !closes.is_empty() || Instant::now() > deadline {
+            break closes;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(closes.len(), 1, "{closes:?}");
+    assert_eq!(closes[0].alert_id, posted_late_alert);
+    assert_eq!(closes[0].by_agency, Agency::Kejaksaan);
+    assert_eq!(closes[0].reason, AlertCloseReason::FalsePositive);
+    let alerts_url = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url);
+    let before = get(&client, &alerts_url).await.unwrap();
+
+    // Rebuild: the replay reads POSTED-LATE's SPDP before any deadline is checked, so the
+    // rules raise its JA1 no more; the alert topic brings it back, closed.
+    kejaksaan.proc.terminate();
+    let pool = pg(&database).await;
+    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let kejaksaan = spawn_subscriber(
+        "kejaksaan",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let restored = wait_alert(
+        &client,
+        &kejaksaan.url,
+        posted_late_alert,
+        "closed",
+        "the withdrawn JA1 was not restored by the rebuild",
+    )
+    .await;
+    assert_eq!(restored["close_reason"], "false_positive");
+    wait_alert(
+        &client,
+        &kejaksaan.url,
+        sent_late_alert,
+        "open",
+        "SENT-LATE's JA1 not back after the rebuild",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let after = get(
+        &client,
+        &format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after["alerts"], before["alerts"]);
+    let topic = alert_topic(&broker.brokers, &registry.url).await;
+    assert_eq!(topic.len(), 4, "nothing published again: {topic:?}");
+}
+
+/// Issue #18, findings 3 and 6 for PO3, through the real runtime (the police subscriber on
+/// tansu and PostgreSQL): a referral 20 days ago with no investigation read raises PO3; the
+/// investigation, opened on day 10 but posted only now, withdraws it on the police alert
+/// topic. A second referral of the case, 16 days ago, gets a clock of its own: that
+/// investigation, opened after it, meets it, so it never raises PO3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn po3_is_met_by_when_the_investigation_was_opened_through_the_runtime() {
+    let broker = Broker::start(2).await;
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &broker.dir).await;
+    let events = producer(&broker.brokers, &registry.url);
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    let referral = |at: OffsetDateTime| CaseReferred {
+        envelope: envelope(Agency::Imigrasi, "TPI-CGK", "REFERRED", at),
+        from_agency: Agency::Imigrasi,
+        to_agency: Agency::Polri,
+        reason: ReferralReason::SuspectedTrafficking,
+        subject_keys: vec![],
+        suspected_recruiter_keys: vec![],
+        legal_articles: vec![],
+    };
+    let first = referral(now - day * 20);
+    events.publish(&first).await.unwrap();
+    let po3 = AlertRaised::derive_id("PO3", &[first.envelope.event_id]);
+
+    let polri = spawn_subscriber(
+        "polri",
+        &broker.brokers,
+        &registry.url,
+        &database,
+        &broker.dir,
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let alert_url = format!("{}/v1/agencies/polri/alerts/{po3}", polri.url);
+    let status = async |client: &reqwest::Client| -> Option<Value> {
+        let response = client
+            .get(&alert_url)
+            .bearer_auth(POLRI_TOKEN)
+            .send()
+            .await
+            .ok()?;
+        if response.status().as_u16() != 200 {
+            return None;
+        }
+        response.json().await.ok()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while status(&client).await.is_none() {
+        assert!(Instant::now() < deadline, "PO3 never fired");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // The investigation first: the second referral, read after it, is met in the same
+    // transaction that starts its clock (read the other way round, its long-past deadline
+    // could fire in between, and be withdrawn in turn).
+    events
+        .publish(&investigation("REFERRED", now - day * 10))
+        .await
+        .unwrap();
+    events.publish(&referral(now - day * 16)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let withdrawn = loop {
+        if let Some(body) = status(&client).await {
+            if body["status"] == "closed" {
+                break body;
+            }
+        }
+        assert!(Instant::now() < deadline, "PO3 not withdrawn");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(withdrawn["close_reason"], "false_positive");
+    // Every chance for the second referral's clock to fire wrongly, then look at the topic.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let codec = Codec::new(
+        harness::registry_client(&registry.url, harness::REGISTRY_READ),
+        "",
+    );
+    let mut on_topic = Vec::new();
+    for m in read_all(
+        &broker.brokers,
+        "lintas.alerts.polri.v1",
+        usize::MAX,
+        Duration::from_secs(3),
+    ) {
+        match codec.decode(m.payload().unwrap()).await {
+            Ok(AnyEvent::AlertRaised(a)) => on_topic.push(format!("raised {}", a.alert_id)),
+            Ok(AnyEvent::AlertClosed(c)) => {
+                on_topic.push(format!("closed {} {}", c.alert_id, c.reason))
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        on_topic,
+        [
+            format!("raised {po3}"),
+            format!("closed {po3} false_positive")
+        ]
     );
 }

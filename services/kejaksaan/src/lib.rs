@@ -6,9 +6,11 @@
 //! - JA3: a file deadline passed: the date a stage set (`due_date`), or 14 days to return a
 //!   corrected file after P-18 or P-19, with no later stage by then.
 //!
-//! Each rule is a deadline of the kit: scheduled by the event that starts the clock, cancelled
-//! by the event that meets it, fired once when the clock passes it with the subscriber caught
-//! up, so an old case replayed from the beginning does not raise alerts its later events meet.
+//! Each rule is a deadline of the kit, per investigation (JA1), per SPDP (JA2) and per suspect
+//! file (JA3), never one per case: scheduled by the event that starts the clock, met in event
+//! time by the event that meets it (one read after the firing withdraws the alert), fired once
+//! when the clock passes it with the subscriber caught up, so an old case replayed from the
+//! beginning does not raise alerts its later events meet.
 //! Built only on the kit's public API.
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,6 @@
 //! Case timelines and rules JA1-JA3.
 
-use lintas_kit::consumer::{Batch, Deadline, Handler, HandlerError, Record};
+use lintas_kit::consumer::{Batch, Cancellation, Deadline, Handler, HandlerError, Record};
 use lintas_kit::events::calendar::TimeZone;
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
@@ -8,7 +8,8 @@ use lintas_kit::events::{
     RuleAlert,
 };
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use sqlx::Row;
+use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
 pub const JA1: &str = "JA1";
@@ -48,8 +49,28 @@ pub struct KejaksaanHandler {
     pub settings: KejaksaanSettings,
 }
 
-fn key(rule: &str, case_id: &str) -> String {
-    format!("{rule}:{case_id}")
+/// JA1 runs per investigation. The SPDP names its investigation only by the local date it was
+/// opened (`investigation_opened_on`; no event carries an investigation id), so the clock is
+/// keyed by that date: two investigations of one case opened on one day share a clock.
+fn ja1_key(case_id: &str, opened_on: Date) -> String {
+    format!("{JA1}:{case_id}:{opened_on}")
+}
+
+/// JA2 runs per SPDP (each notice of investigation gets its prosecutor).
+fn ja2_key(case_id: &str, spdp_event_id: &str) -> String {
+    format!("{JA2}:{case_id}:{spdp_event_id}")
+}
+
+/// JA3 runs per stage that sets a file deadline, on that stage's file.
+fn ja3_key(case_id: &str, stage_event_id: &str) -> String {
+    format!("{JA3}:{case_id}:{stage_event_id}")
+}
+
+/// The rule and alert id a deadline's firing raised (or would raise).
+fn alert_of(payload: &serde_json::Value) -> Option<(&str, Uuid)> {
+    let rule = payload["rule"].as_str()?;
+    let trigger = payload["trigger_event_id"].as_str()?.parse::<Uuid>().ok()?;
+    Some((rule, AlertRaised::derive_id(rule, &[trigger])))
 }
 
 impl Handler for KejaksaanHandler {
@@ -97,7 +118,9 @@ impl Handler for KejaksaanHandler {
                     payload["stage"].as_str().unwrap_or("the last stage")
                 ),
             };
-            let alert_id = AlertRaised::derive_id(rule, &[trigger]);
+            let Some((_, alert_id)) = alert_of(payload) else {
+                continue;
+            };
             let mut alert = AlertRaised::from_rule_in(
                 alert_id,
                 RuleAlert {
@@ -121,6 +144,57 @@ impl Handler for KejaksaanHandler {
 }
 
 impl KejaksaanHandler {
+    /// Deadline `key` is awaited no more: an event that meets it occurred at `met_at`. Met in
+    /// event time (see the kit's [`Cancellation`]): if the deadline had already fired (the
+    /// event arrived late, after lag, a backfill or a stalled publisher), its alert is
+    /// withdrawn, so the police or prosecutor who met it are not left accused.
+    async fn meet(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        key: &str,
+        met_at: OffsetDateTime,
+    ) -> Result<(), HandlerError> {
+        let cancelled = batch.cancel(record, key, met_at).await?;
+        self.withdraw_if_fired(batch, record, cancelled).await
+    }
+
+    /// A clock of a deployment from before the clocks ran per investigation and per SPDP
+    /// (`JA1:{case}`, `JA2:{case}`), still pending or fired: met the same way, so an upgrade
+    /// does not raise alerts on cases their events met.
+    async fn meet_once_per_case_clock(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        rule: &str,
+        case_id: &str,
+        met_at: OffsetDateTime,
+    ) -> Result<(), HandlerError> {
+        let key = format!("{rule}:{case_id}");
+        let cancelled = batch.cancel_if_scheduled(record, &key, met_at).await?;
+        self.withdraw_if_fired(batch, record, cancelled).await
+    }
+
+    async fn withdraw_if_fired(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        cancelled: Cancellation,
+    ) -> Result<(), HandlerError> {
+        if let Cancellation::Withdrawn(deadline) = cancelled {
+            if let Some((rule, alert_id)) = alert_of(&deadline.payload) {
+                let note = format!(
+                    "{rule} withdrawn: the awaited {} occurred before the deadline and arrived after it fired",
+                    record.event.type_name()
+                );
+                crate::ALERTS
+                    .withdraw(batch, alert_id, &self.settings.office, &note)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn case_event(
         &self,
         batch: &mut Batch<'_>,
@@ -140,10 +214,18 @@ impl KejaksaanHandler {
             AnyEvent::ProsecutionStageChanged(e) => self.file_due(e),
             _ => None,
         };
+        // The file a stage belongs to: the suspect's (a case split into one file per
+        // suspect), or the case's single file. No event carries a file number.
+        let file_key = match event {
+            AnyEvent::ProsecutionStageChanged(e) => {
+                e.envelope.subject_key.clone().unwrap_or_default()
+            }
+            _ => String::new(),
+        };
         // A redelivered event changes nothing.
         let inserted = sqlx::query(
-            "INSERT INTO case_events (event_id, case_id, kind, stage, agency, office, occurred_at_ms, due_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
+            "INSERT INTO case_events (event_id, case_id, kind, stage, agency, office, occurred_at_ms, due_at_ms, file_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (event_id) DO NOTHING",
         )
         .bind(&id)
         .bind(case_id)
@@ -153,6 +235,7 @@ impl KejaksaanHandler {
         .bind(&envelope.office)
         .bind(at_ms)
         .bind(file_due.as_ref().map(millis::to_millis))
+        .bind(&file_key)
         .execute(batch.tx())
         .await?;
         if inserted.rows_affected() == 0 {
@@ -181,10 +264,12 @@ impl KejaksaanHandler {
                 .bind(&e.investigating_unit)
                 .execute(batch.tx())
                 .await?;
+                // Each investigation its own clock, also a second one in the same case.
+                let opened_on = self.settings.time_zone.local_date(at);
                 batch
                     .schedule(
                         record,
-                        &key(JA1, case_id),
+                        &ja1_key(case_id, opened_on),
                         self.days_after(at, self.settings.spdp_within),
                         payload(JA1),
                     )
@@ -200,22 +285,40 @@ impl KejaksaanHandler {
                 .bind(&e.spdp_number)
                 .execute(batch.tx())
                 .await?;
-                batch.cancel(record, &key(JA1, case_id)).await?;
+                // The SPDP meets the clock of the investigation it names, by when it was sent.
+                self.meet(
+                    batch,
+                    record,
+                    &ja1_key(case_id, e.investigation_opened_on),
+                    at,
+                )
+                .await?;
+                self.meet_once_per_case_clock(batch, record, JA1, case_id, at)
+                    .await?;
+                let ja2 = ja2_key(case_id, &id);
                 batch
                     .schedule(
                         record,
-                        &key(JA2, case_id),
+                        &ja2,
                         self.days_after(at, self.settings.prosecutor_within),
                         payload(JA2),
                     )
                     .await?;
+                // A P-16 of the case already read, from the SPDP's day on, meets it.
+                let p16: Option<i64> = sqlx::query_scalar(
+                    "SELECT MIN(occurred_at_ms) FROM case_events WHERE case_id = $1 AND kind = 'ProsecutionStageChanged' \
+                     AND stage = 'p16' AND occurred_at_ms >= $2",
+                )
+                .bind(case_id)
+                .bind(self.start_of_day_ms(at))
+                .fetch_one(batch.tx())
+                .await?;
+                if let Some(p16) = p16 {
+                    let p16 = millis::from_millis(p16).map_err(HandlerError::transient)?;
+                    self.meet(batch, record, &ja2, p16).await?;
+                }
             }
             AnyEvent::ProsecutionStageChanged(e) => {
-                let newer: Option<i64> =
-                    sqlx::query_scalar("SELECT stage_at_ms FROM cases WHERE case_id = $1")
-                        .bind(case_id)
-                        .fetch_one(batch.tx())
-                        .await?;
                 if e.stage == ProsecutionStage::P16 {
                     sqlx::query(
                         "UPDATE cases SET prosecutor_assigned_at_ms = COALESCE(prosecutor_assigned_at_ms, $2) WHERE case_id = $1",
@@ -224,25 +327,35 @@ impl KejaksaanHandler {
                     .bind(at_ms)
                     .execute(batch.tx())
                     .await?;
-                    batch.cancel(record, &key(JA2, case_id)).await?;
+                    // It meets the JA2 clock of every SPDP of the case sent by its day.
+                    let spdps: Vec<String> = sqlx::query_scalar(
+                        "SELECT event_id FROM case_events WHERE case_id = $1 AND kind = 'SpdpSent' AND occurred_at_ms < $2",
+                    )
+                    .bind(case_id)
+                    .bind(millis::to_millis(&self.settings.time_zone.end_of(
+                        self.settings.time_zone.local_date(at),
+                    )))
+                    .fetch_all(batch.tx())
+                    .await?;
+                    for spdp in spdps {
+                        self.meet(batch, record, &ja2_key(case_id, &spdp), at)
+                            .await?;
+                    }
+                    self.meet_once_per_case_clock(batch, record, JA2, case_id, at)
+                        .await?;
                 }
-                // Only the newest stage sets the file deadline; a stage published late
-                // leaves the current one alone.
-                if newer.is_some_and(|n| n > at_ms) {
-                    return Ok(());
-                }
-                let running: Option<String> =
-                    sqlx::query_scalar("SELECT file_deadline_key FROM cases WHERE case_id = $1")
+                self.file_stage(batch, record, case_id, &file_key, file_due, &payload(JA3))
+                    .await?;
+                // The case view shows the newest stage; a stage published late leaves it.
+                let newer: Option<i64> =
+                    sqlx::query_scalar("SELECT stage_at_ms FROM cases WHERE case_id = $1")
                         .bind(case_id)
                         .fetch_one(batch.tx())
                         .await?;
-                if let Some(running) = running {
-                    batch.cancel(record, &running).await?;
+                if newer.is_some_and(|n| n > at_ms) {
+                    return Ok(());
                 }
-                let deadline_key = file_due.map(|_| format!("{JA3}:{case_id}:{id}"));
-                if let (Some(due), Some(k)) = (file_due, &deadline_key) {
-                    batch.schedule(record, k, due, payload(JA3)).await?;
-                }
+                let deadline_key = file_due.map(|_| ja3_key(case_id, &id));
                 sqlx::query(
                     "UPDATE cases SET stage = $2, stage_at_ms = $3, file_due_at_ms = $4, file_deadline_key = $5 WHERE case_id = $1",
                 )
@@ -257,6 +370,70 @@ impl KejaksaanHandler {
             _ => {}
         }
         Ok(())
+    }
+
+    /// JA3 on one file, in event time and whatever the arrival order: this stage meets the
+    /// deadline of the stage before it on the same file (a stage on another suspect's file
+    /// does not), and its own deadline, if it sets one, is met by the next stage on the file
+    /// when that one was read first.
+    async fn file_stage(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        case_id: &str,
+        file_key: &str,
+        file_due: Option<OffsetDateTime>,
+        payload: &serde_json::Value,
+    ) -> Result<(), HandlerError> {
+        let envelope = record.event.envelope();
+        let at = envelope.occurred_at;
+        let at_ms = millis::to_millis(&at);
+        let id = envelope.event_id.to_string();
+        let before = sqlx::query(
+            "SELECT event_id, due_at_ms FROM case_events WHERE case_id = $1 AND file_key = $2 \
+             AND kind = 'ProsecutionStageChanged' AND (occurred_at_ms < $3 OR (occurred_at_ms = $3 AND event_id < $4)) \
+             ORDER BY occurred_at_ms DESC, event_id DESC LIMIT 1",
+        )
+        .bind(case_id)
+        .bind(file_key)
+        .bind(at_ms)
+        .bind(&id)
+        .fetch_optional(batch.tx())
+        .await?;
+        if let Some(before) = before {
+            if before.try_get::<Option<i64>, _>(1)?.is_some() {
+                let key = ja3_key(case_id, &before.try_get::<String, _>(0)?);
+                self.meet(batch, record, &key, at).await?;
+            }
+        }
+        let Some(due) = file_due else {
+            return Ok(());
+        };
+        let key = ja3_key(case_id, &id);
+        batch.schedule(record, &key, due, payload.clone()).await?;
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT occurred_at_ms FROM case_events WHERE case_id = $1 AND file_key = $2 \
+             AND kind = 'ProsecutionStageChanged' AND (occurred_at_ms > $3 OR (occurred_at_ms = $3 AND event_id > $4)) \
+             ORDER BY occurred_at_ms, event_id LIMIT 1",
+        )
+        .bind(case_id)
+        .bind(file_key)
+        .bind(at_ms)
+        .bind(&id)
+        .fetch_optional(batch.tx())
+        .await?;
+        if let Some(next) = next {
+            let next = millis::from_millis(next).map_err(HandlerError::transient)?;
+            self.meet(batch, record, &key, next).await?;
+        }
+        Ok(())
+    }
+
+    /// The first instant of the local day of `at`, in milliseconds.
+    fn start_of_day_ms(&self, at: OffsetDateTime) -> i64 {
+        let zone = self.settings.time_zone;
+        let day = zone.local_date(at);
+        millis::to_millis(&zone.end_of(day.previous_day().unwrap_or(day)))
     }
 
     /// When the file is due after this stage: the date on the form (end of that day, local

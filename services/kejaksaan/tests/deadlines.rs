@@ -270,3 +270,310 @@ async fn ja1_in_wit_ends_at_wit_midnight() {
     h.clock().set(datetime!(2026-04-09 00:00 +9));
     assert_eq!(h.fire_due().await.unwrap(), 1);
 }
+
+// Issue #18, finding 3: deadlines are met in event time, not by arrival.
+
+fn spdp_for(at: OffsetDateTime, opened_on: time::Date) -> AnyEvent {
+    let mut event = spdp(at);
+    if let AnyEvent::SpdpSent(e) = &mut event {
+        e.investigation_opened_on = opened_on;
+    }
+    event
+}
+
+/// (rule, status, close reason) of every alert on the desk.
+async fn desk(h: &Harness<KejaksaanHandler>) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT rule, status, close_reason FROM lintas_alerts ORDER BY rule, raised_at_ms",
+    )
+    .fetch_all(h.store().pool())
+    .await
+    .unwrap()
+}
+
+fn closed(h: &Harness<KejaksaanHandler>) -> Vec<AlertClosed> {
+    h.published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertClosed(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An SPDP sent on day 9 misses JA1 although it is read before the deadline is checked (a
+/// backfill, a consumer lagging, a rebuild), and also when it is read before the
+/// investigation itself.
+#[tokio::test]
+async fn an_spdp_sent_after_day_7_does_not_meet_ja1_however_early_it_is_read() {
+    let late = spdp(OPENED + Duration::days(9));
+    for order in [[0, 1], [1, 0]] {
+        let events = [investigation(OPENED), late.clone()];
+        let mut h = harness(OPENED).await;
+        for i in order {
+            h.apply(vec![events[i].clone()]).await.unwrap();
+        }
+        h.clock().set(OPENED + Duration::days(10));
+        h.fire_due().await.unwrap();
+        assert_eq!(raised(&h), ["JA1"], "order {order:?}");
+        assert_eq!(
+            desk(&h).await,
+            [("JA1".to_string(), "open".to_string(), None)]
+        );
+    }
+}
+
+/// The police sent the SPDP on day 5 but it was posted on day 8, after JA1 fired: the alert
+/// is withdrawn (closed as a false positive, published on the prosecutor's alert topic), so
+/// the investigators who met the deadline are not left accused. Once, however often the
+/// SPDP is redelivered.
+#[tokio::test]
+async fn an_spdp_sent_in_time_but_read_after_ja1_fired_withdraws_the_alert() {
+    let mut h = harness(OPENED).await;
+    h.apply(vec![investigation(OPENED)]).await.unwrap();
+    h.clock().set(OPENED + Duration::days(8));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA1"]);
+
+    let sent_on_day_5 = spdp(OPENED + Duration::days(5));
+    h.apply(vec![sent_on_day_5.clone()]).await.unwrap();
+    h.apply(vec![sent_on_day_5]).await.unwrap();
+    assert_eq!(
+        desk(&h).await,
+        [(
+            "JA1".to_string(),
+            "closed".to_string(),
+            Some("false_positive".to_string())
+        )]
+    );
+    let withdrawals = closed(&h);
+    assert_eq!(withdrawals.len(), 1, "{withdrawals:?}");
+    assert_eq!(withdrawals[0].by_agency, Agency::Kejaksaan);
+    assert_eq!(withdrawals[0].reason, AlertCloseReason::FalsePositive);
+    assert_eq!(withdrawals[0].topic(), Topic::Alerts(Agency::Kejaksaan));
+    let raised_id = h
+        .published()
+        .iter()
+        .find_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.alert_id),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(withdrawals[0].alert_id, raised_id);
+    // Its JA2 clock runs from the day the SPDP was sent: day 12 is over.
+    h.clock().set(OPENED + Duration::days(13));
+    h.fire_due().await.unwrap();
+    assert_eq!(raised(&h), ["JA1", "JA2"]);
+}
+
+/// JA2 and JA3 follow the same rule: a P-16 or a next stage dated in time but read after the
+/// deadline fired withdraws the alert; one dated too late, read before the check, does not
+/// prevent it.
+#[tokio::test]
+async fn ja2_and_ja3_are_met_by_the_date_of_the_form_not_its_arrival() {
+    let sent = OPENED + Duration::days(1);
+    // JA2: P-16 on day 3 after the SPDP, read on day 10.
+    let mut h = harness(OPENED).await;
+    h.apply(vec![investigation(OPENED), spdp(sent)])
+        .await
+        .unwrap();
+    h.clock().set(sent + Duration::days(10));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    h.apply(vec![stage(
+        sent + Duration::days(3),
+        ProsecutionStage::P16,
+        None,
+    )])
+    .await
+    .unwrap();
+    assert_eq!(desk(&h).await[0].1, "closed");
+    assert_eq!(closed(&h).len(), 1);
+    // JA2: P-16 on day 9 after the SPDP, read on day 2: still late.
+    let mut h = harness(OPENED).await;
+    h.apply(vec![
+        investigation(OPENED),
+        spdp(sent),
+        stage(sent + Duration::days(9), ProsecutionStage::P16, None),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(sent + Duration::days(10));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA2"]);
+
+    // JA3: P-19 on 11 May, corrected file accepted (P-21) on day 10, read on day 20.
+    let p19 = OPENED + Duration::days(40);
+    let mut h = harness(p19).await;
+    h.apply(vec![stage(p19, ProsecutionStage::P19, None)])
+        .await
+        .unwrap();
+    h.clock().set(p19 + Duration::days(20));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    h.apply(vec![stage(
+        p19 + Duration::days(10),
+        ProsecutionStage::P21,
+        None,
+    )])
+    .await
+    .unwrap();
+    assert_eq!(desk(&h).await[0].1, "closed");
+    // JA3: the P-21 dated day 20 is read before the P-19 it follows: JA3 all the same.
+    let mut h = harness(p19).await;
+    h.apply(vec![
+        stage(p19 + Duration::days(20), ProsecutionStage::P21, None),
+        stage(p19, ProsecutionStage::P19, None),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(p19 + Duration::days(21));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA3"]);
+}
+
+/// A rebuild reads the prosecutor's own alert topic: an alert raised live, which the rules
+/// would not raise again on the replay (its SPDP now comes before the check), comes back
+/// with its lifecycle, once however often it is read.
+#[tokio::test]
+async fn an_alert_read_back_from_the_own_alert_topic_is_restored() {
+    let mut live = harness(OPENED).await;
+    live.apply(vec![investigation(OPENED)]).await.unwrap();
+    live.clock().set(OPENED + Duration::days(8));
+    live.fire_due().await.unwrap();
+    live.apply(vec![spdp(OPENED + Duration::days(5))])
+        .await
+        .unwrap();
+    let topic: Vec<AnyEvent> = live
+        .published()
+        .iter()
+        .filter(|e| e.topic() == Topic::Alerts(Agency::Kejaksaan))
+        .cloned()
+        .collect();
+    assert_eq!(topic.len(), 2, "AlertRaised and AlertClosed");
+
+    // Rebuilt the same day: JA1's deadline long past, JA2's not yet.
+    let mut rebuilt = harness(OPENED + Duration::days(8)).await;
+    rebuilt.apply(topic.clone()).await.unwrap();
+    rebuilt
+        .apply(vec![
+            investigation(OPENED),
+            spdp(OPENED + Duration::days(5)),
+        ])
+        .await
+        .unwrap();
+    rebuilt.apply(topic).await.unwrap();
+    rebuilt.fire_due().await.unwrap();
+    assert_eq!(desk(&rebuilt).await, desk(&live).await);
+    assert!(rebuilt.published().is_empty(), "nothing raised again");
+}
+
+// Issue #18, finding 6: clocks per file (suspect) and per investigation.
+
+fn stage_on(file: &str, at: OffsetDateTime, stage_: ProsecutionStage) -> AnyEvent {
+    let mut event = stage(at, stage_, None);
+    if let AnyEvent::ProsecutionStageChanged(e) = &mut event {
+        e.envelope.subject_key = Some(file.into());
+    }
+    event
+}
+
+/// A case split into one file per suspect: the P-21 on suspect B's file does not meet the
+/// 14 days suspect A's investigator has to return A's corrected file.
+#[tokio::test]
+async fn ja3_runs_per_suspect_file() {
+    let p19 = OPENED + Duration::days(40);
+    let mut h = harness(p19).await;
+    h.apply_each(vec![
+        stage_on("suspect-a", p19, ProsecutionStage::P19),
+        stage_on("suspect-b", p19, ProsecutionStage::P19),
+        stage_on("suspect-b", p19 + Duration::days(5), ProsecutionStage::P21),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(p19 + Duration::days(16));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA3"]);
+    let evidence = h
+        .published()
+        .iter()
+        .find_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.evidence_event_ids.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let a_p19: Vec<String> =
+        sqlx::query_scalar("SELECT event_id FROM case_events WHERE file_key = 'suspect-a'")
+            .fetch_all(h.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        evidence.iter().map(|u| u.to_string()).collect::<Vec<_>>(),
+        a_p19,
+        "the alert is about suspect A's file"
+    );
+}
+
+/// A second investigation in the same case gets its own 7 days for an SPDP, and its SPDP its
+/// own 7 days for a prosecutor; the SPDP of the first investigation meets neither.
+#[tokio::test]
+async fn a_second_investigation_in_a_case_gets_its_own_clocks() {
+    let second = OPENED + Duration::days(30);
+    let mut h = harness(OPENED).await;
+    h.apply_each(vec![
+        investigation(OPENED),
+        spdp(OPENED + Duration::days(2)),
+        stage(OPENED + Duration::days(3), ProsecutionStage::P16, None),
+        investigation(second),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(second + Duration::days(8));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA1"]);
+
+    // Its SPDP comes (late, naming the day it was opened), and no prosecutor for it.
+    h.apply(vec![spdp_for(
+        second + Duration::days(9),
+        calendar::TimeZone::Wib.local_date(second),
+    )])
+    .await
+    .unwrap();
+    h.clock().set(second + Duration::days(20));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(raised(&h), ["JA1", "JA2"]);
+}
+
+/// A deployment upgraded mid-case still holds the clocks it ran once per case (`JA1:{case}`,
+/// `JA2:{case}`): the SPDP and the P-16 that meet them still do, no false alert on upgrade.
+#[tokio::test]
+async fn clocks_once_per_case_from_before_an_upgrade_are_still_met() {
+    let mut h = harness(OPENED).await;
+    let opened = investigation(OPENED);
+    let sent = OPENED + Duration::days(2);
+    for (rule, due) in [
+        ("JA1", datetime!(2026-04-09 00:00 +7)),
+        ("JA2", datetime!(2026-04-11 00:00 +7)),
+    ] {
+        let payload = serde_json::json!({
+            "rule": rule, "case_id": CASE, "trigger_event_id": opened.envelope().event_id.to_string(),
+        });
+        sqlx::query(
+            "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
+             VALUES ($1, $2, $3, 'lintas.cases.v1', 0, 'pending', 0)",
+        )
+        .bind(format!("{rule}:{CASE}"))
+        .bind((due.unix_timestamp_nanos() / 1_000_000) as i64)
+        .bind(payload.to_string())
+        .execute(h.store().pool())
+        .await
+        .unwrap();
+    }
+    h.apply(vec![
+        spdp(sent),
+        stage(sent + Duration::days(2), ProsecutionStage::P16, None),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(OPENED + Duration::days(30));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+    assert!(raised(&h).is_empty());
+}

@@ -8,7 +8,7 @@
 //! Links come from RecruiterReported (linked subjects), CaseReferred (suspected recruiters and
 //! subjects) and InvestigationOpened (suspects and victims). Each rule is checked whichever
 //! event arrives last, so the alerts do not depend on arrival order. PO3 (no investigation
-//! within 14 days of a referral) needs the kit's deadlines, not yet built.
+//! within 14 days of a referral) is a deadline of the kit, one clock per referral.
 #![forbid(unsafe_code)]
 
 mod api;

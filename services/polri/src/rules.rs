@@ -1,6 +1,6 @@
 //! The recruiter network, rules PO1 and PO2, and the referral deadline PO3.
 
-use lintas_kit::consumer::{Batch, Deadline, Handler, HandlerError, Record};
+use lintas_kit::consumer::{Batch, Cancellation, Deadline, Handler, HandlerError, Record};
 use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert};
@@ -170,14 +170,14 @@ impl Handler for PolriHandler {
                 AnyEvent::CaseReferred(e) => {
                     self.link(batch, &e.suspected_recruiter_keys, &e.subject_keys, &id)
                         .await?;
-                    // PO3: a referral to the police starts the clock for an investigation.
+                    // PO3: each referral to the police starts a clock for an investigation.
                     if let (Agency::Polri, Some(case_id)) = (e.to_agency, &e.envelope.case_id) {
                         let payload =
                             serde_json::json!({ "case_id": case_id, "trigger_event_id": id });
                         batch
                             .schedule(
                                 record,
-                                &format!("{PO3}:{case_id}"),
+                                &po3_key(case_id, &id),
                                 self.settings.time_zone.end_of_day_after(
                                     e.envelope.occurred_at,
                                     self.settings.investigation_within.whole_days(),
@@ -185,13 +185,14 @@ impl Handler for PolriHandler {
                                 payload,
                             )
                             .await?;
+                        self.po3(batch, record, case_id, "referral").await?;
                     }
                 }
                 AnyEvent::InvestigationOpened(e) => {
                     self.link(batch, &e.suspect_recruiter_keys, &e.subject_keys, &id)
                         .await?;
                     if let Some(case_id) = &e.envelope.case_id {
-                        batch.cancel(record, &format!("{PO3}:{case_id}")).await?;
+                        self.po3(batch, record, case_id, "investigation").await?;
                     }
                 }
                 _ => {
@@ -215,7 +216,7 @@ impl Handler for PolriHandler {
             ) else {
                 continue;
             };
-            let alert_id = AlertRaised::derive_id(PO3, &[trigger]);
+            let alert_id = po3_alert_id(trigger);
             let mut alert = AlertRaised::from_rule_in(
                 alert_id,
                 RuleAlert {
@@ -237,6 +238,111 @@ impl Handler for PolriHandler {
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
         }
+        Ok(())
+    }
+}
+
+/// PO3's clock for one referral (its event id), in one case.
+fn po3_key(case_id: &str, referral_event_id: &str) -> String {
+    format!("{PO3}:{case_id}:{referral_event_id}")
+}
+
+fn po3_alert_id(referral: Uuid) -> Uuid {
+    AlertRaised::derive_id(PO3, &[referral])
+}
+
+impl PolriHandler {
+    /// Records a referral to the police or an investigation of `case_id` (`kind`), then
+    /// meets, in event time, the PO3 clock of every referral of the case that an
+    /// investigation answers: a referral is met by the first investigation of the case
+    /// opened since the referral before it (the first referral, by any: the police were
+    /// already on it). So a second referral after a first one went unanswered gets its own
+    /// clock, and an investigation that arrives late but was opened in time withdraws the
+    /// alert already raised.
+    async fn po3(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        case_id: &str,
+        kind: &str,
+    ) -> Result<(), HandlerError> {
+        let envelope = record.event.envelope();
+        sqlx::query(
+            "INSERT INTO po3_case_events (event_id, case_id, kind, occurred_at_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(envelope.event_id.to_string())
+        .bind(case_id)
+        .bind(kind)
+        .bind(millis::to_millis(&envelope.occurred_at))
+        .execute(batch.tx())
+        .await?;
+        let rows = sqlx::query(
+            "SELECT event_id, kind, occurred_at_ms FROM po3_case_events WHERE case_id = $1 \
+             ORDER BY occurred_at_ms, event_id",
+        )
+        .bind(case_id)
+        .fetch_all(batch.tx())
+        .await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            events.push((
+                row.try_get::<String, _>(0)?,
+                row.try_get::<String, _>(1)?,
+                row.try_get::<i64, _>(2)?,
+            ));
+        }
+        let investigations: Vec<i64> = events
+            .iter()
+            .filter(|(_, k, _)| k == "investigation")
+            .map(|(_, _, at)| *at)
+            .collect();
+        let mut since = i64::MIN;
+        for (referral, _, at) in events.iter().filter(|(_, k, _)| k == "referral") {
+            if let Some(opened) = investigations.iter().find(|i| **i >= since) {
+                let opened = millis::from_millis(*opened).map_err(HandlerError::transient)?;
+                let cancelled = batch
+                    .cancel(record, &po3_key(case_id, referral), opened)
+                    .await?;
+                self.withdraw_po3(batch, cancelled).await?;
+            }
+            since = *at;
+        }
+        // A clock of a deployment from before PO3 ran per referral (`PO3:{case}`), still
+        // pending or fired: met by this investigation, so an upgrade raises nothing wrong.
+        if kind == "investigation" {
+            let cancelled = batch
+                .cancel_if_scheduled(record, &format!("{PO3}:{case_id}"), envelope.occurred_at)
+                .await?;
+            self.withdraw_po3(batch, cancelled).await?;
+        }
+        Ok(())
+    }
+
+    /// Withdraws the PO3 alert of a deadline that fired although its investigation was
+    /// opened in time (it arrived after the firing).
+    async fn withdraw_po3(
+        &self,
+        batch: &mut Batch<'_>,
+        cancelled: Cancellation,
+    ) -> Result<(), HandlerError> {
+        let Cancellation::Withdrawn(deadline) = cancelled else {
+            return Ok(());
+        };
+        let Some(referral) = deadline.payload["trigger_event_id"]
+            .as_str()
+            .and_then(|t| t.parse::<Uuid>().ok())
+        else {
+            return Ok(());
+        };
+        crate::ALERTS
+            .withdraw(
+                batch,
+                po3_alert_id(referral),
+                &self.settings.office,
+                "PO3 withdrawn: the investigation was opened in time and arrived after the deadline fired",
+            )
+            .await?;
         Ok(())
     }
 }
@@ -482,24 +588,24 @@ impl PolriHandler {
             summary,
             review_within: Duration::days(3),
         };
-        if crate::ALERTS
+        // Whether raised now or already there (a rebuild restores alerts from the alert topic
+        // before the rules meet their events again), the window is recorded as alerted on.
+        crate::ALERTS
             .raise(
                 batch,
                 AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
             )
-            .await?
-        {
-            if let Some((recruiter, window_start_ms)) = recruiter {
-                sqlx::query(
-                    "INSERT INTO recruiter_alerts (alert_id, recruiter_key, window_start_ms) VALUES ($1, $2, $3) \
-                     ON CONFLICT (alert_id) DO NOTHING",
-                )
-                .bind(alert_id.to_string())
-                .bind(recruiter)
-                .bind(window_start_ms)
-                .execute(batch.tx())
-                .await?;
-            }
+            .await?;
+        if let Some((recruiter, window_start_ms)) = recruiter {
+            sqlx::query(
+                "INSERT INTO recruiter_alerts (alert_id, recruiter_key, window_start_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (alert_id) DO NOTHING",
+            )
+            .bind(alert_id.to_string())
+            .bind(recruiter)
+            .bind(window_start_ms)
+            .execute(batch.tx())
+            .await?;
         }
         Ok(())
     }

@@ -454,3 +454,127 @@ async fn po1_recruiters_sharing_a_phone_number_are_one_network() {
     ));
     assert!(fired(apart).await.is_empty());
 }
+
+fn po3_raised(h: &Harness<PolriHandler>) -> Vec<String> {
+    h.published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.envelope.case_id.clone().unwrap_or_default()),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn po3_desk(h: &Harness<PolriHandler>) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("SELECT status, close_reason FROM lintas_alerts WHERE rule = 'PO3'")
+        .fetch_all(h.store().pool())
+        .await
+        .unwrap()
+}
+
+/// Issue #18, finding 3: PO3 is met by when the investigation was opened, not when it was
+/// read. Opened on day 10 but read after the alert fired: the alert is withdrawn (closed as
+/// a false positive, published on the police alert topic), once. Opened on day 16 but read
+/// on day 2 (a backfill): PO3 fires all the same.
+#[tokio::test]
+async fn po3_is_met_by_when_the_investigation_was_opened_not_when_it_was_read() {
+    let referred = datetime!(2026-05-04 02:00 UTC);
+    let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    h.clock().set(referred);
+    h.apply(vec![referral("CASE-E", referred)]).await.unwrap();
+    h.clock().set(referred + Duration::days(15));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    let opened_on_day_10 = investigation("CASE-E", referred + Duration::days(10));
+    h.apply_each(vec![opened_on_day_10.clone(), opened_on_day_10])
+        .await
+        .unwrap();
+    assert_eq!(
+        po3_desk(&h).await,
+        [("closed".to_string(), Some("false_positive".to_string()))]
+    );
+    let withdrawals: Vec<&AlertClosed> = h
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertClosed(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(withdrawals.len(), 1);
+    assert_eq!(withdrawals[0].topic(), Topic::Alerts(Agency::Polri));
+
+    let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    h.clock().set(referred);
+    h.apply_each(vec![
+        investigation("CASE-F", referred + Duration::days(16)),
+        referral("CASE-F", referred),
+    ])
+    .await
+    .unwrap();
+    h.clock().set(referred + Duration::days(17));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
+    assert_eq!(po3_raised(&h), ["CASE-F"]);
+    assert_eq!(po3_desk(&h).await, [("open".to_string(), None)]);
+}
+
+/// Issue #18, finding 6: PO3 runs per referral. A case referred, left uninvestigated (PO3
+/// fires), then referred again gets a second clock, which fires too when no investigation
+/// follows; an investigation since the second referral meets it.
+#[tokio::test]
+async fn po3_a_second_referral_in_a_case_gets_its_own_clock() {
+    let first = datetime!(2026-05-04 02:00 UTC);
+    let second = first + Duration::days(30);
+    for investigated in [false, true] {
+        let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+            .await
+            .unwrap();
+        h.clock().set(first);
+        h.apply(vec![referral("CASE-G", first)]).await.unwrap();
+        h.clock().set(first + Duration::days(15));
+        assert_eq!(h.fire_due().await.unwrap(), 1);
+        let mut events = vec![referral("CASE-G", second)];
+        if investigated {
+            events.push(investigation("CASE-G", second + Duration::days(3)));
+        }
+        h.apply_each(events).await.unwrap();
+        h.clock().set(second + Duration::days(15));
+        let fired = h.fire_due().await.unwrap();
+        assert_eq!(
+            fired,
+            usize::from(!investigated),
+            "investigated: {investigated}"
+        );
+    }
+}
+
+/// A deployment upgraded mid-case still holds the clock it ran once per case (`PO3:{case}`):
+/// the investigation that meets it still does.
+#[tokio::test]
+async fn po3_a_clock_once_per_case_from_before_an_upgrade_is_still_met() {
+    let referred = datetime!(2026-05-04 02:00 UTC);
+    let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    h.clock().set(referred);
+    sqlx::query(
+        "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
+         VALUES ('PO3:CASE-H', $1, $2, 'lintas.cases.v1', 0, 'pending', 0)",
+    )
+    .bind(((referred + Duration::days(15)).unix_timestamp_nanos() / 1_000_000) as i64)
+    .bind(
+        serde_json::json!({ "case_id": "CASE-H", "trigger_event_id": uuid::Uuid::new_v4().to_string() })
+            .to_string(),
+    )
+    .execute(h.store().pool())
+    .await
+    .unwrap();
+    h.apply(vec![investigation("CASE-H", referred + Duration::days(3))])
+        .await
+        .unwrap();
+    h.clock().set(referred + Duration::days(30));
+    assert_eq!(h.fire_due().await.unwrap(), 0);
+}

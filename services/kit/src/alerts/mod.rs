@@ -7,7 +7,10 @@
 //!   recorded and published (AlertAcknowledged, AlertEscalated, AlertClosed) in one
 //!   transaction.
 //! - A subscriber that reads its alert topic hands those events to [`AlertDesk::apply`], so a
-//!   rebuild from the topics restores every alert's status, not only the alerts.
+//!   rebuild from the topics restores every alert and its status, also an alert raised live
+//!   that the rules would not raise again on the replay.
+//! - [`AlertDesk::withdraw`] closes an alert a rule raised on facts that turned out wrong
+//!   (reason `false_positive`), published like any close.
 //! - Each agency's alerts and their lifecycle travel on its own topic
 //!   (`lintas.alerts.<agency>.v1`), which only it may write. An action counts only when it
 //!   was read on the topic of the agency that took it, and only the owner's actions make an
@@ -152,12 +155,15 @@ impl AlertDesk {
             return Ok(false);
         }
         match &record.event {
-            // This agency's own alerts are stored when its rules raise them.
-            AnyEvent::AlertRaised(alert) if alert.owner != self.agency => {
+            // Another agency's alert, or one of this agency's read back from its own topic:
+            // on a rebuild an alert raised live (a deadline that fired before its awaited
+            // event arrived late, then was withdrawn) may never be raised again by the rules,
+            // and must come back with its lifecycle. Idempotent by alert id: an alert the
+            // rules raised (or raise later) is one row.
+            AnyEvent::AlertRaised(alert) => {
                 store_alert(batch.tx(), alert).await?;
                 refresh(batch.tx(), alert.alert_id).await?;
             }
-            AnyEvent::AlertRaised(_) => {}
             event => {
                 let action = Action::from_event(event).expect("a lifecycle event");
                 if record_action(batch.tx(), &action).await? {
@@ -165,6 +171,55 @@ impl AlertDesk {
                 }
             }
         }
+        Ok(true)
+    }
+
+    /// Withdraws this agency's alert `alert_id`, raised by a rule on facts that turned out
+    /// wrong (a deadline fired, then the awaited event arrived with a time before the
+    /// deadline): closes it with reason `false_positive` and `note`, and publishes the
+    /// AlertClosed on this agency's alert topic, so the agency blamed sees it withdrawn, not
+    /// left open. `Ok(false)` when there is no such alert of this agency, it is closed already
+    /// (an officer's close stands), or it was withdrawn already (the close's event id derives
+    /// from the alert id: one withdrawal per alert).
+    pub async fn withdraw(
+        &self,
+        batch: &mut Batch<'_>,
+        alert_id: Uuid,
+        office: &str,
+        note: &str,
+    ) -> Result<bool, HandlerError> {
+        let alert: Option<(String, String)> =
+            sqlx::query_as("SELECT owner, status FROM lintas_alerts WHERE alert_id = $1")
+                .bind(alert_id.to_string())
+                .fetch_optional(batch.tx())
+                .await?;
+        // An alert an officer already closed keeps that close (a close is final, as through
+        // the API).
+        match alert {
+            Some((owner, status)) if owner == self.agency.to_string() && status != CLOSED => {}
+            _ => return Ok(false),
+        }
+        let mut envelope = lintas_events::Envelope::new(
+            self.agency,
+            office,
+            "rule-engine",
+            lintas_events::timefmt::millis::now(),
+        );
+        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertClosed:withdrawn");
+        let closed = lintas_events::AlertClosed {
+            envelope,
+            alert_id,
+            by_agency: self.agency,
+            reason: lintas_events::AlertCloseReason::FalsePositive,
+            note: Some(note.to_string()),
+        };
+        let action =
+            Action::from_event(&AnyEvent::AlertClosed(closed.clone())).expect("a lifecycle event");
+        if !record_action(batch.tx(), &action).await? {
+            return Ok(false);
+        }
+        refresh(batch.tx(), alert_id).await?;
+        batch.publish(&closed).await?;
         Ok(true)
     }
 

@@ -4,8 +4,13 @@
 //! [`super::Handler::fire`].
 //!
 //! Three properties make them safe on a replayed, redelivered, reordered feed:
-//! - a cancel that arrives before its schedule leaves a tombstone, so the schedule stays
-//!   cancelled;
+//! - deadlines are met in event time: a cancel carries the awaited event's occurred time; one
+//!   that occurred at or after the due time does not cancel (the deadline was missed, however
+//!   early the event arrived), one that occurred before it cancels even when it arrives after
+//!   the firing, and then the handler withdraws what the firing raised
+//!   ([`Cancellation::Withdrawn`]);
+//! - a cancel that arrives before its schedule leaves a tombstone with its time, so the
+//!   schedule is cancelled if the event met it;
 //! - a deadline fires only once the subscriber has caught up with the partition that
 //!   scheduled it (the awaited event, keyed like the scheduling one, would be there), so a
 //!   replay of last year's cases does not fire every deadline before reading the events that
@@ -95,8 +100,34 @@ impl std::fmt::Debug for Clock {
 const PENDING: &str = "pending";
 const CANCELLED: &str = "cancelled";
 const FIRED: &str = "fired";
+/// The awaited event arrived before the schedule: its time is kept, the schedule compares.
+const EARLY: &str = "early";
+/// Fired, then met in time by an awaited event that arrived after the firing.
+const WITHDRAWN: &str = "withdrawn";
 /// Deadlines per firing transaction.
 const FIRE_BATCH: i64 = 100;
+
+/// What a cancel did, compared in event time: a deadline is met by an awaited event that
+/// *occurred* before it, whenever that event arrives (lag, backfill, rebuild), and is not met
+/// by one that occurred after it, however early that event arrives.
+#[derive(Debug, Clone, PartialEq)]
+#[must_use = "a deadline that had already fired must have what it raised withdrawn"]
+pub enum Cancellation {
+    /// Pending, and the awaited event occurred before its due time: it will not fire.
+    Met,
+    /// Not scheduled yet: the awaited event's time is kept, and the schedule is cancelled if
+    /// it falls due after that time.
+    Early,
+    /// The awaited event occurred at or after the due time: the deadline was missed, it fires
+    /// (or fired) all the same.
+    Late,
+    /// The deadline had fired although the awaited event occurred before its due time (it
+    /// arrived late): what the firing raised was wrong and must be withdrawn (closed) by the
+    /// handler. Returned once; a redelivery of the event gets [`Cancellation::Unchanged`].
+    Withdrawn(Deadline),
+    /// Already cancelled or withdrawn (a redelivery, or an earlier awaited event met it).
+    Unchanged,
+}
 
 pub(super) async fn schedule(
     conn: &mut AnyConnection,
@@ -105,10 +136,16 @@ pub(super) async fn schedule(
     due_at: OffsetDateTime,
     payload: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    // An existing row wins: a tombstone stays cancelled, a redelivery changes nothing.
+    // An existing row wins (a redelivery changes nothing, a tombstone of old stays
+    // cancelled), except an early arrival of the awaited event: its time decides whether the
+    // deadline was met (cancelled) or missed (pending, fires once due).
     sqlx::query(
         "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (deadline_key) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (deadline_key) DO UPDATE \
+         SET due_at_ms = excluded.due_at_ms, payload = excluded.payload, topic = excluded.topic, \
+         partition_id = excluded.partition_id, updated_at_ms = excluded.updated_at_ms, \
+         state = CASE WHEN lintas_deadlines.met_at_ms < excluded.due_at_ms THEN $8 ELSE $6 END \
+         WHERE lintas_deadlines.state = $9",
     )
     .bind(key)
     .bind(millis::to_millis(&due_at))
@@ -117,6 +154,8 @@ pub(super) async fn schedule(
     .bind(origin.1)
     .bind(PENDING)
     .bind(now_ms())
+    .bind(CANCELLED)
+    .bind(EARLY)
     .execute(conn)
     .await?;
     Ok(())
@@ -126,21 +165,78 @@ pub(super) async fn cancel(
     conn: &mut AnyConnection,
     origin: (&str, i32),
     key: &str,
-) -> Result<(), sqlx::Error> {
-    // A fired deadline stays fired: the alert was right when it was raised.
-    sqlx::query(
-        "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms) \
-         VALUES ($1, 0, '{}', $2, $3, $4, $5) ON CONFLICT (deadline_key) DO UPDATE \
-         SET state = excluded.state, updated_at_ms = excluded.updated_at_ms WHERE lintas_deadlines.state = 'pending'",
+    met_at: OffsetDateTime,
+) -> Result<Cancellation, sqlx::Error> {
+    let met_ms = millis::to_millis(&met_at);
+    // Pending and met in time. (On PostgreSQL a firing in flight holds the row: this waits
+    // for it and then finds it fired, below.)
+    let met = sqlx::query(
+        "UPDATE lintas_deadlines SET state = $2, met_at_ms = $3, updated_at_ms = $4 \
+         WHERE deadline_key = $1 AND state = $5 AND due_at_ms > $3",
+    )
+    .bind(key)
+    .bind(CANCELLED)
+    .bind(met_ms)
+    .bind(now_ms())
+    .bind(PENDING)
+    .execute(&mut *conn)
+    .await?;
+    if met.rows_affected() > 0 {
+        return Ok(Cancellation::Met);
+    }
+    // Fired, though met in time: withdrawn, once.
+    let withdrawn = sqlx::query(
+        "UPDATE lintas_deadlines SET state = $2, met_at_ms = $3, updated_at_ms = $4 \
+         WHERE deadline_key = $1 AND state = $5 AND due_at_ms > $3",
+    )
+    .bind(key)
+    .bind(WITHDRAWN)
+    .bind(met_ms)
+    .bind(now_ms())
+    .bind(FIRED)
+    .execute(&mut *conn)
+    .await?;
+    if withdrawn.rows_affected() > 0 {
+        let row =
+            sqlx::query("SELECT due_at_ms, payload FROM lintas_deadlines WHERE deadline_key = $1")
+                .bind(key)
+                .fetch_one(&mut *conn)
+                .await?;
+        let due_at = millis::from_millis(row.try_get(0)?)
+            .map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+        let payload = serde_json::from_str(&row.try_get::<String, _>(1)?)
+            .map_err(|e| sqlx::Error::Decode(e.into()))?;
+        return Ok(Cancellation::Withdrawn(Deadline {
+            key: key.to_string(),
+            due_at,
+            payload,
+        }));
+    }
+    // Not scheduled yet: remember the earliest awaited event for the schedule to compare.
+    let early = sqlx::query(
+        "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms, met_at_ms) \
+         VALUES ($1, 0, '{}', $2, $3, $4, $5, $6) ON CONFLICT (deadline_key) DO UPDATE \
+         SET met_at_ms = excluded.met_at_ms, updated_at_ms = excluded.updated_at_ms \
+         WHERE lintas_deadlines.state = $4 AND excluded.met_at_ms < lintas_deadlines.met_at_ms",
     )
     .bind(key)
     .bind(origin.0)
     .bind(origin.1)
-    .bind(CANCELLED)
+    .bind(EARLY)
     .bind(now_ms())
-    .execute(conn)
+    .bind(met_ms)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    let state: String =
+        sqlx::query_scalar("SELECT state FROM lintas_deadlines WHERE deadline_key = $1")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(match state.as_str() {
+        EARLY if early.rows_affected() > 0 => Cancellation::Early,
+        PENDING | FIRED => Cancellation::Late,
+        _ => Cancellation::Unchanged,
+    })
 }
 
 /// Fires every deadline due at `now` (of the partitions in `owned`, or all of them), one
@@ -232,10 +328,12 @@ pub(crate) async fn purge_loop(
     loop {
         let before = crate::outbox::now_ms() - retention.as_millis() as i64;
         match sqlx::query(
-            "DELETE FROM lintas_deadlines WHERE state IN ($1, $2) AND updated_at_ms < $3",
+            "DELETE FROM lintas_deadlines WHERE state IN ($1, $2, $3, $4) AND updated_at_ms < $5",
         )
         .bind(FIRED)
         .bind(CANCELLED)
+        .bind(EARLY)
+        .bind(WITHDRAWN)
         .bind(before)
         .execute(store.pool())
         .await
@@ -253,5 +351,109 @@ pub(crate) async fn purge_loop(
             _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
             _ = shutdown.wait() => return Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const ORIGIN: (&str, i32) = ("lintas.cases.v1", 0);
+    const DUE: OffsetDateTime = datetime!(2026-04-09 00:00 +7);
+
+    async fn state(conn: &mut AnyConnection, key: &str) -> String {
+        sqlx::query_scalar("SELECT state FROM lintas_deadlines WHERE deadline_key = $1")
+            .bind(key)
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    }
+
+    /// Every way an awaited event can meet (or miss) a deadline, compared in event time.
+    #[tokio::test]
+    async fn a_deadline_is_met_by_what_occurred_before_it_not_by_what_arrived() {
+        let store = Store::connect("sqlite::memory:", "test").await.unwrap();
+        let mut tx = store.pool().begin().await.unwrap();
+        let conn: &mut AnyConnection = &mut tx;
+        let payload = serde_json::json!({ "case_id": "C" });
+        let in_time = DUE - time::Duration::minutes(1);
+        let too_late = DUE;
+
+        // Pending: an event in time cancels, a late one does not; a redelivery is unchanged.
+        schedule(conn, ORIGIN, "met", DUE, &payload).await.unwrap();
+        assert_eq!(
+            cancel(conn, ORIGIN, "met", in_time).await.unwrap(),
+            Cancellation::Met
+        );
+        assert_eq!(
+            cancel(conn, ORIGIN, "met", in_time).await.unwrap(),
+            Cancellation::Unchanged
+        );
+        schedule(conn, ORIGIN, "late", DUE, &payload).await.unwrap();
+        assert_eq!(
+            cancel(conn, ORIGIN, "late", too_late).await.unwrap(),
+            Cancellation::Late
+        );
+        assert_eq!(state(conn, "late").await, PENDING);
+
+        // Before the schedule: the schedule compares with the event's time.
+        assert_eq!(
+            cancel(conn, ORIGIN, "early", in_time).await.unwrap(),
+            Cancellation::Early
+        );
+        schedule(conn, ORIGIN, "early", DUE, &payload)
+            .await
+            .unwrap();
+        assert_eq!(state(conn, "early").await, CANCELLED);
+        schedule(conn, ORIGIN, "early", DUE, &payload)
+            .await
+            .unwrap();
+        assert_eq!(
+            state(conn, "early").await,
+            CANCELLED,
+            "a redelivered schedule"
+        );
+        assert_eq!(
+            cancel(conn, ORIGIN, "early-late", too_late).await.unwrap(),
+            Cancellation::Early
+        );
+        schedule(conn, ORIGIN, "early-late", DUE, &payload)
+            .await
+            .unwrap();
+        assert_eq!(
+            state(conn, "early-late").await,
+            PENDING,
+            "missed: fires once due"
+        );
+
+        // Fired, then an event in time arrives: withdrawn once; a late one changes nothing.
+        for key in ["fired", "fired-late"] {
+            schedule(conn, ORIGIN, key, DUE, &payload).await.unwrap();
+            sqlx::query("UPDATE lintas_deadlines SET state = $1 WHERE deadline_key = $2")
+                .bind(FIRED)
+                .bind(key)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired", in_time).await.unwrap(),
+            Cancellation::Withdrawn(Deadline {
+                key: "fired".into(),
+                due_at: DUE,
+                payload: payload.clone()
+            })
+        );
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired", in_time).await.unwrap(),
+            Cancellation::Unchanged
+        );
+        assert_eq!(state(conn, "fired").await, WITHDRAWN);
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired-late", too_late).await.unwrap(),
+            Cancellation::Late
+        );
+        assert_eq!(state(conn, "fired-late").await, FIRED);
     }
 }

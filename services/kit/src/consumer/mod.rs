@@ -37,7 +37,7 @@ use crate::telemetry::Health;
 
 pub use dead_letter::{error_headers, DeadLetterStage};
 pub(crate) use deadlines::fire_due;
-pub use deadlines::{Clock, Deadline};
+pub use deadlines::{Cancellation, Clock, Deadline};
 
 /// One decoded record handed to a handler.
 #[derive(Debug, Clone)]
@@ -148,11 +148,41 @@ impl<'a> Batch<'a> {
         Ok(())
     }
 
-    /// Cancels deadline `key`: the awaited event arrived. Before the schedule, it leaves a
-    /// tombstone; after the deadline fired, it changes nothing.
-    pub async fn cancel(&mut self, origin: &Record, key: &str) -> Result<(), HandlerError> {
-        deadlines::cancel(self.tx, (&origin.topic, origin.partition), key).await?;
-        Ok(())
+    /// Deadline `key` is awaited no more: an awaited event arrived that occurred at `met_at`
+    /// (its envelope's `occurred_at`). Compared in event time with the due time, not by
+    /// arrival: an event that occurred at or after it does not cancel ([`Cancellation::Late`]),
+    /// one that occurred before it cancels whenever it arrives. Before the schedule it leaves
+    /// a tombstone with its time; after the deadline fired, [`Cancellation::Withdrawn`] hands
+    /// the deadline back so the handler withdraws what it raised (the alert desk's
+    /// [`crate::alerts::AlertDesk::withdraw`]).
+    pub async fn cancel(
+        &mut self,
+        origin: &Record,
+        key: &str,
+        met_at: time::OffsetDateTime,
+    ) -> Result<Cancellation, HandlerError> {
+        Ok(deadlines::cancel(self.tx, (&origin.topic, origin.partition), key, met_at).await?)
+    }
+
+    /// [`Batch::cancel`] for a deadline only if it was scheduled (or met) already, leaving no
+    /// tombstone otherwise ([`Cancellation::Unchanged`]): for keys a handler no longer
+    /// schedules but that may still run from before an upgrade (a clock once per case, now
+    /// one per investigation), so the events that meet them still do.
+    pub async fn cancel_if_scheduled(
+        &mut self,
+        origin: &Record,
+        key: &str,
+        met_at: time::OffsetDateTime,
+    ) -> Result<Cancellation, HandlerError> {
+        let exists: Option<String> =
+            sqlx::query_scalar("SELECT state FROM lintas_deadlines WHERE deadline_key = $1")
+                .bind(key)
+                .fetch_optional(&mut **self.tx)
+                .await?;
+        if exists.is_none() {
+            return Ok(Cancellation::Unchanged);
+        }
+        self.cancel(origin, key, met_at).await
     }
 
     /// True the first time this subscriber sees `record`'s event (`envelope.event_id`), false
