@@ -27,7 +27,11 @@ fn previous_schema<E: Event>() -> Schema {
     let fields = json["fields"].as_array_mut().expect("a record");
     let before = fields.len();
     fields.retain(|f| !NEW_FIELDS.contains(&f["name"].as_str().unwrap_or_default()));
-    assert_eq!(fields.len(), before - 2, "both new fields are in the schema");
+    assert_eq!(
+        fields.len(),
+        before - 2,
+        "both new fields are in the schema"
+    );
     Schema::parse(&json).expect("the previous schema parses")
 }
 
