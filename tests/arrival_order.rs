@@ -98,6 +98,8 @@ fn blocked(i: usize, at: OffsetDateTime, visa: VisaType, to: &str, transit: &[&s
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::AirportPolice,
+        traveller_sex: None,
+        traveller_minor: None,
     }
     .into_any()
 }

@@ -28,6 +28,8 @@ fn events(keyer: &SubjectKeyer) -> Vec<AnyEvent> {
         reason: BlockReason::SuspectedTraffickingVictim,
         group_id: None,
         handed_to: HandedTo::AirportPolice,
+        traveller_sex: None,
+        traveller_minor: None,
     };
     let mut registration = applicant(keyer, "3301014501900001");
     registration.village = "Kesugihan".into();

@@ -393,6 +393,8 @@ fn block(subject_key: &str, at: time::OffsetDateTime) -> DepartureBlocked {
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::Bp3miShelter,
+        traveller_sex: None,
+        traveller_minor: None,
     }
 }
 

@@ -55,6 +55,8 @@ fn blocked() -> AnyEvent {
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::Bp3miShelter,
+        traveller_sex: None,
+        traveller_minor: None,
     }
     .into_any()
 }

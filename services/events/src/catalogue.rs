@@ -25,6 +25,7 @@ pub const SOURCES: &[(&str, &str)] = &[
         "VisaType.avsc",
         include_str!("../../../schemas/VisaType.avsc"),
     ),
+    ("Sex.avsc", include_str!("../../../schemas/Sex.avsc")),
     (
         "Envelope.avsc",
         include_str!("../../../schemas/Envelope.avsc"),

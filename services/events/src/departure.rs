@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{impl_event, BlockDecision, BlockReason, Envelope, HandedTo, Topic, VisaType};
+use crate::{impl_event, BlockDecision, BlockReason, Envelope, HandedTo, Sex, Topic, VisaType};
 
 /// schemas/DepartureBlocked.avsc
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +18,12 @@ pub struct DepartureBlocked {
     pub reason: BlockReason,
     pub group_id: Option<Uuid>,
     pub handed_to: HandedTo,
+    /// The traveller's sex as the NIK checked encodes it; `None` on events written before
+    /// the field existed. Lets IM2 apply to a traveller never registered in Lintas.
+    pub traveller_sex: Option<Sex>,
+    /// Whether the traveller was under 18 on the local date of the check; `None` when not
+    /// derived. The one fact about age PO2 needs: the birth date itself stays off the topic.
+    pub traveller_minor: Option<bool>,
 }
 impl_event!(DepartureBlocked, Topic::Departures, |e| {
     crate::subject_partition_key(&e.envelope)
@@ -36,6 +42,12 @@ pub struct DepartureCleared {
     /// Personal data: the e-PMI id of a legal placement, if any.
     pub epmi_id: Option<String>,
     pub group_id: Option<Uuid>,
+    /// The traveller's sex as the NIK checked encodes it; `None` on events written before
+    /// the field existed. Lets IM2 apply to a traveller never registered in Lintas.
+    pub traveller_sex: Option<Sex>,
+    /// Whether the traveller was under 18 on the local date of the check; `None` when not
+    /// derived. The one fact about age PO2 needs: the birth date itself stays off the topic.
+    pub traveller_minor: Option<bool>,
 }
 impl_event!(DepartureCleared, Topic::Departures, |e| {
     crate::subject_partition_key(&e.envelope)

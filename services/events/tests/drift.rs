@@ -72,6 +72,8 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             reason: BlockReason::SuspectedNonProceduralWorker,
             group_id: full.then(Uuid::new_v4),
             handed_to: HandedTo::Bp3miShelter,
+            traveller_sex: full.then_some(Sex::Female),
+            traveller_minor: full.then_some(true),
         }
         .into_any(),
         CaseReferred {
@@ -126,6 +128,8 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             visa_shown: VisaType::Work,
             epmi_id: full.then(|| "EPMI-2026-000123".into()),
             group_id: full.then(Uuid::new_v4),
+            traveller_sex: full.then_some(Sex::Male),
+            traveller_minor: full.then_some(false),
         }
         .into_any(),
         RecruiterReported {

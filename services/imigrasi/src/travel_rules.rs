@@ -6,9 +6,16 @@
 //!   under the ban (a direct flight to Jeddah is enough), or routed through a known transit
 //!   point whatever the destination shown. What she declared when she registered does not
 //!   matter: registered for tourism to Malaysia, she is on the pilgrimage route all the same.
-//!   It joins the registration (her sex) and the departure check, which may arrive in either
-//!   order: each side waits for the other, and the alert's id and evidence are the same
-//!   whichever came first;
+//!   Who travelled is told by the departure itself (`traveller_sex`, which the checkpoint
+//!   derived from the NIK it checked), so a woman Lintas never registered (a passport from
+//!   before Lintas or from another office) is seen at the airport; and by her registration,
+//!   which may arrive before or after the departure (a departure written before the field
+//!   existed waits for it). A woman by either account is a woman: both come from the same
+//!   NIK (the intakes refuse a sex the NIK contradicts), so they differ only when one was
+//!   recorded wrongly, and a needless secondary interview costs less than a woman sent on
+//!   the route unasked; a union also gives the same alert in any arrival order. One alert
+//!   per departure, its id from the departure; its evidence is the departure and, when a
+//!   registration says she is a woman, that registration, whichever came first;
 //! - IM3 a tourist visa to Cambodia, Myanmar, Thailand or Malaysia with no return ticket.
 
 use lintas_kit::consumer::{Batch, HandlerError};
@@ -65,6 +72,7 @@ pub async fn check(
                 e.visa_shown,
                 &e.destination_country,
                 &e.transit_points,
+                e.traveller_sex,
             )
             .await?;
             im3(batch, settings, e).await
@@ -84,6 +92,7 @@ pub async fn check(
                 e.visa_shown,
                 &e.destination_country,
                 &e.transit_points,
+                e.traveller_sex,
             )
             .await
         }
@@ -192,7 +201,7 @@ pub async fn registered(
             batch,
             settings,
             &subject,
-            registration,
+            Some(registration),
             departure,
             at,
             summary,
@@ -203,8 +212,10 @@ pub async fn registered(
 }
 
 /// Keeps a departure on the pilgrimage route (`pilgrimage_transits`: named when only the
-/// transit variant existed, it holds every departure on the route) until the registration
-/// says who travelled, and raises IM2 now if she is known to be a woman.
+/// transit variant existed, it holds every departure on the route) for a registration that
+/// may come later, and raises IM2 now if she is known to be a woman: by a registration
+/// already stored, or by the departure's own `traveller_sex`.
+#[allow(clippy::too_many_arguments)]
 async fn pilgrimage_departure(
     batch: &mut Batch<'_>,
     settings: &Im1Settings,
@@ -212,6 +223,7 @@ async fn pilgrimage_departure(
     visa: VisaType,
     destination: &str,
     transits: &[String],
+    traveller_sex: Option<Sex>,
 ) -> Result<(), HandlerError> {
     let Some(subject) = envelope.subject_key.clone() else {
         return Ok(());
@@ -235,16 +247,20 @@ async fn pilgrimage_departure(
     .bind(&subject)
     .fetch_optional(batch.tx())
     .await?;
-    let Some(known) = known else {
-        return Ok(());
+    // The registration that says she is a woman, if one is stored: evidence beside the
+    // departure.
+    let registration = match known {
+        Some(row) if row.get::<String, _>(0) == Sex::Female.to_string() => Some(
+            row.get::<String, _>(1)
+                .parse::<uuid::Uuid>()
+                .map_err(HandlerError::transient)?,
+        ),
+        _ => None,
     };
-    if known.get::<String, _>(0) != Sex::Female.to_string() {
+    if registration.is_none() && traveller_sex != Some(Sex::Female) {
+        // Not known to be a woman (yet): a registration arriving later decides.
         return Ok(());
     }
-    let registration: uuid::Uuid = known
-        .get::<String, _>(1)
-        .parse()
-        .map_err(HandlerError::transient)?;
     let summary = route_summary(settings, &visa.to_string(), destination, transits);
     raise_transit(
         batch,
@@ -281,17 +297,20 @@ fn route_summary(
 
 /// One alert per departure, whichever side arrived first: its id comes from the departure
 /// (named `IM2-TRANSIT` since the transit variant came first; kept so that a replay finds
-/// the alerts already raised), its evidence is the registration and the departure.
+/// the alerts already raised), its evidence is the registration that says she is a woman, if
+/// any, and the departure. An alert first raised on the departure's own account gains the
+/// registration when it arrives, so the evidence does not depend on the arrival order.
 async fn raise_transit(
     batch: &mut Batch<'_>,
     settings: &Im1Settings,
     subject: &str,
-    registration: uuid::Uuid,
+    registration: Option<uuid::Uuid>,
     departure: uuid::Uuid,
     at: time::OffsetDateTime,
     summary: String,
 ) -> Result<(), HandlerError> {
     let alert_id = AlertRaised::derive_id("IM2-TRANSIT", &[departure]);
+    let evidence: Vec<uuid::Uuid> = registration.into_iter().chain([departure]).collect();
     let alert = RuleAlert {
         rule: "IM2".into(),
         owner: Agency::Imigrasi,
@@ -299,16 +318,22 @@ async fn raise_transit(
         occurred_at: at,
         subject_key: Some(subject.to_string()),
         severity: AlertSeverity::Warning,
-        evidence: vec![registration, departure],
-        summary,
+        evidence: evidence.clone(),
+        summary: summary.clone(),
         review_within: time::Duration::days(1),
     };
-    crate::ALERTS
+    let raised = crate::ALERTS
         .raise(
             batch,
             AlertRaised::from_rule_in(alert_id, alert, settings.time_zone),
         )
         .await?;
+    if !raised && registration.is_some() {
+        // Raised before on the departure alone, or a redelivery (then this changes nothing).
+        crate::ALERTS
+            .revise(batch, alert_id, &evidence, &summary)
+            .await?;
+    }
     Ok(())
 }
 

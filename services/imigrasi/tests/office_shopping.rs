@@ -40,6 +40,8 @@ fn block(office: &str, at: OffsetDateTime) -> AnyEvent {
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::Bp3miShelter,
+        traveller_sex: None,
+        traveller_minor: None,
     }
     .into_any()
 }

@@ -50,6 +50,8 @@ fn blocked(visa: VisaType, destination: &str, return_ticket: bool) -> AnyEvent {
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::Bp3miShelter,
+        traveller_sex: None,
+        traveller_minor: None,
     }
     .into_any()
 }
@@ -126,6 +128,8 @@ fn departure_to(visa: VisaType, destination: &str, transits: &[&str], subject: &
         visa_shown: visa,
         epmi_id: None,
         group_id: None,
+        traveller_sex: None,
+        traveller_minor: None,
     }
     .into_any()
 }
@@ -249,4 +253,86 @@ fn blocked_woman(visa: VisaType, destination: &str, subject: &str) -> AnyEvent {
         e.envelope.subject_key = Some(subject.into());
     }
     event
+}
+
+/// `event` (a departure) carrying the traveller's sex as the checkpoint read it from the NIK.
+fn checked_as(mut event: AnyEvent, sex: Sex) -> AnyEvent {
+    match &mut event {
+        AnyEvent::DepartureBlocked(e) => e.traveller_sex = Some(sex),
+        AnyEvent::DepartureCleared(e) => e.traveller_sex = Some(sex),
+        _ => panic!("not a departure"),
+    }
+    event
+}
+
+/// Finding 2 of #18: a girl whose passport predates Lintas (or was issued elsewhere), blocked
+/// at the airport on an umrah visa via a transit point, raised nothing: IM2 waited for a
+/// registration that never comes. The departure's own account of her sex is enough.
+#[tokio::test]
+async fn im2_a_woman_never_registered_on_the_pilgrimage_route() {
+    let subject = "ef".repeat(32);
+    let mut via_transit = blocked_woman(VisaType::Umrah, "TR", &subject);
+    if let AnyEvent::DepartureBlocked(e) = &mut via_transit {
+        e.transit_points = vec!["DXB".into()];
+    }
+    for trip in [
+        via_transit,
+        departure_to(VisaType::Umrah, "SA", &[], &subject),
+        departure_to(VisaType::Ziarah, "MY", &["DOH"], &subject),
+    ] {
+        let alerts = transit_alerts(vec![checked_as(trip.clone(), Sex::Female)]).await;
+        assert_eq!(alerts.len(), 1, "{trip:?}: {alerts:?}");
+        assert!(alerts[0].1.contains(&trip.envelope().event_id.to_string()));
+        // Near misses: a man on the same trip, or a departure that does not say who travelled.
+        assert!(transit_alerts(vec![checked_as(trip.clone(), Sex::Male)])
+            .await
+            .is_empty());
+        assert!(transit_alerts(vec![trip]).await.is_empty());
+    }
+}
+
+/// A woman by the departure's account and by her registration: one alert, whose evidence
+/// is the registration and the departure in either arrival order (an alert raised on the
+/// departure alone gains the registration when it arrives).
+#[tokio::test]
+async fn im2_the_departures_account_and_a_registration_make_one_alert_in_either_order() {
+    let subject = "ab".repeat(32);
+    let woman = registered(Sex::Female, DeclaredPurpose::Tourism, "MY");
+    let trip = checked_as(departure(VisaType::Umrah, &["DXB"], &subject), Sex::Female);
+    let forward = transit_alerts(vec![woman.clone(), trip.clone()]).await;
+    let backward = transit_alerts(vec![trip.clone(), woman.clone()]).await;
+    assert_eq!(forward.len(), 1, "{forward:?}");
+    assert_eq!(forward, backward, "same alert and evidence in both orders");
+    assert!(forward[0]
+        .1
+        .contains(&woman.envelope().event_id.to_string()));
+    assert!(forward[0].1.contains(&trip.envelope().event_id.to_string()));
+}
+
+/// The departure and the registration disagree: a woman by either account is a woman (see
+/// the module doc of travel_rules.rs), the same alert in either order; the registration is
+/// evidence only when it is the account that says so.
+#[tokio::test]
+async fn im2_a_woman_by_either_account_is_a_woman() {
+    let subject = "ab".repeat(32);
+    let trip = departure(VisaType::Umrah, &["DXB"], &subject);
+    let registered_man = registered(Sex::Male, DeclaredPurpose::Tourism, "MY");
+    let registered_woman = registered(Sex::Female, DeclaredPurpose::Tourism, "MY");
+    for (registration, checked, registration_is_evidence) in [
+        (registered_man, Sex::Female, false),
+        (registered_woman, Sex::Male, true),
+    ] {
+        let trip = checked_as(trip.clone(), checked);
+        let forward = transit_alerts(vec![registration.clone(), trip.clone()]).await;
+        let backward = transit_alerts(vec![trip.clone(), registration.clone()]).await;
+        assert_eq!(forward.len(), 1, "checked as {checked}: {forward:?}");
+        assert_eq!(forward, backward, "checked as {checked}");
+        assert_eq!(
+            forward[0]
+                .1
+                .contains(&registration.envelope().event_id.to_string()),
+            registration_is_evidence,
+            "checked as {checked}: {forward:?}"
+        );
+    }
 }

@@ -27,7 +27,7 @@ pub struct Request<'a> {
     next: Cell<usize>,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
     /// An envelope stamped with the caller's agency and office, the officer and times from
     /// the request, and a fresh event id (derived from the idempotency key when there is one).
     pub fn envelope(&self, v: &Validated, nik: Option<&str>) -> Envelope {
@@ -54,6 +54,17 @@ impl Request<'_> {
 
     pub fn subject_key(&self, nik: &str) -> String {
         self.state.keyer.subject_key(nik)
+    }
+
+    /// A request without an idempotency key, for tests of what a builder makes.
+    #[cfg(test)]
+    pub(crate) fn for_tests(caller: &'a Caller, state: &'a IntakeState) -> Request<'a> {
+        Request {
+            caller,
+            state,
+            key: None,
+            next: Cell::new(0),
+        }
     }
 }
 

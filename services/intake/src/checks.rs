@@ -1,5 +1,6 @@
 //! Checks of single values against their meaning, shared by every endpoint.
 
+use lintas_kit::events::calendar::is_child;
 use lintas_kit::events::Sex;
 use time::{Date, Month};
 
@@ -52,6 +53,27 @@ pub fn nik_mismatches(nik: &str, birth_date: Date, sex: Sex) -> Vec<(&'static st
         }
     }
     out
+}
+
+/// What a departure check tells the other agencies about the traveller, derived from the
+/// NIK it checked: the sex it encodes and whether the traveller is a child (under 18) on the
+/// local date `on` of the check. Only these derived facts travel on the departures topic, never
+/// the birth date (with sex and the district code it rebuilds most of the NIK): IM2 needs the
+/// sex and PO2 needs "a child", and an age band or the year would say more than any rule
+/// uses. `None` when the NIK encodes no real date (validation refuses such a NIK first).
+pub fn nik_traveller_facts(nik: &str, on: Date) -> Option<(Sex, bool)> {
+    let (day, month, yy, female) = nik_birth(nik)?;
+    let month = Month::try_from(month).ok()?;
+    // The NIK gives the year in two digits: read it as the latest century that puts the birth
+    // on or before the day of the check. A child is always read right; only a traveller aged
+    // 100 or more would be taken for a child (a priority alert an officer dismisses at a
+    // glance), never a child for an adult.
+    let born = [2000 + yy as i32, 1900 + yy as i32]
+        .into_iter()
+        .filter_map(|year| Date::from_calendar_date(year, month, day).ok())
+        .find(|born| *born <= on)?;
+    let sex = if female { Sex::Female } else { Sex::Male };
+    Some((sex, is_child(born, on)))
 }
 
 /// (day, month, two-digit year, female) encoded in a NIK, if it is a real date.
@@ -134,6 +156,41 @@ mod tests {
         assert_eq!(
             nik_mismatches(nik, time::macros::date!(1991 - 01 - 05), Sex::Male).len(),
             2
+        );
+    }
+
+    #[test]
+    fn a_nik_tells_the_sex_and_whether_a_child_on_the_day_of_the_check() {
+        use time::macros::date;
+        // A girl born 17 August 2010 (day + 40): a child until the day before her 18th
+        // birthday, an adult on it.
+        let girl = "3301155708100003";
+        assert_eq!(
+            nik_traveller_facts(girl, date!(2026 - 12 - 01)),
+            Some((Sex::Female, true))
+        );
+        assert_eq!(
+            nik_traveller_facts(girl, date!(2028 - 08 - 16)),
+            Some((Sex::Female, true))
+        );
+        assert_eq!(
+            nik_traveller_facts(girl, date!(2028 - 08 - 17)),
+            Some((Sex::Female, false))
+        );
+        // A man born 2 March 1995: year 95 is read in the 1900s, since 2095 is to come.
+        assert_eq!(
+            nik_traveller_facts("3301100203950011", date!(2026 - 12 - 01)),
+            Some((Sex::Male, false))
+        );
+        // A boy born 29 February 2012, checked on 28 February 2030: still 17.
+        assert_eq!(
+            nik_traveller_facts("3301012902120001", date!(2030 - 02 - 28)),
+            Some((Sex::Male, true))
+        );
+        // Day 32 is no date: nothing is derived.
+        assert_eq!(
+            nik_traveller_facts("3301017213900001", date!(2026 - 12 - 01)),
+            None
         );
     }
 

@@ -122,11 +122,13 @@ impl Handler for PolriHandler {
                         continue;
                     };
                     sqlx::query(
-                        "INSERT INTO blocks (subject_key, event_id, occurred_at_ms) VALUES ($1, $2, $3) ON CONFLICT (subject_key, event_id) DO NOTHING",
+                        "INSERT INTO blocks (subject_key, event_id, occurred_at_ms, traveller_minor) VALUES ($1, $2, $3, $4) ON CONFLICT (subject_key, event_id) DO NOTHING",
                     )
                     .bind(subject)
                     .bind(&id)
                     .bind(millis::to_millis(&e.envelope.occurred_at))
+                    // PO2 without a registration: what the checkpoint derived from the NIK.
+                    .bind(e.traveller_minor.map(i64::from))
                     .execute(batch.tx())
                     .await?;
                     self.children(batch, subject).await?;
@@ -524,23 +526,38 @@ impl PolriHandler {
         Ok(())
     }
 
-    /// PO2: every block of a subject who was under 18 on the (local) day of the block.
+    /// PO2: every block of a subject who was under 18 on the (local) day of the block, by
+    /// either account of it: the block's own (`traveller_minor`, which the checkpoint derived
+    /// from the NIK it checked, so a child whose passport predates Lintas or was issued
+    /// elsewhere is known at the airport) or the birth date of a registration. When both
+    /// exist and disagree, a child by either is a child: both come from the same NIK (the
+    /// intakes refuse a birth date the NIK contradicts), so they differ only when one was
+    /// recorded wrongly or the NIK's two-digit year was read in the wrong century (a
+    /// traveller of 100 or more); a needless priority costs an officer a look, a missed
+    /// child costs the child. And a union of the two gives the same alerts in any arrival
+    /// order, which "the registration wins" would not (its alert may be out already).
     async fn children(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
         let rows = sqlx::query(
-            "SELECT b.event_id, b.occurred_at_ms, n.birth_days FROM blocks b JOIN births n ON n.subject_key = b.subject_key WHERE b.subject_key = $1",
+            "SELECT b.event_id, b.occurred_at_ms, n.birth_days, b.traveller_minor FROM blocks b \
+             LEFT JOIN births n ON n.subject_key = b.subject_key WHERE b.subject_key = $1",
         )
         .bind(subject)
         .fetch_all(batch.tx())
         .await?;
         for row in rows {
-            let (event, at, birth_days): (String, i64, i64) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            let born = EPOCH + Duration::days(birth_days);
+            let (event, at, birth_days, minor): (String, i64, Option<i64>, Option<i64>) = (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            );
             let blocked_on = self
                 .settings
                 .time_zone
                 .local_date(millis::from_millis(at).map_err(HandlerError::transient)?);
-            if is_child(born, blocked_on) {
+            let registered_child =
+                birth_days.is_some_and(|days| is_child(EPOCH + Duration::days(days), blocked_on));
+            if minor == Some(1) || registered_child {
                 let block: Uuid = event.parse().map_err(HandlerError::transient)?;
                 let summary = "a child was blocked at a departure checkpoint: priority".to_string();
                 self.alert(

@@ -11,7 +11,15 @@ fn subject(i: usize) -> String {
     format!("{i:064x}")
 }
 
+/// A block as written before departures carried the traveller's facts: only a registration
+/// tells PO2 the traveller's age.
 fn block(i: usize, at: OffsetDateTime) -> AnyEvent {
+    checked_block(i, at, None)
+}
+
+/// A block carrying whether the checkpoint found the traveller a child on the day (from the
+/// NIK it checked).
+fn checked_block(i: usize, at: OffsetDateTime, minor: Option<bool>) -> AnyEvent {
     let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", at);
     envelope.subject_key = Some(subject(i));
     DepartureBlocked {
@@ -27,6 +35,8 @@ fn block(i: usize, at: OffsetDateTime) -> AnyEvent {
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::AirportPolice,
+        traveller_sex: minor.map(|_| Sex::Female),
+        traveller_minor: minor,
     }
     .into_any()
 }
@@ -333,6 +343,49 @@ async fn po1_crossings_are_the_same_in_any_arrival_order() {
     assert_eq!(forward.len(), 2, "{forward:?}");
     events.reverse();
     assert_eq!(fired(events).await, forward);
+}
+
+/// A girl whose passport predates Lintas, or was issued by an office that does not publish,
+/// blocked at the airport: no registration, but the block says the checkpoint found her a
+/// child (from her NIK). The old rule waited for a registration that never comes.
+#[tokio::test]
+async fn po2_a_blocked_child_never_registered_is_a_priority() {
+    let at = datetime!(2026-03-01 10:00 +7);
+    let alerts = fired(vec![checked_block(7, at, Some(true))]).await;
+    assert_eq!(
+        alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["PO2"]
+    );
+    // The same alert as when a registration says so too: one per block, in any order.
+    let child = registration(7, date!(2010 - 07 - 20));
+    let block = checked_block(7, at, Some(true));
+    let both = fired(vec![block.clone(), child.clone()]).await;
+    assert_eq!(both.len(), 1);
+    assert_eq!(fired(vec![child, block]).await, both);
+    // Near misses: an adult by the checkpoint's account, or a block that does not say.
+    assert!(fired(vec![checked_block(7, at, Some(false))])
+        .await
+        .is_empty());
+    assert!(fired(vec![checked_block(7, at, None)]).await.is_empty());
+}
+
+/// The block and the registration disagree: a child by either account is a child (see
+/// `children` in rules.rs), in any arrival order.
+#[tokio::test]
+async fn po2_a_child_by_either_account_is_a_child() {
+    let at = datetime!(2026-03-01 10:00 +7);
+    let adult = registration(7, date!(1990 - 07 - 20));
+    let child = registration(7, date!(2010 - 07 - 20));
+    for (registration, minor) in [(adult, Some(true)), (child, Some(false))] {
+        let block = checked_block(7, at, minor);
+        let alerts = fired(vec![registration.clone(), block.clone()]).await;
+        assert_eq!(
+            alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+            ["PO2"],
+            "registration then block, block says minor = {minor:?}"
+        );
+        assert_eq!(fired(vec![block, registration]).await, alerts);
+    }
 }
 
 /// Born on 29 February 2008: a child until 1 March 2026 (2026 has no 29 February). The old

@@ -5,6 +5,7 @@ use lintas_kit::events::*;
 
 use super::fields;
 use crate::accept::Request;
+use crate::checks::nik_traveller_facts;
 use serde_json::{json, Value as Json};
 
 use crate::spec::{
@@ -229,7 +230,15 @@ fn traveller(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let envelope = r.envelope(trip, Some(&person.text("nik")));
+    let nik = person.text("nik");
+    let envelope = r.envelope(trip, Some(&nik));
+    // The rules about who travels (IM2: a woman on a pilgrimage visa; PO2: a blocked child)
+    // must hold for a traveller Lintas never registered (a passport from before Lintas or
+    // from another office), so the check carries what they need, derived from the NIK just
+    // validated: the sex, and whether a child on the local day of the check. Each traveller
+    // of a group gets their own.
+    let facts = nik_traveller_facts(&nik, r.state.time_zone.local_date(envelope.occurred_at));
+    let (traveller_sex, traveller_minor) = (facts.map(|f| f.0), facts.map(|f| f.1));
     Ok(if blocked {
         DepartureBlocked {
             envelope,
@@ -248,6 +257,8 @@ fn traveller(
             reason: person.symbol("reason"),
             group_id,
             handed_to: person.symbol("handed_to"),
+            traveller_sex,
+            traveller_minor,
         }
         .into_any()
     } else {
@@ -261,7 +272,192 @@ fn traveller(
             visa_shown: trip.symbol("visa_shown"),
             epmi_id: person.opt_text("epmi_id"),
             group_id,
+            traveller_sex,
+            traveller_minor,
         }
         .into_any()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{validate, Checks};
+    use crate::IntakeState;
+    use lintas_kit::auth::{Caller, Tokens};
+    use lintas_kit::codec::Codec;
+    use lintas_kit::events::calendar::TimeZone;
+    use lintas_kit::producer::{EventProducer, ProducerSettings};
+    use lintas_kit::registry::RegistryClient;
+    use lintas_kit::store::Store;
+    use time::macros::datetime;
+
+    /// An intake that is never asked to publish: the builders only derive events.
+    async fn state() -> IntakeState {
+        let codec = Codec::new(RegistryClient::new("http://127.0.0.1:9"), "");
+        IntakeState {
+            producer: EventProducer::new(&ProducerSettings::new("127.0.0.1:9"), codec).unwrap(),
+            keyer: SubjectKeyer::new(&[7; 32]).unwrap(),
+            tokens: Tokens::parse("").unwrap(),
+            store: Store::connect("sqlite::memory:", crate::SCHEMA)
+                .await
+                .unwrap(),
+            checkpoints: vec!["TPI-CGK".into()],
+            time_zone: TimeZone::Wib,
+        }
+    }
+
+    /// What the builder publishes for `body` posted to `endpoint` by the checkpoint TPI-CGK.
+    async fn published(
+        endpoint: &Endpoint,
+        build: crate::accept::Build,
+        body: Json,
+    ) -> Vec<AnyEvent> {
+        let state = state().await;
+        let caller = Caller::new(Agency::Imigrasi, "TPI-CGK");
+        let checks = Checks {
+            checkpoints: &state.checkpoints,
+            time_zone: state.time_zone,
+            // After every check of these tests, so that none is refused as in the future.
+            now: datetime!(2030-01-01 00:00 UTC),
+        };
+        let validated = validate(endpoint.fields, &body, &checks).unwrap();
+        build(&validated, &Request::for_tests(&caller, &state)).unwrap()
+    }
+
+    /// A girl born 17 August 2010 (day + 40 in the NIK), on an umrah visa to Jeddah through
+    /// Dubai, deferred at Soekarno-Hatta at 06:30 WIB on 1 December 2026 (still 30 November
+    /// in UTC): a child on the day of the check.
+    const GIRL: &str = "3301155708100003";
+
+    fn umrah_trip() -> Json {
+        json!({
+            "checkpoint_code": "TPI-CGK", "carrier": "Emirates", "flight_or_vessel": "EK 357",
+            "destination_country": "SA", "transit_points": ["DXB"], "visa_shown": "umrah",
+            "officer_id": "tpi-cgk-0412", "occurred_at": "2026-11-30T23:30:00Z",
+        })
+    }
+
+    /// Every string and number anywhere in an event, as the topic would carry it.
+    fn leaves(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            Json::Object(map) => map.values().for_each(|v| leaves(v, out)),
+            Json::Array(items) => items.iter().for_each(|v| leaves(v, out)),
+            Json::String(s) => out.push(s.clone()),
+            Json::Number(n) => out.push(n.to_string()),
+            _ => {}
+        }
+    }
+
+    /// The birth date in every form it could take on the topic: the NIK, its date digits, the
+    /// date as written.
+    fn assert_no_birth_date(event: &AnyEvent, nik: &str) {
+        let mut values = Vec::new();
+        let record = match event {
+            AnyEvent::DepartureBlocked(e) => serde_json::to_value(e),
+            AnyEvent::DepartureCleared(e) => serde_json::to_value(e),
+            other => panic!("not a departure: {other:?}"),
+        };
+        leaves(&record.unwrap(), &mut values);
+        for value in values {
+            for secret in [nik, &nik[6..12], "2010-08-17", "17-08-2010", "17/08/2010"] {
+                assert!(
+                    !value.contains(secret),
+                    "{} carries `{value}`, which holds `{secret}` of the birth date or NIK",
+                    event.type_name()
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_departure_check_carries_the_travellers_sex_and_minority_and_not_the_birth_date() {
+        let mut body = umrah_trip();
+        body.as_object_mut().unwrap().extend(
+            json!({
+                "nik": GIRL, "decision": "deferred", "reason": "minor_without_guardian",
+                "handed_to": "airport_police", "return_ticket": true,
+            })
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
+        let events = published(&DEPARTURE_CHECKS, departure_check, body).await;
+        let [AnyEvent::DepartureBlocked(block)] = events.as_slice() else {
+            panic!("one DepartureBlocked: {events:?}")
+        };
+        assert_eq!(block.traveller_sex, Some(Sex::Female));
+        assert_eq!(block.traveller_minor, Some(true));
+        // Nothing more: the record is the contract's, whose only new facts about the person
+        // are these two, and no value holds the birth date or the NIK.
+        let record = serde_json::to_value(block).unwrap();
+        let fields: Vec<&String> = record.as_object().unwrap().keys().collect();
+        let contract = &catalogue().of::<DepartureBlocked>().json;
+        let contract: Json = serde_json::from_str(contract).unwrap();
+        let declared: Vec<&str> = contract["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields.len(), declared.len());
+        assert!(fields.iter().all(|f| declared.contains(&f.as_str())));
+        assert!(!declared
+            .iter()
+            .any(|f| f.contains("birth") || f.contains("nik")));
+        assert_no_birth_date(&events[0], GIRL);
+    }
+
+    #[tokio::test]
+    async fn a_group_check_derives_each_travellers_facts() {
+        let mut body = umrah_trip();
+        body.as_object_mut().unwrap().extend(
+            json!({
+                "travellers": [
+                    {"nik": GIRL, "decision": "refused", "reason": "suspected_trafficking_victim",
+                     "handed_to": "airport_police", "return_ticket": false},
+                    // A man born 2 March 1995, cleared.
+                    {"nik": "3301100203950011", "decision": "cleared"},
+                ],
+            })
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
+        let events = published(&GROUP_CHECKS, group_check, body).await;
+        let [AnyEvent::DepartureBlocked(girl), AnyEvent::DepartureCleared(man)] = events.as_slice()
+        else {
+            panic!("a block and a clearance: {events:?}")
+        };
+        assert_eq!(
+            (girl.traveller_sex, girl.traveller_minor),
+            (Some(Sex::Female), Some(true))
+        );
+        assert_eq!(
+            (man.traveller_sex, man.traveller_minor),
+            (Some(Sex::Male), Some(false))
+        );
+        assert_no_birth_date(&events[0], GIRL);
+        assert_no_birth_date(&events[1], "3301100203950011");
+    }
+
+    /// "A child on the day" is the local day: at 06:30 WIB on her 18th birthday she is an
+    /// adult, though in UTC it is still the day before.
+    #[tokio::test]
+    async fn minority_is_taken_on_the_local_day_of_the_check() {
+        let mut body = umrah_trip();
+        body.as_object_mut().unwrap().extend(
+            json!({
+                "nik": GIRL, "decision": "cleared", "occurred_at": "2028-08-16T23:30:00Z",
+            })
+            .as_object()
+            .unwrap()
+            .clone(),
+        );
+        let events = published(&DEPARTURE_CHECKS, departure_check, body).await;
+        let [AnyEvent::DepartureCleared(cleared)] = events.as_slice() else {
+            panic!("one DepartureCleared: {events:?}")
+        };
+        assert_eq!(cleared.traveller_minor, Some(false));
+    }
 }

@@ -127,6 +127,10 @@ impl Example for DepartureBlocked {
             reason: BlockReason::SuspectedNonProceduralWorker,
             group_id: None,
             handed_to: HandedTo::Bp3miShelter,
+            // The facts the intake derives from the NIK, consistent with the registration
+            // example's (same subject): a woman born in 1999, an adult.
+            traveller_sex: Some(Sex::Female),
+            traveller_minor: Some(false),
         }
     }
 }
@@ -143,6 +147,10 @@ impl Example for DepartureCleared {
             visa_shown: VisaType::Work,
             epmi_id: Some("EPMI-2026-000123".into()),
             group_id: None,
+            // The facts the intake derives from the NIK, consistent with the registration
+            // example's (same subject): a woman born in 1999, an adult.
+            traveller_sex: Some(Sex::Female),
+            traveller_minor: Some(false),
         }
     }
 }
