@@ -281,6 +281,8 @@ async fn python_confluent_client_reads_every_core_event() {
         reason: BlockReason::SuspectedNonProceduralWorker,
         group_id: None,
         handed_to: HandedTo::Bp3miShelter,
+        traveller_sex: None,
+        traveller_minor: None,
     };
 
     let mut case_env = envelope(
