@@ -536,12 +536,20 @@ async fn watch_registry(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     loop {
-        match registry.check().await {
-            Ok(()) => health.ready(&part),
-            Err(e) => health.not_ready(&part, format!("schema registry: {e}")),
-        }
+        // Checked every 10 s while it answers, every second while it does not, so that a
+        // registry back from an outage is ready again within a second.
+        let pause = match registry.check().await {
+            Ok(()) => {
+                health.ready(&part);
+                Duration::from_secs(10)
+            }
+            Err(e) => {
+                health.not_ready(&part, format!("schema registry: {e}"));
+                Duration::from_secs(1)
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = shutdown.wait() => return Ok(()),
         }
     }
