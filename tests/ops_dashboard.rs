@@ -253,13 +253,16 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             "--per-day",
             "3000",
             "--rate",
-            "20",
+            // Requests per second. The feed raises about one alert per four requests (IM2 at
+            // each woman's pilgrimage departure, as the brief says), and the page lists the 15
+            // newest: at this rate the test's own alert stays there about a minute.
+            "1",
             "--count",
             "100000",
         ]),
         &broker.dir,
     );
-    // A record no subscriber can read, and an alert with its acknowledgement.
+    // A record no subscriber can read.
     let raw: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &broker.brokers)
         .create()
@@ -272,38 +275,6 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
     )
     .await
     .unwrap();
-    let events = producer(&broker.brokers, &registry.url);
-    let alert_id = uuid::Uuid::new_v4();
-    let raised = AlertRaised::from_rule(
-        alert_id,
-        RuleAlert {
-            rule: "IM1".into(),
-            owner: Agency::Imigrasi,
-            office: "KANIM-CILACAP".into(),
-            occurred_at: time::OffsetDateTime::now_utc(),
-            subject_key: Some("subject-key-ops-test".into()),
-            severity: AlertSeverity::Priority,
-            evidence: vec![uuid::Uuid::new_v4()],
-            summary: "Flagged again within 12 months".into(),
-            review_within: time::Duration::days(3),
-        },
-    );
-    events.publish(&raised).await.unwrap();
-    events
-        .publish(&AlertAcknowledged {
-            envelope: Envelope::new(
-                Agency::Imigrasi,
-                "KANIM-CILACAP",
-                "im-7",
-                time::OffsetDateTime::now_utc() + time::Duration::seconds(1),
-            ),
-            alert_id,
-            by_agency: Agency::Imigrasi,
-            note: None,
-        })
-        .await
-        .unwrap();
-
     let browser = Browser::start(&broker.dir).await;
     browser.goto(&format!("{ops}/ops")).await;
 
@@ -406,7 +377,43 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         "the body must not be shown: {detail}"
     );
 
-    // The alert, acknowledged, without personal data.
+    // An alert with its acknowledgement: on the page, acknowledged, without personal data.
+    let events = producer(&broker.brokers, &registry.url);
+    let alert_id = uuid::Uuid::new_v4();
+    let raised = AlertRaised::from_rule(
+        alert_id,
+        RuleAlert {
+            rule: "IM1".into(),
+            owner: Agency::Imigrasi,
+            office: "KANIM-CILACAP".into(),
+            occurred_at: time::OffsetDateTime::now_utc(),
+            subject_key: Some("subject-key-ops-test".into()),
+            severity: AlertSeverity::Priority,
+            evidence: vec![uuid::Uuid::new_v4()],
+            summary: "Flagged again within 12 months".into(),
+            review_within: time::Duration::days(3),
+        },
+    );
+    // Published now, not at the start: the synthetic feed raises alerts every few seconds
+    // (IM2 at each woman's pilgrimage departure, as the brief says) and the page lists the 15
+    // newest.
+    events.publish(&raised).await.unwrap();
+    let acknowledged = Envelope::new(
+        Agency::Imigrasi,
+        "KANIM-CILACAP",
+        "im-7",
+        time::OffsetDateTime::now_utc() + time::Duration::seconds(1),
+    );
+    events
+        .publish(&AlertAcknowledged {
+            envelope: acknowledged,
+            alert_id,
+            by_agency: Agency::Imigrasi,
+            note: None,
+        })
+        .await
+        .unwrap();
+
     let alert = browser
         .until(
             "the alert",
