@@ -28,7 +28,8 @@ pub struct DisnakerSettings {
     /// Days the village office has to follow up a blocked resident.
     pub follow_up_days: i64,
     /// The deployment's time zone: ages are taken on the local date of the registration,
-    /// and the follow-up is due at the end of local day `follow_up_days`.
+    /// and the follow-up is due at the end of local day `follow_up_days` after the block (or
+    /// after the day the task was raised, when the block was read late).
     pub time_zone: TimeZone,
 }
 
@@ -74,6 +75,16 @@ impl Handler for DisnakerHandler {
                         .bind(e.reason.to_string())
                         .execute(batch.tx())
                         .await?;
+                    }
+                }
+                AnyEvent::AlertRaised(alert) => {
+                    crate::ALERTS.apply(batch, record).await?;
+                    // A DN1 read back from the alert topic (a rebuild): its task is due when
+                    // the alert published live said.
+                    if alert.rule == "DN1" && alert.owner == Agency::Disnaker {
+                        if let Some(block) = alert.evidence_event_ids.first() {
+                            sync_task_due(batch, &block.to_string()).await?;
+                        }
                     }
                 }
                 _ => {
@@ -226,6 +237,30 @@ impl DisnakerHandler {
             let at: i64 = row.try_get(1)?;
             let block_id: Uuid = block.parse().map_err(HandlerError::transient)?;
             let task_id = AlertRaised::derive_id("DN1-task", &[block_id]);
+            let occurred = millis::from_millis(at).map_err(HandlerError::transient)?;
+            let mut envelope = Envelope::new(
+                Agency::Disnaker,
+                self.settings.office.clone(),
+                "rule-engine",
+                occurred,
+            );
+            envelope.subject_key = Some(subject.to_string());
+            // The task is due with its alert's review: `follow_up_days` local days from when
+            // the village office could first act, the later of the block and its raising
+            // (a block read late, or a registration arriving after it, does not make a task
+            // born overdue).
+            let summary = format!(
+                "a resident of {} was blocked: follow-up visit due",
+                row.try_get::<String, _>(2)?
+            );
+            let alert = self.rule_alert(
+                "DN1",
+                &envelope,
+                vec![block_id],
+                summary,
+                AlertSeverity::Warning,
+            );
+            let due_at = alert.review_by.unwrap_or(occurred);
             let created = sqlx::query(
                 "INSERT INTO follow_up_tasks (task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status) \
                  VALUES ($1, $2, $3, $4, $5, $6, 'open') ON CONFLICT (task_id) DO NOTHING",
@@ -235,46 +270,17 @@ impl DisnakerHandler {
             .bind(row.try_get::<String, _>(2)?)
             .bind(row.try_get::<String, _>(3)?)
             .bind(&block)
-            .bind(self.follow_up_due(at)?)
+            .bind(millis::to_millis(&due_at))
             .execute(batch.tx())
             .await?;
             if created.rows_affected() == 1 {
-                let occurred = millis::from_millis(at).map_err(HandlerError::transient)?;
-                let mut envelope = Envelope::new(
-                    Agency::Disnaker,
-                    self.settings.office.clone(),
-                    "rule-engine",
-                    occurred,
-                );
-                envelope.subject_key = Some(subject.to_string());
-                let summary = format!(
-                    "a resident of {} was blocked: follow-up visit due",
-                    row.try_get::<String, _>(2)?
-                );
-                self.alert(
-                    batch,
-                    "DN1",
-                    &envelope,
-                    vec![block_id],
-                    summary,
-                    AlertSeverity::Warning,
-                )
-                .await?;
+                crate::ALERTS.raise(batch, alert).await?;
+                // The alert may have been restored from the alert topic first (a rebuild):
+                // the task keeps the review date published live.
+                sync_task_due(batch, &block).await?;
             }
         }
         Ok(())
-    }
-
-    /// When the follow-up of a block at `block_ms` is due: the end of the local day
-    /// `follow_up_days` after the block, as the village office counts days.
-    fn follow_up_due(&self, block_ms: i64) -> Result<i64, HandlerError> {
-        let blocked = millis::from_millis(block_ms).map_err(HandlerError::transient)?;
-        Ok(millis::to_millis(
-            &self
-                .settings
-                .time_zone
-                .end_of_day_after(blocked, self.settings.follow_up_days),
-        ))
     }
 
     async fn alert(
@@ -286,6 +292,19 @@ impl DisnakerHandler {
         summary: String,
         severity: AlertSeverity,
     ) -> Result<(), HandlerError> {
+        let alert = self.rule_alert(rule, trigger, evidence, summary, severity);
+        crate::ALERTS.raise(batch, alert).await?;
+        Ok(())
+    }
+
+    fn rule_alert(
+        &self,
+        rule: &str,
+        trigger: &Envelope,
+        evidence: Vec<Uuid>,
+        summary: String,
+        severity: AlertSeverity,
+    ) -> AlertRaised {
         let alert_id = AlertRaised::derive_id(rule, &evidence);
         let alert = RuleAlert {
             rule: rule.into(),
@@ -298,12 +317,22 @@ impl DisnakerHandler {
             summary,
             review_within: time::Duration::days(self.settings.follow_up_days),
         };
-        crate::ALERTS
-            .raise(
-                batch,
-                AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
-            )
-            .await?;
-        Ok(())
+        AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone)
     }
+}
+
+/// A DN1 follow-up task is due when its alert is to be reviewed, as stored: the alert desk
+/// keeps the earliest raising of an alert (the live one, read back from the alert topic on a
+/// rebuild), and the task follows, so a rebuild moves neither.
+async fn sync_task_due(batch: &mut Batch<'_>, block_event_id: &str) -> Result<(), HandlerError> {
+    let block_id: Uuid = block_event_id.parse().map_err(HandlerError::transient)?;
+    sqlx::query(
+        "UPDATE follow_up_tasks SET due_at_ms = COALESCE((SELECT review_by_ms FROM lintas_alerts WHERE alert_id = $1), due_at_ms) \
+         WHERE block_event_id = $2",
+    )
+    .bind(AlertRaised::derive_id("DN1", &[block_id]).to_string())
+    .bind(block_event_id)
+    .execute(batch.tx())
+    .await?;
+    Ok(())
 }

@@ -239,6 +239,8 @@ impl Handler for PolriHandler {
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
+            // Missed, and the investigation already arrived (late, read before the firing).
+            self.answer_po3(batch, deadline).await?;
         }
         Ok(())
     }
@@ -321,15 +323,46 @@ impl PolriHandler {
         Ok(())
     }
 
+    /// A PO3 deadline missed, and the investigation opened since (late): the alert was right
+    /// and stays, closed `resolved` with when the investigation was opened and how late, so
+    /// officers see the referral answered. Once per alert.
+    async fn answer_po3(
+        &self,
+        batch: &mut Batch<'_>,
+        deadline: &Deadline,
+    ) -> Result<(), HandlerError> {
+        let (Some(referral), Some(answered_at)) = (
+            deadline.payload["trigger_event_id"]
+                .as_str()
+                .and_then(|t| t.parse::<Uuid>().ok()),
+            deadline.answered_at,
+        ) else {
+            return Ok(());
+        };
+        let note = lintas_kit::alerts::AlertDesk::answered_late_note(
+            "investigation opened",
+            deadline.due_at,
+            answered_at,
+            self.settings.time_zone,
+        );
+        crate::ALERTS
+            .resolve_answered(batch, po3_alert_id(referral), &self.settings.office, &note)
+            .await?;
+        Ok(())
+    }
+
     /// Withdraws the PO3 alert of a deadline that fired although its investigation was
-    /// opened in time (it arrived after the firing).
+    /// opened in time (it arrived after the firing); marks it answered when the
+    /// investigation was opened late.
     async fn withdraw_po3(
         &self,
         batch: &mut Batch<'_>,
         cancelled: Cancellation,
     ) -> Result<(), HandlerError> {
-        let Cancellation::Withdrawn(deadline) = cancelled else {
-            return Ok(());
+        let deadline = match cancelled {
+            Cancellation::Withdrawn(deadline) => deadline,
+            Cancellation::Answered(deadline) => return self.answer_po3(batch, &deadline).await,
+            _ => return Ok(()),
         };
         let Some(referral) = deadline.payload["trigger_event_id"]
             .as_str()

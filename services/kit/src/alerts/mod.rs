@@ -10,7 +10,13 @@
 //!   rebuild from the topics restores every alert and its status, also an alert raised live
 //!   that the rules would not raise again on the replay.
 //! - [`AlertDesk::withdraw`] closes an alert a rule raised on facts that turned out wrong
-//!   (reason `false_positive`), published like any close.
+//!   (reason `false_positive`), published like any close; [`AlertDesk::resolve_answered`]
+//!   closes one that was right but is answered now (a missed deadline's awaited event
+//!   arrived late: reason `resolved`, the note says when and how late).
+//! - An alert's review date runs from when its owner could first act on it (the later of
+//!   its trigger's time and its raising, `AlertRaised::actionable_at`), so an alert raised on
+//!   a trigger read late is not born overdue; of two raisings of one alert (live, and again
+//!   on a rebuild) the earliest is kept, so a rebuild does not move a live review date.
 //! - Each agency's alerts and their lifecycle travel on its own topic
 //!   (`lintas.alerts.<agency>.v1`), which only it may write. An action counts only when it
 //!   was read on the topic of the agency that took it, and only the owner's actions make an
@@ -78,23 +84,9 @@ impl AlertDesk {
         batch: &mut Batch<'_>,
         alert: AlertRaised,
     ) -> Result<bool, HandlerError> {
-        let inserted = sqlx::query(
-            "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
-             raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) DO NOTHING",
-        )
-        .bind(alert.alert_id.to_string())
-        .bind(&alert.rule)
-        .bind(alert.owner.to_string())
-        .bind(alert.severity.to_string())
-        .bind(&alert.envelope.subject_key)
-        .bind(&alert.summary)
-        .bind(serde_json::to_string(&alert.evidence_event_ids).expect("uuids serialize"))
-        .bind(millis::to_millis(&alert.envelope.occurred_at))
-        .bind(alert.review_by.as_ref().map(millis::to_millis))
-        .bind(OPEN)
-        .execute(batch.tx())
-        .await?;
+        // An alert already stored (raised before, or restored from the alert topic on a
+        // rebuild) keeps its raising: see [`store_alert`].
+        let inserted = insert_alert(batch.tx(), &alert, "DO NOTHING").await?;
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
@@ -188,6 +180,53 @@ impl AlertDesk {
         office: &str,
         note: &str,
     ) -> Result<bool, HandlerError> {
+        self.close_by_rule(
+            batch,
+            alert_id,
+            office,
+            lintas_events::AlertCloseReason::FalsePositive,
+            b"AlertClosed:withdrawn",
+            note,
+        )
+        .await
+    }
+
+    /// Marks this agency's alert `alert_id` answered: a deadline was missed (the alert was
+    /// right) and the awaited event has now arrived, late. Closes it with reason `resolved`
+    /// and `note` (what arrived, when, how late), published on this agency's alert topic, so
+    /// officers see the alert answered instead of an open accusation about a case that has
+    /// moved on; the alert and its evidence stay, the late arrival on record. `Ok(false)` when
+    /// there is no such alert of this agency, it is closed already (an officer's close
+    /// stands), or it was marked answered already (the close's event id derives from the
+    /// alert id: once per alert, whatever the redelivery).
+    pub async fn resolve_answered(
+        &self,
+        batch: &mut Batch<'_>,
+        alert_id: Uuid,
+        office: &str,
+        note: &str,
+    ) -> Result<bool, HandlerError> {
+        self.close_by_rule(
+            batch,
+            alert_id,
+            office,
+            lintas_events::AlertCloseReason::Resolved,
+            b"AlertClosed:answered",
+            note,
+        )
+        .await
+    }
+
+    /// A close the rule engine takes, once per alert and `tag`.
+    async fn close_by_rule(
+        &self,
+        batch: &mut Batch<'_>,
+        alert_id: Uuid,
+        office: &str,
+        reason: lintas_events::AlertCloseReason,
+        tag: &[u8],
+        note: &str,
+    ) -> Result<bool, HandlerError> {
         let alert: Option<(String, String)> =
             sqlx::query_as("SELECT owner, status FROM lintas_alerts WHERE alert_id = $1")
                 .bind(alert_id.to_string())
@@ -205,12 +244,12 @@ impl AlertDesk {
             "rule-engine",
             lintas_events::timefmt::millis::now(),
         );
-        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertClosed:withdrawn");
+        envelope.event_id = Uuid::new_v5(&alert_id, tag);
         let closed = lintas_events::AlertClosed {
             envelope,
             alert_id,
             by_agency: self.agency,
-            reason: lintas_events::AlertCloseReason::FalsePositive,
+            reason,
             note: Some(note.to_string()),
         };
         let action =
@@ -221,6 +260,22 @@ impl AlertDesk {
         refresh(batch.tx(), alert_id).await?;
         batch.publish(&closed).await?;
         Ok(true)
+    }
+
+    /// The note of [`AlertDesk::resolve_answered`]: "`what` on <local date>, N days late",
+    /// days counted as officers count them, from the last local day the deadline allowed.
+    pub fn answered_late_note(
+        what: &str,
+        due_at: time::OffsetDateTime,
+        answered_at: time::OffsetDateTime,
+        time_zone: lintas_events::calendar::TimeZone,
+    ) -> String {
+        // `due_at` is the end of the last allowed day (the next local midnight).
+        let last_day = time_zone.local_date(due_at - time::Duration::milliseconds(1));
+        let on = time_zone.local_date(answered_at);
+        let late = (on - last_day).whole_days().max(1);
+        let days = if late == 1 { "day" } else { "days" };
+        format!("{what} on {on}, {late} {days} late")
     }
 
     fn forged(
@@ -303,13 +358,36 @@ impl Action {
     }
 }
 
-/// Stores another agency's alert, read from its topic under a grant.
+/// Stores an alert read from an alert topic (another agency's under a grant, or this
+/// agency's own read back on a rebuild). Of several AlertRaised of one alert id (the one
+/// published live, and one a rebuild's rules raised again before the topic was read), the
+/// earliest raising wins, with its review date: the one officers saw live. A min is the same
+/// in any arrival order, so a rebuild never moves a live review date.
 async fn store_alert(conn: &mut AnyConnection, alert: &AlertRaised) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    insert_alert(
+        conn,
+        alert,
+        "DO UPDATE SET raised_at_ms = excluded.raised_at_ms, review_by_ms = excluded.review_by_ms \
+         WHERE excluded.raised_at_ms < lintas_alerts.raised_at_ms",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts `alert`, open; `on_conflict` says what an alert already stored does. Its
+/// `raised_at_ms` is when the owner could first act on it ([`AlertRaised::actionable_at`]):
+/// the list sorts by it, so an alert raised today on a trigger read late is among today's,
+/// not buried under the alerts raised since the trigger occurred.
+async fn insert_alert(
+    conn: &mut AnyConnection,
+    alert: &AlertRaised,
+    on_conflict: &str,
+) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+    sqlx::query(&format!(
         "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
          raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) DO NOTHING",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) {on_conflict}"
+    ))
     .bind(alert.alert_id.to_string())
     .bind(&alert.rule)
     .bind(alert.owner.to_string())
@@ -317,12 +395,11 @@ async fn store_alert(conn: &mut AnyConnection, alert: &AlertRaised) -> Result<()
     .bind(&alert.envelope.subject_key)
     .bind(&alert.summary)
     .bind(serde_json::to_string(&alert.evidence_event_ids).expect("uuids serialize"))
-    .bind(millis::to_millis(&alert.envelope.occurred_at))
+    .bind(millis::to_millis(&alert.actionable_at()))
     .bind(alert.review_by.as_ref().map(millis::to_millis))
     .bind(OPEN)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Inserts the action; `false` when it was already recorded.
