@@ -571,7 +571,53 @@ async fn po3_is_met_by_when_the_investigation_was_opened_not_when_it_was_read() 
     h.clock().set(referred + Duration::days(17));
     assert_eq!(h.fire_due().await.unwrap(), 1);
     assert_eq!(po3_raised(&h), ["CASE-F"]);
+    // Raised (the deadline was missed) and answered at once: the investigation is there.
+    assert_eq!(
+        po3_desk(&h).await,
+        [("closed".to_string(), Some("resolved".to_string()))]
+    );
+}
+
+/// Finding 11 of #18: PO3 fired, then the investigation arrived, opened on day 16: the
+/// deadline was missed (the alert is right) but the alert stayed open as if nothing had
+/// been opened. Now it is answered: closed `resolved` with the date and how late, published
+/// on the police alert topic, once however often the investigation is redelivered.
+#[tokio::test]
+async fn po3_is_answered_when_the_investigation_is_opened_late() {
+    // 09:00 WIB on 4 May: day 14 is 18 May.
+    let referred = datetime!(2026-05-04 02:00 UTC);
+    let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    h.clock().set(referred);
+    h.apply(vec![referral("CASE-L", referred)]).await.unwrap();
+    h.clock().set(referred + Duration::days(15));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
     assert_eq!(po3_desk(&h).await, [("open".to_string(), None)]);
+    let opened_on_day_16 = investigation("CASE-L", referred + Duration::days(16));
+    h.apply_each(vec![opened_on_day_16.clone(), opened_on_day_16])
+        .await
+        .unwrap();
+    assert_eq!(
+        po3_desk(&h).await,
+        [("closed".to_string(), Some("resolved".to_string()))]
+    );
+    let answers: Vec<&AlertClosed> = h
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertClosed(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "once: {answers:?}");
+    assert_eq!(answers[0].reason, AlertCloseReason::Resolved);
+    assert_eq!(answers[0].topic(), Topic::Alerts(Agency::Polri));
+    assert_eq!(
+        answers[0].note.as_deref(),
+        Some("investigation opened on 2026-05-20, 2 days late")
+    );
+    assert_eq!(po3_raised(&h), ["CASE-L"], "the alert itself stays");
 }
 
 /// Issue #18, finding 6: PO3 runs per referral. A case referred, left uninvestigated (PO3
