@@ -5,7 +5,7 @@ use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
-    DepartureBlocked, Envelope, RuleAlert,
+    DepartureBlocked, DepartureCleared, Envelope, RuleAlert,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -63,6 +63,7 @@ impl Handler for DisnakerHandler {
             match &record.event {
                 AnyEvent::ApplicantRegistered(e) => self.registered(batch, e).await?,
                 AnyEvent::DepartureBlocked(e) => self.blocked(batch, e).await?,
+                AnyEvent::DepartureCleared(e) => self.cleared(batch, e).await?,
                 AnyEvent::VisaTypeFlagged(e) => {
                     if let Some(subject) = &e.envelope.subject_key {
                         sqlx::query(
@@ -223,6 +224,78 @@ impl DisnakerHandler {
         self.follow_up(batch, &subject).await
     }
 
+    /// A departure cleared at a checkpoint: it lifts the resident's earlier blocks (DN1).
+    async fn cleared(
+        &self,
+        batch: &mut Batch<'_>,
+        e: &DepartureCleared,
+    ) -> Result<(), HandlerError> {
+        let Some(subject) = e.envelope.subject_key.clone() else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO clearances (subject_key, event_id, occurred_at_ms, checkpoint_code) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (subject_key, event_id) DO NOTHING",
+        )
+        .bind(&subject)
+        .bind(e.envelope.event_id.to_string())
+        .bind(millis::to_millis(&e.envelope.occurred_at))
+        .bind(&e.checkpoint_code)
+        .execute(batch.tx())
+        .await?;
+        self.lift(batch, &subject).await
+    }
+
+    /// DN1's follow-up is for a resident still held back. One cleared at a checkpoint after
+    /// a block (the block resolved in the traveller's favour: a legal departure after all)
+    /// needs no visit: the task is marked `lifted` and its alert closed `resolved`, saying
+    /// where and when the departure was cleared. The same in either arrival order (a
+    /// clearance read first lifts the task as soon as it exists); a clearance before the
+    /// block lifts nothing. Once per task.
+    async fn lift(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
+        let rows = sqlx::query(
+            "SELECT t.task_id, t.block_event_id, MIN(c.occurred_at_ms) FROM follow_up_tasks t \
+             JOIN blocks b ON b.subject_key = t.subject_key AND b.event_id = t.block_event_id \
+             JOIN clearances c ON c.subject_key = t.subject_key AND c.occurred_at_ms > b.occurred_at_ms \
+             WHERE t.subject_key = $1 AND t.status = 'open' GROUP BY t.task_id, t.block_event_id",
+        )
+        .bind(subject)
+        .fetch_all(batch.tx())
+        .await?;
+        for row in rows {
+            let task: String = row.try_get(0)?;
+            let block: String = row.try_get(1)?;
+            let cleared_ms: i64 = row.try_get(2)?;
+            // The first clearance after the block, whatever the order they were read in.
+            let checkpoint: String = sqlx::query_scalar(
+                "SELECT MIN(checkpoint_code) FROM clearances WHERE subject_key = $1 AND occurred_at_ms = $2",
+            )
+            .bind(subject)
+            .bind(cleared_ms)
+            .fetch_one(batch.tx())
+            .await?;
+            sqlx::query("UPDATE follow_up_tasks SET status = 'lifted' WHERE task_id = $1")
+                .bind(&task)
+                .execute(batch.tx())
+                .await?;
+            let block_id: Uuid = block.parse().map_err(HandlerError::transient)?;
+            let cleared = millis::from_millis(cleared_ms).map_err(HandlerError::transient)?;
+            let note = format!(
+                "block lifted: departure cleared at {checkpoint} on {}; no follow-up visit needed",
+                self.settings.time_zone.local_date(cleared)
+            );
+            crate::ALERTS
+                .resolve(
+                    batch,
+                    AlertRaised::derive_id("DN1", &[block_id]),
+                    &self.settings.office,
+                    &note,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     /// DN1, from either side: every block of a resident whose village is known gets a task.
     async fn follow_up(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
         let rows = sqlx::query(
@@ -280,7 +353,8 @@ impl DisnakerHandler {
                 sync_task_due(batch, &block).await?;
             }
         }
-        Ok(())
+        // A clearance read before the task existed lifts it now.
+        self.lift(batch, subject).await
     }
 
     async fn alert(

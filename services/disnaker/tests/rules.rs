@@ -457,3 +457,100 @@ async fn dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel() {
         "{summary}"
     );
 }
+
+fn cleared_at(at: time::OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-YIA", "tpi-2", at);
+    envelope.subject_key = Some(SUBJECT.into());
+    DepartureCleared {
+        envelope,
+        checkpoint_code: "TPI-YIA".into(),
+        carrier: "Garuda".into(),
+        flight_or_vessel: "GA 820".into(),
+        destination_country: "MY".into(),
+        transit_points: vec![],
+        visa_shown: VisaType::Work,
+        epmi_id: None,
+        group_id: None,
+        traveller_sex: None,
+        traveller_minor: None,
+    }
+    .into_any()
+}
+
+/// (task status, alert status, close reason) of the resident's DN1.
+async fn dn1(harness: &Harness<DisnakerHandler>) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT t.status, a.status, a.close_reason FROM follow_up_tasks t, lintas_alerts a WHERE a.rule = 'DN1'",
+    )
+    .fetch_all(harness.store().pool())
+    .await
+    .unwrap()
+}
+
+/// Finding 11 of #18: a resident deferred at Soekarno-Hatta and cleared at a checkpoint a
+/// week later on a work visa (the block resolved in the traveller's favour) kept an open
+/// follow-up task and alert: the village office was sent to visit someone who had left
+/// legally. Now the task is `lifted` and its alert closed `resolved` with where and when the
+/// departure was cleared, once, in any arrival order. A clearance before the block (an
+/// earlier trip) lifts nothing.
+#[tokio::test]
+async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
+    let blocked_at = datetime!(2026-03-05 22:00 UTC);
+    let (registered, blocked) = (registration(|_| {}), block_at(blocked_at));
+    let cleared = cleared_at(blocked_at + time::Duration::days(7));
+    let orders = [
+        vec![registered.clone(), blocked.clone(), cleared.clone()],
+        vec![cleared.clone(), registered.clone(), blocked.clone()],
+        vec![
+            registered.clone(),
+            cleared.clone(),
+            blocked.clone(),
+            cleared,
+        ],
+    ];
+    for (i, events) in orders.into_iter().enumerate() {
+        let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+            .await
+            .unwrap();
+        harness.apply_each(events).await.unwrap();
+        assert_eq!(
+            dn1(&harness).await,
+            [(
+                "lifted".to_string(),
+                "closed".to_string(),
+                Some("resolved".to_string())
+            )],
+            "order {i}"
+        );
+        let closes: Vec<&AlertClosed> = harness
+            .published()
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertClosed(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(closes.len(), 1, "order {i}: once");
+        assert_eq!(closes[0].topic(), Topic::Alerts(Agency::Disnaker));
+        assert_eq!(
+            closes[0].note.as_deref(),
+            Some("block lifted: departure cleared at TPI-YIA on 2026-03-13; no follow-up visit needed")
+        );
+    }
+    // Near miss: cleared on an earlier trip, then blocked: the follow-up stands.
+    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    harness
+        .apply_each(vec![
+            cleared_at(blocked_at - time::Duration::days(30)),
+            registration(|_| {}),
+            block_at(blocked_at),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        dn1(&harness).await,
+        [("open".to_string(), "open".to_string(), None)]
+    );
+}

@@ -198,7 +198,7 @@ impl KejaksaanHandler {
             self.settings.time_zone,
         );
         crate::ALERTS
-            .resolve_answered(batch, alert_id, &self.settings.office, &note)
+            .resolve(batch, alert_id, &self.settings.office, &note)
             .await?;
         Ok(())
     }

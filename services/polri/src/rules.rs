@@ -346,7 +346,7 @@ impl PolriHandler {
             self.settings.time_zone,
         );
         crate::ALERTS
-            .resolve_answered(batch, po3_alert_id(referral), &self.settings.office, &note)
+            .resolve(batch, po3_alert_id(referral), &self.settings.office, &note)
             .await?;
         Ok(())
     }

@@ -10,9 +10,9 @@
 //!   rebuild from the topics restores every alert and its status, also an alert raised live
 //!   that the rules would not raise again on the replay.
 //! - [`AlertDesk::withdraw`] closes an alert a rule raised on facts that turned out wrong
-//!   (reason `false_positive`), published like any close; [`AlertDesk::resolve_answered`]
+//!   (reason `false_positive`), published like any close; [`AlertDesk::resolve`]
 //!   closes one that was right but is answered now (a missed deadline's awaited event
-//!   arrived late: reason `resolved`, the note says when and how late).
+//!   arrived late, a block lifted by a later clearance: reason `resolved`, with a note).
 //! - An alert's review date runs from when its owner could first act on it (the later of
 //!   its trigger's time and its raising, `AlertRaised::actionable_at`), so an alert raised on
 //!   a trigger read late is not born overdue; of two raisings of one alert (live, and again
@@ -191,15 +191,16 @@ impl AlertDesk {
         .await
     }
 
-    /// Marks this agency's alert `alert_id` answered: a deadline was missed (the alert was
-    /// right) and the awaited event has now arrived, late. Closes it with reason `resolved`
-    /// and `note` (what arrived, when, how late), published on this agency's alert topic, so
-    /// officers see the alert answered instead of an open accusation about a case that has
-    /// moved on; the alert and its evidence stay, the late arrival on record. `Ok(false)` when
+    /// Closes this agency's alert `alert_id` as `resolved` by the rule that raised it: the
+    /// alert was right, and what it raised has since been answered (a missed deadline's
+    /// awaited event arrived late; a blocked resident was cleared on a departure since).
+    /// `note` says what, when (and how late), and the AlertClosed is published on this
+    /// agency's alert topic, so officers see the alert answered instead of an open accusation
+    /// about a matter that has moved on; the alert and its evidence stay. `Ok(false)` when
     /// there is no such alert of this agency, it is closed already (an officer's close
-    /// stands), or it was marked answered already (the close's event id derives from the
-    /// alert id: once per alert, whatever the redelivery).
-    pub async fn resolve_answered(
+    /// stands), or the rule resolved it already (the close's event id derives from the alert
+    /// id: once per alert, whatever the redelivery).
+    pub async fn resolve(
         &self,
         batch: &mut Batch<'_>,
         alert_id: Uuid,
@@ -262,7 +263,7 @@ impl AlertDesk {
         Ok(true)
     }
 
-    /// The note of [`AlertDesk::resolve_answered`]: "`what` on <local date>, N days late",
+    /// The note of [`AlertDesk::resolve`] for a deadline answered late: "`what` on <local date>, N days late",
     /// days counted as officers count them, from the last local day the deadline allowed.
     pub fn answered_late_note(
         what: &str,
