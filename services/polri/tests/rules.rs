@@ -146,6 +146,89 @@ async fn po1_five_blocked_people_of_one_recruiter_within_90_days() {
     );
 }
 
+fn cleared(i: usize, at: OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-YIA", "tpi-2", at);
+    envelope.subject_key = Some(subject(i));
+    DepartureCleared {
+        envelope,
+        checkpoint_code: "TPI-YIA".into(),
+        carrier: "Garuda".into(),
+        flight_or_vessel: "GA 820".into(),
+        destination_country: "MY".into(),
+        transit_points: vec![],
+        visa_shown: VisaType::Work,
+        epmi_id: None,
+        group_id: None,
+        traveller_sex: None,
+        traveller_minor: None,
+    }
+    .into_any()
+}
+
+/// Finding 11 of #18: one of the five people blocked was cleared at a checkpoint a week
+/// after the block, leaving legally: the recruiter is linked to four people kept from
+/// leaving, under the threshold, yet PO1 counted five. Now the lifted block does not count:
+/// read first, no PO1 is raised; read after the alert, the alert is withdrawn (closed
+/// `false_positive`, saying why). No open PO1 in either order. A clearance before the
+/// block (an earlier trip) lifts nothing.
+#[tokio::test]
+async fn po1_a_person_cleared_after_the_block_no_longer_counts() {
+    let start = datetime!(2026-03-01 10:00 UTC);
+    let blocks: Vec<AnyEvent> = (0..5)
+        .map(|i| block(i, start + Duration::days(20 * i as i64)))
+        .collect();
+    let linked: Vec<String> = (0..5).map(subject).collect();
+    let lifted = cleared(2, start + Duration::days(47));
+    let mut clearance_last = blocks.clone();
+    clearance_last.push(report(linked.clone()));
+    clearance_last.push(lifted.clone());
+    let mut clearance_first = vec![lifted];
+    clearance_first.extend(blocks.clone());
+    clearance_first.push(report(linked.clone()));
+    for (order, events) in [("last", clearance_last), ("first", clearance_first)] {
+        let mut harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+            .await
+            .unwrap();
+        harness.apply_each(events).await.unwrap();
+        let open: Vec<String> = sqlx::query_scalar(
+            "SELECT alert_id FROM lintas_alerts WHERE rule = 'PO1' AND status <> 'closed'",
+        )
+        .fetch_all(harness.store().pool())
+        .await
+        .unwrap();
+        assert!(open.is_empty(), "clearance read {order}: {open:?}");
+        if order == "last" {
+            let closes: Vec<&AlertClosed> = harness
+                .published()
+                .iter()
+                .filter_map(|e| match e {
+                    AnyEvent::AlertClosed(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(closes.len(), 1);
+            assert_eq!(closes[0].reason, AlertCloseReason::FalsePositive);
+            assert!(
+                closes[0]
+                    .note
+                    .as_deref()
+                    .unwrap()
+                    .contains("4 blocked people remain"),
+                "{closes:?}"
+            );
+        }
+    }
+    // Near miss: cleared on an earlier trip, before the block: five still count.
+    let mut earlier = vec![cleared(2, start - Duration::days(10))];
+    earlier.extend(blocks);
+    earlier.push(report(linked));
+    let alerts = fired(earlier).await;
+    assert_eq!(
+        alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["PO1"]
+    );
+}
+
 #[tokio::test]
 async fn po2_blocked_child_in_either_order() {
     let at = datetime!(2026-03-01 10:00 UTC);
