@@ -263,8 +263,9 @@ impl AlertDesk {
         Ok(true)
     }
 
-    /// The note of [`AlertDesk::resolve`] for a deadline answered late: "`what` on <local date>, N days late",
-    /// days counted as officers count them, from the last local day the deadline allowed.
+    /// The note of [`AlertDesk::resolve`] for a deadline answered late ("SPDP sent on
+    /// 2026-04-10, 2 days late"): `what`, the local date it happened, and the days late as
+    /// officers count them, from the last local day the deadline allowed.
     pub fn answered_late_note(
         what: &str,
         due_at: time::OffsetDateTime,

@@ -6,7 +6,9 @@
 //! Three properties make them safe on a replayed, redelivered, reordered feed:
 //! - deadlines are met in event time: a cancel carries the awaited event's occurred time; one
 //!   that occurred at or after the due time does not cancel (the deadline was missed, however
-//!   early the event arrived), one that occurred before it cancels even when it arrives after
+//!   early the event arrived) but answers it: the firing, or the cancel after it, hands over
+//!   its time ([`Deadline::answered_at`], [`Cancellation::Answered`], once) so the handler
+//!   marks its alert answered; one that occurred before it cancels even when it arrives after
 //!   the firing, and then the handler withdraws what the firing raised
 //!   ([`Cancellation::Withdrawn`]);
 //! - a cancel that arrives before its schedule leaves a tombstone with its time, so the
