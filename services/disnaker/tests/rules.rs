@@ -554,3 +554,81 @@ async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
         [("open".to_string(), "open".to_string(), None)]
     );
 }
+
+/// Finding 11 of #18: nothing happened to an alert at its review date. Now the desk escalates
+/// an alert nobody acted on (`review_overdue`, level 1, published on Disnaker's alert topic),
+/// once, at the review date and not a moment before; an alert acknowledged in time is left
+/// alone. The review is scheduled when the alert is read back from the alert topic, as the
+/// runtime does.
+#[tokio::test]
+async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date() {
+    for acknowledged in [false, true] {
+        let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+            .await
+            .unwrap();
+        let (at, _) = fresh_block_day();
+        harness
+            .apply_each(vec![registration(|_| {}), block_at(at)])
+            .await
+            .unwrap();
+        let raised = harness
+            .published()
+            .iter()
+            .find_map(|e| match e {
+                AnyEvent::AlertRaised(a) => Some(a.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let mut read_back = vec![raised.clone().into_any()];
+        if acknowledged {
+            read_back.push(
+                AlertAcknowledged {
+                    envelope: Envelope::new(
+                        Agency::Disnaker,
+                        "DISNAKER-CILACAP",
+                        "dn-4",
+                        at + time::Duration::days(1),
+                    ),
+                    alert_id: raised.alert_id,
+                    by_agency: Agency::Disnaker,
+                    note: None,
+                }
+                .into_any(),
+            );
+        }
+        harness.apply_each(read_back).await.unwrap();
+        let review_by = raised.review_by.unwrap();
+        harness
+            .clock()
+            .set(review_by - time::Duration::milliseconds(1));
+        assert_eq!(harness.fire_due().await.unwrap(), 0, "not due yet");
+        harness.clock().set(review_by);
+        harness.fire_due().await.unwrap();
+        harness.clock().set(review_by + time::Duration::days(30));
+        harness.fire_due().await.unwrap();
+        let escalations: Vec<&AlertEscalated> = harness
+            .published()
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertEscalated(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let (status, level): (String, i32) =
+            sqlx::query_as("SELECT status, escalation_level FROM lintas_alerts WHERE rule = 'DN1'")
+                .fetch_one(harness.store().pool())
+                .await
+                .unwrap();
+        if acknowledged {
+            assert!(escalations.is_empty(), "{escalations:?}");
+            assert_eq!((status.as_str(), level), ("acknowledged", 0));
+        } else {
+            assert_eq!(escalations.len(), 1, "once: {escalations:?}");
+            assert_eq!(escalations[0].alert_id, raised.alert_id);
+            assert_eq!(escalations[0].reason, EscalationReason::ReviewOverdue);
+            assert_eq!(escalations[0].level, 1);
+            assert_eq!(escalations[0].topic(), Topic::Alerts(Agency::Disnaker));
+            assert_eq!((status.as_str(), level), ("escalated", 1));
+        }
+    }
+}

@@ -155,6 +155,9 @@ impl AlertDesk {
             AnyEvent::AlertRaised(alert) => {
                 store_alert(batch.tx(), alert).await?;
                 refresh(batch.tx(), alert.alert_id).await?;
+                if topic_owner == self.agency {
+                    self.schedule_review(batch, record, alert).await?;
+                }
             }
             event => {
                 let action = Action::from_event(event).expect("a lifecycle event");
@@ -164,6 +167,36 @@ impl AlertDesk {
             }
         }
         Ok(true)
+    }
+
+    /// Escalates the alert at its review date if nobody has acted on it by then (see
+    /// [`review_due`]). Scheduled when the alert is read back from this agency's alert topic,
+    /// not when raised: its acknowledgements and closes are keyed like it, on the same
+    /// partition, and a deadline fires only once the subscriber has caught up with the
+    /// partition that scheduled it, so on a rebuild an alert acknowledged live is never
+    /// escalated before its acknowledgement is read again. The first AlertRaised read of an
+    /// alert sets the date (the one published live).
+    async fn schedule_review(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        alert: &AlertRaised,
+    ) -> Result<(), HandlerError> {
+        let Some(review_by) = alert.review_by else {
+            return Ok(());
+        };
+        batch
+            .schedule(
+                record,
+                &format!("{REVIEW_KEY}{}", alert.alert_id),
+                review_by,
+                serde_json::json!({
+                    "alert_id": alert.alert_id,
+                    "owner": self.agency.to_string(),
+                    "office": alert.envelope.office,
+                }),
+            )
+            .await
     }
 
     /// Withdraws this agency's alert `alert_id`, raised by a rule on facts that turned out
@@ -358,6 +391,75 @@ impl Action {
         }
         Some(action)
     }
+}
+
+/// Key prefix of the review deadlines the desk schedules; the runtime hands them to
+/// [`review_due`], never to the subscriber's handler.
+pub(crate) const REVIEW_KEY: &str = "lintas:alert-review:";
+
+/// Alerts whose review date has come: one still `open` (nobody acknowledged, escalated or
+/// closed it) is escalated by its owner with reason `review_overdue`, to the owner's own
+/// supervisors (`escalated_to` is the owner: no other agency is put on the hook
+/// automatically), published on its alert topic like an officer's escalation. Once per alert
+/// (the event id derives from the alert id); an alert acted on in time is left alone.
+pub(crate) async fn review_due(
+    batch: &mut Batch<'_>,
+    due: &[crate::consumer::Deadline],
+) -> Result<(), HandlerError> {
+    for deadline in due {
+        let payload = &deadline.payload;
+        let (Some(alert_id), Some(owner), Some(office)) = (
+            payload["alert_id"]
+                .as_str()
+                .and_then(|a| a.parse::<Uuid>().ok()),
+            payload["owner"]
+                .as_str()
+                .and_then(|o| o.parse::<Agency>().ok()),
+            payload["office"].as_str(),
+        ) else {
+            tracing::warn!(key = %deadline.key, "review deadline without alert, owner or office; skipped");
+            continue;
+        };
+        let current: Option<(String, String, i32)> = sqlx::query_as(
+            "SELECT owner, status, escalation_level FROM lintas_alerts WHERE alert_id = $1",
+        )
+        .bind(alert_id.to_string())
+        .fetch_optional(batch.tx())
+        .await?;
+        let Some((stored_owner, status, level)) = current else {
+            continue;
+        };
+        if status != OPEN || stored_owner != owner.to_string() {
+            continue;
+        }
+        let mut envelope = lintas_events::Envelope::new(
+            owner,
+            office,
+            "rule-engine",
+            lintas_events::timefmt::millis::now(),
+        );
+        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertEscalated:review_overdue");
+        let escalated = lintas_events::AlertEscalated {
+            envelope,
+            alert_id,
+            by_agency: owner,
+            escalated_to: owner,
+            level: level + 1,
+            reason: lintas_events::EscalationReason::ReviewOverdue,
+            note: Some(
+                "not acknowledged, escalated or closed by its review date: escalated automatically"
+                    .into(),
+            ),
+        };
+        let action = Action::from_event(&AnyEvent::AlertEscalated(escalated.clone()))
+            .expect("a lifecycle event");
+        if !record_action(batch.tx(), &action).await? {
+            continue;
+        }
+        refresh(batch.tx(), alert_id).await?;
+        batch.publish(&escalated).await?;
+    }
+    Ok(())
 }
 
 /// Stores an alert read from an alert topic (another agency's under a grant, or this

@@ -349,7 +349,17 @@ pub(crate) async fn fire_due<H: Handler>(
                 None => Sink::Memory(&mut memory),
             };
             let mut batch = Batch::new(&mut tx, &[], sink);
-            handler.fire(&mut batch, &due).await?;
+            // The alert desk's review dates are the kit's own; the handler gets the rest.
+            let (reviews, rules): (Vec<Deadline>, Vec<Deadline>) = due
+                .iter()
+                .cloned()
+                .partition(|d| d.key.starts_with(crate::alerts::REVIEW_KEY));
+            if !reviews.is_empty() {
+                crate::alerts::review_due(&mut batch, &reviews).await?;
+            }
+            if !rules.is_empty() {
+                handler.fire(&mut batch, &rules).await?;
+            }
             published.extend(memory);
         }
         for deadline in &due {
