@@ -417,7 +417,8 @@ async fn wait_alert(
 
 /// Issue #18, finding 3, through the real runtime: deadlines are met by when the awaited
 /// event occurred, not when it arrived. SENT-LATE's SPDP was sent on day 9, and is on the
-/// topic before the subscriber starts: JA1 fires all the same (it used to be cancelled).
+/// topic before the subscriber starts: JA1 fires all the same (it used to be cancelled), and
+/// is answered at once (finding 11: closed `resolved`, "SPDP sent on …, 2 days late").
 /// POSTED-LATE's SPDP was sent on day 5 but is posted only after JA1 fired: the alert is
 /// withdrawn, closed as `false_positive` on the prosecutor's alert topic (it used to stay
 /// open against police who met the deadline). A rebuild from the topics restores both alerts
@@ -474,11 +475,12 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
         &client,
         &kejaksaan.url,
         sent_late_alert,
-        "open",
-        "JA1 never fired for an SPDP sent on day 9",
+        "closed",
+        "JA1 never fired and was answered for an SPDP sent on day 9",
     )
     .await;
     assert_eq!(sent["rule"], "JA1");
+    assert_eq!(sent["close_reason"], "resolved");
     wait_alert(
         &client,
         &kejaksaan.url,
@@ -521,15 +523,31 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
                 _ => None,
             })
             .collect();
-        if !closes.is_empty() || Instant::now() > deadline {
+        if closes.len() >= 2 || Instant::now() > deadline {
             break closes;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    assert_eq!(closes.len(), 1, "{closes:?}");
-    assert_eq!(closes[0].alert_id, posted_late_alert);
-    assert_eq!(closes[0].by_agency, Agency::Kejaksaan);
-    assert_eq!(closes[0].reason, AlertCloseReason::FalsePositive);
+    // SENT-LATE's answer and POSTED-LATE's withdrawal.
+    let mut closes: Vec<_> = closes
+        .iter()
+        .map(|c| (c.alert_id, c.by_agency, c.reason))
+        .collect();
+    closes.sort_by_key(|c| c.0);
+    let mut expected = vec![
+        (
+            posted_late_alert,
+            Agency::Kejaksaan,
+            AlertCloseReason::FalsePositive,
+        ),
+        (
+            sent_late_alert,
+            Agency::Kejaksaan,
+            AlertCloseReason::Resolved,
+        ),
+    ];
+    expected.sort_by_key(|c| c.0);
+    assert_eq!(closes, expected);
     let alerts_url = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url);
     let before = get(&client, &alerts_url).await.unwrap();
 
@@ -563,8 +581,8 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
         &client,
         &kejaksaan.url,
         sent_late_alert,
-        "open",
-        "SENT-LATE's JA1 not back after the rebuild",
+        "closed",
+        "SENT-LATE's JA1 not back, answered, after the rebuild",
     )
     .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -576,7 +594,7 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
     .unwrap();
     assert_eq!(after["alerts"], before["alerts"]);
     let topic = alert_topic(&broker.brokers, &registry.url).await;
-    assert_eq!(topic.len(), 4, "nothing published again: {topic:?}");
+    assert_eq!(topic.len(), 5, "nothing published again: {topic:?}");
 }
 
 /// Issue #18, findings 3 and 6 for PO3, through the real runtime (the police subscriber on

@@ -5,7 +5,7 @@ use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
-    DepartureBlocked, Envelope, RuleAlert,
+    DepartureBlocked, DepartureCleared, Envelope, RuleAlert,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -28,7 +28,8 @@ pub struct DisnakerSettings {
     /// Days the village office has to follow up a blocked resident.
     pub follow_up_days: i64,
     /// The deployment's time zone: ages are taken on the local date of the registration,
-    /// and the follow-up is due at the end of local day `follow_up_days`.
+    /// and the follow-up is due at the end of local day `follow_up_days` after the block (or
+    /// after the day the task was raised, when the block was read late).
     pub time_zone: TimeZone,
 }
 
@@ -62,6 +63,7 @@ impl Handler for DisnakerHandler {
             match &record.event {
                 AnyEvent::ApplicantRegistered(e) => self.registered(batch, e).await?,
                 AnyEvent::DepartureBlocked(e) => self.blocked(batch, e).await?,
+                AnyEvent::DepartureCleared(e) => self.cleared(batch, e).await?,
                 AnyEvent::VisaTypeFlagged(e) => {
                     if let Some(subject) = &e.envelope.subject_key {
                         sqlx::query(
@@ -74,6 +76,16 @@ impl Handler for DisnakerHandler {
                         .bind(e.reason.to_string())
                         .execute(batch.tx())
                         .await?;
+                    }
+                }
+                AnyEvent::AlertRaised(alert) => {
+                    crate::ALERTS.apply(batch, record).await?;
+                    // A DN1 read back from the alert topic (a rebuild): its task is due when
+                    // the alert published live said.
+                    if alert.rule == "DN1" && alert.owner == Agency::Disnaker {
+                        if let Some(block) = alert.evidence_event_ids.first() {
+                            sync_task_due(batch, &block.to_string()).await?;
+                        }
                     }
                 }
                 _ => {
@@ -212,6 +224,78 @@ impl DisnakerHandler {
         self.follow_up(batch, &subject).await
     }
 
+    /// A departure cleared at a checkpoint: it lifts the resident's earlier blocks (DN1).
+    async fn cleared(
+        &self,
+        batch: &mut Batch<'_>,
+        e: &DepartureCleared,
+    ) -> Result<(), HandlerError> {
+        let Some(subject) = e.envelope.subject_key.clone() else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO clearances (subject_key, event_id, occurred_at_ms, checkpoint_code) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (subject_key, event_id) DO NOTHING",
+        )
+        .bind(&subject)
+        .bind(e.envelope.event_id.to_string())
+        .bind(millis::to_millis(&e.envelope.occurred_at))
+        .bind(&e.checkpoint_code)
+        .execute(batch.tx())
+        .await?;
+        self.lift(batch, &subject).await
+    }
+
+    /// DN1's follow-up is for a resident still held back. One cleared at a checkpoint after
+    /// a block (the block resolved in the traveller's favour: a legal departure after all)
+    /// needs no visit: the task is marked `lifted` and its alert closed `resolved`, saying
+    /// where and when the departure was cleared. The same in either arrival order (a
+    /// clearance read first lifts the task as soon as it exists); a clearance before the
+    /// block lifts nothing. Once per task.
+    async fn lift(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
+        let rows = sqlx::query(
+            "SELECT t.task_id, t.block_event_id, MIN(c.occurred_at_ms) FROM follow_up_tasks t \
+             JOIN blocks b ON b.subject_key = t.subject_key AND b.event_id = t.block_event_id \
+             JOIN clearances c ON c.subject_key = t.subject_key AND c.occurred_at_ms > b.occurred_at_ms \
+             WHERE t.subject_key = $1 AND t.status = 'open' GROUP BY t.task_id, t.block_event_id",
+        )
+        .bind(subject)
+        .fetch_all(batch.tx())
+        .await?;
+        for row in rows {
+            let task: String = row.try_get(0)?;
+            let block: String = row.try_get(1)?;
+            let cleared_ms: i64 = row.try_get(2)?;
+            // The first clearance after the block, whatever the order they were read in.
+            let checkpoint: String = sqlx::query_scalar(
+                "SELECT MIN(checkpoint_code) FROM clearances WHERE subject_key = $1 AND occurred_at_ms = $2",
+            )
+            .bind(subject)
+            .bind(cleared_ms)
+            .fetch_one(batch.tx())
+            .await?;
+            sqlx::query("UPDATE follow_up_tasks SET status = 'lifted' WHERE task_id = $1")
+                .bind(&task)
+                .execute(batch.tx())
+                .await?;
+            let block_id: Uuid = block.parse().map_err(HandlerError::transient)?;
+            let cleared = millis::from_millis(cleared_ms).map_err(HandlerError::transient)?;
+            let note = format!(
+                "block lifted: departure cleared at {checkpoint} on {}; no follow-up visit needed",
+                self.settings.time_zone.local_date(cleared)
+            );
+            crate::ALERTS
+                .resolve(
+                    batch,
+                    AlertRaised::derive_id("DN1", &[block_id]),
+                    &self.settings.office,
+                    &note,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     /// DN1, from either side: every block of a resident whose village is known gets a task.
     async fn follow_up(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
         let rows = sqlx::query(
@@ -226,6 +310,30 @@ impl DisnakerHandler {
             let at: i64 = row.try_get(1)?;
             let block_id: Uuid = block.parse().map_err(HandlerError::transient)?;
             let task_id = AlertRaised::derive_id("DN1-task", &[block_id]);
+            let occurred = millis::from_millis(at).map_err(HandlerError::transient)?;
+            let mut envelope = Envelope::new(
+                Agency::Disnaker,
+                self.settings.office.clone(),
+                "rule-engine",
+                occurred,
+            );
+            envelope.subject_key = Some(subject.to_string());
+            // The task is due with its alert's review: `follow_up_days` local days from when
+            // the village office could first act, the later of the block and its raising
+            // (a block read late, or a registration arriving after it, does not make a task
+            // born overdue).
+            let summary = format!(
+                "a resident of {} was blocked: follow-up visit due",
+                row.try_get::<String, _>(2)?
+            );
+            let alert = self.rule_alert(
+                "DN1",
+                &envelope,
+                vec![block_id],
+                summary,
+                AlertSeverity::Warning,
+            );
+            let due_at = alert.review_by.unwrap_or(occurred);
             let created = sqlx::query(
                 "INSERT INTO follow_up_tasks (task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status) \
                  VALUES ($1, $2, $3, $4, $5, $6, 'open') ON CONFLICT (task_id) DO NOTHING",
@@ -235,46 +343,18 @@ impl DisnakerHandler {
             .bind(row.try_get::<String, _>(2)?)
             .bind(row.try_get::<String, _>(3)?)
             .bind(&block)
-            .bind(self.follow_up_due(at)?)
+            .bind(millis::to_millis(&due_at))
             .execute(batch.tx())
             .await?;
             if created.rows_affected() == 1 {
-                let occurred = millis::from_millis(at).map_err(HandlerError::transient)?;
-                let mut envelope = Envelope::new(
-                    Agency::Disnaker,
-                    self.settings.office.clone(),
-                    "rule-engine",
-                    occurred,
-                );
-                envelope.subject_key = Some(subject.to_string());
-                let summary = format!(
-                    "a resident of {} was blocked: follow-up visit due",
-                    row.try_get::<String, _>(2)?
-                );
-                self.alert(
-                    batch,
-                    "DN1",
-                    &envelope,
-                    vec![block_id],
-                    summary,
-                    AlertSeverity::Warning,
-                )
-                .await?;
+                crate::ALERTS.raise(batch, alert).await?;
+                // The alert may have been restored from the alert topic first (a rebuild):
+                // the task keeps the review date published live.
+                sync_task_due(batch, &block).await?;
             }
         }
-        Ok(())
-    }
-
-    /// When the follow-up of a block at `block_ms` is due: the end of the local day
-    /// `follow_up_days` after the block, as the village office counts days.
-    fn follow_up_due(&self, block_ms: i64) -> Result<i64, HandlerError> {
-        let blocked = millis::from_millis(block_ms).map_err(HandlerError::transient)?;
-        Ok(millis::to_millis(
-            &self
-                .settings
-                .time_zone
-                .end_of_day_after(blocked, self.settings.follow_up_days),
-        ))
+        // A clearance read before the task existed lifts it now.
+        self.lift(batch, subject).await
     }
 
     async fn alert(
@@ -286,6 +366,19 @@ impl DisnakerHandler {
         summary: String,
         severity: AlertSeverity,
     ) -> Result<(), HandlerError> {
+        let alert = self.rule_alert(rule, trigger, evidence, summary, severity);
+        crate::ALERTS.raise(batch, alert).await?;
+        Ok(())
+    }
+
+    fn rule_alert(
+        &self,
+        rule: &str,
+        trigger: &Envelope,
+        evidence: Vec<Uuid>,
+        summary: String,
+        severity: AlertSeverity,
+    ) -> AlertRaised {
         let alert_id = AlertRaised::derive_id(rule, &evidence);
         let alert = RuleAlert {
             rule: rule.into(),
@@ -298,12 +391,22 @@ impl DisnakerHandler {
             summary,
             review_within: time::Duration::days(self.settings.follow_up_days),
         };
-        crate::ALERTS
-            .raise(
-                batch,
-                AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone),
-            )
-            .await?;
-        Ok(())
+        AlertRaised::from_rule_in(alert_id, alert, self.settings.time_zone)
     }
+}
+
+/// A DN1 follow-up task is due when its alert is to be reviewed, as stored: the alert desk
+/// keeps the earliest raising of an alert (the live one, read back from the alert topic on a
+/// rebuild), and the task follows, so a rebuild moves neither.
+async fn sync_task_due(batch: &mut Batch<'_>, block_event_id: &str) -> Result<(), HandlerError> {
+    let block_id: Uuid = block_event_id.parse().map_err(HandlerError::transient)?;
+    sqlx::query(
+        "UPDATE follow_up_tasks SET due_at_ms = COALESCE((SELECT review_by_ms FROM lintas_alerts WHERE alert_id = $1), due_at_ms) \
+         WHERE block_event_id = $2",
+    )
+    .bind(AlertRaised::derive_id("DN1", &[block_id]).to_string())
+    .bind(block_event_id)
+    .execute(batch.tx())
+    .await?;
+    Ok(())
 }

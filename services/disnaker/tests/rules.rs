@@ -42,12 +42,11 @@ fn registration(adjust: impl FnOnce(&mut ApplicantRegistered)) -> AnyEvent {
 }
 
 fn block() -> AnyEvent {
-    let mut envelope = Envelope::new(
-        Agency::Imigrasi,
-        "TPI-CGK",
-        "tpi-9",
-        datetime!(2026-03-05 22:00 UTC),
-    );
+    block_at(datetime!(2026-03-05 22:00 UTC))
+}
+
+fn block_at(at: time::OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", at);
     envelope.subject_key = Some(SUBJECT.into());
     DepartureBlocked {
         envelope,
@@ -246,16 +245,27 @@ async fn dn4_the_18th_birthday_begins_at_local_midnight() {
     assert!(rules(vec![eve], wit).await.0.is_empty());
 }
 
+/// A block at 22:00 UTC on a day ahead of the test's clock (so it is not read late): at
+/// 05:00 WIB on the next day.
+fn fresh_block_day() -> (time::OffsetDateTime, time::Date) {
+    let day = (time::OffsetDateTime::now_utc() + time::Duration::days(30)).date();
+    (
+        day.with_time(time::macros::time!(22:00)).assume_utc(),
+        day.next_day().unwrap(),
+    )
+}
+
 /// The village office's 7 days end with the 7th local day after the block: a block at
-/// 05:00 WIB on 6 March (22:00 UTC on 5 March) is due by the end of 13 March WIB, not at
-/// 22:00 UTC on 12 March.
+/// 05:00 WIB (22:00 UTC the day before) is due by the end of the 7th WIB day after it, not at
+/// 22:00 UTC seven days later.
 #[tokio::test]
 async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day() {
     let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
         .await
         .unwrap();
+    let (at, wib_day) = fresh_block_day();
     harness
-        .apply_each(vec![registration(|_| {}), block()])
+        .apply_each(vec![registration(|_| {}), block_at(at)])
         .await
         .unwrap();
     let due: i64 = sqlx::query_scalar("SELECT due_at_ms FROM follow_up_tasks")
@@ -264,19 +274,22 @@ async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day() {
         .unwrap();
     assert_eq!(
         timefmt::millis::from_millis(due).unwrap(),
-        datetime!(2026-03-14 00:00 +7)
+        (wib_day + time::Duration::days(8))
+            .midnight()
+            .assume_offset(time::macros::offset!(+7))
     );
 }
 
-/// An alert's review date counts local days too: DN1 for a block at 05:00 WIB on 6 March is
-/// to be reviewed by the end of 13 March WIB, not by 22:00 UTC on 12 March.
+/// An alert's review date counts local days too: DN1 for a block at 05:00 WIB is to be
+/// reviewed by the end of the 7th WIB day after it, not 7 × 24 hours after the block.
 #[tokio::test]
 async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
     let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
         .await
         .unwrap();
+    let (at, wib_day) = fresh_block_day();
     harness
-        .apply_each(vec![registration(|_| {}), block()])
+        .apply_each(vec![registration(|_| {}), block_at(at)])
         .await
         .unwrap();
     let review_by: Vec<_> = harness
@@ -287,10 +300,87 @@ async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
             _ => None,
         })
         .collect();
-    assert_eq!(
-        review_by,
-        [("DN1".to_string(), Some(datetime!(2026-03-14 00:00 +7)))]
+    let end_of_7th_day = (wib_day + time::Duration::days(8))
+        .midnight()
+        .assume_offset(time::macros::offset!(+7));
+    assert_eq!(review_by, [("DN1".to_string(), Some(end_of_7th_day))]);
+}
+
+/// Finding 11 of #18: a block read 10 days after it happened (a stalled checkpoint feed, or
+/// the resident registered only now) gave a follow-up task and an alert due 3 days ago:
+/// born overdue, and listed under ten days of newer alerts. The village office can act only
+/// from when the task reaches it: the 7 local days run from then.
+#[tokio::test]
+async fn dn1_for_a_block_ten_days_old_is_not_born_overdue() {
+    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    harness
+        .apply_each(vec![
+            registration(|_| {}),
+            block_at(now - time::Duration::days(10)),
+        ])
+        .await
+        .unwrap();
+    let (raised, review, due): (i64, i64, i64) = sqlx::query_as(
+        "SELECT a.raised_at_ms, a.review_by_ms, t.due_at_ms FROM lintas_alerts a, follow_up_tasks t \
+         WHERE a.rule = 'DN1'",
+    )
+    .fetch_one(harness.store().pool())
+    .await
+    .unwrap();
+    let at = |ms| timefmt::millis::from_millis(ms).unwrap();
+    assert!(
+        at(review) > now + time::Duration::days(6),
+        "review by {} for an alert raised at {now}",
+        at(review)
     );
+    assert_eq!(due, review, "the task is due with its alert");
+    // Listed among the alerts raised now, not ten days back.
+    assert!(at(raised) >= now - time::Duration::seconds(1));
+}
+
+/// A rebuild raises DN1 again, later: the review date kept is the one published live (read
+/// back from Disnaker's alert topic), in either order of the topics, and the task follows it.
+#[tokio::test]
+async fn a_rebuild_keeps_the_review_date_published_live() {
+    let old_block = block_at(time::OffsetDateTime::now_utc() - time::Duration::days(10));
+    let mut live = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    live.apply_each(vec![registration(|_| {}), old_block.clone()])
+        .await
+        .unwrap();
+    // As on the topic: raised live three days before the rebuild.
+    let mut raised = live
+        .published()
+        .iter()
+        .find_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.clone()),
+            _ => None,
+        })
+        .unwrap();
+    raised.envelope.recorded_at -= time::Duration::days(3);
+    raised.review_by =
+        Some(calendar::TimeZone::default().end_of_day_after(raised.actionable_at(), 7));
+    let live_review = timefmt::millis::to_millis(&raised.review_by.unwrap());
+    let facts = vec![registration(|_| {}), old_block];
+    let topic_first = [vec![raised.clone().into_any()], facts.clone()].concat();
+    let rules_first = [facts, vec![raised.into_any()]].concat();
+    for (order, events) in [("topic first", topic_first), ("rules first", rules_first)] {
+        let mut rebuild = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+            .await
+            .unwrap();
+        rebuild.apply_each(events).await.unwrap();
+        let (review, due): (i64, i64) = sqlx::query_as(
+            "SELECT a.review_by_ms, t.due_at_ms FROM lintas_alerts a, follow_up_tasks t WHERE a.rule = 'DN1'",
+        )
+        .fetch_one(rebuild.store().pool())
+        .await
+        .unwrap();
+        assert_eq!((review, due), (live_review, live_review), "{order}");
+    }
 }
 
 fn placed(country: &'static str, licence: &'static str) -> AnyEvent {
@@ -366,4 +456,179 @@ async fn dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel() {
         summary.contains("Saudi Arabia") && summary.contains("licence X"),
         "{summary}"
     );
+}
+
+fn cleared_at(at: time::OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-YIA", "tpi-2", at);
+    envelope.subject_key = Some(SUBJECT.into());
+    DepartureCleared {
+        envelope,
+        checkpoint_code: "TPI-YIA".into(),
+        carrier: "Garuda".into(),
+        flight_or_vessel: "GA 820".into(),
+        destination_country: "MY".into(),
+        transit_points: vec![],
+        visa_shown: VisaType::Work,
+        epmi_id: None,
+        group_id: None,
+        traveller_sex: None,
+        traveller_minor: None,
+    }
+    .into_any()
+}
+
+/// (task status, alert status, close reason) of the resident's DN1.
+async fn dn1(harness: &Harness<DisnakerHandler>) -> Vec<(String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT t.status, a.status, a.close_reason FROM follow_up_tasks t, lintas_alerts a WHERE a.rule = 'DN1'",
+    )
+    .fetch_all(harness.store().pool())
+    .await
+    .unwrap()
+}
+
+/// Finding 11 of #18: a resident deferred at Soekarno-Hatta and cleared at a checkpoint a
+/// week later on a work visa (the block resolved in the traveller's favour) kept an open
+/// follow-up task and alert: the village office was sent to visit someone who had left
+/// legally. Now the task is `lifted` and its alert closed `resolved` with where and when the
+/// departure was cleared, once, in any arrival order. A clearance before the block (an
+/// earlier trip) lifts nothing.
+#[tokio::test]
+async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
+    let blocked_at = datetime!(2026-03-05 22:00 UTC);
+    let (registered, blocked) = (registration(|_| {}), block_at(blocked_at));
+    let cleared = cleared_at(blocked_at + time::Duration::days(7));
+    let orders = [
+        vec![registered.clone(), blocked.clone(), cleared.clone()],
+        vec![cleared.clone(), registered.clone(), blocked.clone()],
+        vec![
+            registered.clone(),
+            cleared.clone(),
+            blocked.clone(),
+            cleared,
+        ],
+    ];
+    for (i, events) in orders.into_iter().enumerate() {
+        let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+            .await
+            .unwrap();
+        harness.apply_each(events).await.unwrap();
+        assert_eq!(
+            dn1(&harness).await,
+            [(
+                "lifted".to_string(),
+                "closed".to_string(),
+                Some("resolved".to_string())
+            )],
+            "order {i}"
+        );
+        let closes: Vec<&AlertClosed> = harness
+            .published()
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertClosed(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(closes.len(), 1, "order {i}: once");
+        assert_eq!(closes[0].topic(), Topic::Alerts(Agency::Disnaker));
+        assert_eq!(
+            closes[0].note.as_deref(),
+            Some("block lifted: departure cleared at TPI-YIA on 2026-03-13; no follow-up visit needed")
+        );
+    }
+    // Near miss: cleared on an earlier trip, then blocked: the follow-up stands.
+    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+        .await
+        .unwrap();
+    harness
+        .apply_each(vec![
+            cleared_at(blocked_at - time::Duration::days(30)),
+            registration(|_| {}),
+            block_at(blocked_at),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        dn1(&harness).await,
+        [("open".to_string(), "open".to_string(), None)]
+    );
+}
+
+/// Finding 11 of #18: nothing happened to an alert at its review date. Now the desk escalates
+/// an alert nobody acted on (`review_overdue`, level 1, published on Disnaker's alert topic),
+/// once, at the review date and not a moment before; an alert acknowledged in time is left
+/// alone. The review is scheduled when the alert is read back from the alert topic, as the
+/// runtime does.
+#[tokio::test]
+async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date() {
+    for acknowledged in [false, true] {
+        let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
+            .await
+            .unwrap();
+        let (at, _) = fresh_block_day();
+        harness
+            .apply_each(vec![registration(|_| {}), block_at(at)])
+            .await
+            .unwrap();
+        let raised = harness
+            .published()
+            .iter()
+            .find_map(|e| match e {
+                AnyEvent::AlertRaised(a) => Some(a.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let mut read_back = vec![raised.clone().into_any()];
+        if acknowledged {
+            read_back.push(
+                AlertAcknowledged {
+                    envelope: Envelope::new(
+                        Agency::Disnaker,
+                        "DISNAKER-CILACAP",
+                        "dn-4",
+                        at + time::Duration::days(1),
+                    ),
+                    alert_id: raised.alert_id,
+                    by_agency: Agency::Disnaker,
+                    note: None,
+                }
+                .into_any(),
+            );
+        }
+        harness.apply_each(read_back).await.unwrap();
+        let review_by = raised.review_by.unwrap();
+        harness
+            .clock()
+            .set(review_by - time::Duration::milliseconds(1));
+        assert_eq!(harness.fire_due().await.unwrap(), 0, "not due yet");
+        harness.clock().set(review_by);
+        harness.fire_due().await.unwrap();
+        harness.clock().set(review_by + time::Duration::days(30));
+        harness.fire_due().await.unwrap();
+        let escalations: Vec<&AlertEscalated> = harness
+            .published()
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertEscalated(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let (status, level): (String, i32) =
+            sqlx::query_as("SELECT status, escalation_level FROM lintas_alerts WHERE rule = 'DN1'")
+                .fetch_one(harness.store().pool())
+                .await
+                .unwrap();
+        if acknowledged {
+            assert!(escalations.is_empty(), "{escalations:?}");
+            assert_eq!((status.as_str(), level), ("acknowledged", 0));
+        } else {
+            assert_eq!(escalations.len(), 1, "once: {escalations:?}");
+            assert_eq!(escalations[0].alert_id, raised.alert_id);
+            assert_eq!(escalations[0].reason, EscalationReason::ReviewOverdue);
+            assert_eq!(escalations[0].level, 1);
+            assert_eq!(escalations[0].topic(), Topic::Alerts(Agency::Disnaker));
+            assert_eq!((status.as_str(), level), ("escalated", 1));
+        }
+    }
 }

@@ -34,8 +34,9 @@ pub struct RuleAlert {
     pub severity: AlertSeverity,
     pub evidence: Vec<Uuid>,
     pub summary: String,
-    /// Time the owner has to review it, from `occurred_at`; whole days of the deployment's
-    /// time zone with [`AlertRaised::from_rule_in`].
+    /// Time the owner has to review it, from when it could first act on the alert (see
+    /// [`AlertRaised::actionable_at`]); whole days of the deployment's time zone with
+    /// [`AlertRaised::from_rule_in`].
     pub review_within: time::Duration,
 }
 
@@ -55,23 +56,40 @@ impl AlertRaised {
             severity: alert.severity,
             evidence_event_ids: alert.evidence,
             summary: alert.summary,
-            review_by: Some(alert.occurred_at + alert.review_within),
+            review_by: None,
         }
+        .with_review(|actionable| actionable + alert.review_within)
+    }
+
+    /// When the owner could first act on the alert: the later of the trigger's time
+    /// (`envelope.occurred_at`) and the time the rule raised it (`envelope.recorded_at`, the
+    /// raising subscriber's clock). A trigger read late (lag, a backfill, a registration that
+    /// arrives days after the block it completes) raises an alert whose review runs from its
+    /// raising, so it is not born overdue. The raise time is not derived from the feed, so
+    /// a rebuild raises a copy with a later time: the alert desk keeps the earliest raising it
+    /// saw for an alert id (the one published live, read back from the alert topic), so a
+    /// rebuild never moves a live review date.
+    pub fn actionable_at(&self) -> OffsetDateTime {
+        self.envelope.occurred_at.max(self.envelope.recorded_at)
+    }
+
+    fn with_review(mut self, review_by: impl FnOnce(OffsetDateTime) -> OffsetDateTime) -> Self {
+        self.review_by = Some(review_by(self.actionable_at()));
+        self
     }
 
     /// [`AlertRaised::from_rule`] with the review counted in local days, as officers count
-    /// them: due at the end of local day `review_within` (whole days) after the day of the
-    /// trigger in `time_zone`, not `review_within` × 24 hours after its instant.
+    /// them: due at the end of local day `review_within` (whole days) after the day the
+    /// alert became actionable ([`AlertRaised::actionable_at`]) in `time_zone`, not
+    /// `review_within` × 24 hours after its instant.
     pub fn from_rule_in(
         alert_id: Uuid,
         alert: RuleAlert,
         time_zone: crate::calendar::TimeZone,
     ) -> AlertRaised {
-        let review_by =
-            time_zone.end_of_day_after(alert.occurred_at, alert.review_within.whole_days());
-        let mut raised = AlertRaised::from_rule(alert_id, alert);
-        raised.review_by = Some(review_by);
-        raised
+        let days = alert.review_within.whole_days();
+        AlertRaised::from_rule(alert_id, alert)
+            .with_review(|actionable| time_zone.end_of_day_after(actionable, days))
     }
 
     /// The alert id for a rule and its evidence: the same rule over the same events always

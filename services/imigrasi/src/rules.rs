@@ -15,6 +15,10 @@
 //! - Office shopping without a second stop: a passport application at another office while
 //!   an interview's deferral runs (before `defer_until`, when the applicant may apply again)
 //!   or within the window of a rejection (a rejection sets no date) is a repeat by itself.
+//! - A block later lifted (the same person cleared at a checkpoint afterwards) still counts
+//!   as a stop: office shopping is trying again after being stopped, and the stop happened
+//!   whatever came of it. (DN1's follow-up and PO1's count, which are about people still held
+//!   back, leave lifted blocks out.)
 //!
 //! Alerts: one per repeat occasion, keyed by the subject, the office and the local date of
 //! the repeat (so the flag and the block of one repeat give one alert, whose evidence grows

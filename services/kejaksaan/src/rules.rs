@@ -138,6 +138,8 @@ impl Handler for KejaksaanHandler {
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
+            // Missed, and the awaited event already arrived (late, read before the firing).
+            self.answer(batch, deadline).await?;
         }
         Ok(())
     }
@@ -175,12 +177,41 @@ impl KejaksaanHandler {
         self.withdraw_if_fired(batch, record, cancelled).await
     }
 
+    /// A missed deadline whose awaited event arrived late: its alert was right (it stays, with
+    /// its evidence) and is closed `resolved` with what arrived and how late, so the
+    /// prosecutor sees it answered, not an open case that has long moved on. Once per alert.
+    async fn answer(&self, batch: &mut Batch<'_>, deadline: &Deadline) -> Result<(), HandlerError> {
+        let (Some((rule, alert_id)), Some(answered_at)) =
+            (alert_of(&deadline.payload), deadline.answered_at)
+        else {
+            return Ok(());
+        };
+        let what = match rule {
+            JA1 => "SPDP sent",
+            JA2 => "prosecutor assigned (P-16)",
+            _ => "next stage of the file recorded",
+        };
+        let note = lintas_kit::alerts::AlertDesk::answered_late_note(
+            what,
+            deadline.due_at,
+            answered_at,
+            self.settings.time_zone,
+        );
+        crate::ALERTS
+            .resolve(batch, alert_id, &self.settings.office, &note)
+            .await?;
+        Ok(())
+    }
+
     async fn withdraw_if_fired(
         &self,
         batch: &mut Batch<'_>,
         record: &Record,
         cancelled: Cancellation,
     ) -> Result<(), HandlerError> {
+        if let Cancellation::Answered(deadline) = &cancelled {
+            return self.answer(batch, deadline).await;
+        }
         if let Cancellation::Withdrawn(deadline) = cancelled {
             if let Some((rule, alert_id)) = alert_of(&deadline.payload) {
                 let note = format!(

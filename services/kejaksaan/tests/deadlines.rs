@@ -316,9 +316,54 @@ async fn an_spdp_sent_after_day_7_does_not_meet_ja1_however_early_it_is_read() {
         h.clock().set(OPENED + Duration::days(10));
         h.fire_due().await.unwrap();
         assert_eq!(raised(&h), ["JA1"], "order {order:?}");
+        // Raised, and answered at once: the SPDP is there, 2 days late (see below).
         assert_eq!(
             desk(&h).await,
-            [("JA1".to_string(), "open".to_string(), None)]
+            [(
+                "JA1".to_string(),
+                "closed".to_string(),
+                Some("resolved".to_string())
+            )]
+        );
+    }
+}
+
+/// Finding 11 of #18: JA1 fired, then the SPDP arrived, sent on day 9: the deadline was
+/// missed (the alert is right), but the alert stayed open as if the police still had not
+/// sent it. Now it is answered: closed `resolved`, with the date and how late, published on
+/// the prosecutor's alert topic; once, however often the SPDP is redelivered, and the same
+/// when the late SPDP was read before the deadline fired.
+#[tokio::test]
+async fn ja1_is_answered_when_the_spdp_arrives_late() {
+    let late = spdp(OPENED + Duration::days(9));
+    for read_before_firing in [false, true] {
+        let mut h = harness(OPENED).await;
+        h.apply(vec![investigation(OPENED)]).await.unwrap();
+        if read_before_firing {
+            h.apply(vec![late.clone()]).await.unwrap();
+        }
+        h.clock().set(OPENED + Duration::days(8));
+        assert_eq!(h.fire_due().await.unwrap(), 1);
+        h.apply(vec![late.clone()]).await.unwrap();
+        h.apply(vec![late.clone()]).await.unwrap();
+        assert_eq!(raised(&h), ["JA1"]);
+        assert_eq!(
+            desk(&h).await,
+            [(
+                "JA1".to_string(),
+                "closed".to_string(),
+                Some("resolved".to_string())
+            )],
+            "read before firing: {read_before_firing}"
+        );
+        let answers = closed(&h);
+        assert_eq!(answers.len(), 1, "once: {answers:?}");
+        assert_eq!(answers[0].reason, AlertCloseReason::Resolved);
+        assert_eq!(answers[0].topic(), Topic::Alerts(Agency::Kejaksaan));
+        // Sent at 16:00 WIB on 10 April; day 7 was 8 April.
+        assert_eq!(
+            answers[0].note.as_deref(),
+            Some("SPDP sent on 2026-04-10, 2 days late")
         );
     }
 }

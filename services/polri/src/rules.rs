@@ -136,6 +136,24 @@ impl Handler for PolriHandler {
                         self.network(batch, &recruiter).await?;
                     }
                 }
+                AnyEvent::DepartureCleared(e) => {
+                    let Some(subject) = &e.envelope.subject_key else {
+                        continue;
+                    };
+                    sqlx::query(
+                        "INSERT INTO clearances (subject_key, event_id, occurred_at_ms) VALUES ($1, $2, $3) \
+                         ON CONFLICT (subject_key, event_id) DO NOTHING",
+                    )
+                    .bind(subject)
+                    .bind(&id)
+                    .bind(millis::to_millis(&e.envelope.occurred_at))
+                    .execute(batch.tx())
+                    .await?;
+                    // Its earlier blocks count no more for the networks it is linked to.
+                    for recruiter in recruiters_of(batch, subject).await? {
+                        self.network(batch, &recruiter).await?;
+                    }
+                }
                 AnyEvent::RecruiterReported(e) => {
                     // The newest report (event time, then id) describes the recruiter, in any
                     // arrival order; phone numbers accumulate.
@@ -239,6 +257,8 @@ impl Handler for PolriHandler {
             );
             alert.envelope.case_id = Some(case_id.to_string());
             crate::ALERTS.raise(batch, alert).await?;
+            // Missed, and the investigation already arrived (late, read before the firing).
+            self.answer_po3(batch, deadline).await?;
         }
         Ok(())
     }
@@ -321,15 +341,46 @@ impl PolriHandler {
         Ok(())
     }
 
+    /// A PO3 deadline missed, and the investigation opened since (late): the alert was right
+    /// and stays, closed `resolved` with when the investigation was opened and how late, so
+    /// officers see the referral answered. Once per alert.
+    async fn answer_po3(
+        &self,
+        batch: &mut Batch<'_>,
+        deadline: &Deadline,
+    ) -> Result<(), HandlerError> {
+        let (Some(referral), Some(answered_at)) = (
+            deadline.payload["trigger_event_id"]
+                .as_str()
+                .and_then(|t| t.parse::<Uuid>().ok()),
+            deadline.answered_at,
+        ) else {
+            return Ok(());
+        };
+        let note = lintas_kit::alerts::AlertDesk::answered_late_note(
+            "investigation opened",
+            deadline.due_at,
+            answered_at,
+            self.settings.time_zone,
+        );
+        crate::ALERTS
+            .resolve(batch, po3_alert_id(referral), &self.settings.office, &note)
+            .await?;
+        Ok(())
+    }
+
     /// Withdraws the PO3 alert of a deadline that fired although its investigation was
-    /// opened in time (it arrived after the firing).
+    /// opened in time (it arrived after the firing); marks it answered when the
+    /// investigation was opened late.
     async fn withdraw_po3(
         &self,
         batch: &mut Batch<'_>,
         cancelled: Cancellation,
     ) -> Result<(), HandlerError> {
-        let Cancellation::Withdrawn(deadline) = cancelled else {
-            return Ok(());
+        let deadline = match cancelled {
+            Cancellation::Withdrawn(deadline) => deadline,
+            Cancellation::Answered(deadline) => return self.answer_po3(batch, &deadline).await,
+            _ => return Ok(()),
         };
         let Some(referral) = deadline.payload["trigger_event_id"]
             .as_str()
@@ -434,6 +485,13 @@ impl PolriHandler {
     /// the start of its window, so a redelivery raises nothing; a block that arrives late and
     /// moves the start of a window already alerted on raises nothing either (the alert first
     /// raised for that window stands, with its id).
+    ///
+    /// A block lifted by a later clearance of the same person (cleared at a checkpoint on a
+    /// departure after the block: resolved in the traveller's favour) does not count: that
+    /// person was not kept from leaving. An open alert whose window no longer holds
+    /// `network_threshold` people once such blocks are left out is withdrawn (closed
+    /// `false_positive`, saying why); had the clearance been read first it would not have
+    /// been raised. Its window stays alerted on (the alert id derives from it).
     async fn network(&self, batch: &mut Batch<'_>, recruiter: &str) -> Result<(), HandlerError> {
         let group = phone_network(batch, recruiter).await?;
         // The group's first key (in key order) names the network, whichever member's event
@@ -446,7 +504,9 @@ impl PolriHandler {
         let sql = format!(
             "SELECT DISTINCT b.subject_key, b.event_id, b.occurred_at_ms FROM blocks b \
              JOIN recruiter_links l ON l.subject_key = b.subject_key \
-             WHERE l.recruiter_key IN ({members}) ORDER BY b.occurred_at_ms, b.event_id"
+             WHERE l.recruiter_key IN ({members}) AND NOT EXISTS (SELECT 1 FROM clearances c \
+             WHERE c.subject_key = b.subject_key AND c.occurred_at_ms > b.occurred_at_ms) \
+             ORDER BY b.occurred_at_ms, b.event_id"
         );
         let mut query = sqlx::query(&sql);
         for member in &group {
@@ -522,6 +582,59 @@ impl PolriHandler {
                 .iter()
                 .take_while(|(_, _, t)| t - t0 <= window)
                 .count();
+        }
+        self.withdraw_lifted(batch, &group, &blocks).await
+    }
+
+    /// Withdraws the open PO1 alerts of `group` whose window holds fewer than
+    /// `network_threshold` people among `blocks` (the blocks that still count).
+    async fn withdraw_lifted(
+        &self,
+        batch: &mut Batch<'_>,
+        group: &[String],
+        blocks: &[(String, String, i64)],
+    ) -> Result<(), HandlerError> {
+        let members = (1..=group.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT r.alert_id, r.window_start_ms FROM recruiter_alerts r JOIN lintas_alerts a ON a.alert_id = r.alert_id \
+             WHERE r.recruiter_key IN ({members}) AND a.rule = 'PO1' AND a.status <> 'closed' \
+             AND r.window_start_ms IS NOT NULL"
+        );
+        let mut query = sqlx::query(&sql);
+        for member in group {
+            query = query.bind(member.clone());
+        }
+        let rows = query.fetch_all(batch.tx()).await?;
+        let window = self.settings.network_window.whole_milliseconds() as i64;
+        for row in rows {
+            let (alert_id, start): (String, i64) = (row.try_get(0)?, row.try_get(1)?);
+            let mut people: Vec<&str> = blocks
+                .iter()
+                .filter(|(_, _, t)| *t >= start && t - start <= window)
+                .map(|(subject, _, _)| subject.as_str())
+                .collect();
+            people.sort();
+            people.dedup();
+            if people.len() >= self.settings.network_threshold {
+                continue;
+            }
+            let note = format!(
+                "PO1 withdrawn: people linked were cleared on a departure after their block; {} blocked people remain within {} days, under the threshold of {}",
+                people.len(),
+                self.settings.network_window.whole_days(),
+                self.settings.network_threshold
+            );
+            crate::ALERTS
+                .withdraw(
+                    batch,
+                    alert_id.parse().map_err(HandlerError::transient)?,
+                    &self.settings.office,
+                    &note,
+                )
+                .await?;
         }
         Ok(())
     }

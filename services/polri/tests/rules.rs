@@ -146,6 +146,89 @@ async fn po1_five_blocked_people_of_one_recruiter_within_90_days() {
     );
 }
 
+fn cleared(i: usize, at: OffsetDateTime) -> AnyEvent {
+    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-YIA", "tpi-2", at);
+    envelope.subject_key = Some(subject(i));
+    DepartureCleared {
+        envelope,
+        checkpoint_code: "TPI-YIA".into(),
+        carrier: "Garuda".into(),
+        flight_or_vessel: "GA 820".into(),
+        destination_country: "MY".into(),
+        transit_points: vec![],
+        visa_shown: VisaType::Work,
+        epmi_id: None,
+        group_id: None,
+        traveller_sex: None,
+        traveller_minor: None,
+    }
+    .into_any()
+}
+
+/// Finding 11 of #18: one of the five people blocked was cleared at a checkpoint a week
+/// after the block, leaving legally: the recruiter is linked to four people kept from
+/// leaving, under the threshold, yet PO1 counted five. Now the lifted block does not count:
+/// read first, no PO1 is raised; read after the alert, the alert is withdrawn (closed
+/// `false_positive`, saying why). No open PO1 in either order. A clearance before the
+/// block (an earlier trip) lifts nothing.
+#[tokio::test]
+async fn po1_a_person_cleared_after_the_block_no_longer_counts() {
+    let start = datetime!(2026-03-01 10:00 UTC);
+    let blocks: Vec<AnyEvent> = (0..5)
+        .map(|i| block(i, start + Duration::days(20 * i as i64)))
+        .collect();
+    let linked: Vec<String> = (0..5).map(subject).collect();
+    let lifted = cleared(2, start + Duration::days(47));
+    let mut clearance_last = blocks.clone();
+    clearance_last.push(report(linked.clone()));
+    clearance_last.push(lifted.clone());
+    let mut clearance_first = vec![lifted];
+    clearance_first.extend(blocks.clone());
+    clearance_first.push(report(linked.clone()));
+    for (order, events) in [("last", clearance_last), ("first", clearance_first)] {
+        let mut harness = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+            .await
+            .unwrap();
+        harness.apply_each(events).await.unwrap();
+        let open: Vec<String> = sqlx::query_scalar(
+            "SELECT alert_id FROM lintas_alerts WHERE rule = 'PO1' AND status <> 'closed'",
+        )
+        .fetch_all(harness.store().pool())
+        .await
+        .unwrap();
+        assert!(open.is_empty(), "clearance read {order}: {open:?}");
+        if order == "last" {
+            let closes: Vec<&AlertClosed> = harness
+                .published()
+                .iter()
+                .filter_map(|e| match e {
+                    AnyEvent::AlertClosed(c) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(closes.len(), 1);
+            assert_eq!(closes[0].reason, AlertCloseReason::FalsePositive);
+            assert!(
+                closes[0]
+                    .note
+                    .as_deref()
+                    .unwrap()
+                    .contains("4 blocked people remain"),
+                "{closes:?}"
+            );
+        }
+    }
+    // Near miss: cleared on an earlier trip, before the block: five still count.
+    let mut earlier = vec![cleared(2, start - Duration::days(10))];
+    earlier.extend(blocks);
+    earlier.push(report(linked));
+    let alerts = fired(earlier).await;
+    assert_eq!(
+        alerts.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["PO1"]
+    );
+}
+
 #[tokio::test]
 async fn po2_blocked_child_in_either_order() {
     let at = datetime!(2026-03-01 10:00 UTC);
@@ -571,7 +654,53 @@ async fn po3_is_met_by_when_the_investigation_was_opened_not_when_it_was_read() 
     h.clock().set(referred + Duration::days(17));
     assert_eq!(h.fire_due().await.unwrap(), 1);
     assert_eq!(po3_raised(&h), ["CASE-F"]);
+    // Raised (the deadline was missed) and answered at once: the investigation is there.
+    assert_eq!(
+        po3_desk(&h).await,
+        [("closed".to_string(), Some("resolved".to_string()))]
+    );
+}
+
+/// Finding 11 of #18: PO3 fired, then the investigation arrived, opened on day 16: the
+/// deadline was missed (the alert is right) but the alert stayed open as if nothing had
+/// been opened. Now it is answered: closed `resolved` with the date and how late, published
+/// on the police alert topic, once however often the investigation is redelivered.
+#[tokio::test]
+async fn po3_is_answered_when_the_investigation_is_opened_late() {
+    // 09:00 WIB on 4 May: day 14 is 18 May.
+    let referred = datetime!(2026-05-04 02:00 UTC);
+    let mut h = Harness::new(PolriHandler::default(), lintas_polri::migrations())
+        .await
+        .unwrap();
+    h.clock().set(referred);
+    h.apply(vec![referral("CASE-L", referred)]).await.unwrap();
+    h.clock().set(referred + Duration::days(15));
+    assert_eq!(h.fire_due().await.unwrap(), 1);
     assert_eq!(po3_desk(&h).await, [("open".to_string(), None)]);
+    let opened_on_day_16 = investigation("CASE-L", referred + Duration::days(16));
+    h.apply_each(vec![opened_on_day_16.clone(), opened_on_day_16])
+        .await
+        .unwrap();
+    assert_eq!(
+        po3_desk(&h).await,
+        [("closed".to_string(), Some("resolved".to_string()))]
+    );
+    let answers: Vec<&AlertClosed> = h
+        .published()
+        .iter()
+        .filter_map(|e| match e {
+            AnyEvent::AlertClosed(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "once: {answers:?}");
+    assert_eq!(answers[0].reason, AlertCloseReason::Resolved);
+    assert_eq!(answers[0].topic(), Topic::Alerts(Agency::Polri));
+    assert_eq!(
+        answers[0].note.as_deref(),
+        Some("investigation opened on 2026-05-20, 2 days late")
+    );
+    assert_eq!(po3_raised(&h), ["CASE-L"], "the alert itself stays");
 }
 
 /// Issue #18, finding 6: PO3 runs per referral. A case referred, left uninvestigated (PO3

@@ -10,7 +10,13 @@
 //!   rebuild from the topics restores every alert and its status, also an alert raised live
 //!   that the rules would not raise again on the replay.
 //! - [`AlertDesk::withdraw`] closes an alert a rule raised on facts that turned out wrong
-//!   (reason `false_positive`), published like any close.
+//!   (reason `false_positive`), published like any close; [`AlertDesk::resolve`]
+//!   closes one that was right but is answered now (a missed deadline's awaited event
+//!   arrived late, a block lifted by a later clearance: reason `resolved`, with a note).
+//! - An alert's review date runs from when its owner could first act on it (the later of
+//!   its trigger's time and its raising, `AlertRaised::actionable_at`), so an alert raised on
+//!   a trigger read late is not born overdue; of two raisings of one alert (live, and again
+//!   on a rebuild) the earliest is kept, so a rebuild does not move a live review date.
 //! - Each agency's alerts and their lifecycle travel on its own topic
 //!   (`lintas.alerts.<agency>.v1`), which only it may write. An action counts only when it
 //!   was read on the topic of the agency that took it, and only the owner's actions make an
@@ -78,23 +84,9 @@ impl AlertDesk {
         batch: &mut Batch<'_>,
         alert: AlertRaised,
     ) -> Result<bool, HandlerError> {
-        let inserted = sqlx::query(
-            "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
-             raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) DO NOTHING",
-        )
-        .bind(alert.alert_id.to_string())
-        .bind(&alert.rule)
-        .bind(alert.owner.to_string())
-        .bind(alert.severity.to_string())
-        .bind(&alert.envelope.subject_key)
-        .bind(&alert.summary)
-        .bind(serde_json::to_string(&alert.evidence_event_ids).expect("uuids serialize"))
-        .bind(millis::to_millis(&alert.envelope.occurred_at))
-        .bind(alert.review_by.as_ref().map(millis::to_millis))
-        .bind(OPEN)
-        .execute(batch.tx())
-        .await?;
+        // An alert already stored (raised before, or restored from the alert topic on a
+        // rebuild) keeps its raising: see [`store_alert`].
+        let inserted = insert_alert(batch.tx(), &alert, "DO NOTHING").await?;
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
@@ -163,6 +155,9 @@ impl AlertDesk {
             AnyEvent::AlertRaised(alert) => {
                 store_alert(batch.tx(), alert).await?;
                 refresh(batch.tx(), alert.alert_id).await?;
+                if topic_owner == self.agency {
+                    self.schedule_review(batch, record, alert).await?;
+                }
             }
             event => {
                 let action = Action::from_event(event).expect("a lifecycle event");
@@ -172,6 +167,36 @@ impl AlertDesk {
             }
         }
         Ok(true)
+    }
+
+    /// Escalates the alert at its review date if nobody has acted on it by then (see
+    /// [`review_due`]). Scheduled when the alert is read back from this agency's alert topic,
+    /// not when raised: its acknowledgements and closes are keyed like it, on the same
+    /// partition, and a deadline fires only once the subscriber has caught up with the
+    /// partition that scheduled it, so on a rebuild an alert acknowledged live is never
+    /// escalated before its acknowledgement is read again. The first AlertRaised read of an
+    /// alert sets the date (the one published live).
+    async fn schedule_review(
+        &self,
+        batch: &mut Batch<'_>,
+        record: &Record,
+        alert: &AlertRaised,
+    ) -> Result<(), HandlerError> {
+        let Some(review_by) = alert.review_by else {
+            return Ok(());
+        };
+        batch
+            .schedule(
+                record,
+                &format!("{REVIEW_KEY}{}", alert.alert_id),
+                review_by,
+                serde_json::json!({
+                    "alert_id": alert.alert_id,
+                    "owner": self.agency.to_string(),
+                    "office": alert.envelope.office,
+                }),
+            )
+            .await
     }
 
     /// Withdraws this agency's alert `alert_id`, raised by a rule on facts that turned out
@@ -186,6 +211,54 @@ impl AlertDesk {
         batch: &mut Batch<'_>,
         alert_id: Uuid,
         office: &str,
+        note: &str,
+    ) -> Result<bool, HandlerError> {
+        self.close_by_rule(
+            batch,
+            alert_id,
+            office,
+            lintas_events::AlertCloseReason::FalsePositive,
+            b"AlertClosed:withdrawn",
+            note,
+        )
+        .await
+    }
+
+    /// Closes this agency's alert `alert_id` as `resolved` by the rule that raised it: the
+    /// alert was right, and what it raised has since been answered (a missed deadline's
+    /// awaited event arrived late; a blocked resident was cleared on a departure since).
+    /// `note` says what, when (and how late), and the AlertClosed is published on this
+    /// agency's alert topic, so officers see the alert answered instead of an open accusation
+    /// about a matter that has moved on; the alert and its evidence stay. `Ok(false)` when
+    /// there is no such alert of this agency, it is closed already (an officer's close
+    /// stands), or the rule resolved it already (the close's event id derives from the alert
+    /// id: once per alert, whatever the redelivery).
+    pub async fn resolve(
+        &self,
+        batch: &mut Batch<'_>,
+        alert_id: Uuid,
+        office: &str,
+        note: &str,
+    ) -> Result<bool, HandlerError> {
+        self.close_by_rule(
+            batch,
+            alert_id,
+            office,
+            lintas_events::AlertCloseReason::Resolved,
+            b"AlertClosed:answered",
+            note,
+        )
+        .await
+    }
+
+    /// A close the rule engine takes, once per alert and `tag`.
+    async fn close_by_rule(
+        &self,
+        batch: &mut Batch<'_>,
+        alert_id: Uuid,
+        office: &str,
+        reason: lintas_events::AlertCloseReason,
+        tag: &[u8],
         note: &str,
     ) -> Result<bool, HandlerError> {
         let alert: Option<(String, String)> =
@@ -205,12 +278,12 @@ impl AlertDesk {
             "rule-engine",
             lintas_events::timefmt::millis::now(),
         );
-        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertClosed:withdrawn");
+        envelope.event_id = Uuid::new_v5(&alert_id, tag);
         let closed = lintas_events::AlertClosed {
             envelope,
             alert_id,
             by_agency: self.agency,
-            reason: lintas_events::AlertCloseReason::FalsePositive,
+            reason,
             note: Some(note.to_string()),
         };
         let action =
@@ -221,6 +294,23 @@ impl AlertDesk {
         refresh(batch.tx(), alert_id).await?;
         batch.publish(&closed).await?;
         Ok(true)
+    }
+
+    /// The note of [`AlertDesk::resolve`] for a deadline answered late ("SPDP sent on
+    /// 2026-04-10, 2 days late"): `what`, the local date it happened, and the days late as
+    /// officers count them, from the last local day the deadline allowed.
+    pub fn answered_late_note(
+        what: &str,
+        due_at: time::OffsetDateTime,
+        answered_at: time::OffsetDateTime,
+        time_zone: lintas_events::calendar::TimeZone,
+    ) -> String {
+        // `due_at` is the end of the last allowed day (the next local midnight).
+        let last_day = time_zone.local_date(due_at - time::Duration::milliseconds(1));
+        let on = time_zone.local_date(answered_at);
+        let late = (on - last_day).whole_days().max(1);
+        let days = if late == 1 { "day" } else { "days" };
+        format!("{what} on {on}, {late} {days} late")
     }
 
     fn forged(
@@ -303,13 +393,105 @@ impl Action {
     }
 }
 
-/// Stores another agency's alert, read from its topic under a grant.
+/// Key prefix of the review deadlines the desk schedules; the runtime hands them to
+/// [`review_due`], never to the subscriber's handler.
+pub(crate) const REVIEW_KEY: &str = "lintas:alert-review:";
+
+/// Alerts whose review date has come: one still `open` (nobody acknowledged, escalated or
+/// closed it) is escalated by its owner with reason `review_overdue`, to the owner's own
+/// supervisors (`escalated_to` is the owner: no other agency is put on the hook
+/// automatically), published on its alert topic like an officer's escalation. Once per alert
+/// (the event id derives from the alert id); an alert acted on in time is left alone.
+pub(crate) async fn review_due(
+    batch: &mut Batch<'_>,
+    due: &[crate::consumer::Deadline],
+) -> Result<(), HandlerError> {
+    for deadline in due {
+        let payload = &deadline.payload;
+        let (Some(alert_id), Some(owner), Some(office)) = (
+            payload["alert_id"]
+                .as_str()
+                .and_then(|a| a.parse::<Uuid>().ok()),
+            payload["owner"]
+                .as_str()
+                .and_then(|o| o.parse::<Agency>().ok()),
+            payload["office"].as_str(),
+        ) else {
+            tracing::warn!(key = %deadline.key, "review deadline without alert, owner or office; skipped");
+            continue;
+        };
+        let current: Option<(String, String, i32)> = sqlx::query_as(
+            "SELECT owner, status, escalation_level FROM lintas_alerts WHERE alert_id = $1",
+        )
+        .bind(alert_id.to_string())
+        .fetch_optional(batch.tx())
+        .await?;
+        let Some((stored_owner, status, level)) = current else {
+            continue;
+        };
+        if status != OPEN || stored_owner != owner.to_string() {
+            continue;
+        }
+        let mut envelope = lintas_events::Envelope::new(
+            owner,
+            office,
+            "rule-engine",
+            lintas_events::timefmt::millis::now(),
+        );
+        envelope.event_id = Uuid::new_v5(&alert_id, b"AlertEscalated:review_overdue");
+        let escalated = lintas_events::AlertEscalated {
+            envelope,
+            alert_id,
+            by_agency: owner,
+            escalated_to: owner,
+            level: level + 1,
+            reason: lintas_events::EscalationReason::ReviewOverdue,
+            note: Some(
+                "not acknowledged, escalated or closed by its review date: escalated automatically"
+                    .into(),
+            ),
+        };
+        let action = Action::from_event(&AnyEvent::AlertEscalated(escalated.clone()))
+            .expect("a lifecycle event");
+        if !record_action(batch.tx(), &action).await? {
+            continue;
+        }
+        refresh(batch.tx(), alert_id).await?;
+        batch.publish(&escalated).await?;
+    }
+    Ok(())
+}
+
+/// Stores an alert read from an alert topic (another agency's under a grant, or this
+/// agency's own read back on a rebuild). Of several AlertRaised of one alert id (the one
+/// published live, and one a rebuild's rules raised again before the topic was read), the
+/// earliest raising wins, with its review date: the one officers saw live. A min is the same
+/// in any arrival order, so a rebuild never moves a live review date.
 async fn store_alert(conn: &mut AnyConnection, alert: &AlertRaised) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    insert_alert(
+        conn,
+        alert,
+        "DO UPDATE SET raised_at_ms = excluded.raised_at_ms, review_by_ms = excluded.review_by_ms \
+         WHERE excluded.raised_at_ms < lintas_alerts.raised_at_ms",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts `alert`, open; `on_conflict` says what an alert already stored does. Its
+/// `raised_at_ms` is when the owner could first act on it ([`AlertRaised::actionable_at`]):
+/// the list sorts by it, so an alert raised today on a trigger read late is among today's,
+/// not buried under the alerts raised since the trigger occurred.
+async fn insert_alert(
+    conn: &mut AnyConnection,
+    alert: &AlertRaised,
+    on_conflict: &str,
+) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+    sqlx::query(&format!(
         "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
          raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) DO NOTHING",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) {on_conflict}"
+    ))
     .bind(alert.alert_id.to_string())
     .bind(&alert.rule)
     .bind(alert.owner.to_string())
@@ -317,12 +499,11 @@ async fn store_alert(conn: &mut AnyConnection, alert: &AlertRaised) -> Result<()
     .bind(&alert.envelope.subject_key)
     .bind(&alert.summary)
     .bind(serde_json::to_string(&alert.evidence_event_ids).expect("uuids serialize"))
-    .bind(millis::to_millis(&alert.envelope.occurred_at))
+    .bind(millis::to_millis(&alert.actionable_at()))
     .bind(alert.review_by.as_ref().map(millis::to_millis))
     .bind(OPEN)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Inserts the action; `false` when it was already recorded.

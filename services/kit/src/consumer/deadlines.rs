@@ -6,7 +6,9 @@
 //! Three properties make them safe on a replayed, redelivered, reordered feed:
 //! - deadlines are met in event time: a cancel carries the awaited event's occurred time; one
 //!   that occurred at or after the due time does not cancel (the deadline was missed, however
-//!   early the event arrived), one that occurred before it cancels even when it arrives after
+//!   early the event arrived) but answers it: the firing, or the cancel after it, hands over
+//!   its time ([`Deadline::answered_at`], [`Cancellation::Answered`], once) so the handler
+//!   marks its alert answered; one that occurred before it cancels even when it arrives after
 //!   the firing, and then the handler withdraws what the firing raised
 //!   ([`Cancellation::Withdrawn`]);
 //! - a cancel that arrives before its schedule leaves a tombstone with its time, so the
@@ -36,6 +38,11 @@ pub struct Deadline {
     pub due_at: OffsetDateTime,
     /// What the handler stored when it scheduled the deadline.
     pub payload: serde_json::Value,
+    /// When the deadline was missed and the awaited event has arrived since, late: the
+    /// (earliest) time it occurred. Set on a firing when the late event arrived before it
+    /// (lag, a replay), and in [`Cancellation::Answered`] when it arrived after: the handler
+    /// marks what the firing raised answered (the alert desk's `resolve_answered`).
+    pub answered_at: Option<OffsetDateTime>,
 }
 
 /// Where "now" comes from: the system clock, or a manual one that tests move.
@@ -119,8 +126,13 @@ pub enum Cancellation {
     /// it falls due after that time.
     Early,
     /// The awaited event occurred at or after the due time: the deadline was missed, it fires
-    /// (or fired) all the same.
+    /// all the same (or fired, and was answered late already). Its time is kept: the firing
+    /// hands it over as [`Deadline::answered_at`].
     Late,
+    /// The deadline had fired (rightly) and now the awaited event arrived, occurred after the
+    /// due time: the alert stands but is answered; the handler marks it so. Returned once,
+    /// for the first late event; a later or redelivered one gets [`Cancellation::Late`].
+    Answered(Deadline),
     /// The deadline had fired although the awaited event occurred before its due time (it
     /// arrived late): what the firing raised was wrong and must be withdrawn (closed) by the
     /// handler. Returned once; a redelivery of the event gets [`Cancellation::Unchanged`].
@@ -197,21 +209,36 @@ pub(super) async fn cancel(
     .execute(&mut *conn)
     .await?;
     if withdrawn.rows_affected() > 0 {
-        let row =
-            sqlx::query("SELECT due_at_ms, payload FROM lintas_deadlines WHERE deadline_key = $1")
-                .bind(key)
-                .fetch_one(&mut *conn)
-                .await?;
-        let due_at = millis::from_millis(row.try_get(0)?)
-            .map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
-        let payload = serde_json::from_str(&row.try_get::<String, _>(1)?)
-            .map_err(|e| sqlx::Error::Decode(e.into()))?;
-        return Ok(Cancellation::Withdrawn(Deadline {
-            key: key.to_string(),
-            due_at,
-            payload,
-        }));
+        return Ok(Cancellation::Withdrawn(read(conn, key).await?));
     }
+    // Missed, and fired already: answered late, once (the first late event to arrive).
+    let answered = sqlx::query(
+        "UPDATE lintas_deadlines SET met_at_ms = $3, updated_at_ms = $4 \
+         WHERE deadline_key = $1 AND state = $2 AND due_at_ms <= $3 AND met_at_ms IS NULL",
+    )
+    .bind(key)
+    .bind(FIRED)
+    .bind(met_ms)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
+    if answered.rows_affected() > 0 {
+        let mut deadline = read(conn, key).await?;
+        deadline.answered_at = Some(met_at);
+        return Ok(Cancellation::Answered(deadline));
+    }
+    // Missed, not fired yet: the earliest late arrival is kept for the firing to hand over.
+    sqlx::query(
+        "UPDATE lintas_deadlines SET met_at_ms = $3, updated_at_ms = $4 \
+         WHERE deadline_key = $1 AND state = $2 AND due_at_ms <= $3 \
+         AND (met_at_ms IS NULL OR met_at_ms > $3)",
+    )
+    .bind(key)
+    .bind(PENDING)
+    .bind(met_ms)
+    .bind(now_ms())
+    .execute(&mut *conn)
+    .await?;
     // Not scheduled yet: remember the earliest awaited event for the schedule to compare.
     let early = sqlx::query(
         "INSERT INTO lintas_deadlines (deadline_key, due_at_ms, payload, topic, partition_id, state, updated_at_ms, met_at_ms) \
@@ -239,6 +266,25 @@ pub(super) async fn cancel(
     })
 }
 
+/// Deadline `key` as stored (without an answer).
+async fn read(conn: &mut AnyConnection, key: &str) -> Result<Deadline, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT due_at_ms, payload FROM lintas_deadlines WHERE deadline_key = $1")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+    let due_at = millis::from_millis(row.try_get(0)?)
+        .map_err(|e| sqlx::Error::Decode(e.to_string().into()))?;
+    let payload = serde_json::from_str(&row.try_get::<String, _>(1)?)
+        .map_err(|e| sqlx::Error::Decode(e.into()))?;
+    Ok(Deadline {
+        key: key.to_string(),
+        due_at,
+        payload,
+        answered_at: None,
+    })
+}
+
 /// Fires every deadline due at `now` (of the partitions in `owned`, or all of them), one
 /// transaction per [`FIRE_BATCH`]. Returns how many fired.
 /// With `codec`, the handler's events go to the outbox; without, into `published` (harness).
@@ -253,7 +299,7 @@ pub(crate) async fn fire_due<H: Handler>(
     let mut fired = 0;
     loop {
         let mut sql = String::from(
-            "SELECT deadline_key, due_at_ms, payload FROM lintas_deadlines WHERE state = $1 AND due_at_ms <= $2",
+            "SELECT deadline_key, due_at_ms, payload, met_at_ms FROM lintas_deadlines WHERE state = $1 AND due_at_ms <= $2",
         );
         let owned: Vec<&(String, i32)> = owned.map(|o| o.iter().collect()).unwrap_or_default();
         if !owned.is_empty() {
@@ -287,6 +333,13 @@ pub(crate) async fn fire_due<H: Handler>(
                 due_at: millis::from_millis(row.try_get(1)?).map_err(HandlerError::transient)?,
                 payload: serde_json::from_str(&row.try_get::<String, _>(2)?)
                     .map_err(HandlerError::transient)?,
+                // A pending deadline holds a time only of a late arrival (one in time
+                // cancelled it).
+                answered_at: row
+                    .try_get::<Option<i64>, _>(3)?
+                    .map(millis::from_millis)
+                    .transpose()
+                    .map_err(HandlerError::transient)?,
             });
         }
         {
@@ -296,7 +349,17 @@ pub(crate) async fn fire_due<H: Handler>(
                 None => Sink::Memory(&mut memory),
             };
             let mut batch = Batch::new(&mut tx, &[], sink);
-            handler.fire(&mut batch, &due).await?;
+            // The alert desk's review dates are the kit's own; the handler gets the rest.
+            let (reviews, rules): (Vec<Deadline>, Vec<Deadline>) = due
+                .iter()
+                .cloned()
+                .partition(|d| d.key.starts_with(crate::alerts::REVIEW_KEY));
+            if !reviews.is_empty() {
+                crate::alerts::review_due(&mut batch, &reviews).await?;
+            }
+            if !rules.is_empty() {
+                handler.fire(&mut batch, &rules).await?;
+            }
             published.extend(memory);
         }
         for deadline in &due {
@@ -442,7 +505,8 @@ mod tests {
             Cancellation::Withdrawn(Deadline {
                 key: "fired".into(),
                 due_at: DUE,
-                payload: payload.clone()
+                payload: payload.clone(),
+                answered_at: None,
             })
         );
         assert_eq!(
@@ -450,6 +514,16 @@ mod tests {
             Cancellation::Unchanged
         );
         assert_eq!(state(conn, "fired").await, WITHDRAWN);
+        // Fired, then a late event: the alert was right, and is now answered, once.
+        assert_eq!(
+            cancel(conn, ORIGIN, "fired-late", too_late).await.unwrap(),
+            Cancellation::Answered(Deadline {
+                key: "fired-late".into(),
+                due_at: DUE,
+                payload: payload.clone(),
+                answered_at: Some(too_late),
+            })
+        );
         assert_eq!(
             cancel(conn, ORIGIN, "fired-late", too_late).await.unwrap(),
             Cancellation::Late
