@@ -62,15 +62,23 @@ impl AlertRaised {
     }
 
     /// When the owner could first act on the alert: the later of the trigger's time
-    /// (`envelope.occurred_at`) and the time the rule raised it (`envelope.recorded_at`, the
-    /// raising subscriber's clock). A trigger read late (lag, a backfill, a registration that
-    /// arrives days after the block it completes) raises an alert whose review runs from its
-    /// raising, so it is not born overdue. The raise time is not derived from the feed, so
-    /// a rebuild raises a copy with a later time: the alert desk keeps the earliest raising it
-    /// saw for an alert id (the one published live, read back from the alert topic), so a
-    /// rebuild never moves a live review date.
+    /// (`envelope.occurred_at`) and the start of the (UTC) day on which the rule raised it
+    /// (`envelope.recorded_at`, the raising subscriber's clock). A trigger read a day or more
+    /// late (lag, a backfill, a registration that arrives days after the block it completes)
+    /// raises an alert whose review runs from the day of its raising, so it is not born
+    /// overdue; one raised the day its trigger happened keeps the trigger's time, so views
+    /// built the same day do not depend on the instant or order in which events were applied.
+    /// The raise day is not derived from the feed, so a rebuild on a later day raises a copy
+    /// with a later time: the alert desk keeps the earliest raising it saw for an alert id
+    /// (the one published live, read back from the alert topic), so a rebuild never moves a
+    /// live review date.
     pub fn actionable_at(&self) -> OffsetDateTime {
-        self.envelope.occurred_at.max(self.envelope.recorded_at)
+        let raised_day = self
+            .envelope
+            .recorded_at
+            .to_offset(time::UtcOffset::UTC)
+            .replace_time(time::Time::MIDNIGHT);
+        self.envelope.occurred_at.max(raised_day)
     }
 
     fn with_review(mut self, review_by: impl FnOnce(OffsetDateTime) -> OffsetDateTime) -> Self {
