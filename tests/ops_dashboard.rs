@@ -518,9 +518,6 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
 /// name into the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_run_page_states_the_group_limit_and_watches_a_named_group() {
-    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-    use rdkafka::{Offset, TopicPartitionList};
-
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("ops-up-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -560,22 +557,7 @@ async fn embedded_run_page_states_the_group_limit_and_watches_a_named_group() {
 
     // An integrator's group committed on the embedded broker.
     let group = "rust-trial.applicants";
-    let committer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &broker)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = committer
-        .fetch_metadata(Some("lintas.applicants.v1"), Duration::from_secs(10))
-        .unwrap();
-    let mut offsets = TopicPartitionList::new();
-    for p in metadata.topics()[0].partitions() {
-        offsets
-            .add_partition_offset("lintas.applicants.v1", p.id(), Offset::Offset(0))
-            .unwrap();
-    }
-    committer.commit(&offsets, CommitMode::Sync).unwrap();
+    commit_at_start(&broker, group);
 
     let browser = Browser::start(&dir).await;
     browser.goto(&format!("{base}/ops")).await;

@@ -19,8 +19,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use harness::*;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt;
 
@@ -502,27 +500,6 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
         assert!(!text.contains(secret), "{secret} in the snapshot");
     }
     drop(up.proc);
-}
-
-/// A commit of `group` at offset 0 on every partition of lintas.applicants.v1, as a Rust
-/// integrator's consumer leaves it when it stopped before reading anything.
-fn commit_at_start(brokers: &str, group: &str) {
-    let committer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let metadata = committer
-        .fetch_metadata(Some("lintas.applicants.v1"), Duration::from_secs(10))
-        .unwrap();
-    let mut offsets = TopicPartitionList::new();
-    for p in metadata.topics()[0].partitions() {
-        offsets
-            .add_partition_offset("lintas.applicants.v1", p.id(), Offset::Offset(0))
-            .unwrap();
-    }
-    committer.commit(&offsets, CommitMode::Sync).unwrap();
 }
 
 /// On a broker that lists its groups (tansu, like Kafka) nothing needs naming: `lintas up

@@ -717,3 +717,26 @@ pub async fn assert_imigrasi_applied_once(
         "stored offsets account for every record"
     );
 }
+
+/// A commit of `group` at offset 0 on every partition of lintas.applicants.v1, as a Rust
+/// integrator's consumer leaves it when it stopped before reading anything.
+pub fn commit_at_start(brokers: &str, group: &str) {
+    let committer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let metadata = committer
+        .fetch_metadata(Some("lintas.applicants.v1"), Duration::from_secs(10))
+        .unwrap();
+    let mut offsets = rdkafka::TopicPartitionList::new();
+    for p in metadata.topics()[0].partitions() {
+        offsets
+            .add_partition_offset("lintas.applicants.v1", p.id(), rdkafka::Offset::Offset(0))
+            .unwrap();
+    }
+    committer
+        .commit(&offsets, rdkafka::consumer::CommitMode::Sync)
+        .unwrap();
+}
