@@ -50,7 +50,7 @@ async fn disnaker_and_police_views_for_their_own_agency_only() {
     let client = reqwest::Client::new();
     // A girl of 15, registered and then blocked with her group's recruiter.
     post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
-        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village": "Maos",
+        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village_code": "33.01.07.2001", "village": "Maos",
         "sub_district": "Maos", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "dn-1"})).await;
     post(&client, format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
         "nik": "3301016007100003", "checkpoint_code": "TPI-CGK", "decision": "refused", "carrier": "AirAsia",
@@ -106,7 +106,7 @@ async fn disnaker_and_police_views_for_their_own_agency_only() {
     assert_eq!(status, 200);
     assert_eq!(
         by_village["groups"],
-        serde_json::json!([{"village": "Maos", "residents_flagged": 0, "residents_blocked": 1, "flags": 0, "blocks": 1}])
+        serde_json::json!([{"village_code": "33.01.07.2001", "village": "Maos", "residents_flagged": 0, "residents_blocked": 1, "flags": 0, "blocks": 1}])
     );
     assert!(!by_village.to_string().contains("3301016007100003"));
     let bad = client

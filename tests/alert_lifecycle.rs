@@ -79,7 +79,7 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
     let client = reqwest::Client::new();
     // A girl of 15, registered and then blocked: PO2 for the police, DN1 and DN4 for Disnaker.
     post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
-        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village": "Kesugihan",
+        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "dn-1"})).await;
     post(&client, format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
         "nik": "3301016007100003", "checkpoint_code": "TPI-CGK", "decision": "refused", "carrier": "AirAsia",
@@ -562,20 +562,20 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/Kesugihan/notices", desa.url),
+            format!("{}/v1/agencies/desa/villages/33.01.02.2001/notices", desa.url),
             None,
         ),
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/Kesugihan/residents", desa.url),
+            format!("{}/v1/agencies/desa/villages/33.01.02.2001/residents", desa.url),
             None,
         ),
         (
             "desa",
             Method::GET,
             format!(
-                "{}/v1/agencies/desa/villages/Kesugihan/recruiters",
+                "{}/v1/agencies/desa/villages/33.01.02.2001/recruiters",
                 desa.url
             ),
             None,
@@ -637,7 +637,7 @@ async fn another_agencys_subscriber_cannot_close_an_alert_it_does_not_own() {
     let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
     let client = reqwest::Client::new();
     post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
-        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village": "Kesugihan",
+        "nik": "3301016007100003", "full_name": "Ani", "sex": "female", "birth_date": "2010-07-20", "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "dn-1"})).await;
     post(&client, format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
         "nik": "3301016007100003", "checkpoint_code": "TPI-CGK", "decision": "refused", "carrier": "AirAsia",

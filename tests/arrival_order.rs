@@ -69,6 +69,7 @@ fn registered(
         }),
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }
@@ -121,6 +122,7 @@ fn recruiter(linked: Vec<String>) -> AnyEvent {
         regency: "Cilacap".into(),
         linked_subject_keys: linked,
         placement_agency_name: None,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }

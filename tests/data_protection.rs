@@ -163,7 +163,7 @@ impl Stack {
 fn applicant(source: &str, name: &str) -> Value {
     json!({
         "source": source, "nik": NIK, "full_name": name, "sex": "female", "birth_date": "1990-01-05",
-        "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
+        "village_code": "33.01.02.2001", "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
         "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17"
     })
 }

@@ -40,21 +40,24 @@ async fn village_offices_are_warned() {
         "flight_or_vessel": "QZ 262", "destination_country": "KH", "visa_shown": "tourist", "return_ticket": false,
         "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter", "officer_id": "tpi-9"})).await;
     post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
-        "nik": "3301014501900001", "full_name": "Siti", "sex": "female", "birth_date": "1990-01-05", "village": "Kesugihan",
+        "nik": "3301014501900001", "full_name": "Siti", "sex": "female", "birth_date": "1990-01-05", "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "KH", "officer_id": "dn-1"})).await;
     // A recruiter the police reported, then seen in Adipala by someone else.
     post(&client, format!("{}/v1/cases/recruiters", intake.url), POLRI_TOKEN, json!({
         "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "regency": "Cilacap", "officer_id": "pol-7"})).await;
     post(&client, format!("{}/v1/cases/recruiters", intake.url), DISNAKER_TOKEN, json!({
-        "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "village": "Adipala",
+        "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "village_code": "33.01.03.2001", "village": "Adipala",
         "regency": "Cilacap", "officer_id": "dn-1"})).await;
 
+    // Villages are addressed by their Kemendagri codes.
+    const KESUGIHAN: &str = "33.01.02.2001";
+    const ADIPALA: &str = "33.01.03.2001";
     let desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
     let url = |village: &str| format!("{}/v1/agencies/desa/villages/{village}/notices", desa.url);
     let deadline = Instant::now() + Duration::from_secs(90);
     let kesugihan = loop {
         if let Ok(r) = client
-            .get(url("Kesugihan"))
+            .get(url(KESUGIHAN))
             .bearer_auth(DESA_KESUGIHAN_TOKEN)
             .send()
             .await
@@ -75,14 +78,14 @@ async fn village_offices_are_warned() {
 
     // Adipala's notice exists, and Kesugihan's office may not read it.
     let forbidden = client
-        .get(url("Adipala"))
+        .get(url(ADIPALA))
         .bearer_auth(DESA_KESUGIHAN_TOKEN)
         .send()
         .await
         .unwrap();
     assert_eq!(forbidden.status().as_u16(), 403);
     let other_agency = client
-        .get(url("Kesugihan"))
+        .get(url(KESUGIHAN))
         .bearer_auth(POLRI_TOKEN)
         .send()
         .await
@@ -90,7 +93,7 @@ async fn village_offices_are_warned() {
     assert_eq!(other_agency.status().as_u16(), 403);
     // A village token whose office is named after the village but carries no village claim
     // reads no village: the scope comes from the claim, never from the office's name.
-    for village in ["Kesugihan", "Adipala"] {
+    for village in [KESUGIHAN, ADIPALA] {
         let unscoped = client
             .get(url(village))
             .bearer_auth(DESA_UNSCOPED_TOKEN)
@@ -103,7 +106,7 @@ async fn village_offices_are_warned() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rules: Vec<String> =
-            sqlx::query_scalar("SELECT rule FROM desa.notices WHERE village = 'Adipala'")
+            sqlx::query_scalar("SELECT rule FROM desa.notices WHERE village_code = '33.01.03.2001'")
                 .fetch_all(&pool)
                 .await
                 .unwrap();

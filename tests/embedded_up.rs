@@ -125,7 +125,7 @@ async fn embedded_run_serves_the_whole_flow() {
 
     let body = json!({
         "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
-        "birth_date": "1990-01-13", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
+        "birth_date": "1990-01-13", "village_code": "33.01.08.2001", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
         "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
     });
     let accepted: Value = client

@@ -109,7 +109,7 @@ async fn published(client: &reqwest::Client, base: &str) -> f64 {
 fn applicant_body() -> Value {
     json!({
         "source": "jobseeker_card_ak1", "identity_document_checked": true, "nik": "3301014501900001",
-        "full_name": "Siti Aminah", "sex": "female", "birth_date": "1990-01-05", "village": "Kesugihan",
+        "full_name": "Siti Aminah", "sex": "female", "birth_date": "1990-01-05", "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "umrah",
         "destination_country": "SA", "officer_id": "off-17"
     })

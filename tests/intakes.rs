@@ -26,7 +26,7 @@ struct Case {
 fn person(nik: &str, sex: &str, birth: &str) -> Value {
     json!({
         "nik": nik, "full_name": "Siti Aminah", "sex": sex, "birth_date": birth,
-        "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
+        "village_code": "33.01.02.2001", "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
         "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17",
         "placement_agency": {"name": "PT Maju Jaya"}
     })
@@ -121,7 +121,7 @@ fn cases() -> Vec<Case> {
             token: POLRI_TOKEN,
             forbidden: KEJAKSAAN_TOKEN,
             body: json!({"case_id": "LINTAS-CLP-2026-0042", "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "phone_numbers": ["+6281234567890"],
-                         "licence_status": "unlicensed", "village": "Kesugihan", "regency": "Cilacap",
+                         "licence_status": "unlicensed", "village_code": "33.01.02.2001", "village": "Kesugihan", "regency": "Cilacap",
                          "linked_subject_niks": ["3301014501900001"], "officer_id": "pol-7"}),
             publishes: &[("RecruiterReported", "lintas.cases.v1")],
         },

@@ -116,10 +116,11 @@ fn departure(checkpoint: &str) -> Value {
            "handed_to": "social_services", "officer_id": "tpi-9"})
 }
 
-fn village_report(village: &str) -> Value {
+/// A village office's report of a resident of the village with that Kemendagri code.
+fn village_report(village_code: &str) -> Value {
     json!({"source": "village_report", "nik": "3301014501900001", "full_name": "Siti",
-           "sex": "female", "birth_date": "1990-01-05", "village": village,
-           "sub_district": village, "regency": "Cilacap", "declared_purpose": "work",
+           "sex": "female", "birth_date": "1990-01-05", "village_code": village_code,
+           "village": "Maos Kidul", "sub_district": "Maos", "regency": "Cilacap", "declared_purpose": "work",
            "destination_country": "MY", "officer_id": "desa-1"})
 }
 
@@ -224,7 +225,7 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
     let desa = idp.token(
         "desa",
         "DESA-KESUGIHAN",
-        json!({"lintas_village": "Kesugihan", "preferred_username": "desa-1"}),
+        json!({"lintas_village": "33.01.02.2001", "preferred_username": "desa-1"}),
     );
     let applicants = format!("{}/v1/applicants", intake.url);
     for (url, token, body, field) in [
@@ -249,14 +250,14 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
         (
             &applicants,
             desa.as_str(),
-            village_report("Maos"),
-            "village",
+            village_report("33.01.07.2001"),
+            "village_code",
         ),
         (
             &applicants,
             DESA_KESUGIHAN_TOKEN,
-            village_report("Maos"),
-            "village",
+            village_report("33.01.07.2001"),
+            "village_code",
         ),
     ] {
         let (status, answer) = call(&client, Method::POST, url, Some(token), Some(body)).await;
@@ -268,7 +269,7 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
         Method::POST,
         &applicants,
         Some(&desa),
-        Some(village_report("Kesugihan")),
+        Some(village_report("33.01.02.2001")),
     )
     .await;
     assert_eq!(status, 202, "{body}");
@@ -408,20 +409,20 @@ async fn the_access_matrix_holds_with_officers_tokens() {
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/Kesugihan/notices", desa.url),
+            format!("{}/v1/agencies/desa/villages/33.01.02.2001/notices", desa.url),
             None,
         ),
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/Kesugihan/residents", desa.url),
+            format!("{}/v1/agencies/desa/villages/33.01.02.2001/residents", desa.url),
             None,
         ),
         (
             "desa",
             Method::GET,
             format!(
-                "{}/v1/agencies/desa/villages/Kesugihan/recruiters",
+                "{}/v1/agencies/desa/villages/33.01.02.2001/recruiters",
                 desa.url
             ),
             None,
@@ -454,7 +455,7 @@ async fn the_access_matrix_holds_with_officers_tokens() {
             idp.token(
                 "desa",
                 "DESA-KESUGIHAN",
-                json!({"lintas_village": "Kesugihan"}),
+                json!({"lintas_village": "33.01.02.2001"}),
             ),
         ),
     ];
@@ -476,8 +477,13 @@ async fn the_access_matrix_holds_with_officers_tokens() {
     }
 
     // Each village claim reads its own village only; the regency's office reads every one.
-    let village = |name: &str| format!("{}/v1/agencies/desa/villages/{name}/notices", desa.url);
-    let maos = idp.token("desa", "DESA-MAOS", json!({"lintas_village": "Maos"}));
+    // Villages by Kemendagri code: Maos Kidul 33.01.07.2001, Kesugihan 33.01.02.2001.
+    let village = |code: &str| format!("{}/v1/agencies/desa/villages/{code}/notices", desa.url);
+    let maos = idp.token(
+        "desa",
+        "DESA-MAOS",
+        json!({"lintas_village": "33.01.07.2001"}),
+    );
     let unscoped = idp.token("desa", "DESA-MAOS", json!({}));
     let regency = idp.token(
         "desa",
@@ -485,12 +491,16 @@ async fn the_access_matrix_holds_with_officers_tokens() {
         json!({"lintas_roles": ["all_villages"]}),
     );
     for (token, name, expected) in [
-        (&maos, "Maos", 200),
-        (&maos, "Kesugihan", 403),
-        (&tokens[5].1, "Maos", 403),
-        (&unscoped, "Maos", 403),
-        (&regency, "Maos", 200),
-        (&regency, "Kesugihan", 200),
+        (&maos, "33.01.07.2001", 200),
+        (&maos, "3301072001", 200),
+        (&maos, "33.01.02.2001", 403),
+        (&tokens[5].1, "33.01.07.2001", 403),
+        (&unscoped, "33.01.07.2001", 403),
+        (&regency, "33.01.07.2001", 200),
+        (&regency, "33.01.02.2001", 200),
+        (&regency, "unplaced", 200),
+        (&maos, "unplaced", 403),
+        (&regency, "Maos", 422),
     ] {
         let (status, body) = call(&client, Method::GET, &village(name), Some(token), None).await;
         assert_eq!(status, expected, "{name}: {body}");

@@ -31,7 +31,7 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
         .bearer_auth(IMIGRASI_TOKEN)
         .json(&json!({
             "source": "passport_application", "nik": "3301014501900001", "full_name": "Siti Aminah",
-            "sex": "female", "birth_date": "1990-01-05", "village": "Kesugihan", "sub_district": "Kesugihan",
+            "sex": "female", "birth_date": "1990-01-05", "village_code": "33.01.02.2001", "village": "Kesugihan", "sub_district": "Kesugihan",
             "regency": "Cilacap", "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17"}))
         .send()
         .await
@@ -139,7 +139,7 @@ async fn names_and_nik_only_with_the_role_a_purpose_and_an_audit_record() {
         .bearer_auth(POLRI_TOKEN)
         .json(&json!({
             "recruiter_key": "rk-cilacap-0042", "role": "shelter_operator", "phone_numbers": ["+6281234567890"],
-            "licence_status": "unlicensed", "village": "Kesugihan", "regency": "Cilacap",
+            "licence_status": "unlicensed", "village_code": "33.01.02.2001", "village": "Kesugihan", "regency": "Cilacap",
             "linked_subject_keys": [subject], "officer_id": "pol-7"}))
         .send()
         .await

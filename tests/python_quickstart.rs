@@ -309,7 +309,7 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
         &up.disnaker,
         json!({
             "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
-            "birth_date": "1990-01-13", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
+            "birth_date": "1990-01-13", "village_code": "33.01.08.2001", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
             "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
         }),
     )
@@ -517,7 +517,7 @@ async fn on_a_real_broker_integrators_groups_are_found_without_naming() {
         &up.disnaker,
         json!({
             "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
-            "birth_date": "1990-01-13", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
+            "birth_date": "1990-01-13", "village_code": "33.01.08.2001", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
             "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
         }),
     )

@@ -249,6 +249,7 @@ async fn python_confluent_client_reads_every_core_event() {
         }),
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     };
 
     let mut flag_env = envelope(
@@ -485,6 +486,7 @@ async fn confluent_clients_and_lintas_read_each_others_encrypted_fields() {
         regency: "Cilacap".into(),
         linked_subject_keys: vec![],
         placement_agency_name: None,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     };
     producer.publish(&report).await.unwrap();
     for topic in ["lintas.applicants.v1", "lintas.cases.v1"] {

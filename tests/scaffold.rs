@@ -187,7 +187,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
     let client = reqwest::Client::new();
     let body = serde_json::json!({
         "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male", "birth_date": "1990-01-13",
-        "village": "Maos", "sub_district": "Maos", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
+        "village_code": "33.01.07.2001", "village": "Maos", "sub_district": "Maos", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
     });
     let accepted = client
         .post(format!("http://127.0.0.1:{up_port}/v1/applicants"))

@@ -20,7 +20,7 @@ fn applicant() -> Value {
         "full_name": "Siti Aminah",
         "sex": "female",
         "birth_date": "1990-01-05",
-        "village": "Kesugihan",
+        "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan",
         "regency": "Cilacap",
         "declared_purpose": "umrah",

@@ -119,7 +119,7 @@ pub fn tokens_spec() -> String {
         format!("{CHECKPOINT_CLP_TOKEN}=imigrasi:TPI-CLP"),
         format!("{POLRI_TOKEN}=polri:POLRESTA-CILACAP"),
         format!("{KEJAKSAAN_TOKEN}=kejaksaan:KEJARI-CILACAP"),
-        format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN:village=Kesugihan"),
+        format!("{DESA_KESUGIHAN_TOKEN}=desa:DESA-KESUGIHAN:village=33.01.02.2001"),
         format!("{DESA_UNSCOPED_TOKEN}=desa:DESA-KESUGIHAN"),
         format!("{IMIGRASI_PERSONAL_TOKEN}=imigrasi:KANIM-CILACAP:personal_data+officer=im-7"),
         format!("{POLRI_PERSONAL_TOKEN}=polri:POLRESTA-CILACAP:personal_data+officer=pol-9"),
@@ -435,6 +435,7 @@ pub async fn start_intake_with(
     command
         .env("LINTAS_REGISTRY_USER_INFO", REGISTRY_WRITE)
         .env("LINTAS_TOKENS", tokens_spec())
+        .env("LINTAS_DISNAKER_REGENCY", "33.01")
         .env("LINTAS_SUBJECT_KEY_SECRET", SECRET)
         .env(
             "LINTAS_KEK_SECRETS",
@@ -492,6 +493,7 @@ pub fn spawn_subscriber(
     let mut command = lintas(&args);
     command
         .env("LINTAS_TOKENS", tokens_spec())
+        .env("LINTAS_DISNAKER_REGENCY", "33.01")
         .env("LINTAS_KEK_SECRETS", kek_secrets(keks_of(agency)));
     let proc = Proc::spawn(agency, command, dir);
     Service {
@@ -635,6 +637,7 @@ pub fn applicant(
         placement_agency: None,
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.03.2001".parse().expect("a village code")),
     }
 }
 

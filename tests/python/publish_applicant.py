@@ -77,7 +77,7 @@ def main():
         "personal": {"nik": args.nik, "full_name": args.full_name},
         "sex": "female",
         "birth_date": datetime.date(1990, 1, 5),
-        "village": "Kesugihan",
+        "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan",
         "regency": "Cilacap",
         "declared_purpose": "work",

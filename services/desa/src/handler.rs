@@ -38,10 +38,11 @@ impl Handler for DesaHandler {
                         continue;
                     };
                     sqlx::query(
-                        "INSERT INTO residents (subject_key, village, sub_district, regency, registered_event_id, registered_at_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (subject_key) DO NOTHING",
+                        "INSERT INTO residents (subject_key, village_code, village, sub_district, regency, registered_event_id, registered_at_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (subject_key) DO NOTHING",
                     )
                     .bind(&subject)
+                    .bind(e.village_code.as_ref().map(|c| c.to_string()))
                     .bind(&e.village)
                     .bind(&e.sub_district)
                     .bind(&e.regency)
@@ -65,11 +66,12 @@ impl Handler for DesaHandler {
                 }
                 AnyEvent::RecruiterReported(e) => {
                     sqlx::query(
-                        "INSERT INTO recruiter_sightings (recruiter_key, event_id, village, sub_district, regency, role, reported_by, occurred_at_ms) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (recruiter_key, event_id) DO NOTHING",
+                        "INSERT INTO recruiter_sightings (recruiter_key, event_id, village_code, village, sub_district, regency, role, reported_by, occurred_at_ms) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (recruiter_key, event_id) DO NOTHING",
                     )
                     .bind(&e.recruiter_key)
                     .bind(e.envelope.event_id.to_string())
+                    .bind(e.village_code.as_ref().map(|c| c.to_string()))
                     .bind(&e.village)
                     .bind(&e.sub_district)
                     .bind(&e.regency)
@@ -119,7 +121,7 @@ impl DesaHandler {
         subject: &str,
     ) -> Result<(), HandlerError> {
         let rows = sqlx::query(
-            "SELECT e.event_id, e.occurred_at_ms, r.village, r.sub_district FROM resident_events e \
+            "SELECT e.event_id, e.occurred_at_ms, r.village_code, r.village, r.sub_district FROM resident_events e \
              JOIN residents r ON r.subject_key = e.subject_key WHERE e.subject_key = $1 AND e.kind = 'blocked'",
         )
         .bind(subject)
@@ -131,8 +133,9 @@ impl DesaHandler {
                 rule: RULE_BLOCKED,
                 trigger: &event_id,
                 at_ms: row.try_get(1)?,
-                village: row.try_get(2)?,
-                sub_district: row.try_get(3)?,
+                village_code: row.try_get(2)?,
+                village: row.try_get(3)?,
+                sub_district: row.try_get(4)?,
                 subject_key: Some(subject.to_string()),
                 recruiter_key: None,
                 evidence: vec![event_id.clone()],
@@ -161,7 +164,8 @@ impl DesaHandler {
             return Ok(());
         };
         let sightings = sqlx::query(
-            "SELECT event_id, village, sub_district, occurred_at_ms FROM recruiter_sightings WHERE recruiter_key = $1 AND village IS NOT NULL",
+            "SELECT event_id, village_code, village, sub_district, occurred_at_ms FROM recruiter_sightings \
+             WHERE recruiter_key = $1 AND (village_code IS NOT NULL OR village IS NOT NULL)",
         )
         .bind(recruiter)
         .fetch_all(batch.tx())
@@ -175,9 +179,10 @@ impl DesaHandler {
             let notice = Notice {
                 rule: RULE_RECRUITER,
                 trigger: &event_id,
-                at_ms: row.try_get(3)?,
-                village: row.try_get(1)?,
-                sub_district: row.try_get(2)?,
+                at_ms: row.try_get(4)?,
+                village_code: row.try_get(1)?,
+                village: row.try_get(2)?,
+                sub_district: row.try_get(3)?,
                 subject_key: None,
                 recruiter_key: Some(recruiter.to_string()),
                 evidence,
@@ -193,12 +198,13 @@ impl DesaHandler {
         let trigger: Uuid = notice.trigger.parse().map_err(HandlerError::transient)?;
         let notice_id = AlertRaised::derive_id(notice.rule, &[trigger]);
         let inserted = sqlx::query(
-            "INSERT INTO notices (notice_id, rule, village, sub_district, subject_key, recruiter_key, summary, evidence, raised_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notice_id) DO NOTHING",
+            "INSERT INTO notices (notice_id, rule, village_code, village, sub_district, subject_key, recruiter_key, summary, evidence, raised_at_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (notice_id) DO NOTHING",
         )
         .bind(notice_id.to_string())
         .bind(notice.rule)
-        .bind(&notice.village)
+        .bind(&notice.village_code)
+        .bind(notice.village.as_deref().unwrap_or(""))
         .bind(&notice.sub_district)
         .bind(&notice.subject_key)
         .bind(&notice.recruiter_key)
@@ -223,7 +229,16 @@ impl DesaHandler {
                 .iter()
                 .filter_map(|e| e.parse().ok())
                 .collect(),
-            summary: format!("{} ({})", notice.summary, notice.village),
+            summary: format!(
+                "{} ({})",
+                notice.summary,
+                match (&notice.village, &notice.village_code) {
+                    (Some(name), Some(code)) => format!("{name}, {code}"),
+                    (None, Some(code)) => code.clone(),
+                    (Some(name), None) => format!("{name}, no village code: unplaced"),
+                    (None, None) => "no village code: unplaced".into(),
+                }
+            ),
             review_within: time::Duration::days(7),
         };
         batch
@@ -236,7 +251,10 @@ struct Notice<'a> {
     rule: &'static str,
     trigger: &'a str,
     at_ms: i64,
-    village: String,
+    /// The village's Kemendagri code; None for an event without one (unplaced).
+    village_code: Option<String>,
+    /// Its name, for display.
+    village: Option<String>,
     sub_district: Option<String>,
     subject_key: Option<String>,
     recruiter_key: Option<String>,

@@ -20,8 +20,13 @@ fn envelope(agency: Agency, subject: Option<&str>) -> Envelope {
 }
 
 fn registered() -> AnyEvent {
+    resident(SUBJECT, "Kesugihan", Some("33.01.02.2001"))
+}
+
+/// A registration of `subject` living in the village of that name and Kemendagri code.
+fn resident(subject: &str, village: &str, code: Option<&str>) -> AnyEvent {
     ApplicantRegistered {
-        envelope: envelope(Agency::Disnaker, Some(SUBJECT)),
+        envelope: envelope(Agency::Disnaker, Some(subject)),
         source: RegistrationSource::JobseekerCardAk1,
         personal: ApplicantPersonalData {
             nik: "3301014501900001".into(),
@@ -29,7 +34,7 @@ fn registered() -> AnyEvent {
         },
         sex: Sex::Female,
         birth_date: time::macros::date!(1990 - 01 - 05),
-        village: "Kesugihan".into(),
+        village: village.into(),
         sub_district: "Kesugihan".into(),
         regency: "Cilacap".into(),
         declared_purpose: DeclaredPurpose::Umrah,
@@ -37,13 +42,18 @@ fn registered() -> AnyEvent {
         placement_agency: None,
         sponsor_name: None,
         identity_verified: true,
+        village_code: code.map(|c| c.parse().expect("a village code")),
     }
     .into_any()
 }
 
 fn blocked() -> AnyEvent {
+    blocked_of(SUBJECT)
+}
+
+fn blocked_of(subject: &str) -> AnyEvent {
     DepartureBlocked {
-        envelope: envelope(Agency::Imigrasi, Some(SUBJECT)),
+        envelope: envelope(Agency::Imigrasi, Some(subject)),
         checkpoint_code: "TPI-CGK".into(),
         decision: BlockDecision::Deferred,
         carrier: "Saudia".into(),
@@ -73,6 +83,7 @@ fn recruiter(agency: Agency, village: Option<&str>) -> AnyEvent {
         regency: "Cilacap".into(),
         linked_subject_keys: vec![],
         placement_agency_name: None,
+        village_code: village.map(|_| "33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }
@@ -147,7 +158,7 @@ async fn a_flag_alone_notifies_nobody_but_shows_in_the_village_view() {
     let harness = run(vec![flag, registered()]).await;
     assert!(notices(&harness).await.is_empty(), "a flag is not a block");
     let kinds: Vec<String> = sqlx::query_scalar(
-        "SELECT e.kind FROM residents r JOIN resident_events e ON e.subject_key = r.subject_key WHERE r.village = 'Kesugihan'",
+        "SELECT e.kind FROM residents r JOIN resident_events e ON e.subject_key = r.subject_key WHERE r.village_code = '33.01.02.2001'",
     )
     .fetch_all(harness.store().pool())
     .await
@@ -175,4 +186,60 @@ async fn police_reported_recruiter_in_a_village_notifies_it_in_either_order() {
     ])
     .await;
     assert!(notices(&unknown).await.is_empty());
+}
+
+/// Two villages of one name (Jetis in Nusawungu, Jetis in Kemranjen) are two villages: each
+/// office reads its own resident's notice by its code, never the other's, and a name is not
+/// an address (422). A registration without a code (published before codes were in the
+/// contract) is unplaced: only the regency's village office reads it, under `unplaced`.
+#[tokio::test]
+async fn villages_of_one_name_are_told_apart_by_their_codes() {
+    use lintas_desa::router;
+    use lintas_kit::auth::Tokens;
+    use lintas_kit::testing::get;
+    const OTHER: &str = "7a1d0c9e7b2a43d8a6e1f0b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3";
+    const UNPLACED: &str = "8b1d0c9e7b2a43d8a6e1f0b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3";
+    let harness = run(vec![
+        resident(SUBJECT, "Jetis", Some("33.01.05.2004")),
+        resident(OTHER, "JETIS", Some("33.02.10.2006")),
+        resident(UNPLACED, "Jetis", None),
+        blocked_of(SUBJECT),
+        blocked_of(OTHER),
+        blocked_of(UNPLACED),
+    ])
+    .await;
+    let tokens = Tokens::parse(
+        "jetis-nusawungu-token=desa:DESA-JETIS:village=33.01.05.2004,\
+         dpmd-cilacap-token-01=desa:DPMD-CILACAP:all_villages",
+    )
+    .unwrap();
+    let app = || router(harness.views(tokens.clone()));
+    let subjects = |body: &serde_json::Value| -> Vec<String> {
+        body["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["subject_key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let own = "/v1/agencies/desa/villages/33.01.05.2004/notices";
+    let (status, body) = get(app(), own, Some("jetis-nusawungu-token")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(subjects(&body), [SUBJECT], "{body}");
+    assert_eq!(body["village"], "33.01.05.2004");
+    let other = "/v1/agencies/desa/villages/33.02.10.2006/notices";
+    let (status, _) = get(app(), other, Some("jetis-nusawungu-token")).await;
+    assert_eq!(status, 403);
+    let (status, body) = get(app(), other, Some("dpmd-cilacap-token-01")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(subjects(&body), [OTHER], "{body}");
+    let by_name = "/v1/agencies/desa/villages/Jetis/notices";
+    let (status, body) = get(app(), by_name, Some("jetis-nusawungu-token")).await;
+    assert_eq!(status, 422, "{body}");
+    let unplaced = "/v1/agencies/desa/villages/unplaced/notices";
+    let (status, _) = get(app(), unplaced, Some("jetis-nusawungu-token")).await;
+    assert_eq!(status, 403);
+    let (status, body) = get(app(), unplaced, Some("dpmd-cilacap-token-01")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(subjects(&body), [UNPLACED], "{body}");
 }

@@ -6,10 +6,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller};
-use lintas_kit::events::Agency;
-use lintas_kit::views::database_unavailable;
+use lintas_kit::events::{Agency, VillageCode};
+use lintas_kit::views::{database_unavailable, invalid};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::Row;
 
 /// Router state: the subscriber's store and the caller tokens.
@@ -24,9 +24,11 @@ pub fn router(state: ApiState) -> Router {
         .merge(crate::ALERTS.router(state))
 }
 
+/// Tasks of one village, by its Kemendagri code (`?village_code=33.01.02.2001`): names are
+/// shared by many villages.
 #[derive(Deserialize)]
 struct Filter {
-    village: Option<String>,
+    village_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -35,8 +37,8 @@ struct Grouping {
 }
 
 /// Residents of the regency who were flagged or blocked (intercepted at a checkpoint), counted
-/// by `?by=village` (default), `sub_district` or `placement_agency`. Counts only: no subject is
-/// named here.
+/// by `?by=village` (default: one group per village code, with its name), `sub_district` or
+/// `placement_agency`. Counts only: no subject is named here.
 async fn residents(
     State(state): State<ApiState>,
     caller: Caller,
@@ -45,10 +47,12 @@ async fn residents(
     if caller.agency != Agency::Disnaker {
         return AuthError::needs_agency(Agency::Disnaker).into_response();
     }
-    let column = match grouping.by.as_deref().unwrap_or("village") {
-        "village" => "village",
-        "sub_district" => "sub_district",
-        "placement_agency" => "placement_agency",
+    let by = grouping.by.as_deref().unwrap_or("village");
+    let column = match by {
+        // Two villages of one name are two groups.
+        "village" => "COALESCE(r.village_code, '') || ' ' || r.village",
+        "sub_district" => "r.sub_district",
+        "placement_agency" => "r.placement_agency",
         other => {
             return (
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -59,7 +63,7 @@ async fn residents(
         }
     };
     let rows = sqlx::query(&format!(
-        "SELECT r.{column}, \
+        "SELECT {column}, \
          (SELECT COUNT(*) FROM flags f WHERE f.subject_key = r.subject_key), \
          (SELECT COUNT(*) FROM blocks b WHERE b.subject_key = r.subject_key) \
          FROM residents r"
@@ -85,9 +89,19 @@ async fn residents(
         g[2] += flags;
         g[3] += blocks;
     }
-    Json(json!({ "by": column, "groups": groups.iter().map(|(k, g)| json!({
-        column: k, "residents_flagged": g[0], "residents_blocked": g[1], "flags": g[2], "blocks": g[3],
-    })).collect::<Vec<_>>() }))
+    Json(json!({ "by": by, "groups": groups.iter().map(|(k, g)| {
+        let mut group = json!({
+            "residents_flagged": g[0], "residents_blocked": g[1], "flags": g[2], "blocks": g[3],
+        });
+        if by == "village" {
+            let (code, name) = k.split_once(' ').unwrap_or(("", k));
+            group["village_code"] = if code.is_empty() { Value::Null } else { json!(code) };
+            group["village"] = json!(name);
+        } else {
+            group[by] = json!(k);
+        }
+        group
+    }).collect::<Vec<_>>() }))
     .into_response()
 }
 
@@ -99,11 +113,15 @@ async fn tasks(
     if caller.agency != Agency::Disnaker {
         return AuthError::needs_agency(Agency::Disnaker).into_response();
     }
+    let code = match filter.village_code.as_deref().map(VillageCode::parse).transpose() {
+        Ok(code) => code.map(|c| c.to_string()),
+        Err(e) => return invalid(vec![("village_code", e)]),
+    };
     let rows = sqlx::query(
-        "SELECT task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status FROM follow_up_tasks \
-         WHERE ($1 IS NULL OR village = $1) ORDER BY due_at_ms, task_id LIMIT 500",
+        "SELECT task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status, village_code FROM follow_up_tasks \
+         WHERE ($1 IS NULL OR village_code = $1) ORDER BY due_at_ms, task_id LIMIT 500",
     )
-    .bind(&filter.village)
+    .bind(&code)
     .fetch_all(state.store.pool())
     .await;
     match rows {
@@ -115,6 +133,7 @@ async fn tasks(
             "block_event_id": r.get::<String, _>(4),
             "due_at_ms": r.get::<i64, _>(5),
             "status": r.get::<String, _>(6),
+            "village_code": r.get::<Option<String>, _>(7),
         })).collect::<Vec<_>>()}))
         .into_response(),
         Err(e) => database_unavailable(e),

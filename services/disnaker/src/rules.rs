@@ -5,7 +5,7 @@ use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
-    DepartureBlocked, DepartureCleared, Envelope, RuleAlert,
+    DepartureBlocked, DepartureCleared, Envelope, RegencyCode, RuleAlert,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -16,6 +16,12 @@ use crate::channels::{open_channel, Placement, OPEN_CHANNELS};
 pub struct DisnakerSettings {
     /// Office code stamped on the alerts.
     pub office: String,
+    /// The regency this office serves, by Kemendagri code (`33.01`, Kabupaten Cilacap):
+    /// applicants whose village code lies elsewhere are another office's residents, with no
+    /// view, task or alert here (the feed is national). None: every regency (a test or a
+    /// national office). A registration without a village code (published before codes were
+    /// in the contract) cannot be placed and is kept, as before.
+    pub regency: Option<RegencyCode>,
     /// Licence (SIP3MI) numbers known to be valid; when empty, only a missing licence
     /// number triggers DN2.
     pub valid_licences: Vec<String>,
@@ -37,6 +43,7 @@ impl Default for DisnakerSettings {
     fn default() -> Self {
         DisnakerSettings {
             office: "LINTAS-DISNAKER".into(),
+            regency: None,
             valid_licences: Vec::new(),
             banned_countries: [
                 "SA", "AE", "QA", "KW", "BH", "OM", "JO", "LB", "IQ", "IR", "SY", "YE", "EG", "LY",
@@ -106,11 +113,17 @@ impl DisnakerHandler {
         let Some(subject) = e.envelope.subject_key.clone() else {
             return Ok(());
         };
+        if let (Some(served), Some(village)) = (&self.settings.regency, &e.village_code) {
+            if !served.contains(village) {
+                return Ok(());
+            }
+        }
         sqlx::query(
-            "INSERT INTO residents (subject_key, village, sub_district, placement_agency, registered_event_id) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO residents (subject_key, village_code, village, sub_district, placement_agency, registered_event_id) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (subject_key) DO NOTHING",
         )
         .bind(&subject)
+        .bind(e.village_code.as_ref().map(|c| c.to_string()))
         .bind(&e.village)
         .bind(&e.sub_district)
         .bind(e.placement_agency.as_ref().map(|p| p.name.clone()))
@@ -299,7 +312,7 @@ impl DisnakerHandler {
     /// DN1, from either side: every block of a resident whose village is known gets a task.
     async fn follow_up(&self, batch: &mut Batch<'_>, subject: &str) -> Result<(), HandlerError> {
         let rows = sqlx::query(
-            "SELECT b.event_id, b.occurred_at_ms, r.village, r.sub_district FROM blocks b JOIN residents r ON r.subject_key = b.subject_key \
+            "SELECT b.event_id, b.occurred_at_ms, r.village, r.sub_district, r.village_code FROM blocks b JOIN residents r ON r.subject_key = b.subject_key \
              WHERE b.subject_key = $1",
         )
         .bind(subject)
@@ -335,8 +348,8 @@ impl DisnakerHandler {
             );
             let due_at = alert.review_by.unwrap_or(occurred);
             let created = sqlx::query(
-                "INSERT INTO follow_up_tasks (task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open') ON CONFLICT (task_id) DO NOTHING",
+                "INSERT INTO follow_up_tasks (task_id, subject_key, village, sub_district, block_event_id, due_at_ms, status, village_code) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7) ON CONFLICT (task_id) DO NOTHING",
             )
             .bind(task_id.to_string())
             .bind(subject)
@@ -344,6 +357,7 @@ impl DisnakerHandler {
             .bind(row.try_get::<String, _>(3)?)
             .bind(&block)
             .bind(millis::to_millis(&due_at))
+            .bind(row.try_get::<Option<String>, _>(4)?)
             .execute(batch.tx())
             .await?;
             if created.rows_affected() == 1 {

@@ -36,6 +36,7 @@ fn registration(adjust: impl FnOnce(&mut ApplicantRegistered)) -> AnyEvent {
         }),
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     };
     adjust(&mut e);
     e.into_any()

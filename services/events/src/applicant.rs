@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::{impl_event, timefmt, DeclaredPurpose, Envelope, RegistrationSource, Sex, Topic};
+use crate::{impl_event, VillageCode, timefmt, DeclaredPurpose, Envelope, RegistrationSource, Sex, Topic};
 
 /// schemas/ApplicantRegistered.avsc
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +24,10 @@ pub struct ApplicantRegistered {
     /// Whether a channel entitled to assert the identity checked it against the document
     /// (passport application, Disnaker AK-1 with document check); a claim otherwise.
     pub identity_verified: bool,
+    /// Kemendagri code of the village of residence: how villages are matched (`village`,
+    /// `sub_district` and `regency` are names for display). None on registrations published
+    /// before the code was part of the contract.
+    pub village_code: Option<VillageCode>,
 }
 impl_event!(ApplicantRegistered, Topic::Applicants, |e| {
     crate::subject_partition_key(&e.envelope)

@@ -3,7 +3,7 @@ use time::Date;
 
 use crate::{
     impl_event, timefmt, Agency, Envelope, LicenceStatus, ProsecutionStage, RecruiterRole,
-    ReferralReason, Topic,
+    ReferralReason, Topic, VillageCode,
 };
 
 /// schemas/CaseReferred.avsc
@@ -35,6 +35,9 @@ pub struct RecruiterReported {
     pub regency: String,
     pub linked_subject_keys: Vec<String>,
     pub placement_agency_name: Option<String>,
+    /// Kemendagri code of the village where the reported person is active, if known; the
+    /// names are for display.
+    pub village_code: Option<VillageCode>,
 }
 // A report that belongs to a case travels with the case; otherwise every report about one
 // recruiter lands in one partition.

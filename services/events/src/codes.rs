@@ -169,6 +169,11 @@ avro_enum!(
         P31 = "p31",
         /// Any other form.
         Other = "other",
+        /// The investigator sends the investigation file (berkas perkara, tahap I) to the
+        /// prosecutor: the first time, or corrected after P-18/P-19. It meets the
+        /// investigator's deadline to return a corrected file and starts the prosecutor's 7
+        /// days to answer (KUHAP art. 138).
+        FileSent = "file_sent",
     }
 );
 

@@ -16,6 +16,7 @@ mod envelope;
 mod identity;
 mod interview;
 mod privacy;
+pub mod region;
 mod screening;
 pub mod timefmt;
 pub(crate) mod topic;
@@ -37,6 +38,7 @@ pub use envelope::Envelope;
 pub use identity::{SubjectKeyError, SubjectKeyRotations, SubjectKeyer};
 pub use interview::PassportInterviewConducted;
 pub use privacy::{PersonalDataErased, PersonalDataRead};
+pub use region::{RegencyCode, VillageCode};
 pub use screening::VisaTypeFlagged;
 pub use topic::{
     may_read_alerts, readable_alert_topics, Topic, ALERT_GRANTS, ALERT_OWNERS, ALERT_TOPICS,

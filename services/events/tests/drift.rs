@@ -49,6 +49,7 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             }),
             sponsor_name: full.then(|| "Pak Budi".into()),
             identity_verified: full,
+            village_code: Some("33.01.02.2001".parse().unwrap()),
         }
         .into_any(),
         VisaTypeFlagged {
@@ -147,6 +148,7 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             regency: "Cilacap".into(),
             linked_subject_keys: if full { vec!["cd".repeat(32)] } else { vec![] },
             placement_agency_name: full.then(|| "PT Maju".into()),
+            village_code: full.then(|| "33.01.02.2003".parse().unwrap()),
         }
         .into_any(),
         InvestigationOpened {

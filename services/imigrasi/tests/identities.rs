@@ -40,6 +40,7 @@ fn registration(
         placement_agency: None,
         sponsor_name: None,
         identity_verified: verified,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }

@@ -84,6 +84,7 @@ fn application(office: &str, at: OffsetDateTime) -> AnyEvent {
         placement_agency: None,
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }

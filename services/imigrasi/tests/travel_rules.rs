@@ -30,6 +30,7 @@ fn registered(sex: Sex, purpose: DeclaredPurpose, destination: &str) -> AnyEvent
         placement_agency: None,
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }

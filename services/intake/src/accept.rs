@@ -98,17 +98,21 @@ fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> 
             ));
         }
     }
-    if caller.agency == Agency::Desa && v.has("village") && !caller.has_role(ALL_VILLAGES_ROLE) {
-        let asserted = v.text("village");
+    // Villages are matched by code: a name is shared by many villages.
+    if caller.agency == Agency::Desa
+        && v.has("village_code")
+        && !caller.has_role(ALL_VILLAGES_ROLE)
+    {
+        let asserted = v.opt_village_code("village_code");
         match &caller.village {
-            Some(own) if own.eq_ignore_ascii_case(asserted.trim()) => {}
+            Some(own) if Some(own) == asserted.as_ref() => {}
             Some(own) => fields.push(FieldError::new(
-                "village",
-                format!("this credential reports for {own} only"),
+                "village_code",
+                format!("this credential reports for village {own} only"),
             )),
             None => fields.push(FieldError::new(
-                "village",
-                "this credential names no village (claim village=)",
+                "village_code",
+                "this credential names no village (claim village=CODE)",
             )),
         }
     }

@@ -53,6 +53,26 @@ pub struct IntakeState {
     pub time_zone: lintas_kit::events::calendar::TimeZone,
 }
 
+#[cfg(test)]
+impl IntakeState {
+    /// An intake that is never asked to publish, for tests of the builders: they only derive
+    /// events.
+    pub(crate) async fn for_tests() -> IntakeState {
+        use lintas_kit::codec::Codec;
+        use lintas_kit::producer::ProducerSettings;
+        use lintas_kit::registry::RegistryClient;
+        let codec = Codec::new(RegistryClient::new("http://127.0.0.1:9"), "");
+        IntakeState {
+            producer: EventProducer::new(&ProducerSettings::new("127.0.0.1:9"), codec).unwrap(),
+            keyer: SubjectKeyer::new(&[7; 32]).unwrap(),
+            tokens: Tokens::parse("").unwrap(),
+            store: Store::connect("sqlite::memory:", SCHEMA).await.unwrap(),
+            checkpoints: vec!["TPI-CGK".into()],
+            time_zone: lintas_kit::events::calendar::TimeZone::Wib,
+        }
+    }
+}
+
 impl AsRef<Tokens> for IntakeState {
     fn as_ref(&self) -> &Tokens {
         &self.tokens

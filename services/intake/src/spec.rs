@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use lintas_kit::events::{Agency, AvroEnum};
+use lintas_kit::events::{Agency, AvroEnum, VillageCode};
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 use time::format_description::well_known::Rfc3339;
@@ -37,6 +37,8 @@ pub enum Kind {
     Checkpoint,
     /// `+` and 8 to 15 digits, or a local number starting with 0.
     Phone,
+    /// A village's Kemendagri code, `33.01.02.2003` or the ten digits; kept dotted.
+    VillageCode,
     /// Pseudonymous key: 64 lowercase hex characters (a subject key) or another id of 8 to 64
     /// letters, digits, `-` and `_`.
     Key,
@@ -69,6 +71,8 @@ pub enum Need {
     },
     /// Required unless the sibling field named is given: at least one of the two.
     Unless(&'static str),
+    /// Required whenever the sibling field named is given (a village's code with its name).
+    With(&'static str),
 }
 
 impl Need {
@@ -83,6 +87,7 @@ impl Need {
                 .and_then(Json::as_str)
                 .is_some_and(|v| one_of.contains(&v.trim())),
             Need::Unless(other) => !given(other),
+            Need::With(other) => given(other),
         }
     }
 
@@ -93,6 +98,7 @@ impl Need {
             Need::Always | Need::Optional => String::new(),
             Need::When { field, one_of } => format!(" when {field} is {}", one_of.join(" or ")),
             Need::Unless(other) => format!(" unless {other} is given"),
+            Need::With(other) => format!(" when {other} is given"),
         }
     }
 }
@@ -129,6 +135,21 @@ pub const fn required_when(
             field: when.0,
             one_of: when.1,
         },
+        doc,
+    }
+}
+
+/// A field required whenever the sibling `other` is given.
+pub const fn required_with(
+    name: &'static str,
+    kind: Kind,
+    other: &'static str,
+    doc: &'static str,
+) -> Field {
+    Field {
+        name,
+        kind,
+        need: Need::With(other),
         doc,
     }
 }
@@ -241,6 +262,12 @@ impl Validated {
     pub fn text(&self, name: &str) -> String {
         self.opt_text(name)
             .unwrap_or_else(|| panic!("{name} is required"))
+    }
+
+    /// A village code checked by `Kind::VillageCode`.
+    pub fn opt_village_code(&self, name: &str) -> Option<VillageCode> {
+        self.opt_text(name)
+            .map(|code| code.parse().expect("validated as Kind::VillageCode"))
     }
 
     pub fn opt_date(&self, name: &str) -> Option<Date> {
@@ -529,6 +556,10 @@ fn value(
                 fail("must be a phone number: + and 8 to 15 digits, or a local number starting with 0".into())
             }
         }
+        Kind::VillageCode => match VillageCode::parse(s) {
+            Ok(code) => Some(Value::Text(code.to_string())),
+            Err(e) => fail(e),
+        },
         Kind::Key => {
             let ok = (8..=64).contains(&s.len())
                 && s.bytes()
@@ -568,6 +599,9 @@ fn schema_of(kind: &Kind, checks: &Checks<'_>) -> Json {
         Kind::Checkpoint => json!({"type": "string", "enum": checks.checkpoints}),
         Kind::Phone => json!({"type": "string", "pattern": "^(\\+[0-9]{8,15}|0[0-9]{7,14})$"}),
         Kind::Key => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}),
+        Kind::VillageCode => {
+            json!({"type": "string", "pattern": "^[0-9]{2}\\.?[0-9]{2}\\.?[0-9]{2}\\.?[12][0-9]{3}$", "description": "Kemendagri kode wilayah of the village: province, regency, sub-district, village (1xxx kelurahan, 2xxx desa), for example 33.01.02.2003"})
+        }
         Kind::List { item, max } => {
             json!({"type": "array", "maxItems": max, "items": schema_of(item, checks)})
         }
@@ -592,6 +626,7 @@ fn object_schema(fields: &[Field], checks: &Checks<'_>) -> Json {
                 Some(json!({"properties": {field: {"enum": one_of}}, "required": [field]}))
             }
             Need::Unless(other) => Some(json!({"not": {"required": [other]}})),
+            Need::With(other) => Some(json!({"required": [other]})),
         };
         if let Some(condition) = condition {
             description = format!("{description} Required{}.", f.need.condition());
@@ -733,7 +768,7 @@ mod tests {
                         assert!(symbols().contains(value), "{path} {}: {value}", f.name);
                     }
                 }
-                Need::Unless(other) => assert!(
+                Need::Unless(other) | Need::With(other) => assert!(
                     fields.iter().any(|s| s.name == other),
                     "{path} {}: no sibling {other}",
                     f.name

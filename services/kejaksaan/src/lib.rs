@@ -3,8 +3,10 @@
 //!
 //! - JA1: an investigation opened and no SPDP (notice of investigation) within 7 days;
 //! - JA2: an SPDP received and no prosecutor assigned (P-16) within 7 days;
-//! - JA3: a file deadline passed: the date a stage set (`due_date`), or 14 days to return a
-//!   corrected file after P-18 or P-19, with no later stage by then.
+//! - JA3: a file deadline passed: the date a stage set (`due_date`), 14 days for the
+//!   investigator to send back a corrected file after P-18 or P-19 (met by the `file_sent`
+//!   that returns it), or 7 days for the prosecutor to answer a file sent, with no later
+//!   stage on that file by then.
 //!
 //! Each rule is a deadline of the kit, per investigation (JA1), per SPDP (JA2) and per suspect
 //! file (JA3), never one per case: scheduled by the event that starts the clock, met in event

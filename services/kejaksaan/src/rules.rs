@@ -28,6 +28,9 @@ pub struct KejaksaanSettings {
     pub prosecutor_within: Duration,
     /// JA3: after P-18 or P-19, to return the corrected file (when the stage sets no date).
     pub corrected_file_within: Duration,
+    /// JA3: after the investigator sends a file (`file_sent`), for the prosecutor to answer
+    /// it: complete (P-21) or not (P-18, P-19). KUHAP art. 138(1): 7 days.
+    pub file_answer_within: Duration,
     /// The deployment's time zone: of the dates on the forms and of the days the limits count.
     pub time_zone: TimeZone,
 }
@@ -39,6 +42,7 @@ impl Default for KejaksaanSettings {
             spdp_within: Duration::days(7),
             prosecutor_within: Duration::days(7),
             corrected_file_within: Duration::days(14),
+            file_answer_within: Duration::days(7),
             time_zone: TimeZone::default(),
         }
     }
@@ -113,10 +117,22 @@ impl Handler for KejaksaanHandler {
             let summary = match rule {
                 JA1 => "investigation opened and no SPDP within the legal 7 days".to_string(),
                 JA2 => "SPDP received and no prosecutor assigned (P-16) in time".to_string(),
-                _ => format!(
-                    "file deadline after {} passed with no next stage",
-                    payload["stage"].as_str().unwrap_or("the last stage")
-                ),
+                _ => match payload["stage"].as_str() {
+                    // Whose move it was: the prosecutor's answer to a file sent, or the
+                    // investigator's corrected file after P-18/P-19.
+                    Some("file_sent") => format!(
+                        "the file sent by the investigator has had no answer (P-18, P-19 or P-21) within the prosecutor's {} days",
+                        self.settings.file_answer_within.whole_days()
+                    ),
+                    Some(stage @ ("p18" | "p19")) => format!(
+                        "the corrected file was not sent back by its deadline after {}",
+                        stage.to_uppercase().replace('P', "P-")
+                    ),
+                    stage => format!(
+                        "file deadline after {} passed with no next stage",
+                        stage.unwrap_or("the last stage")
+                    ),
+                },
             };
             let Some((_, alert_id)) = alert_of(payload) else {
                 continue;
@@ -468,12 +484,17 @@ impl KejaksaanHandler {
     }
 
     /// When the file is due after this stage: the date on the form (end of that day, local
-    /// time), or the corrected-file limit after P-18 and P-19.
+    /// time), the corrected-file limit after P-18 and P-19, or the prosecutor's limit to
+    /// answer a file sent.
     fn file_due(&self, e: &ProsecutionStageChanged) -> Option<OffsetDateTime> {
+        let at = e.envelope.occurred_at;
         match (e.due_date, e.stage) {
             (Some(date), _) => Some(self.settings.time_zone.end_of(date)),
             (None, ProsecutionStage::P18 | ProsecutionStage::P19) => {
-                Some(self.days_after(e.envelope.occurred_at, self.settings.corrected_file_within))
+                Some(self.days_after(at, self.settings.corrected_file_within))
+            }
+            (None, ProsecutionStage::FileSent) => {
+                Some(self.days_after(at, self.settings.file_answer_within))
             }
             _ => None,
         }

@@ -622,3 +622,59 @@ async fn clocks_once_per_case_from_before_an_upgrade_are_still_met() {
     assert_eq!(h.fire_due().await.unwrap(), 0);
     assert!(raised(&h).is_empty());
 }
+
+/// Issue #18, finding 6: the investigator's corrected file is recorded when it is sent back
+/// (`file_sent`). Returned on day 10 of 14, it meets the investigator's deadline although the
+/// prosecutor's P-21 comes on day 16; the prosecutor's own 7 days to answer then run from the
+/// file sent, and only they can fire. The same in either arrival order.
+#[tokio::test]
+async fn a_corrected_file_sent_back_in_time_meets_the_investigators_deadline() {
+    let p19 = OPENED + Duration::days(40);
+    let returned = p19 + Duration::days(10);
+    let answered = p19 + Duration::days(16);
+    let events = vec![
+        stage(p19, ProsecutionStage::P19, None),
+        stage(returned, ProsecutionStage::FileSent, None),
+        stage(answered, ProsecutionStage::P21, None),
+    ];
+    for order in [events.clone(), events.iter().rev().cloned().collect()] {
+        let mut h = harness(p19).await;
+        h.apply_each(order).await.unwrap();
+        h.clock().set(p19 + Duration::days(60));
+        assert_eq!(h.fire_due().await.unwrap(), 0);
+        assert!(raised(&h).is_empty(), "nobody missed a deadline");
+    }
+
+    // Near miss: the file sent on day 10 and no answer: the prosecutor's 7 days fire JA3, and
+    // the alert says whose move it was.
+    let mut unanswered = harness(p19).await;
+    unanswered.apply_each(events[..2].to_vec()).await.unwrap();
+    unanswered.clock().set(returned + Duration::days(6));
+    assert_eq!(unanswered.fire_due().await.unwrap(), 0);
+    unanswered.clock().set(returned + Duration::days(9));
+    assert_eq!(unanswered.fire_due().await.unwrap(), 1);
+    let summary = unanswered
+        .published()
+        .iter()
+        .find_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.summary.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(summary.contains("prosecutor's 7 days"), "{summary}");
+
+    // And the corrected file never sent back: the investigator's 14 days fire JA3.
+    let mut not_returned = harness(p19).await;
+    not_returned.apply_each(events[..1].to_vec()).await.unwrap();
+    not_returned.clock().set(p19 + Duration::days(16));
+    assert_eq!(not_returned.fire_due().await.unwrap(), 1);
+    let summary = not_returned
+        .published()
+        .iter()
+        .find_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.summary.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(summary.contains("not sent back") && summary.contains("P-19"), "{summary}");
+}

@@ -33,8 +33,9 @@ pub struct Caller {
     /// What the token may do beyond its agency's default reads, for example
     /// [`crate::personal::PERSONAL_DATA_ROLE`].
     pub roles: Vec<String>,
-    /// The village a village office's token is scoped to (claim `village=NAME`).
-    pub village: Option<String>,
+    /// The village a village office's token is scoped to (claim `village=CODE`, its
+    /// Kemendagri code: names are shared by many villages).
+    pub village: Option<crate::events::VillageCode>,
     /// The checkpoint (TPI) a checkpoint office records departure checks at (claim
     /// `checkpoint=CODE`, or `lintas_checkpoint`); see [`Caller::checkpoint`].
     pub checkpoint: Option<String>,
@@ -98,7 +99,7 @@ type Keep = Arc<dyn Fn(&Caller) -> bool + Send + Sync>;
 ///
 /// Static tokens parse from `token=agency:OFFICE,...`, with claims after a second colon,
 /// joined by `+`: roles (`token=imigrasi:KANIM-CILACAP:personal_data`), a village office's
-/// village (`token=desa:DESA-KESUGIHAN:village=Kesugihan`), a checkpoint
+/// village by its Kemendagri code (`token=desa:DESA-KESUGIHAN:village=33.01.02.2001`), a checkpoint
 /// (`checkpoint=TPI-CGK`) and the officer (`officer=im-7`). An unknown claim is refused,
 /// never ignored. A token may be given as `sha256:<64 hex digits>=agency:OFFICE...`, the
 /// SHA-256 of the token, so that the configuration does not hold the token itself.
@@ -148,7 +149,11 @@ impl Tokens {
             for claim in claims.split('+').map(str::trim).filter(|c| !c.is_empty()) {
                 match claim.split_once('=').map(|(k, v)| (k, v.trim())) {
                     Some((_, "")) => return Err(format!("empty claim `{claim}`")),
-                    Some(("village", name)) => caller.village = Some(name.to_string()),
+                    Some(("village", code)) => {
+                        caller.village = Some(code.parse().map_err(|e| {
+                            format!("claim village=: {e}; the village is named by its code")
+                        })?)
+                    }
                     Some(("checkpoint", code)) => caller.checkpoint = Some(code.to_string()),
                     Some(("officer", id)) => caller.officer = Some(id.to_string()),
                     Some((other, _)) => {
@@ -293,7 +298,7 @@ pub const KNOWN_ROLES: &[&str] = &[
 pub const OPERATOR_ROLE: &str = "operator";
 
 /// A village-government token that reads every village of the regency (the regency's village
-/// office, DPMD); other village tokens read only the village of their `village=` claim.
+/// office, DPMD); other village tokens read only the village of their `village=CODE` claim.
 pub const ALL_VILLAGES_ROLE: &str = "all_villages";
 
 /// Refusal with a JSON reason: `{"error": reason}`; a 401 names the Bearer scheme, and
@@ -436,15 +441,19 @@ mod tests {
             .unwrap()
             .has_role("personal_data"));
         assert!(Tokens::parse("cccccccccccccccc=imigrasi:KANIM-CLP:superuser").is_err());
-        let village = Tokens::parse("dddddddddddddddd=desa:DESA-X:village=Karang Kandri").unwrap();
+        let village = Tokens::parse("dddddddddddddddd=desa:DESA-X:village=3301022003").unwrap();
         assert_eq!(
             village
                 .caller("dddddddddddddddd")
                 .unwrap()
                 .village
-                .as_deref(),
-            Some("Karang Kandri")
+                .as_ref()
+                .map(|code| code.to_string()),
+            Some("33.01.02.2003".into())
         );
+        // A village is named by its code: a name (shared by many villages) is refused.
+        let named = Tokens::parse("dddddddddddddddd=desa:DESA-X:village=Karang Kandri");
+        assert!(named.unwrap_err().contains("village code"));
         assert!(Tokens::parse("dddddddddddddddd=desa:DESA-X:regency=Cilacap").is_err());
         assert!(Tokens::parse("dddddddddddddddd=desa:DESA-X:village=").is_err());
         let officer =

@@ -172,7 +172,8 @@ pub struct LintasClaims {
     /// Roles of [`KNOWN_ROLES`]; a token with any other is refused.
     #[serde(default)]
     pub lintas_roles: Vec<String>,
-    /// The village a village office acts for.
+    /// The village a village office acts for, by its Kemendagri code (`33.01.02.2003`); a
+    /// token naming a village otherwise is refused.
     #[serde(default)]
     pub lintas_village: Option<String>,
     /// The checkpoint a checkpoint office records departure checks at.
@@ -499,7 +500,10 @@ pub fn caller_of(claims: LintasClaims) -> Result<Caller, Refused> {
         agency,
         office,
         roles: claims.lintas_roles,
-        village: text(claims.lintas_village)?,
+        village: text(claims.lintas_village)?
+            .map(|code| code.parse())
+            .transpose()
+            .map_err(|_: String| Refused::Claims)?,
         checkpoint: text(claims.lintas_checkpoint)?,
         officer: Some(officer),
     })

@@ -349,9 +349,14 @@ async fn a_token_of_another_agency_is_refused_with_403() {
     let village = with(
         claims(),
         json!({"lintas_agency": "desa", "lintas_office": "DESA-KESUGIHAN", "lintas_roles": [],
-               "lintas_village": "Kesugihan", "lintas_checkpoint": null}),
+               "lintas_village": "3301022001", "lintas_checkpoint": null}),
     );
     let (status, _, body) = call(&tokens, &key.sign(&village)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["village"], "Kesugihan");
+    assert_eq!(body["village"], "33.01.02.2001");
+    // A village named otherwise than by its Kemendagri code (names are shared by many
+    // villages) is a refused credential.
+    let named = with(village, json!({"lintas_village": "Kesugihan"}));
+    let (status, _, _) = call(&tokens, &key.sign(&named)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

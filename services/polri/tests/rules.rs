@@ -58,6 +58,7 @@ fn report(linked: Vec<String>) -> AnyEvent {
         regency: "Cilacap".into(),
         linked_subject_keys: linked,
         placement_agency_name: None,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }
@@ -87,6 +88,7 @@ fn registration(i: usize, born: time::Date) -> AnyEvent {
         placement_agency: None,
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some("33.01.02.2001".parse().expect("a village code")),
     }
     .into_any()
 }

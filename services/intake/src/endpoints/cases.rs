@@ -9,7 +9,7 @@ use crate::accept::Request;
 use serde_json::{json, Value as Json};
 
 use crate::spec::{
-    example_date, example_time, optional, required, required_unless, symbols, Checks, Endpoint,
+    example_date, example_time, optional, required, required_unless, required_with, symbols, Checks, Endpoint,
     FieldError, Kind, Validated,
 };
 
@@ -124,7 +124,13 @@ pub static RECRUITERS: Endpoint = Endpoint {
             Kind::Symbol(symbols::<LicenceStatus>),
             "Placement licence status."
         ),
-        optional("village", Kind::Text { max: 100 }, "Village where active."),
+        optional("village", Kind::Text { max: 100 }, "Village where active, for display."),
+        required_with(
+            "village_code",
+            Kind::VillageCode,
+            "village",
+            "Kemendagri code of the village where active: how villages are matched."
+        ),
         optional(
             "sub_district",
             Kind::Text { max: 100 },
@@ -214,12 +220,13 @@ pub static SPDP: Endpoint = Endpoint {
 
 pub static PROSECUTION_STAGES: Endpoint = Endpoint {
     path: "/v1/cases/prosecution-stages",
-    summary: "Prosecution form issued (P-16 to P-31)",
+    summary: "Prosecution form issued (P-16 to P-31), or the investigation file sent to the prosecutor",
     publishes: &["ProsecutionStageChanged"],
-    agencies: &[Agency::Kejaksaan],
+    agencies: &[Agency::Kejaksaan, Agency::Polri],
     fields: fields![
         CASE_ID,
-        required("stage", Kind::Symbol(symbols::<ProsecutionStage>), "Form: p16 prosecutor assigned, p18 file incomplete, p19 returned with instructions, p21 complete, p22 handover, p29 indictment, p31 to court."),
+        required("stage", Kind::Symbol(symbols::<ProsecutionStage>), "Form: p16 prosecutor assigned, p18 file incomplete, p19 returned with instructions, p21 complete, p22 handover, p29 indictment, p31 to court; file_sent: the investigator sent the file (first or corrected), the only stage a polri office records."),
+        optional("suspect_nik", Kind::Nik, "The suspect whose file (berkas) the stage concerns, when the case is split into one file per suspect: each file keeps its own deadlines. Published as the subject key only."),
         optional("prosecutor_id", Kind::Key, "Pseudonymous id of the prosecutor assigned."),
         optional("due_date", Kind::FutureDate, "Deadline the stage sets, if any."),
     ],
@@ -254,6 +261,7 @@ fn recruiter_example(_: &Checks<'_>) -> Json {
         "phone_numbers": ["+6281327654321", "082226781234"],
         "licence_status": "unlicensed",
         "village": "Kesugihan",
+        "village_code": "33.01.02.2001",
         "sub_district": "Kesugihan",
         "regency": "Cilacap",
         "linked_subject_niks": EXAMPLE_VICTIMS,
@@ -357,6 +365,7 @@ pub fn recruiter(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<Fi
         regency: v.text("regency"),
         linked_subject_keys: subjects(v, r, "linked_subject_niks", "linked_subject_keys"),
         placement_agency_name: v.opt_text("placement_agency_name"),
+        village_code: v.opt_village_code("village_code"),
     }
     .into_any()])
 }
@@ -383,9 +392,19 @@ pub fn spdp(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldEr
 }
 
 pub fn prosecution_stage(v: &Validated, r: &Request<'_>) -> Result<Vec<AnyEvent>, Vec<FieldError>> {
+    let stage: ProsecutionStage = v.symbol("stage");
+    // The P-forms are the prosecutor's; the investigator records sending the file.
+    if r.caller.agency == Agency::Polri && stage != ProsecutionStage::FileSent {
+        return Err(vec![FieldError::new(
+            "stage",
+            format!("a polri office records only file_sent; {stage} is the prosecutor's form"),
+        )]);
+    }
+    let mut envelope = case_envelope(v, r);
+    envelope.subject_key = v.opt_text("suspect_nik").map(|nik| r.subject_key(&nik));
     Ok(vec![ProsecutionStageChanged {
-        envelope: case_envelope(v, r),
-        stage: v.symbol("stage"),
+        envelope,
+        stage,
         prosecutor_id: v.opt_text("prosecutor_id"),
         due_date: v.opt_date("due_date"),
     }
@@ -479,5 +498,35 @@ mod tests {
             ["subject_niks[1]", "subject_niks[2]", "subject_niks[3]"],
             "{errors:?}"
         );
+    }
+
+    /// The investigator records sending the file (`file_sent`), with the suspect's file
+    /// named by a subject key only; a P-form posted by the police is refused naming `stage`.
+    #[tokio::test]
+    async fn the_police_record_only_the_file_sent() {
+        let state = crate::IntakeState::for_tests().await;
+        let police = lintas_kit::auth::Caller::new(Agency::Polri, "POLRESTA-CILACAP");
+        let now = datetime!(2026-04-01 09:00 +7);
+        let body = |stage: &str| {
+            json!({"officer_id": "pol-7", "case_id": "LINTAS-CLP-2026-0042", "stage": stage,
+                   "suspect_nik": "3301011203850002"})
+        };
+        let build = |stage: &str| {
+            let v = validate(PROSECUTION_STAGES.fields, &body(stage), &checks(now, TimeZone::Wib))
+                .unwrap();
+            prosecution_stage(&v, &Request::for_tests(&police, &state))
+        };
+        let events = build("file_sent").unwrap();
+        let AnyEvent::ProsecutionStageChanged(sent) = &events[0] else {
+            panic!("{events:?}");
+        };
+        assert_eq!(sent.stage, ProsecutionStage::FileSent);
+        assert_eq!(
+            sent.envelope.subject_key.as_deref(),
+            Some(state.keyer.subject_key("3301011203850002").as_str())
+        );
+        let refused = build("p21").unwrap_err();
+        assert_eq!(refused[0].field, "stage");
+        assert!(refused[0].message.contains("prosecutor"), "{refused:?}");
     }
 }

@@ -284,28 +284,8 @@ mod tests {
     use super::*;
     use crate::spec::{validate, Checks};
     use crate::IntakeState;
-    use lintas_kit::auth::{Caller, Tokens};
-    use lintas_kit::codec::Codec;
-    use lintas_kit::events::calendar::TimeZone;
-    use lintas_kit::producer::{EventProducer, ProducerSettings};
-    use lintas_kit::registry::RegistryClient;
-    use lintas_kit::store::Store;
+    use lintas_kit::auth::Caller;
     use time::macros::datetime;
-
-    /// An intake that is never asked to publish: the builders only derive events.
-    async fn state() -> IntakeState {
-        let codec = Codec::new(RegistryClient::new("http://127.0.0.1:9"), "");
-        IntakeState {
-            producer: EventProducer::new(&ProducerSettings::new("127.0.0.1:9"), codec).unwrap(),
-            keyer: SubjectKeyer::new(&[7; 32]).unwrap(),
-            tokens: Tokens::parse("").unwrap(),
-            store: Store::connect("sqlite::memory:", crate::SCHEMA)
-                .await
-                .unwrap(),
-            checkpoints: vec!["TPI-CGK".into()],
-            time_zone: TimeZone::Wib,
-        }
-    }
 
     /// What the builder publishes for `body` posted to `endpoint` by the checkpoint TPI-CGK.
     async fn published(
@@ -313,7 +293,7 @@ mod tests {
         build: crate::accept::Build,
         body: Json,
     ) -> Vec<AnyEvent> {
-        let state = state().await;
+        let state = IntakeState::for_tests().await;
         let caller = Caller::new(Agency::Imigrasi, "TPI-CGK");
         let checks = Checks {
             checkpoints: &state.checkpoints,

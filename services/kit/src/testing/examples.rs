@@ -28,6 +28,10 @@ pub const CASE: &str = "LP/B/127/XI/2026/POLRESTA-CILACAP";
 /// A recruiter's pseudonymous key, linked by the police and the manpower office examples.
 pub const RECRUITER: &str = "rk-0c1d2e3f4a5b6c7d";
 
+/// The Kemendagri code of the examples' village, Karang Kandri (Kesugihan, Cilacap): the
+/// village a village office's token names in its `village=` claim.
+pub const KARANG_KANDRI: &str = "33.01.02.2003";
+
 /// An event type with an example.
 pub trait Example: Sized {
     fn example() -> Self;
@@ -96,6 +100,7 @@ impl Example for ApplicantRegistered {
             }),
             sponsor_name: None,
             identity_verified: true,
+            village_code: Some(KARANG_KANDRI.parse().expect("a village code")),
         }
     }
 }
@@ -198,6 +203,7 @@ impl Example for RecruiterReported {
             regency: "Cilacap".into(),
             linked_subject_keys: vec![SUBJECT.into()],
             placement_agency_name: None,
+            village_code: Some(KARANG_KANDRI.parse().expect("a village code")),
         }
     }
 }

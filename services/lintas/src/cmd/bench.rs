@@ -245,5 +245,10 @@ fn sample_applicant(keyer: &SubjectKeyer, i: usize) -> ApplicantRegistered {
         placement_agency: None,
         sponsor_name: None,
         identity_verified: true,
+        village_code: Some(
+            format!("33.01.{:02}.2{:03}", 1 + i % 24, 1 + (i % 300) / 24)
+                .parse()
+                .expect("a village code"),
+        ),
     }
 }

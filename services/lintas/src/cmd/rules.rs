@@ -30,6 +30,12 @@ pub struct RuleArgs {
         default_value = "DXB,AUH,DOH,MCT,BAH,KWI,KUL"
     )]
     pub im2_transit_points: Vec<String>,
+    /// Disnaker: the regency the office serves, by Kemendagri code (33.01 is Kabupaten
+    /// Cilacap). Applicants whose village code lies elsewhere are another office's: no view,
+    /// task or alert here. Required by `lintas subscriber disnaker`; `lintas up` defaults to
+    /// 33.01, the simulator's regency.
+    #[arg(long, env = "LINTAS_DISNAKER_REGENCY")]
+    pub disnaker_regency: Option<lintas_kit::events::RegencyCode>,
     /// DN1: days the village office has to follow up a blocked resident.
     #[arg(long, env = "LINTAS_DN1_FOLLOW_UP_DAYS", default_value_t = 7)]
     pub dn1_follow_up_days: i64,
@@ -58,6 +64,9 @@ pub struct RuleArgs {
     /// JA3: days to return a corrected file after P-18 or P-19 (when the form sets no date).
     #[arg(long, env = "LINTAS_JA3_CORRECTED_FILE_DAYS", default_value_t = 14)]
     pub ja3_corrected_file_days: i64,
+    /// JA3: days for the prosecutor to answer a file the investigator sent (KUHAP art. 138).
+    #[arg(long, env = "LINTAS_JA3_FILE_ANSWER_DAYS", default_value_t = 7)]
+    pub ja3_file_answer_days: i64,
 }
 
 fn replaced_by_months(_: &str) -> Result<String, String> {
@@ -85,6 +94,7 @@ impl RuleArgs {
     pub fn disnaker(&self) -> lintas_disnaker::DisnakerHandler {
         let mut handler = lintas_disnaker::DisnakerHandler::default();
         let s = &mut handler.settings;
+        s.regency = self.disnaker_regency.clone();
         s.follow_up_days = self.dn1_follow_up_days;
         s.valid_licences = self.dn2_valid_licences.clone();
         s.scheme_agencies = self.dn3_scheme_agencies.clone();
@@ -110,6 +120,7 @@ impl RuleArgs {
         s.spdp_within = Duration::days(self.ja1_days);
         s.prosecutor_within = Duration::days(self.ja2_days);
         s.corrected_file_within = Duration::days(self.ja3_corrected_file_days);
+        s.file_answer_within = Duration::days(self.ja3_file_answer_days);
         s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
         handler

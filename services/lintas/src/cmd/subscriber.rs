@@ -70,6 +70,14 @@ pub async fn run(mut args: SubscriberArgs) -> anyhow::Result<()> {
             .await
         }
         SubscriberKind::Disnaker => {
+            // A manpower office serves one regency; on a national feed, a missing setting
+            // would give it every regency's residents and tasks.
+            if args.rules.disnaker_regency.is_none() {
+                anyhow::bail!(
+                    "the disnaker subscriber needs the regency it serves: set LINTAS_DISNAKER_REGENCY \
+                     (--disnaker-regency) to its Kemendagri code, for example 33.01 for Kabupaten Cilacap"
+                );
+            }
             let subscriber = Subscriber {
                 group: lintas_disnaker::GROUP,
                 topics: lintas_disnaker::TOPICS,

@@ -435,7 +435,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             })
         };
     let [s_imigrasi, s_disnaker, s_polri, s_kejaksaan, s_desa] = SUBSCRIBERS;
-    let rules = &args.rules;
+    // The embedded run models Kabupaten Cilacap (the simulator's regency).
+    let mut rules = args.rules.clone();
+    if rules.disnaker_regency.is_none() {
+        rules.disnaker_regency = Some("33.01".parse().expect("Cilacap's regency code"));
+    }
+    let rules = &rules;
     tasks.spawn(
         "imigrasi",
         runtime(imigrasi, s_imigrasi)?.run(Arc::new(rules.imigrasi())),
