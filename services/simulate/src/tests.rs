@@ -34,6 +34,27 @@ fn same_seed_same_sequence_other_seed_another() {
     assert_ne!(a, c);
     let same_positions = a.iter().zip(&c).filter(|(x, y)| x == y).count();
     assert_eq!(same_positions, 0);
+
+    // A busy, risky run reaches every step (group checks, visa flags at checkpoints, every
+    // prosecution stage), so the replay is checked for each of them, not only for the
+    // applications that fill the first requests.
+    let busy = || Settings {
+        per_day: 400,
+        risky_share: 0.3,
+        ..settings(60)
+    };
+    let a: Vec<SimRequest> = Scenario::new(7, busy()).take(20_000).collect();
+    let b: Vec<SimRequest> = Scenario::new(7, busy()).take(20_000).collect();
+    assert_eq!(a.len(), 20_000);
+    assert!(a == b, "same seed, same settings, another sequence");
+    let paths: HashSet<&str> = a.iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 12, "every endpoint: {paths:?}");
+    let stages: HashSet<&str> = a
+        .iter()
+        .filter(|r| r.path == "/v1/cases/prosecution-stages")
+        .filter_map(|r| r.body["stage"].as_str())
+        .collect();
+    assert_eq!(stages.len(), 7, "P-16 to P-31: {stages:?}");
 }
 
 #[test]
