@@ -562,13 +562,19 @@ async fn alerts_are_acknowledged_escalated_closed_and_survive_a_rebuild() {
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/33.01.02.2001/notices", desa.url),
+            format!(
+                "{}/v1/agencies/desa/villages/33.01.02.2001/notices",
+                desa.url
+            ),
             None,
         ),
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/33.01.02.2001/residents", desa.url),
+            format!(
+                "{}/v1/agencies/desa/villages/33.01.02.2001/residents",
+                desa.url
+            ),
             None,
         ),
         (

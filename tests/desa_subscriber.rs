@@ -105,11 +105,12 @@ async fn village_offices_are_warned() {
     let pool = pg(&database).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let rules: Vec<String> =
-            sqlx::query_scalar("SELECT rule FROM desa.notices WHERE village_code = '33.01.03.2001'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+        let rules: Vec<String> = sqlx::query_scalar(
+            "SELECT rule FROM desa.notices WHERE village_code = '33.01.03.2001'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
         if rules == ["DESA-RECRUITER"] {
             break;
         }

@@ -17,7 +17,11 @@ use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 const ZONES: [(TimeZone, i8); 3] = [(TimeZone::Wib, 7), (TimeZone::Wita, 8), (TimeZone::Wit, 9)];
 
 /// A month end, the day before a leap day, a year end.
-const DAYS: [Date; 3] = [date!(2026 - 04 - 30), date!(2028 - 02 - 22), date!(2026 - 12 - 28)];
+const DAYS: [Date; 3] = [
+    date!(2026 - 04 - 30),
+    date!(2028 - 02 - 22),
+    date!(2026 - 12 - 28),
+];
 
 /// A rule whose clock starts with one event and runs `days` local days.
 struct Clock {
@@ -127,7 +131,10 @@ async fn ends_at_local_midnight<H: Handler>(
         for day in DAYS {
             let start = late_evening(day, hours);
             let due = end_of_day(day, clock.days, hours);
-            let what = format!("{} ({} days) from {start} in {zone:?}", clock.rule, clock.days);
+            let what = format!(
+                "{} ({} days) from {start} in {zone:?}",
+                clock.rule, clock.days
+            );
             let mut h = Harness::new(handler(zone), migrations()).await.unwrap();
             h.clock().set(start);
             h.apply_each(vec![(clock.start)(start)]).await.unwrap();

@@ -409,13 +409,19 @@ async fn the_access_matrix_holds_with_officers_tokens() {
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/33.01.02.2001/notices", desa.url),
+            format!(
+                "{}/v1/agencies/desa/villages/33.01.02.2001/notices",
+                desa.url
+            ),
             None,
         ),
         (
             "desa",
             Method::GET,
-            format!("{}/v1/agencies/desa/villages/33.01.02.2001/residents", desa.url),
+            format!(
+                "{}/v1/agencies/desa/villages/33.01.02.2001/residents",
+                desa.url
+            ),
             None,
         ),
         (

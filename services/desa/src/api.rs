@@ -41,26 +41,27 @@ const UNPLACED: &str = "unplaced";
 /// Which village a request reads: its code, or None for the unplaced rows. Desa tokens
 /// only: the token's own village, or every village (and the unplaced) with `all_villages`.
 /// The office name grants nothing.
-fn village_of(caller: &Caller, segment: &str) -> Result<Option<VillageCode>, Response> {
+fn village_of(caller: &Caller, segment: &str) -> Result<Option<VillageCode>, Box<Response>> {
     let all = caller.agency == Agency::Desa && caller.has_role(ALL_VILLAGES_ROLE);
     let code = if segment.trim() == UNPLACED {
         None
     } else {
-        Some(VillageCode::parse(segment).map_err(|e| invalid(vec![("village", e)]))?)
+        Some(VillageCode::parse(segment).map_err(|e| Box::new(invalid(vec![("village", e)])))?)
     };
-    let own = caller.agency == Agency::Desa
-        && code.is_some()
-        && caller.village.as_ref() == code.as_ref();
+    let own =
+        caller.agency == Agency::Desa && code.is_some() && caller.village.as_ref() == code.as_ref();
     if all || own {
         return Ok(code);
     }
-    let what = code.as_ref().map_or("the unplaced rows".to_string(), |c| {
-        format!("village {c}")
-    });
-    Err(AuthError::needs(format_args!(
-        "a desa token of {what} or with role {ALL_VILLAGES_ROLE}"
+    let what = code
+        .as_ref()
+        .map_or("the unplaced rows".to_string(), |c| format!("village {c}"));
+    Err(Box::new(
+        AuthError::needs(format_args!(
+            "a desa token of {what} or with role {ALL_VILLAGES_ROLE}"
+        ))
+        .into_response(),
     ))
-    .into_response())
 }
 
 /// The village as answered: its code, or `unplaced`.
@@ -75,7 +76,7 @@ async fn notices(
 ) -> Response {
     let code = match village_of(&caller, &village) {
         Ok(code) => code,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let rows = sqlx::query(
         "SELECT notice_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms FROM notices \
@@ -106,7 +107,7 @@ async fn residents(
 ) -> Response {
     let code = match village_of(&caller, &village) {
         Ok(code) => code,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let rows = sqlx::query(
         "SELECT r.subject_key, e.kind, e.event_id, e.occurred_at_ms, e.details FROM residents r \
@@ -138,7 +139,7 @@ async fn recruiters(
 ) -> Response {
     let code = match village_of(&caller, &village) {
         Ok(code) => code,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let rows = sqlx::query(
         "SELECT recruiter_key, role, reported_by, MAX(occurred_at_ms), COUNT(*) FROM recruiter_sightings \

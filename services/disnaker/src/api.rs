@@ -113,7 +113,12 @@ async fn tasks(
     if caller.agency != Agency::Disnaker {
         return AuthError::needs_agency(Agency::Disnaker).into_response();
     }
-    let code = match filter.village_code.as_deref().map(VillageCode::parse).transpose() {
+    let code = match filter
+        .village_code
+        .as_deref()
+        .map(VillageCode::parse)
+        .transpose()
+    {
         Ok(code) => code.map(|c| c.to_string()),
         Err(e) => return invalid(vec![("village_code", e)]),
     };

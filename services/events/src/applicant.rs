@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::{impl_event, VillageCode, timefmt, DeclaredPurpose, Envelope, RegistrationSource, Sex, Topic};
+use crate::{
+    impl_event, timefmt, DeclaredPurpose, Envelope, RegistrationSource, Sex, Topic, VillageCode,
+};
 
 /// schemas/ApplicantRegistered.avsc
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,7 +16,9 @@ pub const PROVINCE_CODES: &[u8] = &[
 
 /// A village (desa or kelurahan) code, kept in the dotted form `33.01.02.2003`. Village
 /// serials start with 1 for a kelurahan and 2 for a desa.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct VillageCode(String);
 

@@ -99,9 +99,7 @@ fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> 
         }
     }
     // Villages are matched by code: a name is shared by many villages.
-    if caller.agency == Agency::Desa
-        && v.has("village_code")
-        && !caller.has_role(ALL_VILLAGES_ROLE)
+    if caller.agency == Agency::Desa && v.has("village_code") && !caller.has_role(ALL_VILLAGES_ROLE)
     {
         let asserted = v.opt_village_code("village_code");
         match &caller.village {

@@ -676,5 +676,8 @@ async fn a_corrected_file_sent_back_in_time_meets_the_investigators_deadline() {
             _ => None,
         })
         .unwrap();
-    assert!(summary.contains("not sent back") && summary.contains("P-19"), "{summary}");
+    assert!(
+        summary.contains("not sent back") && summary.contains("P-19"),
+        "{summary}"
+    );
 }

@@ -14,6 +14,23 @@ pub struct Kecamatan {
     pub weight: u32,
 }
 
+impl Kecamatan {
+    /// The Kemendagri code of one of its villages, `33.01.KK.VVVV`: how the intakes and
+    /// subscribers tell villages apart. The kecamatan codes are Cilacap's; the village serials
+    /// are illustrative: the n-th village listed is 2001+n (a desa), or 1001+n (a kelurahan)
+    /// in the three kecamatan of Cilacap city.
+    pub fn village_code(&self, village: &str) -> String {
+        let n = self
+            .villages
+            .iter()
+            .position(|v| *v == village)
+            .expect("a village of this kecamatan");
+        let kelurahan = self.name.starts_with("Cilacap ");
+        let serial = if kelurahan { 1001 } else { 2001 } + n;
+        format!("33.01.{:02}.{serial}", self.code)
+    }
+}
+
 /// The 24 kecamatan of Cilacap (kode wilayah 33.01.01 to 33.01.24).
 pub const KECAMATAN: &[Kecamatan] = &[
     Kecamatan {

@@ -9,8 +9,8 @@ use crate::accept::Request;
 use serde_json::{json, Value as Json};
 
 use crate::spec::{
-    example_date, example_time, optional, required, required_unless, required_with, symbols, Checks, Endpoint,
-    FieldError, Kind, Validated,
+    example_date, example_time, optional, required, required_unless, required_with, symbols,
+    Checks, Endpoint, FieldError, Kind, Validated,
 };
 
 const CASE_ID: crate::spec::Field = required(
@@ -124,7 +124,11 @@ pub static RECRUITERS: Endpoint = Endpoint {
             Kind::Symbol(symbols::<LicenceStatus>),
             "Placement licence status."
         ),
-        optional("village", Kind::Text { max: 100 }, "Village where active, for display."),
+        optional(
+            "village",
+            Kind::Text { max: 100 },
+            "Village where active, for display."
+        ),
         required_with(
             "village_code",
             Kind::VillageCode,
@@ -512,8 +516,12 @@ mod tests {
                    "suspect_nik": "3301011203850002"})
         };
         let build = |stage: &str| {
-            let v = validate(PROSECUTION_STAGES.fields, &body(stage), &checks(now, TimeZone::Wib))
-                .unwrap();
+            let v = validate(
+                PROSECUTION_STAGES.fields,
+                &body(stage),
+                &checks(now, TimeZone::Wib),
+            )
+            .unwrap();
             prosecution_stage(&v, &Request::for_tests(&police, &state))
         };
         let events = build("file_sent").unwrap();

@@ -154,6 +154,7 @@ impl Scenario {
             "role": r.role.symbol(),
             "phone_numbers": r.phones,
             "licence_status": r.licence.symbol(),
+            "village_code": KECAMATAN[r.kec].village_code(r.village),
             "village": r.village,
             "sub_district": KECAMATAN[r.kec].name,
             "regency": "Cilacap",

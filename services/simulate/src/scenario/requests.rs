@@ -68,6 +68,7 @@ impl Scenario {
             "full_name": person.name,
             "sex": if person.female { "female" } else { "male" },
             "birth_date": date_text(person.birth),
+            "village_code": KECAMATAN[person.kec].village_code(person.village),
             "village": person.village,
             "sub_district": KECAMATAN[person.kec].name,
             "regency": "Cilacap",
