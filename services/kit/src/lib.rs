@@ -13,6 +13,8 @@
 //! - [`http`]: the one way every HTTP server is served (timeouts, connection limit, body
 //!   limit, optional TLS, one JSON error shape, strict JSON bodies);
 //! - [`telemetry`]: tracing, Prometheus metrics, `/livez`, `/readyz`, `/metrics`;
+//! - [`internal_events`]: each notable runtime event as one struct whose `emit` logs it and
+//!   counts it with the same labels;
 //! - [`shutdown`]: one signal that every task watches;
 //! - [`testing`]: run a handler against events in memory, with no broker.
 #![forbid(unsafe_code)]
@@ -27,6 +29,7 @@ pub mod codec;
 pub mod consumer;
 pub mod encryption;
 pub mod http;
+pub mod internal_events;
 pub mod kafka_auth;
 pub mod metrics;
 pub mod oidc;

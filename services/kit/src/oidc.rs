@@ -42,7 +42,7 @@ pub const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(30);
 /// Longest officer identity accepted (the `officer_id` of events).
 const MAX_OFFICER: usize = 64;
 
-static JWKS_FETCH_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
+pub(crate) static JWKS_FETCH_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
     register_int_counter!(
         "lintas_oidc_jwks_fetch_failures_total",
         "Fetches of the identity provider's JWKS that failed (the cached keys stay in use)."
@@ -50,7 +50,7 @@ static JWKS_FETCH_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
     .unwrap()
 });
 
-static JWKS_KEYS: LazyLock<IntGauge> = LazyLock::new(|| {
+pub(crate) static JWKS_KEYS: LazyLock<IntGauge> = LazyLock::new(|| {
     register_int_gauge!(
         "lintas_oidc_jwks_keys",
         "Signing keys of the identity provider held; 0 means no OIDC token can be accepted."
@@ -305,13 +305,15 @@ impl Oidc {
         keys.attempted = Some(Instant::now());
         match fetched {
             Ok(by_kid) => {
-                JWKS_KEYS.set(by_kid.len() as i64);
-                tracing::info!(keys = by_kid.len(), "identity provider keys loaded");
+                crate::internal_events::JwksLoaded { keys: by_kid.len() }.emit();
                 keys.by_kid = by_kid;
             }
             Err(e) => {
-                JWKS_FETCH_FAILURES.inc();
-                tracing::warn!(url = %self.inner.settings.jwks_url, error = %e, "cannot fetch the identity provider's keys; keeping the cached ones");
+                crate::internal_events::JwksFetchFailed {
+                    url: &self.inner.settings.jwks_url,
+                    error: &e,
+                }
+                .emit();
             }
         }
         !keys.by_kid.is_empty()

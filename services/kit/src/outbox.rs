@@ -148,9 +148,11 @@ async fn relay_once(store: &Store, producer: &EventProducer) -> anyhow::Result<u
         let (topic, event_type): (String, String) = (row.try_get(1)?, row.try_get(4)?);
         match result {
             Ok(_) => {
-                crate::metrics::EVENTS_PUBLISHED
-                    .with_label_values(&[&topic, &event_type])
-                    .inc();
+                crate::internal_events::EventPublished {
+                    topic: &topic,
+                    event_type: &event_type,
+                }
+                .emit();
                 sqlx::query("DELETE FROM lintas_outbox WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -192,10 +194,12 @@ async fn set_aside(
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    crate::metrics::OUTBOX_FAILED
-        .with_label_values(&[&event_type])
-        .inc();
-    tracing::error!(outbox_id = id, event_type, error = %error, "outbox row refused by the broker for good; set aside in lintas_outbox_failed");
+    crate::internal_events::OutboxRowSetAside {
+        outbox_id: id,
+        event_type: &event_type,
+        error,
+    }
+    .emit();
     Ok(())
 }
 

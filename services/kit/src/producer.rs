@@ -14,7 +14,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 
 use crate::codec::{Codec, EncodeError, CONTENT_TYPE};
-use crate::metrics::{EVENTS_PUBLISHED, PUBLISH_FAILURES};
+use crate::internal_events::{EventPublishFailed, EventPublished};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -154,12 +154,17 @@ impl EventProducer {
         );
         let result = self.send(&topic, &event.key(), &payload, headers).await;
         match &result {
-            Ok(_) => EVENTS_PUBLISHED
-                .with_label_values(&[&topic, type_name])
-                .inc(),
-            Err(_) => PUBLISH_FAILURES
-                .with_label_values(&[&topic, type_name])
-                .inc(),
+            Ok(_) => EventPublished {
+                topic: &topic,
+                event_type: type_name,
+            }
+            .emit(),
+            Err(error) => EventPublishFailed {
+                topic: &topic,
+                event_type: type_name,
+                error,
+            }
+            .emit(),
         }
         result
     }

@@ -15,7 +15,8 @@ use prometheus::{Encoder, TextEncoder};
 use crate::metrics::{HTTP_DURATION, HTTP_REQUESTS};
 
 /// Installs the global `tracing` subscriber: human-readable by default, JSON lines when
-/// `json` is set (LINTAS_LOG_FORMAT=json). Filter with RUST_LOG. Safe to call twice.
+/// `json` is set (`--log-json`, or `LINTAS_LOG_JSON=true`). Filter with `RUST_LOG`. Safe to
+/// call twice.
 pub fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,librdkafka=warn,rdkafka=warn,sqlx=warn")

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use crate::error::RegistryError;
-use crate::metrics;
+use crate::internal_events::{RequestForbidden, RequestUnauthenticated};
 
 /// What a user may do; each role includes the ones before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -303,12 +303,23 @@ pub(crate) async fn require(State(auth): State<Auth>, request: Request, next: Ne
         .map(|v| v.as_bytes().to_vec());
     match auth.authenticate(header.as_deref()).await {
         Err(failure) => {
-            metrics::auth_failure(failure.reason());
+            RequestUnauthenticated {
+                reason: failure.reason(),
+                method: request.method(),
+                route: route.as_deref(),
+            }
+            .emit();
             RegistryError::Unauthorized.into_response()
         }
         Ok((user, role)) if role < needed => {
-            metrics::auth_failure("forbidden");
-            tracing::info!(%user, %role, %needed, method = %request.method(), route = route.as_deref().unwrap_or("unmatched"), "registry request refused");
+            RequestForbidden {
+                user: &user,
+                role,
+                needed,
+                method: request.method(),
+                route: route.as_deref(),
+            }
+            .emit();
             RegistryError::Forbidden { user, needed }.into_response()
         }
         Ok(_) => next.run(request).await,

@@ -20,6 +20,7 @@ mod config;
 mod contract;
 mod dek;
 mod error;
+mod internal_events;
 mod metrics;
 mod schema;
 mod store;

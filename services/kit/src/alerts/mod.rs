@@ -320,9 +320,16 @@ impl AlertDesk {
         claimed: Agency,
         topic_owner: Agency,
     ) -> HandlerError {
-        crate::metrics::ALERT_EVENTS_FORGED
-            .with_label_values(&[&self.agency.to_string()])
-            .inc();
+        crate::internal_events::AlertEventForged {
+            agency: self.agency,
+            claimed,
+            topic_owner,
+            event_type: record.event.type_name(),
+            topic: &record.topic,
+            partition: record.partition,
+            offset: record.offset,
+        }
+        .emit();
         let index = batch
             .records()
             .iter()

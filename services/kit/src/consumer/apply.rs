@@ -13,10 +13,11 @@ use super::decode::{Decoded, Outcome};
 use super::poll::{Command, PartitionKey};
 use super::{backoff, Batch, Handler, HandlerError, Record};
 use crate::codec::Codec;
-use crate::metrics::{
-    APPLY_RETRIES, BATCH_DURATION, DEAD_LETTERS, END_TO_END_LATENCY, EVENTS_APPLIED,
-    FENCED_BATCHES, RECORDS_SKIPPED,
+use crate::internal_events::{
+    ApplyRetried, BatchApplied, BatchFenced, EventsApplied, OffsetGap, RecordDeadLettered,
+    RecordSkipped, RetryCause,
 };
+use crate::metrics::END_TO_END_LATENCY;
 use crate::outbox::now_ms;
 use crate::producer::EventProducer;
 use crate::shutdown::Shutdown;
@@ -99,9 +100,11 @@ impl<H: Handler> Applier<H> {
                         self.fire_if_caught_up(&mut gate, &positions).await;
                     }
                     match applied {
-                        Ok(()) => BATCH_DURATION
-                            .with_label_values(&[&self.group])
-                            .observe(started.elapsed().as_secs_f64()),
+                        Ok(()) => BatchApplied {
+                            group: &self.group,
+                            duration: started.elapsed(),
+                        }
+                        .emit(),
                         Err(Abandoned::Shutdown) => {
                             tracing::info!(group = %self.group, "batch abandoned at shutdown; it will be read again")
                         }
@@ -186,11 +189,14 @@ impl<H: Handler> Applier<H> {
                     true
                 }
                 Outcome::Skip(reason) => {
-                    RECORDS_SKIPPED
-                        .with_label_values(&[&self.group, message.topic(), reason])
-                        .inc();
-                    tracing::info!(group = %self.group, topic = message.topic(), partition = message.partition(),
-                        offset = message.offset(), reason, "record skipped: nothing this subscriber can use");
+                    RecordSkipped {
+                        group: &self.group,
+                        topic: message.topic(),
+                        partition: message.partition(),
+                        offset: message.offset(),
+                        reason,
+                    }
+                    .emit();
                     false
                 }
                 Outcome::DeadLetter(class, reason) => {
@@ -275,10 +281,13 @@ impl<H: Handler> Applier<H> {
                                 continue;
                             }
                         }
-                        APPLY_RETRIES
-                            .with_label_values(&[&self.group, "apply"])
-                            .inc();
-                        tracing::warn!(group = %self.group, error = %e, attempt, "batch not applied; retrying");
+                        ApplyRetried {
+                            group: &self.group,
+                            cause: RetryCause::Apply,
+                            attempt,
+                            error: &e,
+                        }
+                        .emit();
                         if started.elapsed() >= STUCK_AFTER {
                             self.health.not_ready(
                                 &self.apply_part(),
@@ -316,18 +325,16 @@ impl<H: Handler> Applier<H> {
             if let Some(next) = next {
                 let offset = d.message.offset();
                 if offset > next {
-                    let missing = offset - next;
-                    crate::metrics::OFFSET_GAPS
-                        .with_label_values(&[&self.group, key.0])
-                        .inc_by(missing as u64);
-                    let what = format!(
-                        "{}[{}]: offsets {next}..{} were never delivered ({missing} records skipped by the broker)",
-                        key.0,
-                        key.1,
-                        offset - 1
-                    );
-                    tracing::error!(group = %self.group, "{what}");
-                    self.health.warn(&format!("{}:gaps", self.group), what);
+                    let gap = OffsetGap {
+                        group: &self.group,
+                        topic: key.0,
+                        partition: key.1,
+                        expected: next,
+                        delivered: offset,
+                    };
+                    gap.emit();
+                    self.health
+                        .warn(&format!("{}:gaps", self.group), gap.describe());
                 }
             }
             expected.insert(key, d.message.offset() + 1);
@@ -356,10 +363,14 @@ impl<H: Handler> Applier<H> {
                 lintas_events::timefmt::millis::to_millis(&record.event.envelope().recorded_at);
             latency.observe(((now - recorded).max(0) as f64) / 1000.0);
         }
-        for ((topic, type_name), count) in applied {
-            EVENTS_APPLIED
-                .with_label_values(&[&self.group, topic, type_name])
-                .inc_by(count);
+        for ((topic, event_type), count) in applied {
+            EventsApplied {
+                group: &self.group,
+                topic,
+                event_type,
+                count,
+            }
+            .emit();
         }
         let next_offsets = next_offsets(items);
         for (key, next) in &next_offsets {
@@ -407,8 +418,11 @@ impl<H: Handler> Applier<H> {
             .into_iter()
             .filter(|k| stored.get(k).copied() != positions.get(k).copied().flatten())
             .collect();
-        FENCED_BATCHES.with_label_values(&[&self.group]).inc();
-        tracing::warn!(group = %self.group, partitions = ?moved, "stored offsets moved under this instance; reloading them and fetching again from there");
+        BatchFenced {
+            group: &self.group,
+            partitions: &moved,
+        }
+        .emit();
         let mut seek = Vec::with_capacity(moved.len());
         for key in &moved {
             let at = stored.get(key).copied();
@@ -491,20 +505,26 @@ impl<H: Handler> Applier<H> {
                 .await
             {
                 Ok(_) => {
-                    DEAD_LETTERS
-                        .with_label_values(&[&self.group, message.topic(), stage.as_str(), class])
-                        .inc();
-                    tracing::warn!(
-                        group = %self.group, topic = message.topic(), partition = message.partition(),
-                        offset = message.offset(), stage = stage.as_str(), class, reason, "record dead-lettered"
-                    );
+                    RecordDeadLettered {
+                        group: &self.group,
+                        topic: message.topic(),
+                        partition: message.partition(),
+                        offset: message.offset(),
+                        stage,
+                        class,
+                        reason,
+                    }
+                    .emit();
                     return Ok(());
                 }
                 Err(e) => {
-                    APPLY_RETRIES
-                        .with_label_values(&[&self.group, "dead_letter"])
-                        .inc();
-                    tracing::warn!(group = %self.group, error = %e, "dead-letter topic unavailable; retrying");
+                    ApplyRetried {
+                        group: &self.group,
+                        cause: RetryCause::DeadLetter,
+                        attempt,
+                        error: &e,
+                    }
+                    .emit();
                     if started.elapsed() >= STUCK_AFTER {
                         self.health.not_ready(
                             &self.apply_part(),

@@ -7,7 +7,7 @@ use rdkafka::message::{Message, OwnedMessage};
 
 use super::backoff;
 use crate::codec::{Codec, DecodeError, Decoded as Event};
-use crate::metrics::APPLY_RETRIES;
+use crate::internal_events::{ApplyRetried, RetryCause};
 use crate::registry::RegistryError;
 use crate::shutdown::Shutdown;
 
@@ -62,8 +62,13 @@ pub(super) async fn decode_batch(
                     if e.is_transient()
                         || matches!(e, DecodeError::Registry(RegistryError::UnknownId(_))) =>
                 {
-                    APPLY_RETRIES.with_label_values(&[group, "registry"]).inc();
-                    tracing::warn!(group, error = %e, "cannot decode yet; retrying");
+                    ApplyRetried {
+                        group,
+                        cause: RetryCause::Registry,
+                        attempt,
+                        error: &e,
+                    }
+                    .emit();
                     tokio::select! {
                         _ = tokio::time::sleep(backoff(attempt)) => {}
                         _ = shutdown.wait() => return None,

@@ -18,7 +18,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::decode::{decode_batch, Decoded};
 use super::{backoff, StartFrom, SubscriberSettings};
 use crate::codec::Codec;
-use crate::metrics::{CONSUMER_LAG, RECORDS_CONSUMED};
+use crate::internal_events::{OffsetOutsideLog, OutsideLogAction, OutsideLogKind, RecordConsumed};
+use crate::metrics::CONSUMER_LAG;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::telemetry::Health;
@@ -231,51 +232,43 @@ impl RuntimeContext {
             // served when batches hold several records, and skips the rest of a batch when
             // a fetch starts inside it.
             let kind = if next > high && !self.record_exists_at(&key, low.max(high - 1), next - 1) {
-                "past_end"
+                OutsideLogKind::PastEnd
             } else if next < low {
-                "before_start"
+                OutsideLogKind::BeforeStart
             } else {
                 continue;
             };
-            crate::metrics::OFFSETS_OUT_OF_RANGE
-                .with_label_values(&[&self.group, &key.0, kind])
-                .inc();
-            let what = format!(
-                "{}[{}]: stored offset {next} is outside the log ({low}..{high}, {})",
-                key.0,
-                key.1,
-                if kind == "past_end" {
-                    "past its end: the topic was recreated or truncated"
-                } else {
-                    "before its start: retention deleted records never applied"
-                }
-            );
-            match self.offset_policy {
-                super::OffsetPolicy::Stop => {
-                    tracing::error!(group = %self.group, "{what}; the partition is stopped until an operator decides (LINTAS_ON_OFFSET_OUT_OF_RANGE=resume resumes from the log's start)");
-                    problems.insert(key.clone(), what);
-                    stopped.push(key);
-                }
-                super::OffsetPolicy::Resume => {
-                    let stored_now = self.runtime.block_on(store_offset(
-                        &self.store,
-                        &self.group,
-                        &key,
-                        next,
-                        low,
-                    ));
-                    match stored_now {
-                        Ok(()) => {
-                            tracing::error!(group = %self.group, "{what}; resuming from offset {low} as configured");
-                            stored.insert(key, low);
-                        }
-                        Err(e) => {
-                            tracing::error!(group = %self.group, error = %e, "{what}; could not store the new offset: the partition is stopped");
-                            problems.insert(key.clone(), what);
-                            stopped.push(key);
-                        }
-                    }
-                }
+            let stored_now = match self.offset_policy {
+                super::OffsetPolicy::Stop => None,
+                super::OffsetPolicy::Resume => Some(self.runtime.block_on(store_offset(
+                    &self.store,
+                    &self.group,
+                    &key,
+                    next,
+                    low,
+                ))),
+            };
+            let event = OffsetOutsideLog {
+                group: &self.group,
+                topic: &key.0,
+                partition: key.1,
+                stored: next,
+                low,
+                high,
+                kind,
+                action: match &stored_now {
+                    None => OutsideLogAction::Stopped,
+                    Some(Ok(())) => OutsideLogAction::Resumed,
+                    Some(Err(e)) => OutsideLogAction::StoreFailed(e),
+                },
+            };
+            event.emit();
+            let what = event.describe();
+            if let Some(Ok(())) = stored_now {
+                stored.insert(key, low);
+            } else {
+                problems.insert(key.clone(), what);
+                stopped.push(key);
             }
         }
         stopped
@@ -737,9 +730,11 @@ fn poll_loop(
         };
         match consumer.poll(wait) {
             Some(Ok(message)) => {
-                RECORDS_CONSUMED
-                    .with_label_values(&[&group, message.topic()])
-                    .inc();
+                RecordConsumed {
+                    group: &group,
+                    topic: message.topic(),
+                }
+                .emit();
                 pending.lock().expect("lock").push(message.detach());
                 batch_started.get_or_insert_with(Instant::now);
             }

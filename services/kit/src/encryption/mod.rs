@@ -368,12 +368,12 @@ impl Protection {
             None => return Ok(None),
             Some(reason) => reason,
         };
-        crate::metrics::FIELDS_SEALED
-            .with_label_values(&[sealed.as_str()])
-            .inc();
-        if matches!(sealed, Sealed::WrongKey | Sealed::Unreadable) {
-            tracing::error!(kek = %rule.kek, subject, reason = sealed.as_str(), "personal data held under a KEK of this service does not decrypt");
+        crate::internal_events::PersonalDataSealed {
+            kek: &rule.kek,
+            subject,
+            reason: sealed,
         }
+        .emit();
         match rule.on_read_failure {
             OnReadFailure::KeepCiphertext => Ok(Some(sealed)),
             OnReadFailure::Refuse => Err(EncryptionError::Sealed(sealed.as_str())),
