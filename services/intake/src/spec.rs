@@ -146,12 +146,9 @@ pub const fn required_with(
     other: &'static str,
     doc: &'static str,
 ) -> Field {
-    Field {
-        name,
-        kind,
-        need: Need::With(other),
-        doc,
-    }
+    let mut field = required_unless(name, kind, other, doc);
+    field.need = Need::With(other);
+    field
 }
 
 /// A field required unless the sibling `other` is given.

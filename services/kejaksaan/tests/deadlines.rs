@@ -623,6 +623,17 @@ async fn clocks_once_per_case_from_before_an_upgrade_are_still_met() {
     assert!(raised(&h).is_empty());
 }
 
+/// The summary of the first alert raised.
+fn first_summary(h: &Harness<KejaksaanHandler>) -> String {
+    h.published()
+        .iter()
+        .find_map(|e| match e {
+            AnyEvent::AlertRaised(a) => Some(a.summary.clone()),
+            _ => None,
+        })
+        .expect("an alert was raised")
+}
+
 /// Issue #18, finding 6: the investigator's corrected file is recorded when it is sent back
 /// (`file_sent`). Returned on day 10 of 14, it meets the investigator's deadline although the
 /// prosecutor's P-21 comes on day 16; the prosecutor's own 7 days to answer then run from the
@@ -653,14 +664,7 @@ async fn a_corrected_file_sent_back_in_time_meets_the_investigators_deadline() {
     assert_eq!(unanswered.fire_due().await.unwrap(), 0);
     unanswered.clock().set(returned + Duration::days(9));
     assert_eq!(unanswered.fire_due().await.unwrap(), 1);
-    let summary = unanswered
-        .published()
-        .iter()
-        .find_map(|e| match e {
-            AnyEvent::AlertRaised(a) => Some(a.summary.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let summary = first_summary(&unanswered);
     assert!(summary.contains("prosecutor's 7 days"), "{summary}");
 
     // And the corrected file never sent back: the investigator's 14 days fire JA3.
@@ -668,14 +672,7 @@ async fn a_corrected_file_sent_back_in_time_meets_the_investigators_deadline() {
     not_returned.apply_each(events[..1].to_vec()).await.unwrap();
     not_returned.clock().set(p19 + Duration::days(16));
     assert_eq!(not_returned.fire_due().await.unwrap(), 1);
-    let summary = not_returned
-        .published()
-        .iter()
-        .find_map(|e| match e {
-            AnyEvent::AlertRaised(a) => Some(a.summary.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let summary = first_summary(&not_returned);
     assert!(
         summary.contains("not sent back") && summary.contains("P-19"),
         "{summary}"
