@@ -145,7 +145,7 @@ fn cases() -> Vec<Case> {
         Case {
             path: "/v1/cases/prosecution-stages",
             token: KEJAKSAAN_TOKEN,
-            forbidden: POLRI_TOKEN,
+            forbidden: DISNAKER_TOKEN,
             body: json!({"case_id": "LINTAS-CLP-2026-0042", "stage": "p16", "prosecutor_id": "jaksa-0007", "officer_id": "jaksa-7"}),
             publishes: &[("ProsecutionStageChanged", "lintas.cases.v1")],
         },

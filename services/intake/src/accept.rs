@@ -56,9 +56,9 @@ impl<'a> Request<'a> {
         self.state.keyer.subject_key(nik)
     }
 
-    /// A request without an idempotency key, for tests of what a builder makes.
-    #[cfg(test)]
-    pub(crate) fn for_tests(caller: &'a Caller, state: &'a IntakeState) -> Request<'a> {
+    /// A request without an idempotency key: what a builder makes of a body, published
+    /// nowhere (the start-up self-check, tests).
+    pub(crate) fn without_key(caller: &'a Caller, state: &'a IntakeState) -> Request<'a> {
         Request {
             caller,
             state,
@@ -75,7 +75,7 @@ impl<'a> Request<'a> {
 /// regency's village office, role `all_villages`, for any).
 fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> Vec<FieldError> {
     let mut fields = Vec::new();
-    if v.has("checkpoint_code") {
+    if v.holds("checkpoint_code") {
         let asserted = v.text("checkpoint_code");
         match caller.checkpoint(checkpoints) {
             Some(own) if own.eq_ignore_ascii_case(&asserted) => {}
@@ -99,7 +99,9 @@ fn beyond_credential(caller: &Caller, v: &Validated, checkpoints: &[String]) -> 
         }
     }
     // Villages are matched by code: a name is shared by many villages.
-    if caller.agency == Agency::Desa && v.has("village_code") && !caller.has_role(ALL_VILLAGES_ROLE)
+    if caller.agency == Agency::Desa
+        && v.holds("village_code")
+        && !caller.has_role(ALL_VILLAGES_ROLE)
     {
         let asserted = v.opt_village_code("village_code");
         match &caller.village {

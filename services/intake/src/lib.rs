@@ -172,6 +172,48 @@ pub fn publishers(intakes: &[&Intake]) -> Vec<lintas_kit::events::Agency> {
     agencies
 }
 
+/// Runs every endpoint's builder on the endpoint's own example, as its example caller,
+/// publishing nothing: a builder asking for a field its endpoint does not declare (a misspelt
+/// name) or refusing its own example stops the service at start-up, naming the endpoint,
+/// rather than failing its first request. Paths the examples do not take are covered by the
+/// endpoint tests.
+pub fn self_check(state: &IntakeState, intakes: &[&Intake]) -> Result<(), String> {
+    let checks = Checks {
+        checkpoints: &state.checkpoints,
+        time_zone: state.time_zone,
+        now: lintas_kit::events::timefmt::millis::now(),
+    };
+    for (endpoint, build) in intakes.iter().flat_map(|i| i.endpoints.iter()) {
+        let path = endpoint.path;
+        let example = (endpoint.example)(&checks);
+        let validated = spec::validate(endpoint.fields, &example, &checks)
+            .map_err(|e| format!("{path}: its example is refused: {e:?}"))?;
+        let mut caller = Caller::new(endpoint.example_caller, "SELF-CHECK");
+        if let Some(checkpoint) = state.checkpoints.first() {
+            caller.checkpoint = Some(checkpoint.clone());
+        }
+        caller
+            .roles
+            .push(lintas_kit::auth::ALL_VILLAGES_ROLE.into());
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            build(&validated, &accept::Request::without_key(&caller, state))
+        }));
+        match built {
+            Ok(Ok(_)) => {}
+            Ok(Err(fields)) => return Err(format!("{path}: its example is refused: {fields:?}")),
+            Err(panic) => {
+                let reason = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                return Err(format!("{path}: its builder fails: {reason}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every intake, for `lintas up` and `lintas intake all`.
 pub static ALL: &[&Intake] = &[&DISNAKER, &IMIGRASI, &CHECKPOINT, &REFERRAL];
 
@@ -290,5 +332,41 @@ impl From<PublishError> for Refusal {
     fn from(e: PublishError) -> Self {
         tracing::warn!(error = %e, "publish failed; answering 503");
         Refusal::Unavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod self_check_tests {
+    use super::*;
+
+    /// Every shipped endpoint's builder makes events of its own example.
+    #[tokio::test]
+    async fn every_shipped_builder_passes_the_self_check() {
+        let state = IntakeState::for_tests().await;
+        self_check(&state, ALL).unwrap();
+    }
+
+    /// A builder reading a field by a misspelt name stops the intake at start-up, naming
+    /// the endpoint and the name.
+    #[tokio::test]
+    async fn a_misspelt_field_name_fails_the_self_check() {
+        fn misspelt(
+            v: &spec::Validated,
+            _: &accept::Request<'_>,
+        ) -> Result<Vec<lintas_kit::events::AnyEvent>, Vec<FieldError>> {
+            let _ = v.opt_text("nkk");
+            Ok(Vec::new())
+        }
+        static MISSPELT: Intake = Intake {
+            name: "test",
+            title: "a builder with a typo",
+            endpoints: &[(&endpoints::applicants::JOBSEEKERS, misspelt)],
+        };
+        let state = IntakeState::for_tests().await;
+        let error = self_check(&state, &[&MISSPELT]).unwrap_err();
+        assert!(
+            error.contains("/v1/disnaker/jobseekers") && error.contains("`nkk` is not a field"),
+            "{error}"
+        );
     }
 }

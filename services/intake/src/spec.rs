@@ -211,18 +211,35 @@ pub enum Value {
     Object(Validated),
 }
 
-/// A request that passed validation. Accessors panic only on a programming error (asking for
-/// a field the endpoint does not declare with that kind).
+/// A request that passed validation. Accessors panic only on a programming error: asking for
+/// a field the endpoint does not declare (a misspelt name would otherwise read as absent), or
+/// with another kind. The intake runs every builder on its example at start-up
+/// ([`crate::self_check`]), so such an error stops the service before its first request.
 #[derive(Debug, Clone, Default)]
-pub struct Validated(BTreeMap<&'static str, Value>);
+pub struct Validated {
+    values: BTreeMap<&'static str, Value>,
+    /// The names the endpoint declares at this level.
+    declared: Vec<&'static str>,
+}
 
 impl Validated {
     fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name)
+        assert!(
+            self.declared.contains(&name),
+            "`{name}` is not a field of this request; declared: {}",
+            self.declared.join(", ")
+        );
+        self.values.get(name)
     }
 
     pub fn has(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.get(name).is_some()
+    }
+
+    /// Whether the request holds `name`, whether or not its endpoint declares it: for the
+    /// checks every endpoint shares (a checkpoint or a village beyond the credential).
+    pub fn holds(&self, name: &str) -> bool {
+        self.values.contains_key(name)
     }
 
     /// A symbol of a list declared in the endpoint itself (not an Avro enum).
@@ -419,7 +436,10 @@ fn object(
             ));
         }
     }
-    Validated(out)
+    Validated {
+        values: out,
+        declared: fields.iter().map(|f| f.name).collect(),
+    }
 }
 
 fn value(

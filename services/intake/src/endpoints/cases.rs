@@ -522,7 +522,7 @@ mod tests {
                 &checks(now, TimeZone::Wib),
             )
             .unwrap();
-            prosecution_stage(&v, &Request::for_tests(&police, &state))
+            prosecution_stage(&v, &Request::without_key(&police, &state))
         };
         let events = build("file_sent").unwrap();
         let AnyEvent::ProsecutionStageChanged(sent) = &events[0] else {

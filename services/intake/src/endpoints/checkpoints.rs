@@ -302,7 +302,7 @@ mod tests {
             now: datetime!(2030-01-01 00:00 UTC),
         };
         let validated = validate(endpoint.fields, &body, &checks).unwrap();
-        build(&validated, &Request::for_tests(&caller, &state)).unwrap()
+        build(&validated, &Request::without_key(&caller, &state)).unwrap()
     }
 
     /// A girl born 17 August 2010 (day + 40 in the NIK), on an umrah visa to Jeddah through

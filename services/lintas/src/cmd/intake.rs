@@ -89,7 +89,7 @@ pub async fn run(args: IntakeArgs) -> anyhow::Result<()> {
     };
     let listener = listen(&args.listen).await?;
     tracing::info!(url = %format!("{}://{}", args.http.scheme(), listener.local_addr()?), "intake listening");
-    let routes = super::with_ops(lintas_intake::router(state, args.which.intakes()), health);
+    let routes = super::with_ops(routes(state, args.which.intakes())?, health);
     let http = args.http.clone();
     tasks.spawn("http-server", async move {
         serve(listener, routes, &http, shutdown).await
@@ -163,4 +163,15 @@ pub fn checkpoints(spec: &str) -> Vec<String> {
         .filter(|c| !c.is_empty())
         .map(String::from)
         .collect()
+}
+
+/// The intakes' routes, once every builder has made events of its endpoint's example: a
+/// builder reading an undeclared (misspelt) field stops the service here, at start-up.
+pub fn routes(
+    state: lintas_intake::IntakeState,
+    intakes: &[&'static lintas_intake::Intake],
+) -> anyhow::Result<axum::Router> {
+    lintas_intake::self_check(&state, intakes)
+        .map_err(|e| anyhow::anyhow!("intake self-check failed: {e}"))?;
+    Ok(lintas_intake::router(state, intakes))
 }

@@ -366,7 +366,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             ops,
             tokens.for_role(lintas_kit::auth::OPERATOR_ROLE),
         ))
-        .merge(lintas_intake::router(
+        .merge(super::intake::routes(
             IntakeState {
                 producer: producer.clone(),
                 keyer: keyer(&secret, kafka.protection.rotations()?)?,
@@ -376,7 +376,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 time_zone: args.rules.time_zone,
             },
             lintas_intake::ALL,
-        ))
+        )?)
         .merge(lintas_imigrasi::router(views(
             &imigrasi,
             lintas_imigrasi::KEKS,
