@@ -49,3 +49,23 @@ pub fn migrations() -> Migrations {
         sqlite: sqlx::migrate!("./migrations/sqlite"),
     }
 }
+
+/// This subscriber as a binary running several agencies lists it (the `lintas` binary's
+/// `subscriber`, `up` and `rules` iterate over such a list).
+pub struct Disnaker;
+
+impl lintas_kit::agency::AgencySubscriber for Disnaker {
+    const AGENCY: lintas_kit::events::Agency = lintas_kit::events::Agency::Disnaker;
+    const GROUP: &'static str = GROUP;
+    const TOPICS: &'static [Topic] = TOPICS;
+    const KEKS: &'static [&'static str] = KEKS;
+    type Handler = DisnakerHandler;
+
+    fn migrations() -> Migrations {
+        migrations()
+    }
+
+    fn router(views: lintas_kit::views::ViewState) -> lintas_kit::axum::Router {
+        router(views)
+    }
+}

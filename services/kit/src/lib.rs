@@ -16,6 +16,7 @@
 //! - [`internal_events`]: each notable runtime event as one struct whose `emit` logs it and
 //!   counts it with the same labels;
 //! - [`shutdown`]: one signal that every task watches;
+//! - [`agency`]: an agency subscriber described once, for binaries that run several;
 //! - [`testing`]: run a handler against events in memory, with no broker.
 #![forbid(unsafe_code)]
 #![doc = ""]
@@ -23,6 +24,7 @@
 #![doc = ""]
 #![doc = include_str!("../README.md")]
 
+pub mod agency;
 pub mod alerts;
 pub mod auth;
 pub mod codec;

@@ -1,3 +1,4 @@
+pub mod agencies;
 pub mod audit;
 pub mod bench;
 pub mod events;

@@ -1,5 +1,9 @@
 //! Thresholds and windows of the agencies' rules, from flags or the environment; the
 //! defaults are the domain brief's. Shared by `lintas subscriber` and `lintas up`.
+//!
+//! Each agency's builder below is the only code of the binary that is particular to one
+//! agency: `agencies::AGENCIES` names it beside the agency, and every command iterates over
+//! that list. A builder refuses settings its agency cannot serve under.
 
 use clap::Args;
 use lintas_kit::events::calendar::TimeZone;
@@ -82,16 +86,24 @@ impl RuleArgs {
         self.alert_office.clone().unwrap_or(default)
     }
 
-    pub fn imigrasi(&self) -> lintas_imigrasi::ImigrasiHandler {
+    pub fn imigrasi(&self) -> anyhow::Result<lintas_imigrasi::ImigrasiHandler> {
         let mut im1 = lintas_imigrasi::Im1Settings::default();
         im1.window_months = self.im1_window_months;
         im1.im2_transit_points = self.im2_transit_points.clone();
         im1.office = self.office(im1.office);
         im1.time_zone = self.time_zone;
-        lintas_imigrasi::ImigrasiHandler { im1 }
+        Ok(lintas_imigrasi::ImigrasiHandler { im1 })
     }
 
-    pub fn disnaker(&self) -> lintas_disnaker::DisnakerHandler {
+    pub fn disnaker(&self) -> anyhow::Result<lintas_disnaker::DisnakerHandler> {
+        // A manpower office serves one regency; on a national feed, a missing setting would
+        // give it every regency's residents and tasks. (`lintas up` sets Cilacap's.)
+        if self.disnaker_regency.is_none() {
+            anyhow::bail!(
+                "the disnaker subscriber needs the regency it serves: set LINTAS_DISNAKER_REGENCY \
+                 (--disnaker-regency) to its Kemendagri code, for example 33.01 for Kabupaten Cilacap"
+            );
+        }
         let mut handler = lintas_disnaker::DisnakerHandler::default();
         let s = &mut handler.settings;
         s.regency = self.disnaker_regency.clone();
@@ -100,10 +112,10 @@ impl RuleArgs {
         s.scheme_agencies = self.dn3_scheme_agencies.clone();
         s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
-        handler
+        Ok(handler)
     }
 
-    pub fn polri(&self) -> lintas_polri::PolriHandler {
+    pub fn polri(&self) -> anyhow::Result<lintas_polri::PolriHandler> {
         let mut handler = lintas_polri::PolriHandler::default();
         let s = &mut handler.settings;
         s.network_threshold = self.po1_threshold;
@@ -111,10 +123,10 @@ impl RuleArgs {
         s.investigation_within = Duration::days(self.po3_days);
         s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
-        handler
+        Ok(handler)
     }
 
-    pub fn kejaksaan(&self) -> lintas_kejaksaan::KejaksaanHandler {
+    pub fn kejaksaan(&self) -> anyhow::Result<lintas_kejaksaan::KejaksaanHandler> {
         let mut handler = lintas_kejaksaan::KejaksaanHandler::default();
         let s = &mut handler.settings;
         s.spdp_within = Duration::days(self.ja1_days);
@@ -123,14 +135,14 @@ impl RuleArgs {
         s.file_answer_within = Duration::days(self.ja3_file_answer_days);
         s.time_zone = self.time_zone;
         s.office = self.office(std::mem::take(&mut s.office));
-        handler
+        Ok(handler)
     }
 
-    pub fn desa(&self) -> lintas_desa::DesaHandler {
+    pub fn desa(&self) -> anyhow::Result<lintas_desa::DesaHandler> {
         let mut handler = lintas_desa::DesaHandler::default();
         handler.office = self.office(std::mem::take(&mut handler.office));
         handler.time_zone = self.time_zone;
-        handler
+        Ok(handler)
     }
 }
 
@@ -149,18 +161,39 @@ mod tests {
     /// and a zone that is not Indonesian is refused at start-up.
     #[test]
     fn the_time_zone_reaches_every_rule() {
-        let wita = Command::try_parse_from(["lintas", "--time-zone", "WITA"])
-            .unwrap()
-            .rules;
-        assert_eq!(wita.imigrasi().im1.time_zone, TimeZone::Wita);
-        assert_eq!(wita.disnaker().settings.time_zone, TimeZone::Wita);
-        assert_eq!(wita.polri().settings.time_zone, TimeZone::Wita);
-        assert_eq!(wita.kejaksaan().settings.time_zone, TimeZone::Wita);
-        assert_eq!(wita.desa().time_zone, TimeZone::Wita);
+        let wita = Command::try_parse_from([
+            "lintas",
+            "--time-zone",
+            "WITA",
+            "--disnaker-regency",
+            "33.01",
+        ])
+        .unwrap()
+        .rules;
+        assert_eq!(wita.imigrasi().unwrap().im1.time_zone, TimeZone::Wita);
+        assert_eq!(wita.disnaker().unwrap().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.polri().unwrap().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.kejaksaan().unwrap().settings.time_zone, TimeZone::Wita);
+        assert_eq!(wita.desa().unwrap().time_zone, TimeZone::Wita);
         if std::env::var_os("LINTAS_TIME_ZONE").is_none() {
             let default = Command::try_parse_from(["lintas"]).unwrap().rules;
-            assert_eq!(default.polri().settings.time_zone, TimeZone::Wib);
+            assert_eq!(default.polri().unwrap().settings.time_zone, TimeZone::Wib);
         }
         assert!(Command::try_parse_from(["lintas", "--time-zone", "UTC"]).is_err());
+    }
+
+    /// A Disnaker office without its regency would see every regency's residents: its
+    /// handler is not built, so neither `lintas subscriber disnaker` nor any other run starts.
+    #[test]
+    fn disnaker_is_refused_without_its_regency() {
+        if std::env::var_os("LINTAS_DISNAKER_REGENCY").is_some() {
+            return;
+        }
+        let rules = Command::try_parse_from(["lintas"]).unwrap().rules;
+        let Err(refused) = rules.disnaker() else {
+            panic!("a Disnaker handler without a regency");
+        };
+        let refused = refused.to_string();
+        assert!(refused.contains("LINTAS_DISNAKER_REGENCY"), "{refused}");
     }
 }

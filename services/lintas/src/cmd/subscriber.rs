@@ -1,10 +1,14 @@
-use clap::{Args, ValueEnum};
-use lintas_kit::events::Agency;
-use lintas_kit::service::{run_subscriber_with_api, Subscriber, SubscriberConfig};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::Args;
+use lintas_kit::events::AvroEnum;
+use lintas_kit::service::SubscriberConfig;
+
+use super::agencies::{Wired, AGENCIES};
 
 #[derive(Args, Debug)]
 pub struct SubscriberArgs {
     /// Which agency's subscriber.
+    #[arg(value_parser = agency_parser(AGENCIES))]
     pub agency: SubscriberKind,
     #[command(flatten)]
     pub config: SubscriberConfig,
@@ -12,25 +16,31 @@ pub struct SubscriberArgs {
     pub rules: super::rules::RuleArgs,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SubscriberKind {
-    Imigrasi,
-    Disnaker,
-    Polri,
-    Kejaksaan,
-    Desa,
+/// An agency of the list, named on the command line as its `Agency` symbol (`imigrasi`).
+#[derive(Clone, Copy)]
+pub struct SubscriberKind(pub Wired);
+
+impl std::fmt::Debug for SubscriberKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.0.agency(), f)
+    }
+}
+
+/// The agencies of `agencies` by name; clap lists them as the possible values.
+pub fn agency_parser(agencies: &'static [Wired]) -> impl TypedValueParser<Value = SubscriberKind> {
+    PossibleValuesParser::new(agencies.iter().map(|a| a.agency().symbol())).map(move |name| {
+        let agency = agencies
+            .iter()
+            .find(|a| a.agency().symbol() == name)
+            .expect("clap accepts the possible values only");
+        SubscriberKind(*agency)
+    })
 }
 
 /// A subscriber refuses to start with a key it is not entitled to: holding it would let a
 /// compromised village or Disnaker subscriber read immigration identities.
 fn refuse_foreign_keys(args: &SubscriberArgs) -> anyhow::Result<()> {
-    let entitled = match args.agency {
-        SubscriberKind::Imigrasi => lintas_imigrasi::KEKS,
-        SubscriberKind::Disnaker => lintas_disnaker::KEKS,
-        SubscriberKind::Polri => lintas_polri::KEKS,
-        SubscriberKind::Kejaksaan => lintas_kejaksaan::KEKS,
-        SubscriberKind::Desa => lintas_desa::KEKS,
-    };
+    let entitled = args.agency.0.keks();
     let held = args.config.kafka.protection.settings()?.keyring.names();
     let foreign: Vec<&String> = held
         .iter()
@@ -48,76 +58,9 @@ fn refuse_foreign_keys(args: &SubscriberArgs) -> anyhow::Result<()> {
 /// Our subscribers run exactly as an integrator's would: through the kit's service runner.
 pub async fn run(mut args: SubscriberArgs) -> anyhow::Result<()> {
     refuse_foreign_keys(&args)?;
+    let agency = args.agency.0;
     // Each agency's query API and alert desk accept that agency's credentials only.
-    args.config.serves = vec![match args.agency {
-        SubscriberKind::Imigrasi => Agency::Imigrasi,
-        SubscriberKind::Disnaker => Agency::Disnaker,
-        SubscriberKind::Polri => Agency::Polri,
-        SubscriberKind::Kejaksaan => Agency::Kejaksaan,
-        SubscriberKind::Desa => Agency::Desa,
-    }];
-    match args.agency {
-        SubscriberKind::Imigrasi => {
-            let subscriber = Subscriber {
-                group: lintas_imigrasi::GROUP,
-                topics: lintas_imigrasi::TOPICS,
-                migrations: lintas_imigrasi::migrations(),
-                handler: args.rules.imigrasi(),
-            };
-            run_subscriber_with_api(&args.config, subscriber, |views| {
-                lintas_imigrasi::router(views)
-            })
-            .await
-        }
-        SubscriberKind::Disnaker => {
-            // A manpower office serves one regency; on a national feed, a missing setting
-            // would give it every regency's residents and tasks.
-            if args.rules.disnaker_regency.is_none() {
-                anyhow::bail!(
-                    "the disnaker subscriber needs the regency it serves: set LINTAS_DISNAKER_REGENCY \
-                     (--disnaker-regency) to its Kemendagri code, for example 33.01 for Kabupaten Cilacap"
-                );
-            }
-            let subscriber = Subscriber {
-                group: lintas_disnaker::GROUP,
-                topics: lintas_disnaker::TOPICS,
-                migrations: lintas_disnaker::migrations(),
-                handler: args.rules.disnaker(),
-            };
-            run_subscriber_with_api(&args.config, subscriber, |views| {
-                lintas_disnaker::router(views)
-            })
-            .await
-        }
-        SubscriberKind::Polri => {
-            let subscriber = Subscriber {
-                group: lintas_polri::GROUP,
-                topics: lintas_polri::TOPICS,
-                migrations: lintas_polri::migrations(),
-                handler: args.rules.polri(),
-            };
-            run_subscriber_with_api(&args.config, subscriber, |views| {
-                lintas_polri::router(views)
-            })
-            .await
-        }
-        SubscriberKind::Kejaksaan => {
-            let subscriber = Subscriber {
-                group: lintas_kejaksaan::GROUP,
-                topics: lintas_kejaksaan::TOPICS,
-                migrations: lintas_kejaksaan::migrations(),
-                handler: args.rules.kejaksaan(),
-            };
-            run_subscriber_with_api(&args.config, subscriber, lintas_kejaksaan::router).await
-        }
-        SubscriberKind::Desa => {
-            let subscriber = Subscriber {
-                group: lintas_desa::GROUP,
-                topics: lintas_desa::TOPICS,
-                migrations: lintas_desa::migrations(),
-                handler: args.rules.desa(),
-            };
-            run_subscriber_with_api(&args.config, subscriber, lintas_desa::router).await
-        }
-    }
+    args.config.serves = vec![agency.agency()];
+    // Settings the agency cannot serve without are refused here, before it connects.
+    agency.run_service(&args.config, &args.rules)?.await
 }

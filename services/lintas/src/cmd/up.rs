@@ -4,7 +4,6 @@
 //! --schema-registry-url the same code runs against real infrastructure.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 use lintas_intake::IntakeState;
@@ -17,6 +16,7 @@ use lintas_kit::telemetry::Health;
 use lintas_kit::topics::{dead_letter_topic, ensure_topics, event_topics, DEFAULT_PARTITIONS};
 use lintas_kit::views::ViewState;
 
+use super::agencies::{Wired, AGENCIES};
 use crate::settings::{
     credentials, keyer, listen, local_secret, local_secret_file, random_token, KafkaArgs,
 };
@@ -74,52 +74,48 @@ pub struct UpArgs {
     pub ops_groups: Vec<String>,
 }
 
-/// The agency subscribers of the embedded run: consumer group, topics, and the KEKs each may
-/// hold (the process holds every KEK for its intakes; each subscriber gets only its own).
-type SubscriberSpec = (
-    &'static str,
-    &'static [lintas_kit::events::Topic],
-    &'static [&'static str],
-);
-const SUBSCRIBERS: [SubscriberSpec; 5] = [
-    (
-        lintas_imigrasi::GROUP,
-        lintas_imigrasi::TOPICS,
-        lintas_imigrasi::KEKS,
-    ),
-    (
-        lintas_disnaker::GROUP,
-        lintas_disnaker::TOPICS,
-        lintas_disnaker::KEKS,
-    ),
-    (
-        lintas_polri::GROUP,
-        lintas_polri::TOPICS,
-        lintas_polri::KEKS,
-    ),
-    (
-        lintas_kejaksaan::GROUP,
-        lintas_kejaksaan::TOPICS,
-        lintas_kejaksaan::KEKS,
-    ),
-    (lintas_desa::GROUP, lintas_desa::TOPICS, lintas_desa::KEKS),
-];
-
-/// One embedded subscriber's store, migrated; on the ephemeral broker its offsets are
-/// forgotten, because a new mock cluster numbers its offsets from 0 again and offsets stored by
-/// the last run would skip its first records (the views are kept).
-async fn subscriber_store(
-    database_url: &str,
-    group: &str,
-    migrations: lintas_kit::store::Migrations,
-    external_broker: bool,
-) -> anyhow::Result<Store> {
-    let store = Store::connect(database_url, group).await?;
-    store.migrate(migrations).await?;
-    if !external_broker {
-        lintas_kit::consumer::reset_offsets(&store, group).await?;
+/// The topics of the run: every event topic, and each agency's dead-letter topic.
+pub(crate) fn run_topics(agencies: &[Wired]) -> Vec<String> {
+    let mut topics = event_topics("");
+    for agency in agencies {
+        topics.push(dead_letter_topic("", agency.group()));
     }
-    Ok(store)
+    topics
+}
+
+/// One store per agency of `agencies` (in its order), each migrated; on the ephemeral broker
+/// their offsets are forgotten, because a new mock cluster numbers its offsets from 0 again and
+/// offsets stored by the last run would skip its first records (the views are kept).
+pub(crate) async fn subscriber_stores(
+    agencies: &[Wired],
+    database_url: &str,
+    external_broker: bool,
+) -> anyhow::Result<Vec<Store>> {
+    let mut stores = Vec::with_capacity(agencies.len());
+    for agency in agencies {
+        let store = Store::connect(database_url, agency.group()).await?;
+        store.migrate(agency.migrations()).await?;
+        if !external_broker {
+            lintas_kit::consumer::reset_offsets(&store, agency.group()).await?;
+        }
+        stores.push(store);
+    }
+    Ok(stores)
+}
+
+/// Every agency's query routes, each on its own store (`stores` in the order of `agencies`),
+/// with the views `views` gives it.
+pub(crate) fn agency_routes(
+    agencies: &[Wired],
+    stores: &[Store],
+    views: impl Fn(&Store, &[&str], Agency) -> ViewState,
+) -> axum::Router {
+    agencies
+        .iter()
+        .zip(stores)
+        .fold(axum::Router::new(), |routes, (agency, store)| {
+            routes.merge(agency.router(views(store, agency.keks(), agency.agency())))
+        })
 }
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -135,10 +131,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     });
 
     // The broker. The mock cluster must outlive everything that talks to it.
-    let mut topics = event_topics("");
-    for (group, _, _) in SUBSCRIBERS {
-        topics.push(dead_letter_topic("", group));
-    }
+    let topics = run_topics(AGENCIES);
     let (mock, brokers, external_broker) = match &args.brokers {
         Some(brokers) => {
             ensure_topics(
@@ -292,41 +285,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         codec: producer.codec().entitled_to(keks),
     };
 
-    let imigrasi = subscriber_store(
-        &database_url,
-        lintas_imigrasi::GROUP,
-        lintas_imigrasi::migrations(),
-        external_broker,
-    )
-    .await?;
-    let disnaker = subscriber_store(
-        &database_url,
-        lintas_disnaker::GROUP,
-        lintas_disnaker::migrations(),
-        external_broker,
-    )
-    .await?;
-    let polri = subscriber_store(
-        &database_url,
-        lintas_polri::GROUP,
-        lintas_polri::migrations(),
-        external_broker,
-    )
-    .await?;
-    let kejaksaan = subscriber_store(
-        &database_url,
-        lintas_kejaksaan::GROUP,
-        lintas_kejaksaan::migrations(),
-        external_broker,
-    )
-    .await?;
-    let desa = subscriber_store(
-        &database_url,
-        lintas_desa::GROUP,
-        lintas_desa::migrations(),
-        external_broker,
-    )
-    .await?;
+    let stores = subscriber_stores(AGENCIES, &database_url, external_broker).await?;
 
     let intake_store = Store::connect(&database_url, lintas_intake::SCHEMA).await?;
     intake_store.migrate(lintas_intake::migrations()).await?;
@@ -344,8 +303,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let mut ops_settings = lintas_ops::OpsSettings::new(&brokers, "");
     ops_settings.extra = kafka.extra()?;
     ops_settings.named_groups = super::ops::named_groups(&args.ops_groups);
-    for (group, _, _) in SUBSCRIBERS {
-        super::ops::watch(&mut ops_settings, group)?;
+    for agency in AGENCIES {
+        super::ops::watch(&mut ops_settings, agency.group())?;
     }
     ops_settings
         .services
@@ -377,31 +336,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             },
             lintas_intake::ALL,
         )?)
-        .merge(lintas_imigrasi::router(views(
-            &imigrasi,
-            lintas_imigrasi::KEKS,
-            Agency::Imigrasi,
-        )))
-        .merge(lintas_disnaker::router(views(
-            &disnaker,
-            lintas_disnaker::KEKS,
-            Agency::Disnaker,
-        )))
-        .merge(lintas_polri::router(views(
-            &polri,
-            lintas_polri::KEKS,
-            Agency::Polri,
-        )))
-        .merge(lintas_kejaksaan::router(views(
-            &kejaksaan,
-            lintas_kejaksaan::KEKS,
-            Agency::Kejaksaan,
-        )))
-        .merge(lintas_desa::router(views(
-            &desa,
-            lintas_desa::KEKS,
-            Agency::Desa,
-        )));
+        .merge(agency_routes(AGENCIES, &stores, views));
     let routes = super::with_ops(routes, health.clone());
     let (http, stop) = (args.http.clone(), shutdown.clone());
     tasks.spawn("http-server", async move {
@@ -421,43 +356,30 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         ),
     );
 
-    let runtime =
-        |store: Store, (group, topics, keks): SubscriberSpec| -> anyhow::Result<Runtime> {
-            let mut settings = SubscriberSettings::new(group, &brokers, topics);
-            settings.create_dead_letter_topic = external_broker;
-            settings.extra = kafka.extra()?;
-            Ok(Runtime {
-                settings,
-                store,
-                producer: entitled(keks),
-                health: health.clone(),
-                shutdown: shutdown.clone(),
-            })
-        };
-    let [s_imigrasi, s_disnaker, s_polri, s_kejaksaan, s_desa] = SUBSCRIBERS;
+    let runtime = |store: Store, agency: Wired| -> anyhow::Result<Runtime> {
+        let mut settings = SubscriberSettings::new(agency.group(), &brokers, agency.topics());
+        settings.create_dead_letter_topic = external_broker;
+        settings.extra = kafka.extra()?;
+        Ok(Runtime {
+            settings,
+            store,
+            producer: entitled(agency.keks()),
+            health: health.clone(),
+            shutdown: shutdown.clone(),
+        })
+    };
     // The embedded run models Kabupaten Cilacap (the simulator's regency).
     let mut rules = args.rules.clone();
     if rules.disnaker_regency.is_none() {
         rules.disnaker_regency = Some("33.01".parse().expect("Cilacap's regency code"));
     }
-    let rules = &rules;
-    tasks.spawn(
-        "imigrasi",
-        runtime(imigrasi, s_imigrasi)?.run(Arc::new(rules.imigrasi())),
-    );
-    tasks.spawn(
-        "disnaker",
-        runtime(disnaker, s_disnaker)?.run(Arc::new(rules.disnaker())),
-    );
-    tasks.spawn(
-        "polri",
-        runtime(polri, s_polri)?.run(Arc::new(rules.polri())),
-    );
-    tasks.spawn(
-        "kejaksaan",
-        runtime(kejaksaan, s_kejaksaan)?.run(Arc::new(rules.kejaksaan())),
-    );
-    tasks.spawn("desa", runtime(desa, s_desa)?.run(Arc::new(rules.desa())));
+    for (agency, store) in AGENCIES.iter().zip(stores) {
+        // Each subscriber's task is named after its group (`imigrasi`, …).
+        tasks.spawn(
+            agency.group(),
+            agency.run(runtime(store, *agency)?, &rules)?,
+        );
+    }
 
     println!("Lintas is up.");
     if external_broker {
