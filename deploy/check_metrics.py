@@ -8,7 +8,8 @@ file under services/, then every PromQL expression in
   deploy/prometheus/rules.yml            (rule `expr`)
   deploy/grafana/dashboards/lintas.json  (panel targets, template variable queries, legends)
 
-and fails (exit 1) when an expression uses a metric that no service exports, a label in a
+and fails (exit 1) when an alert has no `## <alert>` section in deploy/RUNBOOK.md, when an
+expression uses a metric that no service exports, a label in a
 selector or a `by (…)` / `on (…)` clause that none of the expression's metrics carries, or a
 legend `{{label}}` that none of them carries. Prometheus adds `job` and `instance` to every
 series and `le` to histogram buckets; `up` is Prometheus' own.
@@ -160,6 +161,17 @@ def dashboard_exprs() -> list[tuple[str, str, str | None]]:
     return out
 
 
+RUNBOOK = ROOT / "deploy/RUNBOOK.md"
+
+
+def alerts_without_runbook() -> list[str]:
+    """Alerts of rules.yml without a `## <alert>` section in deploy/RUNBOOK.md."""
+    sections = set(re.findall(r"^## (\w+)\s*$", RUNBOOK.read_text(), re.MULTILINE))
+    rules = yaml.safe_load(RULES.read_text())
+    alerts = [r["alert"] for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    return [f"alert {a} has no section in deploy/RUNBOOK.md" for a in alerts if a not in sections]
+
+
 def main() -> int:
     known = rust_metrics()
     lintas = sorted(n for n in known if n.startswith("lintas_"))
@@ -183,12 +195,13 @@ def main() -> int:
     unused = sorted({family(n) for n in lintas} - {family(n) for n in used})
     if unused:
         print("not used by any rule or panel (fine, for information): " + ", ".join(unused))
+    errors += alerts_without_runbook()
     for e in errors:
         print("ERROR " + e)
     if errors:
         print(f"{len(errors)} error(s)")
         return 1
-    print("OK: every metric and label used exists in the Rust sources")
+    print("OK: every metric and label used exists in the Rust sources, every alert has a runbook section")
     return 0
 
 

@@ -73,3 +73,33 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys(args) => cmd::keys::run(args).await,
     }
 }
+
+#[cfg(test)]
+mod runbook {
+    use clap::error::ErrorKind;
+    use clap::CommandFactory;
+
+    /// Every `lintas …` command line in `deploy/RUNBOOK.md` exists with those arguments:
+    /// this binary's parser accepts it. Arguments the deployment supplies through its
+    /// environment (brokers, registry, database) may be missing; an unknown subcommand, flag
+    /// or value fails.
+    #[test]
+    fn runbook_commands_exist() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/RUNBOOK.md");
+        let runbook = std::fs::read_to_string(path).expect("deploy/RUNBOOK.md");
+        let lines: Vec<&str> = runbook
+            .lines()
+            .map(str::trim)
+            .filter(|line| line.starts_with("lintas "))
+            .collect();
+        assert!(lines.len() >= 5, "the runbook's commands: {lines:?}");
+        for line in lines {
+            let words = line.split_whitespace();
+            match super::Cli::command().try_get_matches_from(words) {
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::MissingRequiredArgument => {}
+                Err(e) => panic!("deploy/RUNBOOK.md: `{line}` does not parse: {e}"),
+            }
+        }
+    }
+}
