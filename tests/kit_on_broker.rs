@@ -44,7 +44,7 @@ fn events(keyer: &SubjectKeyer) -> Vec<AnyEvent> {
         regency: "Cilacap".into(),
         linked_subject_keys: vec![],
         placement_agency_name: None,
-        village_code: Some("33.01.02.2001".parse().expect("a village code")),
+        village_code: village.map(|_| "33.01.03.2001".parse().expect("a village code")),
     };
     vec![
         block.into_any(),

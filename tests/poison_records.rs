@@ -110,7 +110,11 @@ async fn undecodable_and_rejected_records_are_dead_lettered_and_the_rest_applied
         4,
         Duration::from_secs(30),
     );
-    assert_eq!(dead.len(), 4, "four dead letters");
+    let dead_keys: Vec<String> = dead
+        .iter()
+        .map(|m| String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned())
+        .collect();
+    assert_eq!(dead.len(), 4, "four dead letters: {dead_keys:?}");
     let by_key: HashMap<String, &rdkafka::message::OwnedMessage> = dead
         .iter()
         .map(|m| (String::from_utf8(m.key().unwrap().to_vec()).unwrap(), m))

@@ -289,6 +289,15 @@ fn read_value(writer: &WriterSchema, mut body: &[u8]) -> Result<Value, DecodeErr
             reason: format!("{} trailing bytes after the record", body.len()),
         });
     }
+    // apache-avro reads a string or a boolean cut short by the end of the body as null
+    // instead of failing: a record truncated inside its last string field would be applied
+    // with that field empty. Such a value does not match the writer's schema.
+    if !value.validate(&writer.schema) {
+        return Err(DecodeError::Avro {
+            id: writer.id,
+            reason: "the body ends inside a field: the record is truncated or corrupt".into(),
+        });
+    }
     Ok(value)
 }
 
@@ -345,5 +354,27 @@ mod tests {
         assert_eq!(unframe(b"").unwrap_err().class(), "framing");
         assert_eq!(unframe(&[0, 0, 1]).unwrap_err().class(), "framing");
         assert_eq!(unframe(b"{\"json\":1}").unwrap_err().class(), "framing");
+    }
+
+    /// A body cut inside its last string field is refused, not read as that field being
+    /// null (apache-avro's reader turns an early end inside a string into null).
+    #[test]
+    fn a_body_cut_inside_a_string_is_refused() {
+        use crate::testing::examples::example;
+        let event: lintas_events::ApplicantRegistered = example();
+        let body = lintas_events::to_datum(&event).unwrap();
+        let entry = catalogue().of::<lintas_events::ApplicantRegistered>();
+        let writer = WriterSchema {
+            id: 7,
+            schema: entry.schema.clone(),
+            full_name: entry.full_name.to_string(),
+            canonical: entry.schema.canonical_form(),
+            encrypt_rules: Vec::new(),
+            metadata_tags: Vec::new(),
+            names: crate::encryption::named_types(&entry.schema),
+        };
+        assert!(read_value(&writer, &body).is_ok());
+        let cut = read_value(&writer, &body[..body.len() - 7]).unwrap_err();
+        assert_eq!(cut.class(), "avro", "{cut}");
     }
 }
