@@ -215,10 +215,12 @@ fn named(answer: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
-    let broker = Broker::start(3).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(3).await;
     let client = reqwest::Client::new();
     // The immigration subscriber's keys: it reads the identities; nobody else does.
     let codec = harness::codec(&registry.url, &[lintas_kit::events::keks::IMMIGRATION]);
@@ -529,10 +531,12 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
 /// Rules that tie fields together, each refused with the field named and nothing published.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_across_fields_are_enforced() {
-    let broker = Broker::start(1).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(1).await;
     let client = reqwest::Client::new();
     let blocked = |extra: Value| {
         let mut body = trip(
@@ -735,10 +739,12 @@ async fn rules_across_fields_are_enforced() {
 /// one event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_key_one_request_even_concurrently() {
-    let broker = Broker::start(1).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(1).await;
     let client = reqwest::Client::new();
     let url = format!("{}/v1/imigrasi/visa-flags", intake.url);
     let body = |officer: &str| {
@@ -927,10 +933,13 @@ fn meets(condition: &Value, instance: &Value) -> bool {
 /// field of the example is accepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_examples_are_accepted_and_required_is_what_validation_demands() {
-    let broker = Broker::start(1).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    // The fields unbound would be dropped, and their processes killed, at once.
+    let Stack {
+        broker: _broker,
+        database: _database,
+        registry: _registry,
+        intake,
+    } = Stack::start(1).await;
     let client = reqwest::Client::new();
     let openapi: Value = client
         .get(format!("{}/openapi.json", intake.url))

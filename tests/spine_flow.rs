@@ -64,10 +64,12 @@ fn bad_fields(body: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applicant_flows_from_intake_to_immigration_view() {
-    let mut broker = Broker::start(3).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let Stack {
+        mut broker,
+        database,
+        registry,
+        intake,
+    } = Stack::start(3).await;
     let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
     wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(90)).await;
     let client = reqwest::Client::new();

@@ -43,10 +43,12 @@ async fn rules(client: &reqwest::Client, url: &str, token: &str) -> BTreeMap<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_agency_gets_its_alerts_from_the_synthetic_feed() {
-    let broker = Broker::start(2).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let Stack {
+        broker,
+        database,
+        registry,
+        intake,
+    } = Stack::start(2).await;
     let subscribers: Vec<(&str, &str, Service)> = [
         ("imigrasi", IMIGRASI_TOKEN),
         ("disnaker", DISNAKER_TOKEN),

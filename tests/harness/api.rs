@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -38,17 +39,25 @@ impl Client {
         if let Some(body) = body {
             request = request.json(&body);
         }
+        let (status, _, body) = self.send(request).await;
+        (status, body)
+    }
+
+    /// Sends `request` (built on [`Client::http`], for headers or bodies [`Client::call`]
+    /// does not set): the status, the headers and the answer as [`Client::call`] reads it.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, HeaderMap, Value) {
         let Ok(response) = request.send().await else {
-            return (0, Value::Null);
+            return (0, HeaderMap::new(), Value::Null);
         };
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
         let body = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        (status, body)
+        (status, headers, body)
     }
 
     /// GET `url` with `token`.
@@ -116,6 +125,41 @@ impl Client {
             .find(|l| l.starts_with(line_start))
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
+    }
+}
+
+/// An endpoint of an agency's API: the agency that owns it, the method, the URL and the body.
+pub type Endpoint<'a> = (&'a str, Method, String, Option<Value>);
+
+impl Client {
+    /// The access matrix: every `(agency, token)` of `tokens` on every endpoint. The owner's
+    /// token gets through (an answer, neither 401 nor 403), every other agency's is 403, and no
+    /// token is 401. Returns how many calls with a token were checked.
+    pub async fn assert_only_owners(
+        &self,
+        endpoints: &[Endpoint<'_>],
+        tokens: &[(&str, &str)],
+    ) -> usize {
+        let mut checked = 0;
+        for (owner, method, url, body) in endpoints {
+            for (agency, token) in tokens {
+                let (status, answer) = self
+                    .call(method.clone(), url, Some(token), body.clone())
+                    .await;
+                if agency == owner {
+                    assert!(
+                        ![0, 401, 403].contains(&status),
+                        "{agency} on its own {url}: {status} {answer}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{agency} token on {url}: {answer}");
+                }
+                checked += 1;
+            }
+            let (status, _) = self.call(method.clone(), url, None, body.clone()).await;
+            assert_eq!(status, 401, "no token on {url}");
+        }
+        checked
     }
 }
 

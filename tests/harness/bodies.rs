@@ -69,6 +69,16 @@ pub fn village_report(village_code: &str) -> Value {
     })
 }
 
+/// An immigration office's flag (`POST /v1/imigrasi/visa-flags`) of `nik`'s umrah visa
+/// without the travel operator's letter, at the passport interview.
+pub fn umrah_flag(nik: &str) -> Value {
+    json!({
+        "nik": nik, "reason": "umrah_or_ziarah_without_travel_operator_letter",
+        "stage": "passport_interview", "visa_type": "umrah", "destination_country": "SA",
+        "officer_id": "im-3"
+    })
+}
+
 /// `body` with `field` set to `value`.
 pub fn with(mut body: Value, field: &str, value: Value) -> Value {
     body[field] = value;

@@ -10,6 +10,7 @@
 //! - [`credentials`]: tokens, registry users, secrets, codecs;
 //! - [`api`]: the one HTTP client of the tests, and waiting for a state;
 //! - [`bodies`]: the intakes' request bodies; [`events`]: events as a publisher sends them;
+//! - [`stack`]: broker, database, registry and intakes together, the usual system under test;
 //! - [`imigrasi_view`]: the immigration view read back by the delivery tests.
 #![allow(dead_code, unused_imports)]
 
@@ -21,6 +22,7 @@ pub mod database;
 pub mod events;
 pub mod imigrasi_view;
 pub mod processes;
+pub mod stack;
 
 pub use api::*;
 pub use bodies::*;
@@ -30,3 +32,4 @@ pub use database::*;
 pub use events::*;
 pub use imigrasi_view::*;
 pub use processes::*;
+pub use stack::*;
