@@ -147,6 +147,62 @@ impl Desk {
         body
     }
 
+    /// The PO2 alert's lifecycle as read back from lintas.alerts.polri.v1, once it holds three
+    /// steps.
+    async fn lifecycle_on_topic(&self) -> Vec<&'static str> {
+        let codec = Codec::new(registry_client(&self.stack.registry.url, REGISTRY_READ), "");
+        let alert_id = self.alert_id.as_str();
+        wait_until(
+            "the lifecycle on lintas.alerts.polri.v1",
+            WAIT,
+            async || {
+                let mut seen = Vec::new();
+                for m in read_all(
+                    &self.stack.broker.brokers,
+                    "lintas.alerts.polri.v1",
+                    usize::MAX,
+                    Duration::from_secs(3),
+                ) {
+                    match codec.decode(m.payload().unwrap()).await.unwrap() {
+                        AnyEvent::AlertAcknowledged(e) if e.alert_id.to_string() == alert_id => {
+                            seen.push("acknowledged")
+                        }
+                        AnyEvent::AlertEscalated(e) if e.alert_id.to_string() == alert_id => {
+                            seen.push("escalated")
+                        }
+                        AnyEvent::AlertClosed(e) if e.alert_id.to_string() == alert_id => {
+                            seen.push("closed")
+                        }
+                        _ => {}
+                    }
+                }
+                (seen.len() >= 3).then_some(seen)
+            },
+        )
+        .await
+    }
+
+    /// Waits until the police subscriber has applied the four records of the PO2 alert on its
+    /// own alert topic (raised, acknowledged, escalated, closed: its actions come back to it
+    /// there): its views are settled.
+    async fn settled(&self) {
+        self.lifecycle_on_topic().await;
+        let topic = "lintas.alerts.polri.v1";
+        wait_until("the police applied their own alert topic", WAIT, async || {
+            let pool = pg(&self.stack.database).await;
+            let applied: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(next_offset), 0) AS BIGINT) FROM polri.lintas_offsets WHERE topic = $1",
+            )
+            .bind(topic)
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+            pool.close().await;
+            (applied >= 4).then_some(())
+        })
+        .await;
+    }
+
     /// The PO2 alert as the police read it.
     async fn alert(&self) -> Value {
         let (status, body) = self.client.get(&self.one, POLRI_TOKEN).await;
@@ -375,36 +431,7 @@ async fn alerts_come_in_pages() {
 async fn the_lifecycle_is_published_on_the_alert_topic() {
     let desk = Desk::start(2).await;
     desk.work_through().await;
-    let codec = Codec::new(registry_client(&desk.stack.registry.url, REGISTRY_READ), "");
-    let alert_id = desk.alert_id.as_str();
-    let lifecycle = wait_until(
-        "the lifecycle on lintas.alerts.polri.v1",
-        WAIT,
-        async || {
-            let mut seen = Vec::new();
-            for m in read_all(
-                &desk.stack.broker.brokers,
-                "lintas.alerts.polri.v1",
-                usize::MAX,
-                Duration::from_secs(3),
-            ) {
-                match codec.decode(m.payload().unwrap()).await.unwrap() {
-                    AnyEvent::AlertAcknowledged(e) if e.alert_id.to_string() == alert_id => {
-                        seen.push("acknowledged")
-                    }
-                    AnyEvent::AlertEscalated(e) if e.alert_id.to_string() == alert_id => {
-                        seen.push("escalated")
-                    }
-                    AnyEvent::AlertClosed(e) if e.alert_id.to_string() == alert_id => {
-                        seen.push("closed")
-                    }
-                    _ => {}
-                }
-            }
-            (seen.len() >= 3).then_some(seen)
-        },
-    )
-    .await;
+    let lifecycle = desk.lifecycle_on_topic().await;
     assert_eq!(lifecycle, ["acknowledged", "escalated", "closed"]);
 }
 
@@ -414,6 +441,7 @@ async fn the_lifecycle_is_published_on_the_alert_topic() {
 async fn a_rebuild_restores_every_police_table() {
     let mut desk = Desk::start(2).await;
     desk.work_through().await;
+    desk.settled().await;
     let before = police_rows(&desk.stack.database).await;
     assert!(
         before["lintas_alerts"]
@@ -641,8 +669,12 @@ async fn another_agencys_subscriber_cannot_close_an_alert_it_does_not_own() {
         Envelope, EscalationReason,
     };
     let desk = Desk::start(1).await;
-    let (broker, registry, polri, client) =
-        (&desk.stack.broker, &desk.stack.registry, &desk.polri, &desk.client);
+    let (broker, registry, polri, client) = (
+        &desk.stack.broker,
+        &desk.stack.registry,
+        &desk.polri,
+        &desk.client,
+    );
     let alert_id: uuid::Uuid = desk.alert_id.parse().unwrap();
     let alerts_url = &desk.alerts_url;
 
