@@ -84,7 +84,10 @@ impl Imigrasi {
     ) -> Value {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let (status, _) = self.client.get(&self.subject_url(subject), IMIGRASI_TOKEN).await;
+            let (status, _) = self
+                .client
+                .get(&self.subject_url(subject), IMIGRASI_TOKEN)
+                .await;
             if status == 200 {
                 let body = self.identity(subject).await;
                 if check(&body) {
@@ -201,7 +204,10 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     // The officer is the one signed in (the personal-data token names officer im-7).
     let request = json!({"person_key": subject, "reason": "data_subject_request",
         "legal_basis": "UU 27/2022 Pasal 8"});
-    let (status, _) = s.client.post(&erasures, IMIGRASI_TOKEN, request.clone()).await;
+    let (status, _) = s
+        .client
+        .post(&erasures, IMIGRASI_TOKEN, request.clone())
+        .await;
     assert_eq!(status, 403, "erasing needs the personal_data role");
     let (status, _) = s
         .client
@@ -219,12 +225,18 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     assert_eq!(status, 422, "{bad}");
     let mut as_another = request.clone();
     as_another["officer_id"] = json!("dpo-1");
-    let (status, refused) = s.client.post(&erasures, IMIGRASI_PERSONAL_TOKEN, as_another).await;
+    let (status, refused) = s
+        .client
+        .post(&erasures, IMIGRASI_PERSONAL_TOKEN, as_another)
+        .await;
     assert_eq!(
         status, 403,
         "another officer than the signed-in one: {refused}"
     );
-    let (status, erased) = s.client.post(&erasures, IMIGRASI_PERSONAL_TOKEN, request).await;
+    let (status, erased) = s
+        .client
+        .post(&erasures, IMIGRASI_PERSONAL_TOKEN, request)
+        .await;
     assert_eq!(status, 200, "{erased}");
     assert_eq!(
         erased["fields"],

@@ -92,10 +92,7 @@ async fn embedded_run_serves_the_whole_flow() {
     let client = Client::new();
     let subjects_url = format!("{}/registry/subjects", up.base);
     let (anonymous, _) = client.call(Method::GET, &subjects_url, None, None).await;
-    assert_eq!(
-        anonymous, 401,
-        "the registry needs credentials"
-    );
+    assert_eq!(anonymous, 401, "the registry needs credentials");
     let (user, password) = up.registry_read.split_once(':').unwrap();
     let subjects: Vec<String> = client
         .http
@@ -120,10 +117,7 @@ async fn embedded_run_serves_the_whole_flow() {
                 .json(&json!({"schema": "\"string\""})),
         )
         .await;
-    assert_eq!(
-        write, 403,
-        "the printed credential only reads"
-    );
+    assert_eq!(write, 403, "the printed credential only reads");
 
     let body = budi_registration("33.01.08.2001", "Jeruklegi");
     let first_registration = |base: &str, disnaker: &str| {
@@ -144,7 +138,13 @@ async fn embedded_run_serves_the_whole_flow() {
         .to_string();
     let view = format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base);
     let history = client
-        .wait_for(&view, &up.imigrasi, Duration::from_secs(30), "the history", |_| true)
+        .wait_for(
+            &view,
+            &up.imigrasi,
+            Duration::from_secs(30),
+            "the history",
+            |_| true,
+        )
         .await;
     assert_eq!(history["events"][0]["event_id"], accepted["event_id"]);
 
@@ -206,7 +206,13 @@ async fn embedded_run_serves_the_whole_flow() {
     wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
     let view = format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base);
     let kept = client
-        .wait_for(&view, &up.imigrasi, Duration::from_secs(30), "the history", |_| true)
+        .wait_for(
+            &view,
+            &up.imigrasi,
+            Duration::from_secs(30),
+            "the history",
+            |_| true,
+        )
         .await;
     assert_eq!(kept["events"].as_array().unwrap().len(), 1);
     // The last run's Idempotency-Key answers point at a log this broker does not hold: the
@@ -220,7 +226,11 @@ async fn embedded_run_serves_the_whole_flow() {
         "a key of the previous run was answered from memory, and nothing was published"
     );
     client
-        .publish(&format!("{}/v1/applicants", up.base), &up.disnaker, body.clone())
+        .publish(
+            &format!("{}/v1/applicants", up.base),
+            &up.disnaker,
+            body.clone(),
+        )
         .await;
     client
         .wait_for(

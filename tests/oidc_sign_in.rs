@@ -114,18 +114,22 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
         json!({"preferred_username": "tpi-9"}),
     );
 
-    let (status, body) = client.call(Method::POST,
-        &checks,
-        Some(&cgk),
-        Some(minor_refused("TPI-CGK")),
-    )
-    .await;
+    let (status, body) = client
+        .call(
+            Method::POST,
+            &checks,
+            Some(&cgk),
+            Some(minor_refused("TPI-CGK")),
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(records_in(&broker.brokers, "lintas.departures.v1"), 1);
     // Another officer than the one signed in: refused, the field named.
     let mut as_another = minor_refused("TPI-CGK");
     as_another["officer_id"] = json!("tpi-10");
-    let (status, body) = client.call(Method::POST, &checks, Some(&cgk), Some(as_another)).await;
+    let (status, body) = client
+        .call(Method::POST, &checks, Some(&cgk), Some(as_another))
+        .await;
     assert_eq!(
         (status, &body["fields"][0]["field"]),
         (403, &json!("officer_id")),
@@ -169,12 +173,14 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
         ("unknown key", idp.sign(&claims, "idp-2")),
         ("key confusion", confusion),
     ] {
-        let (status, body) = client.call(Method::POST,
-            &checks,
-            Some(&token),
-            Some(minor_refused("TPI-CGK")),
-        )
-        .await;
+        let (status, body) = client
+            .call(
+                Method::POST,
+                &checks,
+                Some(&token),
+                Some(minor_refused("TPI-CGK")),
+            )
+            .await;
         assert_eq!(status, 401, "{what}: {body}");
         assert!(body["error"].is_string(), "{what}: {body}");
     }
@@ -218,16 +224,20 @@ async fn intakes_accept_officers_tokens_within_their_credential() {
             "village_code",
         ),
     ] {
-        let (status, answer) = client.call(Method::POST, url, Some(token), Some(body)).await;
+        let (status, answer) = client
+            .call(Method::POST, url, Some(token), Some(body))
+            .await;
         assert_eq!(status, 403, "{answer}");
         assert_eq!(answer["fields"][0]["field"], field, "{answer}");
     }
-    let (status, body) = client.call(Method::POST,
-        &applicants,
-        Some(&desa),
-        Some(village_report("33.01.02.2001")),
-    )
-    .await;
+    let (status, body) = client
+        .call(
+            Method::POST,
+            &applicants,
+            Some(&desa),
+            Some(village_report("33.01.02.2001")),
+        )
+        .await;
     assert_eq!(status, 202, "{body}");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(
@@ -454,7 +464,9 @@ async fn the_access_matrix_holds_with_officers_tokens() {
         (&maos, "unplaced", 403),
         (&regency, "Maos", 422),
     ] {
-        let (status, body) = client.call(Method::GET, &village(name), Some(token), None).await;
+        let (status, body) = client
+            .call(Method::GET, &village(name), Some(token), None)
+            .await;
         assert_eq!(status, expected, "{name}: {body}");
     }
 }

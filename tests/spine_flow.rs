@@ -30,27 +30,6 @@ fn applicant() -> Value {
     })
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.json::<Value>().await.unwrap_or(Value::Null);
-    (status, body, headers)
-}
-
 fn bad_fields(body: &Value) -> Vec<String> {
     body["fields"]
         .as_array()
@@ -72,18 +51,18 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     } = Stack::start(3).await;
     let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
     wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(90)).await;
-    let client = reqwest::Client::new();
+    let client = Client::new();
     let applicants = format!("{}/v1/applicants", intake.url);
 
     // The good path: 202 with the event id, and the event in the immigration view.
-    let (status, accepted, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, accepted, _) = client
+        .post_bytes(
+            &applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 202, "{accepted}");
     let event_id = accepted["event_id"].as_str().unwrap().to_string();
     let subject_key = accepted["subject_key"].as_str().unwrap().to_string();
@@ -114,15 +93,12 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     );
 
     // Only immigration tokens read immigration views.
-    let forbidden = client
-        .get(&view_url)
-        .bearer_auth(DISNAKER_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forbidden.status().as_u16(), 403);
-    let anonymous = client.get(&view_url).send().await.unwrap();
-    assert_eq!(anonymous.status().as_u16(), 401);
+    let (forbidden, _) = client.get(&view_url, DISNAKER_TOKEN).await;
+    assert_eq!(forbidden, 403);
+    let (anonymous, _) = client
+        .call(reqwest::Method::GET, &view_url, None, None)
+        .await;
+    assert_eq!(anonymous, 401);
 
     // Bad input: refused with a reason naming each bad field, and nothing published.
     let published_before = records_in(&broker.brokers, "lintas.applicants.v1");
@@ -203,14 +179,14 @@ async fn applicant_flows_from_intake_to_immigration_view() {
         ),
     ];
     for (name, body, fields) in cases {
-        let (status, answer, _) = post(
-            &client,
-            &applicants,
-            DISNAKER_TOKEN,
-            "application/json",
-            body.to_string().into_bytes(),
-        )
-        .await;
+        let (status, answer, _) = client
+            .post_bytes(
+                &applicants,
+                DISNAKER_TOKEN,
+                "application/json",
+                body.to_string().into_bytes(),
+            )
+            .await;
         assert_eq!(status, 422, "{name}: {answer}");
         let named = bad_fields(&answer);
         for field in fields {
@@ -220,44 +196,44 @@ async fn applicant_flows_from_intake_to_immigration_view() {
             );
         }
     }
-    let (status, answer, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "text/plain",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, answer, _) = client
+        .post_bytes(
+            &applicants,
+            DISNAKER_TOKEN,
+            "text/plain",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 415, "wrong content type: {answer}");
     assert!(answer["error"].as_str().unwrap().contains("content type"));
-    let (status, answer, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        b"{\"nik\":".to_vec(),
-    )
-    .await;
+    let (status, answer, _) = client
+        .post_bytes(
+            &applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            b"{\"nik\":".to_vec(),
+        )
+        .await;
     assert_eq!(status, 400, "malformed JSON: {answer}");
     let mut huge = applicant();
     huge["full_name"] = json!("x".repeat(100_000));
-    let (status, _, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        huge.to_string().into_bytes(),
-    )
-    .await;
+    let (status, _, _) = client
+        .post_bytes(
+            &applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            huge.to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 413, "oversize body");
-    let (status, _, _) = post(
-        &client,
-        &applicants,
-        "not-a-valid-token-at-all",
-        "application/json",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, _, _) = client
+        .post_bytes(
+            &applicants,
+            "not-a-valid-token-at-all",
+            "application/json",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 401, "unknown token");
     assert_eq!(
         records_in(&broker.brokers, "lintas.applicants.v1"),
@@ -351,14 +327,14 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     // Broker down: the intake answers 503 with Retry-After, never 202.
     broker.stop();
     let started = Instant::now();
-    let (status, answer, headers) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, answer, headers) = client
+        .post_bytes(
+            &applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 503, "{answer}");
     assert!(headers.contains_key("retry-after"));
     assert!(started.elapsed() < Duration::from_secs(30));
@@ -400,25 +376,15 @@ fn block(subject_key: &str, at: time::OffsetDateTime) -> DepartureBlocked {
     }
 }
 
-async fn wait_for_history(client: &reqwest::Client, url: &str, events: usize) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let response = client
-            .get(url)
-            .bearer_auth(IMIGRASI_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        if response.status().as_u16() == 200 {
-            let body: Value = response.json().await.unwrap();
-            if body["events"].as_array().unwrap().len() >= events {
-                return body;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{url} did not show {events} events within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+/// The subject history at `url` once it holds `events` events (within 60 s).
+async fn wait_for_history(client: &Client, url: &str, events: usize) -> Value {
+    client
+        .wait_for(
+            url,
+            IMIGRASI_TOKEN,
+            Duration::from_secs(60),
+            &format!("{events} events"),
+            |body| body["events"].as_array().unwrap().len() >= events,
+        )
+        .await
 }

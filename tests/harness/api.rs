@@ -70,6 +70,42 @@ impl Client {
         self.call(Method::POST, url, Some(token), Some(body)).await
     }
 
+    /// POST `body` to `url` with `token`, with an `Idempotency-Key` when `key` is given: the
+    /// status, the answer and the headers.
+    pub async fn post_keyed(
+        &self,
+        url: &str,
+        token: &str,
+        body: &Value,
+        key: Option<&str>,
+    ) -> (u16, Value, HeaderMap) {
+        let mut request = self.http.post(url).bearer_auth(token).json(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let (status, headers, answer) = self.send(request).await;
+        (status, answer, headers)
+    }
+
+    /// POST the bytes `body` as `content_type` to `url` with `token`: the status, the answer
+    /// and the headers.
+    pub async fn post_bytes(
+        &self,
+        url: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value, HeaderMap) {
+        let request = self
+            .http
+            .post(url)
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body);
+        let (status, headers, answer) = self.send(request).await;
+        (status, answer, headers)
+    }
+
     /// POST `body` to an intake, which must accept it (202); its answer.
     pub async fn publish(&self, url: &str, token: &str, body: Value) -> Value {
         let (status, answer) = self.post(url, token, body).await;
