@@ -450,12 +450,7 @@ async fn a_rebuild_restores_every_police_table() {
         "{before:?}"
     );
     desk.polri.proc.terminate();
-    let pool = pg(&desk.stack.database).await;
-    sqlx::query("DROP SCHEMA polri CASCADE")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    drop_schema(&desk.stack.database, "polri").await;
     let polri = desk.subscriber("polri");
     let one = format!("{}/v1/agencies/polri/alerts/{}", polri.url, desk.alert_id);
     let client = &desk.client;

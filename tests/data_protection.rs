@@ -124,12 +124,7 @@ impl Imigrasi {
     /// Drops the immigration subscriber's schema and replays everything into a new process.
     async fn rebuild_imigrasi(&mut self) {
         self.imigrasi.proc.terminate();
-        let pool = pg(&self.database).await;
-        sqlx::query("DROP SCHEMA imigrasi CASCADE")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
+        drop_schema(&self.database, "imigrasi").await;
         self.imigrasi = spawn_imigrasi(
             &self.broker.brokers,
             &self.registry.url,

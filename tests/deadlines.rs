@@ -227,12 +227,7 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
     // A rebuild replays everything, one record per batch, with every deadline long past: only
     // LATE's alert comes back, with the same id; the views are the same row for row.
     kejaksaan.proc.terminate();
-    let pool = pg(&database).await;
-    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    drop_schema(&database, "kejaksaan").await;
     let kejaksaan = spawn_subscriber(
         "kejaksaan",
         &broker.brokers,
@@ -536,12 +531,7 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
     // Rebuild: the replay reads POSTED-LATE's SPDP before any deadline is checked, so the
     // rules raise its JA1 no more; the alert topic brings it back, closed.
     kejaksaan.proc.terminate();
-    let pool = pg(&database).await;
-    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    drop_schema(&database, "kejaksaan").await;
     let kejaksaan = spawn_subscriber(
         "kejaksaan",
         &broker.brokers,

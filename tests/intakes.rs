@@ -1,6 +1,7 @@
 //! Every intake endpoint against a real broker: a valid request is published and decodes with
 //! its registered schema; each class of bad input is refused with field errors and publishes
-//! nothing; the OpenAPI document describes exactly what is accepted; a retried
+//! nothing; an interview deferral without a date gets the default 30 days; the OpenAPI
+//! document describes exactly what is accepted; a retried
 //! Idempotency-Key publishes once, also after a restart; a stopped broker gives 503 and a
 //! retry once it is back publishes the event.
 
@@ -524,7 +525,7 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
 async fn rules_across_fields_are_enforced() {
     let Stack {
         broker,
-        registry,
+        registry: _registry,
         intake,
         database: _database,
     } = Stack::start(1).await;
@@ -690,14 +691,28 @@ async fn rules_across_fields_are_enforced() {
         0,
         "refused requests published something"
     );
+}
 
-    // A deferral without a date gets the default 30 days.
-    let (status, answer, _) = client.post_keyed(&format!("{}/v1/imigrasi/interviews", intake.url),
-        IMIGRASI_TOKEN,
-        &with(&interview, json!({"outcome": "defer", "reason_codes": ["missing_travel_operator_letter"], "occurred_at": "2026-03-01T08:00:00Z"})),
-        None,
-    )
-    .await;
+/// An interview deferral without a date gets the default 30 days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferral_without_a_date_gets_the_default_30_days() {
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(1).await;
+    let client = Client::new();
+    let deferral = json!({"nik": NIK_SITI, "officer_id": "off-4", "outcome": "defer",
+        "reason_codes": ["missing_travel_operator_letter"], "occurred_at": "2026-03-01T08:00:00Z"});
+    let (status, answer, _) = client
+        .post_keyed(
+            &format!("{}/v1/imigrasi/interviews", intake.url),
+            IMIGRASI_TOKEN,
+            &deferral,
+            None,
+        )
+        .await;
     assert_eq!(status, 202, "{answer}");
     let records = read_all(
         &broker.brokers,

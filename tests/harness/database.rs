@@ -58,3 +58,14 @@ pub async fn schema_rows(
     pool.close().await;
     out
 }
+
+/// Drops `schema` and everything in it: a subscriber's views and offsets, for a rebuild from
+/// the topics.
+pub async fn drop_schema(database: &str, schema: &str) {
+    let pool = pg(database).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
