@@ -10,12 +10,8 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disnaker_and_police_views_for_their_own_agency_only() {
-    let Stack {
-        broker,
-        database,
-        registry,
-        intake,
-    } = Stack::start(2).await;
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
     let client = Client::new();
     // A girl of 15, registered and then blocked with her group's recruiter.
     client

@@ -12,12 +12,8 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn village_offices_are_warned() {
-    let Stack {
-        broker,
-        database,
-        registry,
-        intake,
-    } = Stack::start(2).await;
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
     let client = Client::new();
 
     // The block first, the registration that names the village after it.

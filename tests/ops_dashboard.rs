@@ -181,12 +181,8 @@ const STATUS_OF: &str = "return Object.fromEntries([...document.querySelectorAll
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
-    let Stack {
-        broker,
-        database,
-        registry,
-        intake,
-    } = Stack::start(2).await;
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
     let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
     let mut disnaker = spawn_subscriber(
         "disnaker",

@@ -43,12 +43,8 @@ async fn rules(client: &reqwest::Client, url: &str, token: &str) -> BTreeMap<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_agency_gets_its_alerts_from_the_synthetic_feed() {
-    let Stack {
-        broker,
-        database,
-        registry,
-        intake,
-    } = Stack::start(2).await;
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
     let subscribers: Vec<(&str, &str, Service)> = [
         ("imigrasi", IMIGRASI_TOKEN),
         ("disnaker", DISNAKER_TOKEN),

@@ -40,6 +40,11 @@ impl Stack {
         )
     }
 
+    /// The broker, the database URL, the registry and the intakes, to name them at once.
+    pub fn parts(&self) -> (&Broker, &str, &Registry, &Service) {
+        (&self.broker, &self.database, &self.registry, &self.intake)
+    }
+
     /// The intakes' `path`.
     pub fn intake_url(&self, path: &str) -> String {
         format!("{}{path}", self.intake.url)
