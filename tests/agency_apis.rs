@@ -33,7 +33,7 @@ async fn disnaker_and_police_views_for_their_own_agency_only() {
         "disnaker",
         &broker.brokers,
         &registry.url,
-        &database,
+        database,
         &broker.dir,
         &[],
     );
@@ -41,7 +41,7 @@ async fn disnaker_and_police_views_for_their_own_agency_only() {
         "polri",
         &broker.brokers,
         &registry.url,
-        &database,
+        database,
         &broker.dir,
         &[],
     );

@@ -33,7 +33,7 @@ async fn village_offices_are_warned() {
 
     // Villages are addressed by their Kemendagri codes.
     const ADIPALA: &str = "33.01.03.2001";
-    let desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
+    let desa = spawn_desa(&broker.brokers, &registry.url, database, &broker.dir);
     let url = |village: &str| format!("{}/v1/agencies/desa/villages/{village}/notices", desa.url);
     let kesugihan = client
         .wait_for_list(&url(KESUGIHAN), DESA_KESUGIHAN_TOKEN, "notices", 1)
@@ -53,7 +53,7 @@ async fn village_offices_are_warned() {
         let (unscoped, _) = client.get(&url(village), DESA_UNSCOPED_TOKEN).await;
         assert_eq!(unscoped, 403, "{village}");
     }
-    let pool = pg(&database).await;
+    let pool = pg(database).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rules: Vec<String> = sqlx::query_scalar(

@@ -183,12 +183,12 @@ const STATUS_OF: &str = "return Object.fromEntries([...document.querySelectorAll
 async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
     let stack = Stack::start(2).await;
     let (broker, database, registry, intake) = stack.parts();
-    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
+    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, database, &broker.dir, &[]);
     let mut disnaker = spawn_subscriber(
         "disnaker",
         &broker.brokers,
         &registry.url,
-        &database,
+        database,
         &broker.dir,
         &[],
     );

@@ -57,14 +57,14 @@ async fn every_agency_gets_its_alerts_from_the_synthetic_feed() {
             agency,
             &broker.brokers,
             &registry.url,
-            &database,
+            database,
             &broker.dir,
             &[],
         );
         (agency, token, service)
     })
     .collect();
-    let _desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
+    let _desa = spawn_desa(&broker.brokers, &registry.url, database, &broker.dir);
 
     let tokens = tokens_spec();
     let args = [
