@@ -94,8 +94,8 @@ impl Desk {
             .await
     }
 
-    /// Acknowledged by po-3, then escalated to the prosecutor by po-4.
-    async fn acknowledge_and_escalate(&self) {
+    /// Acknowledged by po-3, with a note.
+    async fn acknowledge(&self) {
         let (status, body) = self
             .act(
                 "acknowledge",
@@ -107,6 +107,10 @@ impl Desk {
             (200, Some("acknowledged")),
             "{body}"
         );
+    }
+
+    /// Escalated to the prosecutor by po-4, the first escalation.
+    async fn escalate(&self) {
         let (status, body) = self
             .act(
                 "escalate",
@@ -122,6 +126,12 @@ impl Desk {
             ),
             (Some("escalated"), Some(1), Some("kejaksaan"))
         );
+    }
+
+    /// Acknowledged by po-3, then escalated to the prosecutor by po-4.
+    async fn acknowledge_and_escalate(&self) {
+        self.acknowledge().await;
+        self.escalate().await;
     }
 
     /// Acknowledged, escalated, then closed as resolved by po-4; the closed alert.
@@ -272,34 +282,10 @@ async fn refusals_leave_the_alert_unchanged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_is_acknowledged_escalated_and_closed() {
     let desk = Desk::start(2).await;
-    let (status, body) = desk
-        .act(
-            "acknowledge",
-            json!({"officer_id": "po-3", "note": "unit PPA informed"}),
-        )
-        .await;
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (200, Some("acknowledged")),
-        "{body}"
-    );
+    desk.acknowledge().await;
     let (status, _) = desk.act("acknowledge", json!({"officer_id": "po-3"})).await;
     assert_eq!(status, 409, "a second acknowledgement");
-    let (status, body) = desk
-        .act(
-            "escalate",
-            json!({"officer_id": "po-4", "escalated_to": "kejaksaan", "reason": "manual"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        (
-            body["status"].as_str(),
-            body["escalation_level"].as_i64(),
-            body["escalated_to"].as_str()
-        ),
-        (Some("escalated"), Some(1), Some("kejaksaan"))
-    );
+    desk.escalate().await;
     // An agency without the grant to read the police's alerts cannot be escalated to.
     let (status, body) = desk
         .act(
