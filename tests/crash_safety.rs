@@ -4,7 +4,6 @@
 
 mod harness;
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use harness::*;
@@ -29,26 +28,8 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
     // Stream the events in the background, about 250 a second, while the subscriber dies.
     let producer = producer_one_record_per_batch(&broker.brokers, &registry.url);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
-    let events: Vec<ApplicantRegistered> = (0..EVENTS)
-        .map(|i| applicant(&keyer, &format!("3301014501{i:06}")))
-        .collect();
-    let expected: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
-    let streaming = tokio::spawn(async move {
-        for chunk in events.chunks(100) {
-            let mut tasks = tokio::task::JoinSet::new();
-            for event in chunk {
-                let (producer, event) = (producer.clone(), event.clone());
-                tasks.spawn(async move { producer.publish(&event).await });
-            }
-            while let Some(done) = tasks.join_next().await {
-                done.unwrap().expect("broker acknowledged");
-            }
-            tokio::time::sleep(Duration::from_millis(400)).await;
-        }
-    });
+    let (events, expected) = applicants(&keyer, EVENTS);
+    let streaming = stream(producer, events, 100, Duration::from_millis(400));
 
     // Small batches make many transactions, so kills land inside and between them.
     let extra = [

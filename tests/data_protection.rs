@@ -15,65 +15,42 @@ const NAME: &str = "Siti Aminah";
 const FALSE_NAME: &str = "Nama Palsu";
 
 /// A registry, an intake and the immigration subscriber on a fresh broker and database.
-struct Stack {
+struct Imigrasi {
     broker: Broker,
     database: String,
     registry: Registry,
     intake: Service,
     imigrasi: Service,
-    client: reqwest::Client,
+    client: Client,
 }
 
-async fn stack() -> Stack {
-    let broker = Broker::start(2).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+async fn stack() -> Imigrasi {
+    let Stack {
+        broker,
+        database,
+        registry,
+        intake,
+    } = Stack::start(2).await;
     let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
-    Stack {
+    Imigrasi {
         broker,
         database,
         registry,
         intake,
         imigrasi,
-        client: reqwest::Client::new(),
+        client: Client::new(),
     }
 }
 
-impl Stack {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        url: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self.client.request(method, url).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        match request.send().await {
-            Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
-            Err(_) => (0, Value::Null),
-        }
-    }
-
-    async fn get(&self, url: &str, token: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, url, token, None).await
-    }
-
-    async fn post(&self, url: &str, token: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, url, token, Some(body))
-            .await
-    }
-
+impl Imigrasi {
     /// Registers the applicant through `source` with `token`; returns the subject key.
     async fn register(&self, token: &str, source: &str, name: &str) -> String {
         let (status, body) = self
+            .client
             .post(
                 &format!("{}/v1/applicants", self.intake.url),
                 token,
-                applicant(source, name),
+                registration(source, NIK, name),
             )
             .await;
         assert_eq!(status, 202, "{body}");
@@ -93,7 +70,7 @@ impl Stack {
             "{}?include=identity&purpose=secondary%20interview",
             self.subject_url(subject)
         );
-        let (status, body) = self.get(&url, IMIGRASI_PERSONAL_TOKEN).await;
+        let (status, body) = self.client.get(&url, IMIGRASI_PERSONAL_TOKEN).await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -107,7 +84,10 @@ impl Stack {
     ) -> Value {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let (status, _) = self.get(&self.subject_url(subject), IMIGRASI_TOKEN).await;
+            let (status, _) = self
+                .client
+                .get(&self.subject_url(subject), IMIGRASI_TOKEN)
+                .await;
             if status == 200 {
                 let body = self.identity(subject).await;
                 if check(&body) {
@@ -128,7 +108,7 @@ impl Stack {
             "{}/v1/agencies/imigrasi/audit/personal-data-reads",
             self.imigrasi.url
         );
-        let (status, body) = self.get(&url, IMIGRASI_TOKEN).await;
+        let (status, body) = self.client.get(&url, IMIGRASI_TOKEN).await;
         assert_eq!(status, 200, "{body}");
         body["reads"].as_array().cloned().unwrap_or_default()
     }
@@ -138,18 +118,13 @@ impl Stack {
             "{}/v1/agencies/imigrasi/audit/personal-data-reads/verify",
             self.imigrasi.url
         );
-        self.get(&url, IMIGRASI_TOKEN).await.1
+        self.client.get(&url, IMIGRASI_TOKEN).await.1
     }
 
     /// Drops the immigration subscriber's schema and replays everything into a new process.
     async fn rebuild_imigrasi(&mut self) {
         self.imigrasi.proc.terminate();
-        let pool = pg(&self.database).await;
-        sqlx::query("DROP SCHEMA imigrasi CASCADE")
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
+        drop_schema(&self.database, "imigrasi").await;
         self.imigrasi = spawn_imigrasi(
             &self.broker.brokers,
             &self.registry.url,
@@ -158,14 +133,6 @@ impl Stack {
             &[],
         );
     }
-}
-
-fn applicant(source: &str, name: &str) -> Value {
-    json!({
-        "source": source, "nik": NIK, "full_name": name, "sex": "female", "birth_date": "1990-01-05",
-        "village_code": "33.01.02.2001", "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
-        "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17"
-    })
 }
 
 /// Every row of every table of the database's Lintas schemas, as JSON text.
@@ -232,13 +199,18 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     // The officer is the one signed in (the personal-data token names officer im-7).
     let request = json!({"person_key": subject, "reason": "data_subject_request",
         "legal_basis": "UU 27/2022 Pasal 8"});
-    let (status, _) = s.post(&erasures, IMIGRASI_TOKEN, request.clone()).await;
+    let (status, _) = s
+        .client
+        .post(&erasures, IMIGRASI_TOKEN, request.clone())
+        .await;
     assert_eq!(status, 403, "erasing needs the personal_data role");
     let (status, _) = s
+        .client
         .post(&erasures, POLRI_PERSONAL_TOKEN, request.clone())
         .await;
     assert_eq!(status, 403, "only the controlling agency erases");
     let (status, bad) = s
+        .client
         .post(
             &erasures,
             IMIGRASI_PERSONAL_TOKEN,
@@ -248,12 +220,18 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     assert_eq!(status, 422, "{bad}");
     let mut as_another = request.clone();
     as_another["officer_id"] = json!("dpo-1");
-    let (status, refused) = s.post(&erasures, IMIGRASI_PERSONAL_TOKEN, as_another).await;
+    let (status, refused) = s
+        .client
+        .post(&erasures, IMIGRASI_PERSONAL_TOKEN, as_another)
+        .await;
     assert_eq!(
         status, 403,
         "another officer than the signed-in one: {refused}"
     );
-    let (status, erased) = s.post(&erasures, IMIGRASI_PERSONAL_TOKEN, request).await;
+    let (status, erased) = s
+        .client
+        .post(&erasures, IMIGRASI_PERSONAL_TOKEN, request)
+        .await;
     assert_eq!(status, 200, "{erased}");
     assert_eq!(
         erased["fields"],
@@ -270,7 +248,7 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
         "the pseudonymous history stays"
     );
     assert_no_trace(&every_row(&s.database).await, "after the erasure");
-    let (_, list) = s.get(&erasures, IMIGRASI_TOKEN).await;
+    let (_, list) = s.client.get(&erasures, IMIGRASI_TOKEN).await;
     assert_eq!(list["erasures"][0]["legal_basis"], "UU 27/2022 Pasal 8");
     assert_eq!(list["erasures"][0]["officer_id"], "im-7");
 
@@ -279,8 +257,8 @@ async fn an_erased_identity_is_gone_from_every_view_and_stays_gone_after_a_rebui
     let erasures = format!("{}/v1/agencies/imigrasi/erasures", s.imigrasi.url);
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let (status, list) = s.get(&erasures, IMIGRASI_TOKEN).await;
-        let (_, history) = s.get(&s.subject_url(&subject), IMIGRASI_TOKEN).await;
+        let (status, list) = s.client.get(&erasures, IMIGRASI_TOKEN).await;
+        let (_, history) = s.client.get(&s.subject_url(&subject), IMIGRASI_TOKEN).await;
         let replayed = history["events"].as_array().is_some_and(|e| e.len() == 2);
         if status == 200 && list["erasures"].as_array().is_some_and(|e| e.len() == 1) && replayed {
             break;
@@ -396,7 +374,7 @@ async fn wait_records(brokers: &str, topic: &str, at_least: i64) {
 }
 
 /// `lintas audit verify` for the immigration chain; (exit success, stdout and stderr).
-fn audit_verify(s: &Stack, with_topic: bool) -> (bool, String) {
+fn audit_verify(s: &Imigrasi, with_topic: bool) -> (bool, String) {
     let mut args = vec![
         "audit",
         "verify",
@@ -431,10 +409,11 @@ fn audit_verify(s: &Stack, with_topic: bool) -> (bool, String) {
 async fn a_village_report_never_stands_in_for_a_verified_identity() {
     let s = stack().await;
     let (status, refused) = s
+        .client
         .post(
             &format!("{}/v1/applicants", s.intake.url),
             DESA_KESUGIHAN_TOKEN,
-            applicant("passport_application", FALSE_NAME),
+            registration("passport_application", NIK, FALSE_NAME),
         )
         .await;
     assert_eq!(status, 422, "{refused}");
@@ -507,17 +486,14 @@ async fn a_service_role_cannot_read_another_agencys_schema() {
         &broker.dir,
         &[],
     );
-    let client = reqwest::Client::new();
-    let accepted: Value = client
-        .post(format!("{}/v1/applicants", intake.url))
-        .bearer_auth(IMIGRASI_TOKEN)
-        .json(&applicant("passport_application", NAME))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let client = Client::new();
+    let accepted = client
+        .publish(
+            &format!("{}/v1/applicants", intake.url),
+            IMIGRASI_TOKEN,
+            registration("passport_application", NIK, NAME),
+        )
+        .await;
     let subject = accepted["subject_key"].as_str().unwrap().to_string();
     let own = pg(&role_url("imigrasi")).await;
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -534,17 +510,8 @@ async fn a_service_role_cannot_read_another_agencys_schema() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let url = format!("{}/v1/agencies/imigrasi/subjects/{subject}", imigrasi.url);
-    assert_eq!(
-        client
-            .get(&url)
-            .bearer_auth(IMIGRASI_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        200
-    );
+    let (status, body) = client.get(&url, IMIGRASI_TOKEN).await;
+    assert_eq!(status, 200, "{body}");
 
     let disnaker = pg(&role_url("disnaker")).await;
     for sql in [
@@ -730,18 +697,14 @@ async fn a_subject_key_rotation_does_not_split_a_history() {
         &rotate,
     )
     .await;
-    let client = reqwest::Client::new();
-    let flagged: Value = client
-        .post(format!("{}/v1/imigrasi/visa-flags", intake.url))
-        .bearer_auth(IMIGRASI_TOKEN)
-        .json(&json!({"nik": NIK, "reason": "umrah_or_ziarah_without_travel_operator_letter",
-            "stage": "passport_interview", "visa_type": "umrah", "destination_country": "SA", "officer_id": "im-3"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let client = Client::new();
+    let flagged = client
+        .publish(
+            &format!("{}/v1/imigrasi/visa-flags", intake.url),
+            IMIGRASI_TOKEN,
+            umrah_flag(NIK),
+        )
+        .await;
     let v2 = flagged["subject_key"]
         .as_str()
         .expect("a subject key")
@@ -756,34 +719,22 @@ async fn a_subject_key_rotation_does_not_split_a_history() {
         &rotate,
     );
     let url = |key: &str| format!("{}/v1/agencies/imigrasi/subjects/{key}", imigrasi.url);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Ok(r) = client
-            .get(url(&v2))
-            .bearer_auth(IMIGRASI_TOKEN)
-            .send()
-            .await
-        {
-            let body: Value = r.json().await.unwrap_or(Value::Null);
-            if body["events"].as_array().is_some_and(|e| e.len() == 2) {
-                let types: Vec<&str> = body["events"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e["event_type"].as_str().unwrap())
-                    .collect();
-                assert_eq!(types, ["ApplicantRegistered", "VisaTypeFlagged"]);
-                break;
-            }
-        }
-        assert!(Instant::now() < deadline, "one history under the v2 key");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let old = client
-        .get(url(&v1))
-        .bearer_auth(IMIGRASI_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old.status().as_u16(), 404);
+    let body = client
+        .wait_for(
+            &url(&v2),
+            IMIGRASI_TOKEN,
+            WAIT,
+            "one history under the v2 key",
+            |body| body["events"].as_array().is_some_and(|e| e.len() == 2),
+        )
+        .await;
+    let types: Vec<&str> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["ApplicantRegistered", "VisaTypeFlagged"]);
+    let (old, _) = client.get(&url(&v1), IMIGRASI_TOKEN).await;
+    assert_eq!(old, 404);
 }

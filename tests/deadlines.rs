@@ -54,17 +54,10 @@ fn stage(case: &str, at: OffsetDateTime, stage: ProsecutionStage) -> Prosecution
     }
 }
 
-async fn get(client: &reqwest::Client, url: &str) -> Option<Value> {
-    let response = client
-        .get(url)
-        .bearer_auth(KEJAKSAAN_TOKEN)
-        .send()
-        .await
-        .ok()?;
-    if response.status().as_u16() != 200 {
-        return None;
-    }
-    response.json().await.ok()
+/// `url` as the prosecutor reads it, when it answers 200.
+async fn get(client: &Client, url: &str) -> Option<Value> {
+    let (status, body) = client.get(url, KEJAKSAAN_TOKEN).await;
+    (status == 200).then_some(body)
 }
 
 /// Every table of the schema but the runtime's bookkeeping; deadlines without the time the
@@ -174,18 +167,13 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
         &broker.dir,
         &extra,
     );
-    let client = reqwest::Client::new();
+    let client = Client::new();
     let alerts_url = format!("{}/v1/agencies/kejaksaan/alerts", kejaksaan.url);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let alerts = loop {
-        if let Some(body) = get(&client, &alerts_url).await {
-            if !body["alerts"].as_array().unwrap().is_empty() {
-                break body;
-            }
-        }
-        assert!(Instant::now() < deadline, "JA1 never fired");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let alerts = client
+        .wait_for(&alerts_url, KEJAKSAAN_TOKEN, WAIT, "JA1 fired", |body| {
+            !body["alerts"].as_array().unwrap().is_empty()
+        })
+        .await;
     let alert = &alerts["alerts"][0];
     assert_eq!(alert["rule"], "JA1");
     let alert_id = alert["alert_id"].as_str().unwrap().to_string();
@@ -239,12 +227,7 @@ async fn deadlines_fire_once_on_time_and_never_early_on_a_replay() {
     // A rebuild replays everything, one record per batch, with every deadline long past: only
     // LATE's alert comes back, with the same id; the views are the same row for row.
     kejaksaan.proc.terminate();
-    let pool = pg(&database).await;
-    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    drop_schema(&database, "kejaksaan").await;
     let kejaksaan = spawn_subscriber(
         "kejaksaan",
         &broker.brokers,
@@ -392,27 +375,21 @@ async fn a_rebalance_during_a_backlog_fires_no_deadline_early() {
 
 /// Waits until alert `alert_id` is served with `status` (and returns it).
 async fn wait_alert(
-    client: &reqwest::Client,
+    client: &Client,
     base: &str,
     alert_id: uuid::Uuid,
     status: &str,
     what: &str,
 ) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Some(body) = get(
-            client,
+    client
+        .wait_for(
             &format!("{base}/v1/agencies/kejaksaan/alerts/{alert_id}"),
+            KEJAKSAAN_TOKEN,
+            WAIT,
+            what,
+            |body| body["status"] == status,
         )
         .await
-        {
-            if body["status"] == status {
-                return body;
-            }
-        }
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
 }
 
 /// Issue #18, finding 3, through the real runtime: deadlines are met by when the awaited
@@ -470,7 +447,7 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
         &broker.dir,
         &[],
     );
-    let client = reqwest::Client::new();
+    let client = Client::new();
     let sent = wait_alert(
         &client,
         &kejaksaan.url,
@@ -554,12 +531,7 @@ async fn deadlines_are_met_in_event_time_and_a_rebuild_restores_alerts_raised_li
     // Rebuild: the replay reads POSTED-LATE's SPDP before any deadline is checked, so the
     // rules raise its JA1 no more; the alert topic brings it back, closed.
     kejaksaan.proc.terminate();
-    let pool = pg(&database).await;
-    sqlx::query("DROP SCHEMA kejaksaan CASCADE")
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    drop_schema(&database, "kejaksaan").await;
     let kejaksaan = spawn_subscriber(
         "kejaksaan",
         &broker.brokers,
@@ -631,25 +603,11 @@ async fn po3_is_met_by_when_the_investigation_was_opened_through_the_runtime() {
         &broker.dir,
         &[],
     );
-    let client = reqwest::Client::new();
+    let client = Client::new();
     let alert_url = format!("{}/v1/agencies/polri/alerts/{po3}", polri.url);
-    let status = async |client: &reqwest::Client| -> Option<Value> {
-        let response = client
-            .get(&alert_url)
-            .bearer_auth(POLRI_TOKEN)
-            .send()
-            .await
-            .ok()?;
-        if response.status().as_u16() != 200 {
-            return None;
-        }
-        response.json().await.ok()
-    };
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while status(&client).await.is_none() {
-        assert!(Instant::now() < deadline, "PO3 never fired");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    client
+        .wait_for(&alert_url, POLRI_TOKEN, WAIT, "PO3 fired", |_| true)
+        .await;
 
     // The investigation first: the second referral, read after it, is met in the same
     // transaction that starts its clock (read the other way round, its long-past deadline
@@ -659,16 +617,11 @@ async fn po3_is_met_by_when_the_investigation_was_opened_through_the_runtime() {
         .await
         .unwrap();
     events.publish(&referral(now - day * 16)).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let withdrawn = loop {
-        if let Some(body) = status(&client).await {
-            if body["status"] == "closed" {
-                break body;
-            }
-        }
-        assert!(Instant::now() < deadline, "PO3 not withdrawn");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let withdrawn = client
+        .wait_for(&alert_url, POLRI_TOKEN, WAIT, "PO3 withdrawn", |body| {
+            body["status"] == "closed"
+        })
+        .await;
     assert_eq!(withdrawn["close_reason"], "false_positive");
     // Every chance for the second referral's clock to fire wrongly, then look at the topic.
     tokio::time::sleep(Duration::from_secs(5)).await;

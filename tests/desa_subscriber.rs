@@ -8,101 +8,52 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use harness::*;
-use serde_json::{json, Value};
-
-async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) {
-    let response = client
-        .post(&url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status().as_u16(),
-        202,
-        "{url}: {}",
-        response.text().await.unwrap()
-    );
-}
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn village_offices_are_warned() {
-    let broker = Broker::start(2).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let client = reqwest::Client::new();
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
+    let client = Client::new();
 
     // The block first, the registration that names the village after it.
-    post(&client, format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
+    client.publish(&format!("{}/v1/checkpoints/departure-checks", intake.url), CHECKPOINT_TOKEN, json!({
         "nik": "3301014501900001", "checkpoint_code": "TPI-CGK", "decision": "deferred", "carrier": "AirAsia",
         "flight_or_vessel": "QZ 262", "destination_country": "KH", "visa_shown": "tourist", "return_ticket": false,
         "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter", "officer_id": "tpi-9"})).await;
-    post(&client, format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
+    client.publish(&format!("{}/v1/disnaker/jobseekers", intake.url), DISNAKER_TOKEN, json!({
         "nik": "3301014501900001", "full_name": "Siti", "sex": "female", "birth_date": "1990-01-05", "village_code": "33.01.02.2001", "village": "Kesugihan",
         "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "KH", "officer_id": "dn-1"})).await;
     // A recruiter the police reported, then seen in Adipala by someone else.
-    post(&client, format!("{}/v1/cases/recruiters", intake.url), POLRI_TOKEN, json!({
+    client.publish(&format!("{}/v1/cases/recruiters", intake.url), POLRI_TOKEN, json!({
         "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "regency": "Cilacap", "officer_id": "pol-7"})).await;
-    post(&client, format!("{}/v1/cases/recruiters", intake.url), DISNAKER_TOKEN, json!({
+    client.publish(&format!("{}/v1/cases/recruiters", intake.url), DISNAKER_TOKEN, json!({
         "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "licence_status": "unlicensed", "village_code": "33.01.03.2001", "village": "Adipala",
         "regency": "Cilacap", "officer_id": "dn-1"})).await;
 
     // Villages are addressed by their Kemendagri codes.
-    const KESUGIHAN: &str = "33.01.02.2001";
     const ADIPALA: &str = "33.01.03.2001";
-    let desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
+    let desa = spawn_desa(&broker.brokers, &registry.url, database, &broker.dir);
     let url = |village: &str| format!("{}/v1/agencies/desa/villages/{village}/notices", desa.url);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let kesugihan = loop {
-        if let Ok(r) = client
-            .get(url(KESUGIHAN))
-            .bearer_auth(DESA_KESUGIHAN_TOKEN)
-            .send()
-            .await
-        {
-            if r.status().as_u16() == 200 {
-                let body: Value = r.json().await.unwrap();
-                if !body["notices"].as_array().unwrap().is_empty() {
-                    break body;
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "no notice for Kesugihan");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    let kesugihan = client
+        .wait_for_list(&url(KESUGIHAN), DESA_KESUGIHAN_TOKEN, "notices", 1)
+        .await;
     let notices = kesugihan["notices"].as_array().unwrap();
     assert_eq!(notices.len(), 1, "{kesugihan}");
     assert_eq!(notices[0]["rule"], "DESA-BLOCKED");
 
     // Adipala's notice exists, and Kesugihan's office may not read it.
-    let forbidden = client
-        .get(url(ADIPALA))
-        .bearer_auth(DESA_KESUGIHAN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forbidden.status().as_u16(), 403);
-    let other_agency = client
-        .get(url(KESUGIHAN))
-        .bearer_auth(POLRI_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(other_agency.status().as_u16(), 403);
+    let (forbidden, _) = client.get(&url(ADIPALA), DESA_KESUGIHAN_TOKEN).await;
+    assert_eq!(forbidden, 403);
+    let (other_agency, _) = client.get(&url(KESUGIHAN), POLRI_TOKEN).await;
+    assert_eq!(other_agency, 403);
     // A village token whose office is named after the village but carries no village claim
     // reads no village: the scope comes from the claim, never from the office's name.
     for village in [KESUGIHAN, ADIPALA] {
-        let unscoped = client
-            .get(url(village))
-            .bearer_auth(DESA_UNSCOPED_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(unscoped.status().as_u16(), 403, "{village}");
+        let (unscoped, _) = client.get(&url(village), DESA_UNSCOPED_TOKEN).await;
+        assert_eq!(unscoped, 403, "{village}");
     }
-    let pool = pg(&database).await;
+    let pool = pg(database).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rules: Vec<String> = sqlx::query_scalar(

@@ -7,7 +7,8 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use harness::*;
-use serde_json::{json, Value};
+use reqwest::Method;
+use serde_json::json;
 
 struct Up {
     proc: Proc,
@@ -88,16 +89,13 @@ async fn embedded_run_serves_the_whole_flow() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut up = start_up(&dir).await;
     wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
-    let client = reqwest::Client::new();
+    let client = Client::new();
     let subjects_url = format!("{}/registry/subjects", up.base);
-    let anonymous = client.get(&subjects_url).send().await.unwrap();
-    assert_eq!(
-        anonymous.status().as_u16(),
-        401,
-        "the registry needs credentials"
-    );
+    let (anonymous, _) = client.call(Method::GET, &subjects_url, None, None).await;
+    assert_eq!(anonymous, 401, "the registry needs credentials");
     let (user, password) = up.registry_read.split_once(':').unwrap();
     let subjects: Vec<String> = client
+        .http
         .get(&subjects_url)
         .basic_auth(user, Some(password))
         .send()
@@ -110,69 +108,64 @@ async fn embedded_run_serves_the_whole_flow() {
         subjects.contains(&"lintas.applicants.v1-lintas.events.ApplicantRegistered".to_string()),
         "{subjects:?}"
     );
-    let write = client
-        .post(format!("{subjects_url}/anything/versions"))
-        .basic_auth(user, Some(password))
-        .json(&json!({"schema": "\"string\""}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        write.status().as_u16(),
-        403,
-        "the printed credential only reads"
-    );
+    let (write, _, _) = client
+        .send(
+            client
+                .http
+                .post(format!("{subjects_url}/anything/versions"))
+                .basic_auth(user, Some(password))
+                .json(&json!({"schema": "\"string\""})),
+        )
+        .await;
+    assert_eq!(write, 403, "the printed credential only reads");
 
-    let body = json!({
-        "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
-        "birth_date": "1990-01-13", "village_code": "33.01.08.2001", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
-        "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
-    });
-    let accepted: Value = client
-        .post(format!("{}/v1/applicants", up.base))
-        .bearer_auth(&up.disnaker)
-        .header("Idempotency-Key", "first-registration")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = budi_registration("33.01.08.2001", "Jeruklegi");
+    let first_registration = |base: &str, disnaker: &str| {
+        client
+            .http
+            .post(format!("{base}/v1/applicants"))
+            .bearer_auth(disnaker)
+            .header("Idempotency-Key", "first-registration")
+            .json(&body)
+    };
+    let (status, _, accepted) = client
+        .send(first_registration(&up.base, &up.disnaker))
+        .await;
+    assert_eq!(status, 202, "{accepted}");
     let subject = accepted["subject_key"]
         .as_str()
         .expect("202 with subject key")
         .to_string();
     let view = format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base);
-    let history = wait_for(&client, &view, &up.imigrasi).await;
+    let history = client
+        .wait_for(
+            &view,
+            &up.imigrasi,
+            Duration::from_secs(30),
+            "the history",
+            |_| true,
+        )
+        .await;
     assert_eq!(history["events"][0]["event_id"], accepted["event_id"]);
 
     // The operators' dashboard at the same base URL, counting that event on its topic and
     // watching the subscribers of the embedded run; its data only with the operator token
     // the banner printed.
-    let page = client.get(format!("{}/ops", up.base)).send().await.unwrap();
-    assert_eq!(page.status().as_u16(), 200);
+    let (status, page) = client
+        .call(Method::GET, &format!("{}/ops", up.base), None, None)
+        .await;
+    assert_eq!(status, 200);
     assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("Pemantauan Operasional"));
+        .as_str()
+        .is_some_and(|page| page.contains("Pemantauan Operasional")));
     let snapshot = format!("{}/ops/api/snapshot", up.base);
-    let anonymous = client.get(&snapshot).send().await.unwrap();
-    assert_eq!(anonymous.status().as_u16(), 401);
-    let agency = client.get(&snapshot).bearer_auth(&up.imigrasi).send();
-    assert_eq!(agency.await.unwrap().status().as_u16(), 403);
+    let (anonymous, _) = client.call(Method::GET, &snapshot, None, None).await;
+    assert_eq!(anonymous, 401);
+    let (agency, _) = client.get(&snapshot, &up.imigrasi).await;
+    assert_eq!(agency, 403);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let snapshot: Value = client
-            .get(&snapshot)
-            .bearer_auth(&up.operator)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, snapshot) = client.get(&snapshot, &up.operator).await;
         let groups: Vec<&str> = snapshot["groups"]
             .as_array()
             .unwrap()
@@ -211,64 +204,41 @@ async fn embedded_run_serves_the_whole_flow() {
     // the same person is applied (the new ephemeral broker starts at offset 0 again).
     let up = start_up(&dir).await;
     wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
-    let kept = wait_for(
-        &client,
-        &format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base),
-        &up.imigrasi,
-    )
-    .await;
+    let view = format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base);
+    let kept = client
+        .wait_for(
+            &view,
+            &up.imigrasi,
+            Duration::from_secs(30),
+            "the history",
+            |_| true,
+        )
+        .await;
     assert_eq!(kept["events"].as_array().unwrap().len(), 1);
     // The last run's Idempotency-Key answers point at a log this broker does not hold: the
     // same key is published again, not answered from memory with nothing on the feed.
-    let again = client
-        .post(format!("{}/v1/applicants", up.base))
-        .bearer_auth(&up.disnaker)
-        .header("Idempotency-Key", "first-registration")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status().as_u16(), 202);
+    let (again, headers, _) = client
+        .send(first_registration(&up.base, &up.disnaker))
+        .await;
+    assert_eq!(again, 202);
     assert!(
-        again.headers().get("idempotent-replayed").is_none(),
+        headers.get("idempotent-replayed").is_none(),
         "a key of the previous run was answered from memory, and nothing was published"
     );
-    let status = client
-        .post(format!("{}/v1/applicants", up.base))
-        .bearer_auth(&up.disnaker)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status.as_u16(), 202);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let now = wait_for(
-            &client,
-            &format!("{}/v1/agencies/imigrasi/subjects/{subject}", up.base),
-            &up.imigrasi,
+    client
+        .publish(
+            &format!("{}/v1/applicants", up.base),
+            &up.disnaker,
+            body.clone(),
         )
         .await;
-        if now["events"].as_array().unwrap().len() == 2 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "event after restart not applied: {now}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn wait_for(client: &reqwest::Client, url: &str, token: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let response = client.get(url).bearer_auth(token).send().await.unwrap();
-        if response.status().as_u16() == 200 {
-            return response.json().await.unwrap();
-        }
-        assert!(Instant::now() < deadline, "{url} never answered 200");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    client
+        .wait_for(
+            &view,
+            &up.imigrasi,
+            Duration::from_secs(60),
+            "the event after restart",
+            |now| now["events"].as_array().unwrap().len() == 2,
+        )
+        .await;
 }

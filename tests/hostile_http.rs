@@ -107,12 +107,11 @@ async fn published(client: &reqwest::Client, base: &str) -> f64 {
 }
 
 fn applicant_body() -> Value {
-    json!({
-        "source": "jobseeker_card_ak1", "identity_document_checked": true, "nik": "3301014501900001",
-        "full_name": "Siti Aminah", "sex": "female", "birth_date": "1990-01-05", "village_code": "33.01.02.2001", "village": "Kesugihan",
-        "sub_district": "Kesugihan", "regency": "Cilacap", "declared_purpose": "umrah",
-        "destination_country": "SA", "officer_id": "off-17"
-    })
+    with(
+        registration("jobseeker_card_ak1", NIK_SITI, "Siti Aminah"),
+        "identity_document_checked",
+        json!(true),
+    )
 }
 
 /// Every hostile body on every JSON route (intake, alert desk, erasure) is refused in the one

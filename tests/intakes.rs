@@ -1,6 +1,7 @@
 //! Every intake endpoint against a real broker: a valid request is published and decodes with
 //! its registered schema; each class of bad input is refused with field errors and publishes
-//! nothing; the OpenAPI document describes exactly what is accepted; a retried
+//! nothing; an interview deferral without a date gets the default 30 days; the OpenAPI
+//! document describes exactly what is accepted; a retried
 //! Idempotency-Key publishes once, also after a restart; a stopped broker gives 503 and a
 //! retry once it is back publishes the event.
 
@@ -173,27 +174,6 @@ fn office(token: &str) -> &'static str {
     }
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    body: &Value,
-    key: Option<&str>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let mut request = client.post(url).bearer_auth(token).json(body);
-    if let Some(key) = key {
-        request = request.header("idempotency-key", key);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (
-        status,
-        response.json().await.unwrap_or(Value::Null),
-        headers,
-    )
-}
-
 /// Records on every topic of the feed.
 fn total(brokers: &str) -> i64 {
     lintas_kit::topics::event_topics("")
@@ -215,15 +195,18 @@ fn named(answer: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
-    let broker = Broker::start(3).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let client = reqwest::Client::new();
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(3).await;
+    let client = Client::new();
     // The immigration subscriber's keys: it reads the identities; nobody else does.
     let codec = harness::codec(&registry.url, &[lintas_kit::events::keks::IMMIGRATION]);
     let outsider = harness::codec(&registry.url, &[]);
     let openapi: Value = client
+        .http
         .get(format!("{}/openapi.json", intake.url))
         .send()
         .await
@@ -257,7 +240,7 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
             let field = required.as_str().unwrap();
             let mut body = case.body.clone();
             body.as_object_mut().unwrap().remove(field);
-            let (status, answer, _) = post(&client, &url, case.token, &body, None).await;
+            let (status, answer, _) = client.post_keyed(&url, case.token, &body, None).await;
             assert_eq!(status, 422, "{} without {field}: {answer}", case.path);
             assert!(
                 named(&answer).contains(&field.to_string()),
@@ -272,7 +255,7 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
         if let Some(nik) = bad.get_mut("nik") {
             *nik = json!("3301014501900");
         }
-        let (status, answer, _) = post(&client, &url, case.token, &bad, None).await;
+        let (status, answer, _) = client.post_keyed(&url, case.token, &bad, None).await;
         assert_eq!(status, 422, "{}: {answer}", case.path);
         let fields = named(&answer);
         assert!(
@@ -292,7 +275,8 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
                 if symbols.len() < 300 && case.body.get(field).is_some() {
                     let mut body = case.body.clone();
                     body[field] = json!("no_such_code");
-                    let (status, answer, _) = post(&client, &url, case.token, &body, None).await;
+                    let (status, answer, _) =
+                        client.post_keyed(&url, case.token, &body, None).await;
                     assert_eq!(status, 422, "{} {field}=no_such_code: {answer}", case.path);
                 }
             }
@@ -300,7 +284,8 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
         // Another agency's token: 403; no token: 401; not JSON: 415 / 400.
         if case.forbidden != "not-used-see-below" {
             assert_eq!(
-                post(&client, &url, case.forbidden, &case.body, None)
+                client
+                    .post_keyed(&url, case.forbidden, &case.body, None)
                     .await
                     .0,
                 403,
@@ -310,6 +295,7 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
         }
         assert_eq!(
             client
+                .http
                 .post(&url)
                 .json(&case.body)
                 .send()
@@ -320,6 +306,7 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
             401
         );
         let text = client
+            .http
             .post(&url)
             .bearer_auth(case.token)
             .header("content-type", "text/plain")
@@ -329,6 +316,7 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
             .unwrap();
         assert_eq!(text.status().as_u16(), 415);
         let broken = client
+            .http
             .post(&url)
             .bearer_auth(case.token)
             .header("content-type", "application/json")
@@ -345,7 +333,7 @@ async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
         );
 
         // The valid request: 202 after the broker's ack, and each event decodes on its topic.
-        let (status, answer, _) = post(&client, &url, case.token, &case.body, None).await;
+        let (status, answer, _) = client.post_keyed(&url, case.token, &case.body, None).await;
         assert_eq!(status, 202, "{}: {answer}", case.path);
         let events = answer["events"].as_array().unwrap();
         assert_eq!(
@@ -426,15 +414,17 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
     let port = free_port();
     let mut intake =
         start_intake_on(&broker.brokers, &registry.url, &database, &broker.dir, port).await;
-    let client = reqwest::Client::new();
+    let client = Client::new();
     let url = format!("{}/v1/disnaker/jobseekers", intake.url);
     let body = person("3301011301900001", "male", "1990-01-13");
 
-    let (status, first, _) =
-        post(&client, &url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001")).await;
+    let (status, first, _) = client
+        .post_keyed(&url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001"))
+        .await;
     assert_eq!(status, 202, "{first}");
-    let (status, again, headers) =
-        post(&client, &url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001")).await;
+    let (status, again, headers) = client
+        .post_keyed(&url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001"))
+        .await;
     assert_eq!(
         (status, &again),
         (202, &first),
@@ -450,15 +440,17 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
     // Same key, different request: refused.
     let mut other = body.clone();
     other["village"] = json!("Maos");
-    let (status, answer, _) =
-        post(&client, &url, DISNAKER_TOKEN, &other, Some("ak1-2026-0001")).await;
+    let (status, answer, _) = client
+        .post_keyed(&url, DISNAKER_TOKEN, &other, Some("ak1-2026-0001"))
+        .await;
     assert_eq!(status, 422, "{answer}");
 
     // After a restart of the intake the key is still known.
     drop(intake);
     intake = start_intake_on(&broker.brokers, &registry.url, &database, &broker.dir, port).await;
-    let (status, after_restart, _) =
-        post(&client, &url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001")).await;
+    let (status, after_restart, _) = client
+        .post_keyed(&url, DISNAKER_TOKEN, &body, Some("ak1-2026-0001"))
+        .await;
     assert_eq!((status, &after_restart), (202, &first));
     assert_eq!(records_in(&broker.brokers, "lintas.applicants.v1"), 1);
 
@@ -470,16 +462,18 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
     later["nik"] = json!("3301014501900001");
     later["sex"] = json!("female");
     later["birth_date"] = json!("1990-01-05");
-    let (status, answer, headers) =
-        post(&client, &url, DISNAKER_TOKEN, &later, Some("ak1-2026-0002")).await;
+    let (status, answer, headers) = client
+        .post_keyed(&url, DISNAKER_TOKEN, &later, Some("ak1-2026-0002"))
+        .await;
     assert_eq!(status, 503, "{answer}");
     assert!(headers.contains_key("retry-after"));
     assert!(started.elapsed() < Duration::from_secs(30));
     broker.restart();
     let deadline = Instant::now() + Duration::from_secs(60);
     let accepted = loop {
-        let (status, answer, _) =
-            post(&client, &url, DISNAKER_TOKEN, &later, Some("ak1-2026-0002")).await;
+        let (status, answer, _) = client
+            .post_keyed(&url, DISNAKER_TOKEN, &later, Some("ak1-2026-0002"))
+            .await;
         if status == 202 {
             break answer;
         }
@@ -529,11 +523,13 @@ async fn idempotency_key_publishes_once_across_restarts_and_outages() {
 /// Rules that tie fields together, each refused with the field named and nothing published.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_across_fields_are_enforced() {
-    let broker = Broker::start(1).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let client = reqwest::Client::new();
+    let Stack {
+        broker,
+        registry: _registry,
+        intake,
+        database: _database,
+    } = Stack::start(1).await;
+    let client = Client::new();
     let blocked = |extra: Value| {
         let mut body = trip(
             json!({"nik": "3301014501900001", "decision": "deferred", "return_ticket": false,
@@ -681,14 +677,9 @@ async fn rules_across_fields_are_enforced() {
         ),
     ];
     for (path, token, body, field) in cases {
-        let (status, answer, _) = post(
-            &client,
-            &format!("{}{path}", intake.url),
-            token,
-            &body,
-            None,
-        )
-        .await;
+        let (status, answer, _) = client
+            .post_keyed(&format!("{}{path}", intake.url), token, &body, None)
+            .await;
         assert_eq!(status, 422, "{path} {body}: {answer}");
         assert!(
             named(&answer).contains(&field.to_string()),
@@ -700,16 +691,28 @@ async fn rules_across_fields_are_enforced() {
         0,
         "refused requests published something"
     );
+}
 
-    // A deferral without a date gets the default 30 days.
-    let (status, answer, _) = post(
-        &client,
-        &format!("{}/v1/imigrasi/interviews", intake.url),
-        IMIGRASI_TOKEN,
-        &with(&interview, json!({"outcome": "defer", "reason_codes": ["missing_travel_operator_letter"], "occurred_at": "2026-03-01T08:00:00Z"})),
-        None,
-    )
-    .await;
+/// An interview deferral without a date gets the default 30 days.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferral_without_a_date_gets_the_default_30_days() {
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(1).await;
+    let client = Client::new();
+    let deferral = json!({"nik": NIK_SITI, "officer_id": "off-4", "outcome": "defer",
+        "reason_codes": ["missing_travel_operator_letter"], "occurred_at": "2026-03-01T08:00:00Z"});
+    let (status, answer, _) = client
+        .post_keyed(
+            &format!("{}/v1/imigrasi/interviews", intake.url),
+            IMIGRASI_TOKEN,
+            &deferral,
+            None,
+        )
+        .await;
     assert_eq!(status, 202, "{answer}");
     let records = read_all(
         &broker.brokers,
@@ -735,11 +738,13 @@ async fn rules_across_fields_are_enforced() {
 /// one event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_key_one_request_even_concurrently() {
-    let broker = Broker::start(1).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let client = reqwest::Client::new();
+    let Stack {
+        broker,
+        registry,
+        intake,
+        database: _database,
+    } = Stack::start(1).await;
+    let client = Client::new();
     let url = format!("{}/v1/imigrasi/visa-flags", intake.url);
     let body = |officer: &str| {
         json!({"nik": "3301014501900001", "reason": "cultural_ambassador", "stage": "passport_interview",
@@ -751,6 +756,7 @@ async fn one_key_one_request_even_concurrently() {
         let body = body(if i % 2 == 0 { "im-a" } else { "im-b" });
         requests.spawn(async move {
             let r = client
+                .http
                 .post(&url)
                 .bearer_auth(IMIGRASI_TOKEN)
                 .header("idempotency-key", "flag-2026-0001")
@@ -805,6 +811,7 @@ async fn one_key_one_request_even_concurrently() {
     let mut ids = Vec::new();
     for _ in 0..2 {
         let answer: Value = client
+            .http
             .post(&url)
             .bearer_auth(IMIGRASI_TOKEN)
             .json(&fact)
@@ -927,12 +934,16 @@ fn meets(condition: &Value, instance: &Value) -> bool {
 /// field of the example is accepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_examples_are_accepted_and_required_is_what_validation_demands() {
-    let broker = Broker::start(1).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let client = reqwest::Client::new();
+    // The fields unbound would be dropped, and their processes killed, at once.
+    let Stack {
+        broker: _broker,
+        database: _database,
+        registry: _registry,
+        intake,
+    } = Stack::start(1).await;
+    let client = Client::new();
     let openapi: Value = client
+        .http
         .get(format!("{}/openapi.json", intake.url))
         .send()
         .await
@@ -966,7 +977,7 @@ async fn openapi_examples_are_accepted_and_required_is_what_validation_demands()
         let caller = media["x-example-caller"].as_str().unwrap_or_default();
         let token = example_token(caller, example);
         let url = format!("{}{path}", intake.url);
-        let (status, answer, _) = post(&client, &url, token, example, None).await;
+        let (status, answer, _) = client.post_keyed(&url, token, example, None).await;
         assert_eq!(status, 202, "{path}: its example {example} got {answer}");
 
         let mut fields = Vec::new();
@@ -982,7 +993,7 @@ async fn openapi_examples_are_accepted_and_required_is_what_validation_demands()
                 .and_then(Value::as_object_mut)
                 .unwrap()
                 .remove(key);
-            let (status, answer, _) = post(&client, &url, token, &body, None).await;
+            let (status, answer, _) = client.post_keyed(&url, token, &body, None).await;
             if field.required {
                 assert_eq!(
                     status, 422,

@@ -25,24 +25,12 @@ fn size(var: &str, default: usize) -> usize {
 
 /// Streams `events` in the background, `per_second` about, one record per batch (tansu 0.6
 /// skips the rest of a batch when a fetch starts inside it; Kafka does not).
-fn stream(
+fn stream_at(
     producer: lintas_kit::producer::EventProducer,
     events: Vec<ApplicantRegistered>,
     per_second: usize,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        for chunk in events.chunks(per_second / 4) {
-            let mut tasks = tokio::task::JoinSet::new();
-            for event in chunk {
-                let (producer, event) = (producer.clone(), event.clone());
-                tasks.spawn(async move { producer.publish(&event).await });
-            }
-            while let Some(done) = tasks.join_next().await {
-                done.unwrap().expect("broker acknowledged");
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    })
+    stream(producer, events, per_second / 4, Duration::from_millis(250))
 }
 
 async fn wait_all_applied(pool: &sqlx::AnyPool, expected: usize, within: Duration) {
@@ -78,7 +66,7 @@ async fn sigkill_many_times_while_a_feed_streams_in() {
         .collect();
     let started = Instant::now();
     // About 120 events a second, so that the feed is still streaming in at the last kill.
-    let streaming = stream(
+    let streaming = stream_at(
         producer_one_record_per_batch(&broker.brokers, &registry.url),
         feed,
         120,
@@ -220,7 +208,7 @@ async fn postgres_stopped_for_a_minute() {
         .iter()
         .map(|e| e.envelope.event_id.to_string())
         .collect();
-    let streaming = stream(
+    let streaming = stream_at(
         producer_one_record_per_batch(&broker.brokers, &registry.url),
         feed,
         400,

@@ -181,16 +181,14 @@ const STATUS_OF: &str = "return Object.fromEntries([...document.querySelectorAll
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
-    let broker = Broker::start(2).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
+    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, database, &broker.dir, &[]);
     let mut disnaker = spawn_subscriber(
         "disnaker",
         &broker.brokers,
         &registry.url,
-        &database,
+        database,
         &broker.dir,
         &[],
     );

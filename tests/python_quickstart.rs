@@ -248,18 +248,6 @@ async fn until(
     }
 }
 
-async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 202);
-    response.json().await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     ensure_python_deps();
@@ -303,25 +291,20 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     );
 
     // Two events through the intakes.
-    let applicant = post(
-        &client,
-        format!("{}/v1/applicants", up.base),
-        &up.disnaker,
-        json!({
-            "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
-            "birth_date": "1990-01-13", "village_code": "33.01.08.2001", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
-            "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
-        }),
-    )
-    .await;
-    let flagged = post(
-        &client,
-        format!("{}/v1/imigrasi/visa-flags", up.base),
-        &up.imigrasi,
-        json!({"nik": "3301014501900001", "reason": "umrah_or_ziarah_without_travel_operator_letter",
-               "stage": "passport_interview", "visa_type": "umrah", "destination_country": "SA", "officer_id": "im-3"}),
-    )
-    .await;
+    let applicant = Client::new()
+        .publish(
+            &format!("{}/v1/applicants", up.base),
+            &up.disnaker,
+            budi_registration("33.01.08.2001", "Jeruklegi"),
+        )
+        .await;
+    let flagged = Client::new()
+        .publish(
+            &format!("{}/v1/imigrasi/visa-flags", up.base),
+            &up.imigrasi,
+            umrah_flag(NIK_SITI),
+        )
+        .await;
     let key = |v: &Value| {
         v["subject_key"]
             .as_str()
@@ -511,17 +494,13 @@ async fn on_a_real_broker_integrators_groups_are_found_without_naming() {
     let up = start_up(&dir, &["--brokers", &broker.brokers]).await;
     wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
     let client = reqwest::Client::new();
-    post(
-        &client,
-        format!("{}/v1/applicants", up.base),
-        &up.disnaker,
-        json!({
-            "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male",
-            "birth_date": "1990-01-13", "village_code": "33.01.08.2001", "village": "Jeruklegi", "sub_district": "Jeruklegi", "regency": "Cilacap",
-            "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
-        }),
-    )
-    .await;
+    Client::new()
+        .publish(
+            &format!("{}/v1/applicants", up.base),
+            &up.disnaker,
+            budi_registration("33.01.08.2001", "Jeruklegi"),
+        )
+        .await;
     commit_at_start(&broker.brokers, "rust-trial.applicants");
     let snap = until(
         &client,

@@ -5,7 +5,6 @@
 
 mod harness;
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use harness::*;
@@ -35,27 +34,9 @@ async fn two_instances_split_the_partitions_and_a_rebalance_loses_and_duplicates
 
     let producer = producer_one_record_per_batch(&broker.brokers, &registry.url);
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
-    let events: Vec<ApplicantRegistered> = (0..EVENTS)
-        .map(|i| applicant(&keyer, &format!("3301014501{i:06}")))
-        .collect();
-    let expected: HashSet<String> = events
-        .iter()
-        .map(|e| e.envelope.event_id.to_string())
-        .collect();
+    let (events, expected) = applicants(&keyer, EVENTS);
     // About 200 events a second for 20 seconds.
-    let streaming = tokio::spawn(async move {
-        for chunk in events.chunks(40) {
-            let mut tasks = tokio::task::JoinSet::new();
-            for event in chunk {
-                let (producer, event) = (producer.clone(), event.clone());
-                tasks.spawn(async move { producer.publish(&event).await });
-            }
-            while let Some(done) = tasks.join_next().await {
-                done.unwrap().expect("broker acknowledged");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    });
+    let streaming = stream(producer, events, 40, Duration::from_millis(200));
 
     let extra = [
         "--max-batch",

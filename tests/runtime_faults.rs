@@ -7,7 +7,7 @@ mod harness;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use harness::*;
 use lintas_kit::events::*;
@@ -43,21 +43,6 @@ fn alerting_registrations(keyer: &SubjectKeyer, from: usize, n: usize) -> Vec<Ap
         .collect()
 }
 
-async fn wait_until<T>(
-    what: &str,
-    within: Duration,
-    mut check: impl AsyncFnMut() -> Option<T>,
-) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(found) = check().await {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "{what} within {within:?}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
 async fn distinct_applied(pool: &sqlx::AnyPool) -> i64 {
     sqlx::query_scalar("SELECT COUNT(DISTINCT event_id) FROM imigrasi.subject_history")
         .fetch_one(pool)
@@ -72,17 +57,9 @@ async fn readyz(url: &str) -> (u16, Value) {
     }
 }
 
+/// The value of the series `line_start` on the service at `url`.
 async fn metric(url: &str, line_start: &str) -> Option<f64> {
-    let text = reqwest::get(format!("{url}/metrics"))
-        .await
-        .ok()?
-        .text()
-        .await
-        .ok()?;
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
+    Client::new().metric(url, line_start).await
 }
 
 /// A proxy to PostgreSQL that, once armed, forwards the next `COMMIT` and then cuts that

@@ -185,10 +185,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         );
     let _subscriber = harness::Proc::spawn("village-watch", command, &dir);
     let client = reqwest::Client::new();
-    let body = serde_json::json!({
-        "source": "jobseeker_card_ak1", "nik": "3301011301900001", "full_name": "Budi", "sex": "male", "birth_date": "1990-01-13",
-        "village_code": "33.01.07.2001", "village": "Maos", "sub_district": "Maos", "regency": "Cilacap", "declared_purpose": "work", "destination_country": "MY", "officer_id": "off-2"
-    });
+    let body = harness::budi_registration("33.01.07.2001", "Maos");
     let accepted = client
         .post(format!("http://127.0.0.1:{up_port}/v1/applicants"))
         .bearer_auth(&disnaker)

@@ -51,10 +51,8 @@ fn end() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulated_feed_is_accepted_and_a_replay_publishes_nothing() {
-    let broker = Broker::start(3).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let stack = Stack::start(3).await;
+    let (broker, _, _, intake) = stack.parts();
     let tokens = tokens_spec();
     let end = end();
     // Three days of one regency at 120 requests a day: at least 150 requests whatever the
@@ -123,7 +121,7 @@ async fn simulated_feed_is_accepted_and_a_replay_publishes_nothing() {
         after_first,
         "the replay published new records"
     );
-    drop(intake);
+    drop(stack);
 }
 
 #[test]

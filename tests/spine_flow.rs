@@ -1,7 +1,8 @@
 //! The spine end to end, on a real broker (tansu) and real PostgreSQL, every service a
-//! process of the `lintas` binary: an applicant POSTed to the intake shows up in the
-//! immigration view; bad input is refused with field errors and publishes nothing; IM1 fires
-//! on a repeat flag and stays silent on a near miss; a stopped broker gives 503, never 202.
+//! process of the `lintas` binary, one test a claim: an applicant POSTed to the intake shows
+//! up in the immigration view; bad input is refused with field errors and publishes nothing;
+//! IM1 fires on a repeat flag and stays silent on a near miss; a stopped broker gives 503,
+//! never 202.
 
 mod harness;
 
@@ -30,27 +31,6 @@ fn applicant() -> Value {
     })
 }
 
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    content_type: &str,
-    body: Vec<u8>,
-) -> (u16, Value, reqwest::header::HeaderMap) {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.json::<Value>().await.unwrap_or(Value::Null);
-    (status, body, headers)
-}
-
 fn bad_fields(body: &Value) -> Vec<String> {
     body["fields"]
         .as_array()
@@ -62,40 +42,71 @@ fn bad_fields(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn applicant_flows_from_intake_to_immigration_view() {
-    let mut broker = Broker::start(3).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
-    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
-    wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(90)).await;
-    let client = reqwest::Client::new();
-    let applicants = format!("{}/v1/applicants", intake.url);
+/// A stack with the immigration subscriber, ready, and the applicant registered (202).
+struct Flow {
+    stack: Stack,
+    imigrasi: Service,
+    client: Client,
+    /// The intake's registrations.
+    applicants: String,
+    /// The intake's answer to the registration.
+    accepted: Value,
+    subject_key: String,
+    /// The applicant's immigration history.
+    view_url: String,
+}
 
-    // The good path: 202 with the event id, and the event in the immigration view.
-    let (status, accepted, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+async fn registered() -> Flow {
+    let stack = Stack::start(3).await;
+    let imigrasi = stack.subscriber("imigrasi", &[]);
+    wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(90)).await;
+    let client = Client::new();
+    let applicants = stack.intake_url("/v1/applicants");
+    let (status, accepted, _) = client
+        .post_bytes(
+            &applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 202, "{accepted}");
-    let event_id = accepted["event_id"].as_str().unwrap().to_string();
     let subject_key = accepted["subject_key"].as_str().unwrap().to_string();
-    assert_eq!(
-        subject_key,
-        SubjectKeyer::new(SECRET.as_bytes())
-            .unwrap()
-            .subject_key("3301014501900001")
-    );
     let view_url = format!(
         "{}/v1/agencies/imigrasi/subjects/{subject_key}",
         imigrasi.url
     );
-    let history = wait_for_history(&client, &view_url, 1).await;
+    Flow {
+        stack,
+        imigrasi,
+        client,
+        applicants,
+        accepted,
+        subject_key,
+        view_url,
+    }
+}
+
+/// The good path: 202 with the event id and the subject key of the NIK, and the event in the
+/// immigration view, as the token's agency and office, without the NIK or the name; only
+/// immigration tokens read immigration views.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applicant_flows_from_intake_to_immigration_view() {
+    let Flow {
+        client,
+        accepted,
+        subject_key,
+        view_url,
+        ..
+    } = &registered().await;
+    let event_id = accepted["event_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        *subject_key,
+        SubjectKeyer::new(SECRET.as_bytes())
+            .unwrap()
+            .subject_key("3301014501900001")
+    );
+    let history = wait_for_history(client, view_url, 1).await;
     let event = &history["events"][0];
     assert_eq!(event["event_id"], event_id);
     assert_eq!(event["event_type"], "ApplicantRegistered");
@@ -112,16 +123,26 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     );
 
     // Only immigration tokens read immigration views.
-    let forbidden = client
-        .get(&view_url)
-        .bearer_auth(DISNAKER_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forbidden.status().as_u16(), 403);
-    let anonymous = client.get(&view_url).send().await.unwrap();
-    assert_eq!(anonymous.status().as_u16(), 401);
+    let (forbidden, _) = client.get(view_url, DISNAKER_TOKEN).await;
+    assert_eq!(forbidden, 403);
+    let (anonymous, _) = client
+        .call(reqwest::Method::GET, view_url, None, None)
+        .await;
+    assert_eq!(anonymous, 401);
+}
 
+/// Bad input is refused with a reason naming each bad field (422), a wrong content type
+/// (415), malformed JSON (400), an oversize body (413) and an unknown token (401); none of it
+/// publishes anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_field_errors_and_publishes_nothing() {
+    let Flow {
+        stack,
+        client,
+        applicants,
+        ..
+    } = &registered().await;
+    let broker = &stack.broker;
     // Bad input: refused with a reason naming each bad field, and nothing published.
     let published_before = records_in(&broker.brokers, "lintas.applicants.v1");
     assert_eq!(published_before, 1);
@@ -201,14 +222,14 @@ async fn applicant_flows_from_intake_to_immigration_view() {
         ),
     ];
     for (name, body, fields) in cases {
-        let (status, answer, _) = post(
-            &client,
-            &applicants,
-            DISNAKER_TOKEN,
-            "application/json",
-            body.to_string().into_bytes(),
-        )
-        .await;
+        let (status, answer, _) = client
+            .post_bytes(
+                applicants,
+                DISNAKER_TOKEN,
+                "application/json",
+                body.to_string().into_bytes(),
+            )
+            .await;
         assert_eq!(status, 422, "{name}: {answer}");
         let named = bad_fields(&answer);
         for field in fields {
@@ -218,56 +239,70 @@ async fn applicant_flows_from_intake_to_immigration_view() {
             );
         }
     }
-    let (status, answer, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "text/plain",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, answer, _) = client
+        .post_bytes(
+            applicants,
+            DISNAKER_TOKEN,
+            "text/plain",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 415, "wrong content type: {answer}");
     assert!(answer["error"].as_str().unwrap().contains("content type"));
-    let (status, answer, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        b"{\"nik\":".to_vec(),
-    )
-    .await;
+    let (status, answer, _) = client
+        .post_bytes(
+            applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            b"{\"nik\":".to_vec(),
+        )
+        .await;
     assert_eq!(status, 400, "malformed JSON: {answer}");
     let mut huge = applicant();
     huge["full_name"] = json!("x".repeat(100_000));
-    let (status, _, _) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        huge.to_string().into_bytes(),
-    )
-    .await;
+    let (status, _, _) = client
+        .post_bytes(
+            applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            huge.to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 413, "oversize body");
-    let (status, _, _) = post(
-        &client,
-        &applicants,
-        "not-a-valid-token-at-all",
-        "application/json",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, _, _) = client
+        .post_bytes(
+            applicants,
+            "not-a-valid-token-at-all",
+            "application/json",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 401, "unknown token");
     assert_eq!(
         records_in(&broker.brokers, "lintas.applicants.v1"),
         published_before,
         "refused input must publish nothing"
     );
+}
 
+/// IM1: flagged, then blocked 3 months later, raises one alert in the view and on the alert
+/// topic (published once through the outbox); a near miss, 13 months apart, raises nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn im1_fires_on_a_repeat_flag_and_stays_silent_on_a_near_miss() {
+    let Flow {
+        stack,
+        imigrasi,
+        client,
+        subject_key,
+        view_url,
+        ..
+    } = &registered().await;
+    let (broker, registry) = (&stack.broker, &stack.registry);
     // IM1: flagged, then blocked 3 months later → one alert on the AlertRaised topic and in
     // the view. A near miss (13 months apart) raises nothing.
     let producer = producer(&broker.brokers, &registry.url);
-    let flagged = flag(&subject_key, datetime!(2026-01-10 09:00 UTC));
-    let blocked = block(&subject_key, datetime!(2026-04-10 22:30 UTC));
+    let flagged = flag(subject_key, datetime!(2026-01-10 09:00 UTC));
+    let blocked = block(subject_key, datetime!(2026-04-10 22:30 UTC));
     producer.publish(&flagged).await.unwrap();
     producer.publish(&blocked).await.unwrap();
     let other = SubjectKeyer::new(SECRET.as_bytes())
@@ -281,7 +316,7 @@ async fn applicant_flows_from_intake_to_immigration_view() {
         .publish(&block(&other, datetime!(2026-02-12 09:00 UTC)))
         .await
         .unwrap();
-    let history = wait_for_history(&client, &view_url, 3).await;
+    let history = wait_for_history(client, view_url, 3).await;
     // The applicant (a woman declaring umrah to Saudi Arabia) also meets IM2, twice: when she
     // registered, and when she was checked on an umrah visa direct to Saudi Arabia (each
     // calls for a secondary interview where it happened).
@@ -299,7 +334,7 @@ async fn applicant_flows_from_intake_to_immigration_view() {
     assert!(evidence.contains(&flagged.envelope.event_id.to_string().as_str()));
     assert!(evidence.contains(&blocked.envelope.event_id.to_string().as_str()));
     let near_miss = wait_for_history(
-        &client,
+        client,
         &format!("{}/v1/agencies/imigrasi/subjects/{other}", imigrasi.url),
         2,
     )
@@ -345,22 +380,27 @@ async fn applicant_flows_from_intake_to_immigration_view() {
         )),
         "{published:?}"
     );
+}
 
+/// Broker down: the intake answers 503 with Retry-After, never 202, and within 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_broker_gives_503_never_202() {
+    let mut flow = registered().await;
+    let (client, applicants) = (&flow.client, &flow.applicants);
     // Broker down: the intake answers 503 with Retry-After, never 202.
-    broker.stop();
+    flow.stack.broker.stop();
     let started = Instant::now();
-    let (status, answer, headers) = post(
-        &client,
-        &applicants,
-        DISNAKER_TOKEN,
-        "application/json",
-        applicant().to_string().into_bytes(),
-    )
-    .await;
+    let (status, answer, headers) = client
+        .post_bytes(
+            applicants,
+            DISNAKER_TOKEN,
+            "application/json",
+            applicant().to_string().into_bytes(),
+        )
+        .await;
     assert_eq!(status, 503, "{answer}");
     assert!(headers.contains_key("retry-after"));
     assert!(started.elapsed() < Duration::from_secs(30));
-    drop(registry);
 }
 
 fn envelope(subject_key: &str, at: time::OffsetDateTime) -> Envelope {
@@ -398,25 +438,15 @@ fn block(subject_key: &str, at: time::OffsetDateTime) -> DepartureBlocked {
     }
 }
 
-async fn wait_for_history(client: &reqwest::Client, url: &str, events: usize) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let response = client
-            .get(url)
-            .bearer_auth(IMIGRASI_TOKEN)
-            .send()
-            .await
-            .unwrap();
-        if response.status().as_u16() == 200 {
-            let body: Value = response.json().await.unwrap();
-            if body["events"].as_array().unwrap().len() >= events {
-                return body;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{url} did not show {events} events within 60 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+/// The subject history at `url` once it holds `events` events (within 60 s).
+async fn wait_for_history(client: &Client, url: &str, events: usize) -> Value {
+    client
+        .wait_for(
+            url,
+            IMIGRASI_TOKEN,
+            Duration::from_secs(60),
+            &format!("{events} events"),
+            |body| body["events"].as_array().unwrap().len() >= events,
+        )
+        .await
 }

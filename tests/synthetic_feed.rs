@@ -43,10 +43,8 @@ async fn rules(client: &reqwest::Client, url: &str, token: &str) -> BTreeMap<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_agency_gets_its_alerts_from_the_synthetic_feed() {
-    let broker = Broker::start(2).await;
-    let database = fresh_database().await;
-    let registry = start_registry(&database, &broker.dir).await;
-    let intake = start_intake(&broker.brokers, &registry.url, &database, &broker.dir).await;
+    let stack = Stack::start(2).await;
+    let (broker, database, registry, intake) = stack.parts();
     let subscribers: Vec<(&str, &str, Service)> = [
         ("imigrasi", IMIGRASI_TOKEN),
         ("disnaker", DISNAKER_TOKEN),
@@ -59,14 +57,14 @@ async fn every_agency_gets_its_alerts_from_the_synthetic_feed() {
             agency,
             &broker.brokers,
             &registry.url,
-            &database,
+            database,
             &broker.dir,
             &[],
         );
         (agency, token, service)
     })
     .collect();
-    let _desa = spawn_desa(&broker.brokers, &registry.url, &database, &broker.dir);
+    let _desa = spawn_desa(&broker.brokers, &registry.url, database, &broker.dir);
 
     let tokens = tokens_spec();
     let args = [
