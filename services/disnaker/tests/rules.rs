@@ -633,3 +633,40 @@ async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date() {
         }
     }
 }
+
+/// Issue #18, finding 10: Disnaker Cilacap (regency 33.01) on a national feed. A child from a
+/// village of Kabupaten Banyumas (33.02), blocked, is another office's resident: no task, no
+/// alert here. The same child from a village of Cilacap gets DN1 and DN4. A registration
+/// published before codes existed cannot be placed and is kept, as before.
+#[tokio::test]
+async fn another_regencys_applicants_get_no_task_or_alert() {
+    let served = DisnakerSettings {
+        regency: Some("33.01".parse().unwrap()),
+        ..DisnakerSettings::default()
+    };
+    let child_from = |code: Option<&str>| {
+        registration(|e| {
+            e.birth_date = date!(2010 - 01 - 05);
+            e.village_code = code.map(|c| c.parse().unwrap());
+        })
+    };
+    let elsewhere = rules(
+        vec![child_from(Some("33.02.05.2001")), block()],
+        served.clone(),
+    )
+    .await;
+    assert_eq!(elsewhere, (vec![], vec![]), "Banyumas is not Cilacap's");
+    let (fired, tasks) = rules(
+        vec![child_from(Some("33.01.02.2001")), block()],
+        served.clone(),
+    )
+    .await;
+    assert_eq!(fired, ["DN1", "DN4"]);
+    assert_eq!(tasks.len(), 1);
+    let (fired, _) = rules(vec![child_from(None), block()], served).await;
+    assert_eq!(
+        fired,
+        ["DN1", "DN4"],
+        "without a code the applicant is kept"
+    );
+}
