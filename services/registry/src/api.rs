@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::compat::Level;
 use crate::error::RegistryError;
-use crate::{auth, config, dek, metrics, store, subjects, Registry};
+use crate::{auth, browse, config, dek, metrics, store, subjects, Registry};
 
 pub(crate) const CONTENT_TYPE_V1: &str = "application/vnd.schemaregistry.v1+json";
 
@@ -21,6 +21,15 @@ pub(crate) type Params = HashMap<String, String>;
 
 pub(crate) fn router(registry: Registry) -> Router {
     Router::new()
+        .route("/", get(browse::root))
+        .route("/schemas", get(browse::list))
+        .route("/schemas/types", get(browse::types))
+        .route("/contexts", get(browse::contexts))
+        .route("/mode", get(browse::global_mode).put(browse::put_mode))
+        .route(
+            "/mode/{subject}",
+            get(browse::subject_mode).put(browse::put_subject_mode),
+        )
         .route("/subjects", get(subjects::list))
         .route(
             "/subjects/{subject}",
@@ -38,7 +47,13 @@ pub(crate) fn router(registry: Registry) -> Router {
             "/subjects/{subject}/versions/{version}/schema",
             get(subjects::get_version_schema),
         )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(subjects::referenced_by),
+        )
         .route("/schemas/ids/{id}", get(schema_by_id))
+        .route("/schemas/ids/{id}/schema", get(raw_schema_by_id))
+        .route("/schemas/ids/{id}/subjects", get(schema_subjects))
         .route("/schemas/ids/{id}/versions", get(schema_usages))
         .route(
             "/compatibility/subjects/{subject}/versions/{version}",
@@ -131,8 +146,21 @@ async fn schema_by_id(State(reg): State<Registry>, Path(id): Path<String>) -> Ap
         .ok_or(RegistryError::SchemaNotFound)?;
     // schemaType is omitted for AVRO, as Confluent does.
     let mut body = json!({ "schema": row.text });
+    subjects::add_references(&mut body, &row.references);
     subjects::add_contract(&mut body, row.metadata.as_deref(), row.rule_set.as_deref())?;
     Ok(Json(body))
+}
+
+/// The bare schema text of an id, for tools that pipe it into an Avro library.
+async fn raw_schema_by_id(
+    State(reg): State<Registry>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    let row = store::schema_by_id(&reg.pool, parse_id(&id)?)
+        .await?
+        .ok_or(RegistryError::SchemaNotFound)?;
+    Ok(row.text.into_response())
 }
 
 async fn schema_usages(
@@ -150,4 +178,25 @@ async fn schema_usages(
         .map(|(subject, version)| json!({ "subject": subject, "version": version }))
         .collect();
     Ok(Json(Value::Array(body)))
+}
+
+/// `GET /schemas/ids/{id}/subjects`: the subjects registering this id (`?deleted=true` also
+/// those where it is soft-deleted).
+async fn schema_subjects(
+    State(reg): State<Registry>,
+    Path(id): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<Params>,
+) -> ApiResult {
+    let id = parse_id(&id)?;
+    if store::schema_by_id(&reg.pool, id).await?.is_none() {
+        return Err(RegistryError::SchemaNotFound);
+    }
+    let mut subjects: Vec<String> = store::schema_usages(&reg.pool, id, flag(&params, "deleted"))
+        .await?
+        .into_iter()
+        .map(|(subject, _)| subject)
+        .filter(|s| params.get("subject").is_none_or(|wanted| wanted == s))
+        .collect();
+    subjects.dedup();
+    Ok(Json(json!(subjects)))
 }

@@ -29,6 +29,12 @@ pub enum RegistryError {
         subject: String,
         details: Vec<String>,
     },
+    #[error("One or more references exist to the schema: {0}")]
+    ReferenceExists(String),
+    #[error("Subject '{0}' does not have subject-level mode configured")]
+    SubjectModeNotConfigured(String),
+    #[error("Invalid mode {0}: this registry runs in READWRITE mode only (READONLY and IMPORT are not supported)")]
+    InvalidMode(String),
     #[error("Invalid schema {0}")]
     InvalidSchema(String),
     #[error("{0}")]
@@ -89,6 +95,9 @@ impl RegistryError {
             VersionNotSoftDeleted(..) => 40407,
             SubjectLevelNotConfigured(_) => 40408,
             Incompatible { .. } => 409,
+            ReferenceExists(_) => 42206,
+            SubjectModeNotConfigured(_) => 40409,
+            InvalidMode(_) => 42204,
             InvalidSchema(_) => 42201,
             InvalidRuleSet(_) => 42210,
             InvalidVersion(_) => 42202,

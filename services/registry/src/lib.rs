@@ -15,6 +15,7 @@
 
 mod api;
 mod auth;
+mod browse;
 mod compat;
 mod config;
 mod contract;
@@ -22,6 +23,7 @@ mod dek;
 mod error;
 mod internal_events;
 mod metrics;
+mod references;
 mod schema;
 mod store;
 mod subjects;

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::contract::{self, Part};
 use crate::error::RegistryError;
+use crate::references::{self, Reference};
 
 /// A validated Avro schema as submitted by a client, with its data contract.
 #[derive(Debug, Clone)]
@@ -18,11 +19,22 @@ pub(crate) struct ParsedSchema {
     sorted: String,
     pub metadata: Part,
     pub rule_set: Part,
-    /// Identity of (schema, metadata, ruleSet), see [`identity`].
+    /// The types it uses from other subjects' versions, in the client's order.
+    pub references: Vec<Reference>,
+    /// Identity of (schema, references, metadata, ruleSet), see [`identity`].
     pub fingerprint: String,
 }
 
 impl ParsedSchema {
+    fn identity(&self) -> String {
+        identity(
+            &self.sorted,
+            references::canonical(&self.references).as_deref(),
+            self.metadata.stored(),
+            self.rule_set.stored(),
+        )
+    }
+
     /// Confluent's inheritance rule: a part the request left out is taken from the
     /// subject's latest live version (`latest` = its stored metadata and ruleSet), so a
     /// producer auto-registering the bare schema keeps the subject's rules. `None` when
@@ -40,13 +52,13 @@ impl ParsedSchema {
         let mut next = self.clone();
         next.metadata = metadata.unwrap_or(next.metadata);
         next.rule_set = rule_set.unwrap_or(next.rule_set);
-        next.fingerprint = identity(&next.sorted, next.metadata.stored(), next.rule_set.stored());
+        next.fingerprint = next.identity();
         Some(next)
     }
 }
 
 #[derive(Deserialize)]
-struct SchemaRequest {
+struct RequestBody {
     schema: Option<String>,
     #[serde(rename = "schemaType")]
     schema_type: Option<String>,
@@ -56,10 +68,19 @@ struct SchemaRequest {
     rule_set: Option<Value>,
 }
 
-/// Parses a register/lookup/compatibility body. The body is read as raw bytes
-/// by the handlers so that clients sending an unexpected content type still work.
-pub(crate) fn parse_request(body: &[u8]) -> Result<ParsedSchema, RegistryError> {
-    let req: SchemaRequest = serde_json::from_slice(body)
+/// A register/lookup/compatibility body, read but not yet resolved: its references must be
+/// looked up in the store before the schema can be parsed ([`SchemaRequest::parse`]).
+pub(crate) struct SchemaRequest {
+    text: String,
+    pub references: Vec<Reference>,
+    metadata: Part,
+    rule_set: Part,
+}
+
+/// Reads a register/lookup/compatibility body. The body is read as raw bytes by the handlers
+/// so that clients sending an unexpected content type still work.
+pub(crate) fn read_request(body: &[u8]) -> Result<SchemaRequest, RegistryError> {
+    let req: RequestBody = serde_json::from_slice(body)
         .map_err(|e| RegistryError::InvalidSchema(format!(": malformed request body: {e}")))?;
     if let Some(kind) = req.schema_type.as_deref() {
         if !kind.eq_ignore_ascii_case("AVRO") {
@@ -68,30 +89,56 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<ParsedSchema, RegistryError> 
             )));
         }
     }
-    if req.references.is_some_and(|r| !r.is_empty()) {
-        return Err(RegistryError::InvalidSchema(
-            ": schema references are not supported".to_owned(),
-        ));
-    }
+    let references = references::parse(req.references)?;
     let metadata = contract::parse_metadata(req.metadata)?;
     let rule_set = contract::parse_rule_set(req.rule_set)?;
     let text = req
         .schema
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| RegistryError::InvalidSchema(": empty schema".to_owned()))?;
-    let mut parsed = parse_schema(text)?;
-    parsed.fingerprint = identity(&parsed.sorted, metadata.stored(), rule_set.stored());
-    parsed.metadata = metadata;
-    parsed.rule_set = rule_set;
-    Ok(parsed)
+    Ok(SchemaRequest {
+        text,
+        references,
+        metadata,
+        rule_set,
+    })
+}
+
+impl SchemaRequest {
+    /// Parses the schema with the self-contained definitions of its references
+    /// ([`references::definitions`]).
+    pub fn parse(self, definitions: &[Value]) -> Result<ParsedSchema, RegistryError> {
+        let mut parsed = parse_with(self.text, definitions)?;
+        parsed.references = self.references;
+        parsed.metadata = self.metadata;
+        parsed.rule_set = self.rule_set;
+        parsed.fingerprint = parsed.identity();
+        Ok(parsed)
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn parse_request(body: &[u8]) -> Result<ParsedSchema, RegistryError> {
+    read_request(body)?.parse(&[])
 }
 
 /// A bare schema, without data contract.
+#[cfg(test)]
 pub(crate) fn parse_schema(text: String) -> Result<ParsedSchema, RegistryError> {
+    parse_with(text, &[])
+}
+
+/// The schema as sent, parsed self-contained: `definitions` are the referenced types,
+/// inlined at their first use ([`references::inline`]).
+pub(crate) fn parse_with(
+    text: String,
+    definitions: &[Value],
+) -> Result<ParsedSchema, RegistryError> {
     let json: Value = serde_json::from_str(&text)
         .map_err(|e| RegistryError::InvalidSchema(format!("{text}: not valid JSON: {e}")))?;
-    let avro =
-        Schema::parse(&json).map_err(|e| RegistryError::InvalidSchema(format!("{text}: {e}")))?;
+    let inlined = references::inline(&json, definitions)?;
+    let avro = Schema::parse(&inlined)
+        .map_err(|e| RegistryError::InvalidSchema(format!("{text}: {e}")))?;
     let mut sorted = String::new();
     write_sorted(&json, &mut sorted);
     let fingerprint = fingerprint(&sorted);
@@ -101,6 +148,7 @@ pub(crate) fn parse_schema(text: String) -> Result<ParsedSchema, RegistryError> 
         sorted,
         metadata: Part::Unset,
         rule_set: Part::Unset,
+        references: Vec::new(),
         fingerprint,
     })
 }
@@ -115,18 +163,29 @@ fn fingerprint(sorted: &str) -> String {
     hex::encode(Sha256::digest(sorted.as_bytes()))
 }
 
-/// The identity behind a schema id: (schema, metadata, ruleSet), as in Confluent.
+/// The identity behind a schema id: (schema, references, metadata, ruleSet), as in
+/// Confluent.
 ///
-/// Without a contract it is the schema's [`fingerprint`], so ids registered before
-/// contracts existed stay put. With one it hashes the object
-/// `{"metadata":…,"ruleSet":…,"schema":…}` (canonical parts, `null` when absent); that
-/// object has no `type`, so its text can never be the sorted text of an Avro schema.
-fn identity(sorted: &str, metadata: Option<&str>, rule_set: Option<&str>) -> String {
-    if metadata.is_none() && rule_set.is_none() {
+/// Without references or a contract it is the schema's [`fingerprint`], so ids registered
+/// before those existed stay put. With a contract it hashes the object
+/// `{"metadata":…,"ruleSet":…,"schema":…}` (canonical parts, `null` when absent); with
+/// references, `{"metadata":…,"references":[…],"ruleSet":…,"schema":…}`. Neither object has
+/// a `type`, so its text can never be the sorted text of an Avro schema, and the key
+/// `references` keeps the two kinds apart.
+fn identity(
+    sorted: &str,
+    references: Option<&str>,
+    metadata: Option<&str>,
+    rule_set: Option<&str>,
+) -> String {
+    if references.is_none() && metadata.is_none() && rule_set.is_none() {
         return fingerprint(sorted);
     }
+    let references = references
+        .map(|r| format!("\"references\":{r},"))
+        .unwrap_or_default();
     let combined = format!(
-        "{{\"metadata\":{},\"ruleSet\":{},\"schema\":{sorted}}}",
+        "{{\"metadata\":{},{references}\"ruleSet\":{},\"schema\":{sorted}}}",
         metadata.unwrap_or("null"),
         rule_set.unwrap_or("null"),
     );

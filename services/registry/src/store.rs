@@ -5,6 +5,7 @@
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use crate::error::RegistryError;
+use crate::references::Reference;
 use crate::schema::ParsedSchema;
 
 type Result<T> = std::result::Result<T, RegistryError>;
@@ -20,6 +21,7 @@ pub(crate) struct VersionRow {
     /// Canonical JSON of the data contract, when the schema has one.
     pub metadata: Option<String>,
     pub rule_set: Option<String>,
+    pub references: Vec<Reference>,
 }
 
 /// A schema by id: its text and data contract.
@@ -28,6 +30,7 @@ pub(crate) struct SchemaRow {
     pub text: String,
     pub metadata: Option<String>,
     pub rule_set: Option<String>,
+    pub references: Vec<Reference>,
 }
 
 pub(crate) async fn migrate(pool: &AnyPool) -> Result<()> {
@@ -69,19 +72,116 @@ pub(crate) async fn subject_versions(
          WHERE v.subject = $1 ORDER BY v.version",
     )
     .bind(subject)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut versions = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let schema_id = r.try_get(1)?;
+        versions.push(VersionRow {
+            version: r.try_get(0)?,
+            schema_id,
+            deleted: r.try_get::<i64, _>(2)? != 0,
+            fingerprint: r.try_get(3)?,
+            text: r.try_get(4)?,
+            metadata: r.try_get(5)?,
+            rule_set: r.try_get(6)?,
+            references: references_of(&mut *conn, schema_id).await?,
+        });
+    }
+    Ok(versions)
+}
+
+/// The references of schema `schema_id`, in the order they were registered.
+pub(crate) async fn references_of(
+    conn: &mut AnyConnection,
+    schema_id: i64,
+) -> Result<Vec<Reference>> {
+    let rows = sqlx::query(
+        "SELECT name, subject, version FROM schema_references \
+         WHERE schema_id = $1 ORDER BY ordinal",
+    )
+    .bind(schema_id)
     .fetch_all(conn)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(VersionRow {
-                version: r.try_get(0)?,
-                schema_id: r.try_get(1)?,
-                deleted: r.try_get::<i64, _>(2)? != 0,
-                fingerprint: r.try_get(3)?,
-                text: r.try_get(4)?,
-                metadata: r.try_get(5)?,
-                rule_set: r.try_get(6)?,
+            Ok(Reference {
+                name: r.try_get(0)?,
+                subject: r.try_get(1)?,
+                version: r.try_get(2)?,
             })
+        })
+        .collect()
+}
+
+/// The text and references of a live version, for resolving a reference to it.
+pub(crate) async fn live_version_text(
+    conn: &mut AnyConnection,
+    subject: &str,
+    version: i64,
+) -> Result<Option<(String, Vec<Reference>)>> {
+    let row = sqlx::query(
+        "SELECT s.id, s.schema_text FROM subject_versions v JOIN schemas s ON s.id = v.schema_id \
+         WHERE v.subject = $1 AND v.version = $2 AND v.deleted = 0",
+    )
+    .bind(subject)
+    .bind(version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let id: i64 = r.try_get(0)?;
+    Ok(Some((r.try_get(1)?, references_of(conn, id).await?)))
+}
+
+/// Ids of the schemas that refer to `subject` (one version, or any with `None`) and are
+/// registered under some subject: by a live version, or also by a soft-deleted one with
+/// `include_deleted` (a permanent delete must not leave those unreadable).
+pub(crate) async fn referenced_by(
+    pool: &AnyPool,
+    subject: &str,
+    version: Option<i64>,
+    include_deleted: bool,
+) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT r.schema_id FROM schema_references r \
+         WHERE r.subject = $1 AND (r.version = $2 OR $2 = 0) \
+         AND EXISTS (SELECT 1 FROM subject_versions v \
+                     WHERE v.schema_id = r.schema_id AND (v.deleted = 0 OR $3 = 1)) \
+         ORDER BY r.schema_id",
+    )
+    .bind(subject)
+    .bind(version.unwrap_or(0))
+    .bind(i64::from(include_deleted))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}
+
+/// Every version of subjects starting with `prefix`, for `GET /schemas`: (subject, version,
+/// schema id, deleted), by subject then version.
+pub(crate) async fn all_versions(
+    pool: &AnyPool,
+    prefix: &str,
+    include_deleted: bool,
+) -> Result<Vec<(String, i64, i64, bool)>> {
+    // substr rather than LIKE: a prefix may hold `%` or `_`.
+    let rows = sqlx::query(
+        "SELECT subject, version, schema_id, deleted FROM subject_versions \
+         WHERE substr(subject, 1, length($1)) = $1 AND (deleted = 0 OR $2 = 1) \
+         ORDER BY subject, version",
+    )
+    .bind(prefix)
+    .bind(i64::from(include_deleted))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get::<i64, _>(3)? != 0,
+            ))
         })
         .collect()
 }
@@ -109,6 +209,7 @@ pub(crate) async fn schema_by_id(pool: &AnyPool, id: i64) -> Result<Option<Schem
         text: r.try_get(0)?,
         metadata: r.try_get(1)?,
         rule_set: r.try_get(2)?,
+        references: references_of(&mut *pool.acquire().await?, id).await?,
     }))
 }
 
@@ -134,7 +235,7 @@ pub(crate) async fn schema_usages(
 /// needed. The unique fingerprint makes concurrent registrations of the same text
 /// converge on one id instead of racing a read-then-insert.
 pub(crate) async fn ensure_schema(conn: &mut AnyConnection, schema: &ParsedSchema) -> Result<i64> {
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO schemas (fingerprint, schema_type, schema_text, metadata, rule_set) \
          VALUES ($1, 'AVRO', $2, $3, $4) ON CONFLICT (fingerprint) DO NOTHING",
     )
@@ -143,12 +244,30 @@ pub(crate) async fn ensure_schema(conn: &mut AnyConnection, schema: &ParsedSchem
     .bind(schema.metadata.stored())
     .bind(schema.rule_set.stored())
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected();
     let row = sqlx::query("SELECT id FROM schemas WHERE fingerprint = $1")
         .bind(&schema.fingerprint)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(row.try_get(0)?)
+    let id: i64 = row.try_get(0)?;
+    // The references are part of the identity, so only the first registrant writes them.
+    if inserted == 1 {
+        for (ordinal, reference) in schema.references.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO schema_references (schema_id, ordinal, name, subject, version) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(ordinal as i64)
+            .bind(&reference.name)
+            .bind(&reference.subject)
+            .bind(reference.version)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(id)
 }
 
 pub(crate) async fn insert_version(

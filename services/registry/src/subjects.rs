@@ -9,17 +9,30 @@ use serde_json::{json, Value};
 
 use crate::api::{effective_level, flag, parse_version, ApiResult, Params, VersionRef};
 use crate::error::RegistryError;
-use crate::schema::{parse_request, ParsedSchema};
+use crate::schema::{read_request, ParsedSchema};
 use crate::store::{self, VersionRow};
 use crate::Registry;
-use crate::{compat, contract};
+use crate::{compat, contract, references};
 
 /// Losing a version-number race is retried; this bounds pathological contention.
 const REGISTER_ATTEMPTS: usize = 8;
 
+/// `?subjectPrefix=` keeps the subjects starting with it, as Confluent's UI tools ask.
 pub(crate) async fn list(State(reg): State<Registry>, Query(params): Query<Params>) -> ApiResult {
-    let subjects = store::subjects(&reg.pool, flag(&params, "deleted")).await?;
+    let mut subjects = store::subjects(&reg.pool, flag(&params, "deleted")).await?;
+    if let Some(prefix) = params.get("subjectPrefix") {
+        subjects.retain(|s| s.starts_with(prefix.as_str()));
+    }
     Ok(Json(json!(subjects)))
+}
+
+/// The body of a register, lookup or compatibility request, parsed with its references
+/// resolved in the store.
+async fn parse_body(reg: &Registry, body: &[u8]) -> ApiResult<ParsedSchema> {
+    let request = read_request(body)?;
+    let definitions =
+        references::definitions(&mut *reg.pool.acquire().await?, &request.references).await?;
+    request.parse(&definitions)
 }
 
 pub(crate) async fn register(
@@ -27,7 +40,7 @@ pub(crate) async fn register(
     Path(subject): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    let schema = parse_request(&body)?;
+    let schema = parse_body(&reg, &body).await?;
     let mut attempt = 1;
     loop {
         match try_register(&reg, &subject, &schema).await {
@@ -62,7 +75,7 @@ async fn try_register(reg: &Registry, subject: &str, schema: &ParsedSchema) -> A
         } else {
             std::slice::from_ref(latest)
         };
-        let details = compat::check(level, &schema.avro, &parse_stored(against)?);
+        let details = compat::check(level, &schema.avro, &parse_stored(&mut tx, against).await?);
         if !details.is_empty() {
             return Err(RegistryError::Incompatible {
                 subject: subject.to_owned(),
@@ -82,16 +95,24 @@ fn contract_of(row: &VersionRow) -> (Option<&str>, Option<&str>) {
     (row.metadata.as_deref(), row.rule_set.as_deref())
 }
 
-fn parse_stored(rows: &[&VersionRow]) -> ApiResult<Vec<(i64, Schema)>> {
-    rows.iter()
-        .map(|row| {
-            Schema::parse_str(&row.text)
-                .map(|s| (row.version, s))
-                .map_err(|e| {
-                    RegistryError::Corrupt(format!("stored schema {}: {e}", row.schema_id))
-                })
-        })
-        .collect()
+/// Stored versions parsed self-contained (their references inlined), for compatibility checks.
+async fn parse_stored(
+    conn: &mut sqlx::AnyConnection,
+    rows: &[&VersionRow],
+) -> ApiResult<Vec<(i64, Schema)>> {
+    let mut parsed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let corrupt =
+            |e: String| RegistryError::Corrupt(format!("stored schema {}: {e}", row.schema_id));
+        let definitions = references::definitions(&mut *conn, &row.references)
+            .await
+            .map_err(|e| corrupt(e.to_string()))?;
+        let json: Value = serde_json::from_str(&row.text).map_err(|e| corrupt(e.to_string()))?;
+        let inlined = references::inline(&json, &definitions)?;
+        let schema = Schema::parse(&inlined).map_err(|e| corrupt(e.to_string()))?;
+        parsed.push((row.version, schema));
+    }
+    Ok(parsed)
 }
 
 /// Versions visible to a request: live ones, plus soft-deleted with `?deleted=true`.
@@ -129,8 +150,16 @@ fn version_body(subject: &str, row: &VersionRow) -> ApiResult {
         "id": row.schema_id,
         "schema": row.text,
     });
+    add_references(&mut body, &row.references);
     add_contract(&mut body, row.metadata.as_deref(), row.rule_set.as_deref())?;
     Ok(Json(body))
+}
+
+/// `references` beside `schema` when it has any, as Confluent answers.
+pub(crate) fn add_references(body: &mut Value, references: &[references::Reference]) {
+    if !references.is_empty() {
+        body["references"] = json!(references);
+    }
 }
 
 /// `metadata` and `ruleSet` beside `schema`, each only when the schema has one.
@@ -154,7 +183,7 @@ pub(crate) async fn lookup(
     Query(params): Query<Params>,
     body: Bytes,
 ) -> ApiResult {
-    let schema = parse_request(&body)?;
+    let schema = parse_body(&reg, &body).await?;
     let versions = visible_versions(&reg, &subject, flag(&params, "deleted")).await?;
     let find = |fingerprint: &str| versions.iter().rev().find(|v| v.fingerprint == fingerprint);
     let mut row = find(&schema.fingerprint);
@@ -208,16 +237,21 @@ pub(crate) async fn check_compatibility(
     body: Bytes,
 ) -> ApiResult {
     let wanted = parse_version(&version)?;
-    let schema = parse_request(&body)?;
+    let schema = parse_body(&reg, &body).await?;
     let versions = visible_versions(&reg, &subject, false).await?;
     let target = resolve(&versions, wanted)?;
-    let level = effective_level(&mut *reg.pool.acquire().await?, &subject).await?;
+    let mut conn = reg.pool.acquire().await?;
+    let level = effective_level(&mut conn, &subject).await?;
     let against: Vec<&VersionRow> = if level.is_transitive() {
         versions.iter().collect()
     } else {
         vec![target]
     };
-    let messages = compat::check(level, &schema.avro, &parse_stored(&against)?);
+    let messages = compat::check(
+        level,
+        &schema.avro,
+        &parse_stored(&mut conn, &against).await?,
+    );
     let mut body = json!({ "is_compatible": messages.is_empty() });
     if flag(&params, "verbose") {
         body["messages"] = json!(messages);
@@ -236,7 +270,9 @@ pub(crate) async fn delete_subject(
         .filter(|v| !v.deleted)
         .map(|v| v.version)
         .collect();
-    if flag(&params, "permanent") {
+    let permanent = flag(&params, "permanent");
+    refuse_if_referenced(&reg, &subject, None, permanent).await?;
+    if permanent {
         if !live.is_empty() {
             return Err(RegistryError::SubjectNotSoftDeleted(subject));
         }
@@ -276,6 +312,7 @@ pub(crate) async fn delete_version(
             VersionRef::Number(_) => resolve(&all, wanted)?.clone(),
         }
     };
+    refuse_if_referenced(&reg, &subject, Some(row.version), permanent).await?;
     if permanent {
         if !row.deleted {
             return Err(RegistryError::VersionNotSoftDeleted(subject, row.version));
@@ -286,4 +323,39 @@ pub(crate) async fn delete_version(
         return Err(RegistryError::VersionSoftDeleted(subject, row.version));
     }
     Ok(Json(json!(row.version)))
+}
+
+/// A version other schemas use cannot be deleted, or they could no longer be read (42206,
+/// as in Confluent). A soft delete is refused while a live version refers to it, a
+/// permanent one while any version does.
+async fn refuse_if_referenced(
+    reg: &Registry,
+    subject: &str,
+    version: Option<i64>,
+    permanent: bool,
+) -> ApiResult<()> {
+    let users = store::referenced_by(&reg.pool, subject, version, permanent).await?;
+    if users.is_empty() {
+        return Ok(());
+    }
+    let what = match version {
+        Some(v) => format!("subject '{subject}' version {v}"),
+        None => format!("subject '{subject}'"),
+    };
+    Err(RegistryError::ReferenceExists(format!(
+        "{what} (used by schema ids {users:?})"
+    )))
+}
+
+/// `GET /subjects/{subject}/versions/{version}/referencedby`: ids of the schemas that use
+/// this version, for tools that show dependencies before a delete.
+pub(crate) async fn referenced_by(
+    State(reg): State<Registry>,
+    Path((subject, version)): Path<(String, String)>,
+) -> ApiResult {
+    let wanted = parse_version(&version)?;
+    let versions = visible_versions(&reg, &subject, false).await?;
+    let row = resolve(&versions, wanted)?;
+    let ids = store::referenced_by(&reg.pool, &subject, Some(row.version), false).await?;
+    Ok(Json(json!(ids)))
 }

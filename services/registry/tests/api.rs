@@ -405,6 +405,7 @@ async fn invalid_input_codes(app: Router) {
         42201,
     )
     .await;
+    // A reference to a version that does not exist.
     let refs =
         json!({ "schema": v_id(), "references": [{ "name": "x", "subject": "y", "version": 1 }] });
     assert_error(&app, "POST", uri, Some(refs), 422, 42201).await;

@@ -159,10 +159,13 @@ async fn unclassified_methods_need_admin() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = as_user(&app, Some(ADMIN), "PATCH", "/subjects", None).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    let (status, _) = as_user(&app, Some(READER), "DELETE", "/mode", None).await;
+    let (status, _) = as_user(&app, Some(READER), "DELETE", "/no-such-route", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = as_user(&app, None, "GET", "/mode", None).await;
+    let (status, _) = as_user(&app, None, "GET", "/no-such-route", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Setting the mode is configuration: admin only, like `PUT /config`.
+    let (status, _) = as_user(&app, Some(WRITER), "PUT", "/mode", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 fn metric_lines(name: &str) -> Vec<String> {

@@ -271,7 +271,7 @@ async fn inheritance_skips_soft_deleted_versions(app: Router) {
 }
 
 /// Malformed rules are refused with Confluent's invalid-ruleSet error (422, 42210)
-/// and nothing is registered; references beyond `[]` stay refused (42201).
+/// and nothing is registered; a reference to a version that does not exist is refused (42201).
 async fn invalid_rule_sets_are_refused(app: Router) {
     let rule = |patch: Value| {
         let mut r = encrypt_rules("k")["domainRules"][0].clone();
