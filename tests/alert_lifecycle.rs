@@ -680,6 +680,7 @@ async fn another_agencys_subscriber_cannot_close_an_alert_it_does_not_own() {
         evidence_event_ids: vec![],
         summary: "nothing to see".into(),
         review_by: None,
+        summaries: Default::default(),
     };
     let own_name = AlertEscalated {
         envelope: Envelope::new(Agency::Disnaker, "DISNAKER-CILACAP", "dn-x", now),

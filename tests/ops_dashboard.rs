@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use harness::*;
 use lintas_kit::events::{
-    Agency, AlertAcknowledged, AlertRaised, AlertSeverity, Envelope, RuleAlert,
+    Agency, AlertAcknowledged, AlertRaised, AlertSeverity, Envelope, RuleAlert, Summary,
 };
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -388,7 +388,10 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             subject_key: Some("subject-key-ops-test".into()),
             severity: AlertSeverity::Priority,
             evidence: vec![uuid::Uuid::new_v4()],
-            summary: "Flagged again within 12 months".into(),
+            summary: Summary {
+                id: "Ditandai lagi dalam 12 bulan".into(),
+                en: "Flagged again within 12 months".into(),
+            },
             review_within: time::Duration::days(3),
         },
     );
@@ -421,8 +424,11 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         .await;
     let alert = alert.as_str().unwrap();
     assert!(
-        alert.contains("IM1") && alert.contains("imigrasi") && alert.contains("diterima"),
-        "{alert}"
+        alert.contains("IM1")
+            && alert.contains("imigrasi")
+            && alert.contains("diterima")
+            && alert.contains("Ditandai lagi dalam 12 bulan"),
+        "the summary in Bahasa Indonesia by default: {alert}"
     );
     let text = browser.eval("return document.body.innerText").await;
     assert!(
@@ -457,7 +463,11 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         .eval("return [...document.querySelectorAll('#alerts td')].map(c => c.innerText).join(' ')")
         .await;
     assert!(
-        status.as_str().unwrap().contains("acknowledged"),
+        status.as_str().unwrap().contains("acknowledged")
+            && status
+                .as_str()
+                .unwrap()
+                .contains("Flagged again within 12 months"),
         "{status}"
     );
     browser.screenshot("ops-dashboard-laptop-en.png").await;

@@ -318,6 +318,12 @@ async fn python_confluent_client_reads_every_core_event() {
         evidence_event_ids: evidence.clone(),
         summary: "flagged, then blocked within 12 months".into(),
         review_by: Some(datetime!(2026-04-17 22:30 UTC)),
+        summaries: [(
+            "id",
+            "ditandai, lalu ditunda keberangkatannya dalam 12 bulan",
+        )]
+        .map(|(l, t)| (l.to_owned(), t.to_owned()))
+        .into(),
     };
 
     producer
@@ -651,4 +657,47 @@ async fn confluent_python_client_meets_the_registry_roles() {
         (403, Some(40301))
     );
     assert_eq!(attempt("delete", Some(REGISTRY_ADMIN)).await, (200, None));
+}
+
+/// What operators' tools and Confluent's Python client need of the registry beyond subjects
+/// and versions (issue #14, point 5): the probes kafbat UI, AKHQ and Redpanda Console send
+/// (`/`, `/schemas/types`, `/mode`, `/contexts`, `/schemas`) answer as Confluent's do, and a
+/// schema using another subject's type through `references` registers, reads back with its
+/// references, and carries a record through AvroSerializer and AvroDeserializer, which
+/// resolves the reference from the registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluent_python_client_uses_schema_references_and_the_tools_endpoints() {
+    ensure_python_deps();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("py-tools-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = fresh_database().await;
+    let registry = start_registry(&database, &dir).await;
+    let args = [
+        "--registry",
+        registry.url.as_str(),
+        "--user-info",
+        REGISTRY_WRITE,
+    ];
+    let line = python_script("registry_tools.py", &args).await;
+    let seen: Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(seen["/"], json!({}));
+    assert_eq!(seen["/schemas/types"], json!(["AVRO"]));
+    assert_eq!(seen["/mode"], json!("READWRITE"));
+    assert_eq!(seen["/contexts"], json!(["."]));
+    assert_eq!(
+        seen["references"],
+        json!([{ "name": "id.lintas.python.Address", "subject": "python-address", "version": 1 }])
+    );
+    assert_eq!(
+        seen["listed"],
+        json!([["python-address", 1], ["python-person-value", 1]])
+    );
+    assert_eq!(seen["referenced_by"], json!([seen["person_id"]]));
+    assert_eq!(seen["subjects_of_id"], json!(["python-person-value"]));
+    assert_eq!(seen["schema_id_on_the_wire"], seen["person_id"]);
+    assert_eq!(
+        seen["round_trip"],
+        json!({ "alias": "applicant-7", "home": { "village_code": "33.01.02.2003" } })
+    );
 }

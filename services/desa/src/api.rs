@@ -8,13 +8,15 @@
 //! many villages. `/villages/unplaced/...` lists what came from events without a code
 //! (published before codes were in the contract), for the regency's village office only.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lintas_kit::auth::{AuthError, Caller, ALL_VILLAGES_ROLE};
 use lintas_kit::events::{Agency, VillageCode};
-use lintas_kit::views::{database_unavailable, invalid};
+use lintas_kit::views::{database_unavailable, invalid, Language};
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -73,13 +75,18 @@ async fn notices(
     State(state): State<ApiState>,
     caller: Caller,
     Path(village): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let code = match village_of(&caller, &village) {
         Ok(code) => code,
         Err(refused) => return *refused,
     };
+    let language = match Language::from_query(&query) {
+        Ok(language) => language,
+        Err(refused) => return refused.into_response(),
+    };
     let rows = sqlx::query(
-        "SELECT notice_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms FROM notices \
+        "SELECT notice_id, rule, subject_key, recruiter_key, summary, evidence, raised_at_ms, summaries FROM notices \
          WHERE village_code IS NOT DISTINCT FROM $1 ORDER BY raised_at_ms DESC, notice_id LIMIT 500",
     )
     .bind(code.as_ref().map(|c| c.to_string()))
@@ -91,7 +98,7 @@ async fn notices(
             "rule": r.get::<String, _>(1),
             "subject_key": r.get::<Option<String>, _>(2),
             "recruiter_key": r.get::<Option<String>, _>(3),
-            "summary": r.get::<String, _>(4),
+            "summary": language.pick(r.get::<String, _>(4), r.get::<Option<String>, _>(7).as_deref()),
             "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(5)).unwrap_or(Value::Null),
             "raised_at_ms": r.get::<i64, _>(6),
         })).collect::<Vec<_>>()}))

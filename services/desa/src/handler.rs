@@ -2,7 +2,9 @@
 
 use lintas_kit::consumer::{Batch, Handler, HandlerError, Record};
 use lintas_kit::events::timefmt::millis;
-use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope, RuleAlert};
+use lintas_kit::events::{
+    Agency, AlertRaised, AlertSeverity, AnyEvent, Envelope, RuleAlert, Summary,
+};
 use serde_json::json;
 use sqlx::Row;
 use uuid::Uuid;
@@ -139,7 +141,10 @@ impl DesaHandler {
                 subject_key: Some(subject.to_string()),
                 recruiter_key: None,
                 evidence: vec![event_id.clone()],
-                summary: "a resident was blocked at a departure checkpoint: follow-up visit by the village office".into(),
+                summary: Summary {
+                    id: "warga ditunda keberangkatannya di tempat pemeriksaan: kunjungan tindak lanjut oleh pemerintah desa".into(),
+                    en: "a resident was blocked at a departure checkpoint: follow-up visit by the village office".into(),
+                },
                 severity: AlertSeverity::Warning,
             };
             self.raise(batch, notice).await?;
@@ -186,7 +191,10 @@ impl DesaHandler {
                 subject_key: None,
                 recruiter_key: Some(recruiter.to_string()),
                 evidence,
-                summary: "a recruiter reported by the police is active in this village: warn residents and the village officers".into(),
+                summary: Summary {
+                    id: "perekrut yang dilaporkan polisi aktif di desa ini: peringatkan warga dan perangkat desa".into(),
+                    en: "a recruiter reported by the police is active in this village: warn residents and the village officers".into(),
+                },
                 severity: AlertSeverity::Priority,
             };
             self.raise(batch, notice).await?;
@@ -198,8 +206,8 @@ impl DesaHandler {
         let trigger: Uuid = notice.trigger.parse().map_err(HandlerError::transient)?;
         let notice_id = AlertRaised::derive_id(notice.rule, &[trigger]);
         let inserted = sqlx::query(
-            "INSERT INTO notices (notice_id, rule, village_code, village, sub_district, subject_key, recruiter_key, summary, evidence, raised_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (notice_id) DO NOTHING",
+            "INSERT INTO notices (notice_id, rule, village_code, village, sub_district, subject_key, recruiter_key, summary, evidence, raised_at_ms, summaries) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (notice_id) DO NOTHING",
         )
         .bind(notice_id.to_string())
         .bind(notice.rule)
@@ -208,9 +216,16 @@ impl DesaHandler {
         .bind(&notice.sub_district)
         .bind(&notice.subject_key)
         .bind(&notice.recruiter_key)
-        .bind(&notice.summary)
+        .bind(&notice.summary.en)
         .bind(serde_json::to_string(&notice.evidence).expect("strings serialize"))
         .bind(notice.at_ms)
+        .bind(
+            serde_json::to_string(&serde_json::json!({
+                "id": notice.summary.id,
+                "en": notice.summary.en,
+            }))
+            .expect("strings serialize"),
+        )
         .execute(batch.tx())
         .await?;
         if inserted.rows_affected() == 0 {
@@ -229,16 +244,26 @@ impl DesaHandler {
                 .iter()
                 .filter_map(|e| e.parse().ok())
                 .collect(),
-            summary: format!(
-                "{} ({})",
-                notice.summary,
-                match (&notice.village, &notice.village_code) {
-                    (Some(name), Some(code)) => format!("{name}, {code}"),
-                    (None, Some(code)) => code.clone(),
-                    (Some(name), None) => format!("{name}, no village code: unplaced"),
-                    (None, None) => "no village code: unplaced".into(),
+            summary: {
+                let (id, en) = match (&notice.village, &notice.village_code) {
+                    (Some(name), Some(code)) => {
+                        (format!("{name}, {code}"), format!("{name}, {code}"))
+                    }
+                    (None, Some(code)) => (code.clone(), code.clone()),
+                    (Some(name), None) => (
+                        format!("{name}, tanpa kode desa: belum terpetakan"),
+                        format!("{name}, no village code: unplaced"),
+                    ),
+                    (None, None) => (
+                        "tanpa kode desa: belum terpetakan".into(),
+                        "no village code: unplaced".into(),
+                    ),
+                };
+                Summary {
+                    id: format!("{} ({id})", notice.summary.id),
+                    en: format!("{} ({en})", notice.summary.en),
                 }
-            ),
+            },
             review_within: time::Duration::days(7),
         };
         batch
@@ -259,6 +284,6 @@ struct Notice<'a> {
     subject_key: Option<String>,
     recruiter_key: Option<String>,
     evidence: Vec<String>,
-    summary: String,
+    summary: Summary,
     severity: AlertSeverity,
 }

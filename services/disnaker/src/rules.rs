@@ -5,7 +5,7 @@ use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ApplicantRegistered, DeclaredPurpose,
-    DepartureBlocked, DepartureCleared, Envelope, RegencyCode, RuleAlert,
+    DepartureBlocked, DepartureCleared, Envelope, RegencyCode, RuleAlert, Summary,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -140,7 +140,11 @@ impl DisnakerHandler {
             });
         if let Some(agency) = &e.placement_agency {
             if !licensed {
-                let summary = format!("placement agency `{}` has no valid licence", agency.name);
+                let name = &agency.name;
+                let summary = Summary {
+                    id: format!("P3MI `{name}` tidak memiliki izin yang sah"),
+                    en: format!("placement agency `{name}` has no valid licence"),
+                };
                 self.alert(
                     batch,
                     "DN2",
@@ -172,23 +176,32 @@ impl DisnakerHandler {
             && e.declared_purpose == DeclaredPurpose::Work
             && open_channel(placement, &self.settings.scheme_agencies).is_none()
         {
-            let agency = match &e.placement_agency {
-                Some(agency) => format!(
-                    "placement agency `{}`, licence {}",
-                    agency.name,
-                    agency.licence_number.as_deref().unwrap_or("none")
-                ),
-                None => "no placement agency".into(),
+            let (agency_id, agency_en) = match &e.placement_agency {
+                Some(agency) => {
+                    let (name, licence) = (&agency.name, agency.licence_number.as_deref());
+                    (
+                        format!("P3MI `{name}`, izin {}", licence.unwrap_or("tidak ada")),
+                        format!(
+                            "placement agency `{name}`, licence {}",
+                            licence.unwrap_or("none")
+                        ),
+                    )
+                }
+                None => ("tanpa P3MI".into(), "no placement agency".into()),
             };
             let channels: Vec<String> = OPEN_CHANNELS
                 .iter()
                 .map(|c| format!("{} ({})", c.name, c.legal_basis))
                 .collect();
-            let summary = format!(
-                "work in {} under the domestic-work ban outside the single legal channel, {}: {agency}; the sector is not recorded, check whether it is domestic work",
-                e.destination_country,
-                channels.join(", ")
-            );
+            let (country, channels) = (&e.destination_country, channels.join(", "));
+            let summary = Summary {
+                id: format!(
+                    "bekerja di {country} yang terkena moratorium pekerja rumah tangga di luar satu-satunya jalur resmi, {channels}: {agency_id}; sektor tidak tercatat, periksa apakah pekerjaan rumah tangga"
+                ),
+                en: format!(
+                    "work in {country} under the domestic-work ban outside the single legal channel, {channels}: {agency_en}; the sector is not recorded, check whether it is domestic work"
+                ),
+            };
             self.alert(
                 batch,
                 "DN3",
@@ -207,7 +220,10 @@ impl DisnakerHandler {
                 "DN4",
                 &e.envelope,
                 vec![e.envelope.event_id],
-                "applicant under 18".into(),
+                Summary {
+                    id: "pemohon berusia di bawah 18 tahun".into(),
+                    en: "applicant under 18".into(),
+                },
                 AlertSeverity::Priority,
             )
             .await?;
@@ -335,10 +351,13 @@ impl DisnakerHandler {
             // the village office could first act, the later of the block and its raising
             // (a block read late, or a registration arriving after it, does not make a task
             // born overdue).
-            let summary = format!(
-                "a resident of {} was blocked: follow-up visit due",
-                row.try_get::<String, _>(2)?
-            );
+            let village = row.try_get::<String, _>(2)?;
+            let summary = Summary {
+                id: format!(
+                    "warga {village} ditunda keberangkatannya: kunjungan tindak lanjut perlu dilakukan"
+                ),
+                en: format!("a resident of {village} was blocked: follow-up visit due"),
+            };
             let alert = self.rule_alert(
                 "DN1",
                 &envelope,
@@ -377,7 +396,7 @@ impl DisnakerHandler {
         rule: &str,
         trigger: &Envelope,
         evidence: Vec<Uuid>,
-        summary: String,
+        summary: Summary,
         severity: AlertSeverity,
     ) -> Result<(), HandlerError> {
         let alert = self.rule_alert(rule, trigger, evidence, summary, severity);
@@ -390,7 +409,7 @@ impl DisnakerHandler {
         rule: &str,
         trigger: &Envelope,
         evidence: Vec<Uuid>,
-        summary: String,
+        summary: Summary,
         severity: AlertSeverity,
     ) -> AlertRaised {
         let alert_id = AlertRaised::derive_id(rule, &evidence);

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -15,11 +17,38 @@ pub struct AlertRaised {
     pub owner: Agency,
     pub severity: AlertSeverity,
     pub evidence_event_ids: Vec<Uuid>,
+    /// In English: what readers written before [`AlertRaised::summaries`] existed show.
     pub summary: String,
     #[serde(with = "timefmt::millis::option")]
     pub review_by: Option<OffsetDateTime>,
+    /// The summary by language code: `id` (Bahasa Indonesia, what officers read by default)
+    /// and `en`. Empty on alerts raised before summaries were translated.
+    #[serde(default)]
+    pub summaries: BTreeMap<String, String>,
 }
 impl_event!(AlertRaised, alerts of |a| a.owner, |e| e.alert_id.to_string());
+
+/// An alert's reason in the two languages of the deployment, without personal data.
+/// Officers read Bahasa Indonesia by default; English is there for the task force's partners
+/// (IOM, embassies) and for readers that predate translations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Bahasa Indonesia.
+    pub id: String,
+    /// English.
+    pub en: String,
+}
+
+impl Summary {
+    /// The summary in `language` (`id` or `en`); Bahasa Indonesia for any other.
+    pub fn in_language(&self, language: &str) -> &str {
+        if language == "en" {
+            &self.en
+        } else {
+            &self.id
+        }
+    }
+}
 
 /// What a subscriber's rule raises; [`AlertRaised::from_rule`] makes the event.
 #[derive(Debug, Clone)]
@@ -33,7 +62,7 @@ pub struct RuleAlert {
     pub subject_key: Option<String>,
     pub severity: AlertSeverity,
     pub evidence: Vec<Uuid>,
-    pub summary: String,
+    pub summary: Summary,
     /// Time the owner has to review it, from when it could first act on the alert (see
     /// [`AlertRaised::actionable_at`]); whole days of the deployment's time zone with
     /// [`AlertRaised::from_rule_in`].
@@ -55,7 +84,11 @@ impl AlertRaised {
             owner: alert.owner,
             severity: alert.severity,
             evidence_event_ids: alert.evidence,
-            summary: alert.summary,
+            summaries: BTreeMap::from([
+                ("id".to_owned(), alert.summary.id),
+                ("en".to_owned(), alert.summary.en.clone()),
+            ]),
+            summary: alert.summary.en,
             review_by: None,
         }
         .with_review(|actionable| actionable + alert.review_within)
@@ -98,6 +131,14 @@ impl AlertRaised {
         let days = alert.review_within.whole_days();
         AlertRaised::from_rule(alert_id, alert)
             .with_review(|actionable| time_zone.end_of_day_after(actionable, days))
+    }
+
+    /// The summary in `language` (`id` or `en`): the translation when the alert carries one,
+    /// else the English [`AlertRaised::summary`] (alerts raised before translations).
+    pub fn summary_in(&self, language: &str) -> &str {
+        self.summaries
+            .get(language)
+            .map_or(self.summary.as_str(), String::as_str)
     }
 
     /// The alert id for a rule and its evidence: the same rule over the same events always

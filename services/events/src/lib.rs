@@ -21,7 +21,7 @@ mod screening;
 pub mod timefmt;
 pub(crate) mod topic;
 
-pub use alert::{AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised, RuleAlert};
+pub use alert::{AlertAcknowledged, AlertClosed, AlertEscalated, AlertRaised, RuleAlert, Summary};
 pub use applicant::{ApplicantPersonalData, ApplicantRegistered, PlacementAgency};
 pub use case::{
     CaseReferred, InvestigationOpened, ProsecutionStageChanged, RecruiterReported, SpdpSent,

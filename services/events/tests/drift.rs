@@ -96,6 +96,16 @@ fn samples(full: bool) -> Vec<AnyEvent> {
             evidence_event_ids: vec![Uuid::new_v4(), Uuid::new_v4()],
             summary: "flagged again within 12 months".into(),
             review_by: full.then_some(datetime!(2026-04-01 00:00 UTC)),
+            summaries: if full {
+                [
+                    ("id", "ditandai lagi dalam 12 bulan"),
+                    ("en", "flagged again within 12 months"),
+                ]
+                .map(|(l, t)| (l.to_owned(), t.to_owned()))
+                .into()
+            } else {
+                Default::default()
+            },
         }
         .into_any(),
         PassportInterviewConducted {

@@ -12,7 +12,7 @@ use lintas_kit::events::calendar::{self, TimeZone};
 use lintas_kit::events::{timefmt::millis, Agency};
 use lintas_kit::personal;
 use lintas_kit::store::Store;
-use lintas_kit::views::database_unavailable;
+use lintas_kit::views::{database_unavailable, Language};
 use serde_json::{json, Value};
 use sqlx::Row;
 use time::format_description::well_known::Rfc3339;
@@ -85,6 +85,10 @@ async fn subject_history(
     if let Err(e) = authorize(&caller) {
         return e.into_response();
     }
+    let language = match Language::from_query(&query) {
+        Ok(language) => language,
+        Err(refused) => return refused.into_response(),
+    };
     let identity = match query.get("include").map(String::as_str) {
         None => None,
         Some("identity") => match personal::justify(&caller, &query) {
@@ -132,7 +136,7 @@ async fn subject_history(
             })
         })
         .collect();
-    let alerts = match alerts_where(&state.store, Some(&subject_key), None, 1000).await {
+    let alerts = match alerts_where(&state.store, Some(&subject_key), None, 1000, language).await {
         Ok(a) => a,
         Err(e) => return database_unavailable(e),
     };
@@ -221,9 +225,10 @@ async fn alerts_where(
     subject: Option<&str>,
     rule: Option<&str>,
     limit: i64,
+    language: Language,
 ) -> Result<Vec<Value>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT alert_id, rule, subject_key, severity, status, summary, evidence, raised_at_ms FROM lintas_alerts \
+        "SELECT alert_id, rule, subject_key, severity, status, summary, evidence, raised_at_ms, summaries FROM lintas_alerts \
          WHERE ($1 IS NULL OR subject_key = $1) AND ($2 IS NULL OR rule = $2) \
          ORDER BY raised_at_ms DESC, alert_id LIMIT $3",
     )
@@ -241,7 +246,7 @@ async fn alerts_where(
                 "subject_key": r.get::<String, _>(2),
                 "severity": r.get::<String, _>(3),
                 "status": r.get::<String, _>(4),
-                "summary": r.get::<String, _>(5),
+                "summary": language.pick(r.get::<String, _>(5), r.get::<Option<String>, _>(8).as_deref()),
                 "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(6)).unwrap_or(Value::Null),
                 "triggered_at": rfc3339(r.get::<i64, _>(7)),
             })

@@ -35,7 +35,7 @@ use lintas_kit::consumer::{Batch, HandlerError};
 use lintas_kit::events::calendar::{self, TimeZone};
 use lintas_kit::events::{
     timefmt::millis, Agency, AlertRaised, AlertSeverity, AnyEvent, InterviewOutcome,
-    PassportInterviewConducted, RegistrationSource, RuleAlert,
+    PassportInterviewConducted, RegistrationSource, RuleAlert, Summary,
 };
 use serde_json::Value;
 use sqlx::Row;
@@ -117,7 +117,7 @@ pub(crate) struct Repeat {
     pub at: OffsetDateTime,
     /// Sorted event ids: the earlier stops, then what repeated them.
     pub evidence: Vec<Uuid>,
-    pub summary: String,
+    pub summary: Summary,
     /// Ids this alert had under the rule before it counted occasions (one alert per
     /// repeating event): an alert raised then is revised, not raised again beside it.
     pub legacy_ids: Vec<Uuid>,
@@ -251,10 +251,16 @@ impl Im1Settings {
                 alert_id: AlertRaised::derive_id(IM1, &[occasion]),
                 at,
                 evidence: evidence.into_iter().collect(),
-                summary: format!(
-                    "stopped again at {office}: stopped on {times} other occasion(s) in the {} months before",
-                    self.window_months
-                ),
+                summary: Summary {
+                    id: format!(
+                        "dihentikan lagi di {office}: sudah dihentikan pada {times} kesempatan lain dalam {} bulan sebelumnya",
+                        self.window_months
+                    ),
+                    en: format!(
+                        "stopped again at {office}: stopped on {times} other occasion(s) in the {} months before",
+                        self.window_months
+                    ),
+                },
                 legacy_ids,
             });
         }
@@ -278,17 +284,29 @@ impl Im1Settings {
             let Some(&(first, barred_through, rejected)) = refusals.first() else {
                 continue;
             };
+            let until = barred_through.next_day().unwrap_or(barred_through);
             let refused = if rejected {
-                format!(
-                    "within {} months of a rejection at {}",
-                    self.window_months, first.office
-                )
+                Summary {
+                    id: format!(
+                        "dalam {} bulan setelah penolakan di {}",
+                        self.window_months, first.office
+                    ),
+                    en: format!(
+                        "within {} months of a rejection at {}",
+                        self.window_months, first.office
+                    ),
+                }
             } else {
-                format!(
-                    "while deferred at {} (no new application before {})",
-                    first.office,
-                    barred_through.next_day().unwrap_or(barred_through)
-                )
+                Summary {
+                    id: format!(
+                        "selama penundaan di {} (belum boleh mengajukan lagi sebelum {until})",
+                        first.office
+                    ),
+                    en: format!(
+                        "while deferred at {} (no new application before {until})",
+                        first.office
+                    ),
+                }
             };
             let mut evidence: Vec<Uuid> = refusals.iter().map(|(r, _, _)| r.id).collect();
             evidence.push(application.id);
@@ -297,10 +315,16 @@ impl Im1Settings {
                 alert_id: AlertRaised::derive_id(IM1, &[application.id]),
                 at: application.at,
                 evidence,
-                summary: format!(
-                    "passport application at {} {refused}: office shopping",
-                    application.office
-                ),
+                summary: Summary {
+                    id: format!(
+                        "permohonan paspor di {} {}: berpindah kantor (office shopping)",
+                        application.office, refused.id
+                    ),
+                    en: format!(
+                        "passport application at {} {}: office shopping",
+                        application.office, refused.en
+                    ),
+                },
                 legacy_ids: Vec::new(),
             });
         }
@@ -520,14 +544,14 @@ mod tests {
         );
         assert_eq!(deferred.len(), 1);
         assert_eq!(
-            deferred[0].summary,
+            deferred[0].summary.en,
             "passport application at KANIM-SEMARANG while deferred at KANIM-CILACAP \
              (no new application before 2026-04-03): office shopping"
         );
         assert!(deferred[0].legacy_ids.is_empty());
         let rejected = settings.repeats("s", &[interview("reject", Value::Null), application]);
         assert_eq!(
-            rejected[0].summary,
+            rejected[0].summary.en,
             "passport application at KANIM-SEMARANG within 12 months of a rejection at \
              KANIM-CILACAP: office shopping"
         );
@@ -577,11 +601,12 @@ mod tests {
         assert_eq!(repeats.len(), 2, "{repeats:?}");
         let june = repeats
             .iter()
-            .find(|r| r.summary.contains("TPI-SUB"))
+            .find(|r| r.summary.en.contains("TPI-SUB"))
             .unwrap();
         assert!(
-            june.summary.contains("on 2 other occasion(s)"),
-            "{}",
+            june.summary.en.contains("on 2 other occasion(s)")
+                && june.summary.id.contains("pada 2 kesempatan lain"),
+            "{:?}",
             june.summary
         );
         assert_eq!(june.evidence.len(), 5);

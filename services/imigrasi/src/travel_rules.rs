@@ -22,7 +22,7 @@ use lintas_kit::consumer::{Batch, HandlerError};
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, DeclaredPurpose, Envelope, RuleAlert, Sex,
-    VisaType,
+    Summary, VisaType,
 };
 use sqlx::Row;
 
@@ -51,10 +51,15 @@ pub async fn check(
                 )
                 && under_ban(&e.destination_country) =>
         {
-            let summary = format!(
-                "woman declaring {} to {}, a country under the domestic-work ban: secondary interview",
-                e.declared_purpose, e.destination_country
-            );
+            let (purpose, country) = (e.declared_purpose, &e.destination_country);
+            let summary = Summary {
+                id: format!(
+                    "perempuan menyatakan tujuan {purpose} ke {country}, negara moratorium penempatan pekerja rumah tangga: wawancara lanjutan"
+                ),
+                en: format!(
+                    "woman declaring {purpose} to {country}, a country under the domestic-work ban: secondary interview"
+                ),
+            };
             raise(batch, settings, "IM2", &e.envelope, summary).await
         }
         AnyEvent::DepartureBlocked(e)
@@ -111,10 +116,11 @@ async fn im3(
             && !e.return_ticket
             && IM3_DESTINATIONS.contains(&e.destination_country.as_str()) =>
         {
-            let summary = format!(
-                "tourist visa to {} with no return ticket",
-                e.destination_country
-            );
+            let country = &e.destination_country;
+            let summary = Summary {
+                id: format!("visa turis ke {country} tanpa tiket pulang"),
+                en: format!("tourist visa to {country} with no return ticket"),
+            };
             raise(batch, settings, "IM3", &e.envelope, summary).await
         }
         _ => Ok(()),
@@ -281,18 +287,26 @@ fn route_summary(
     visa: &str,
     destination: &str,
     transits: &[String],
-) -> String {
-    let why = match (under_ban(destination), known_transit(settings, transits)) {
-        (true, Some(point)) => format!(
-            "to {destination}, a country under the domestic-work ban, routed through {point}, a known transit point"
+) -> Summary {
+    let (id, en) = match (under_ban(destination), known_transit(settings, transits)) {
+        (true, Some(point)) => (
+            format!("ke {destination}, negara moratorium penempatan pekerja rumah tangga, melalui {point}, titik transit yang dikenal"),
+            format!("to {destination}, a country under the domestic-work ban, routed through {point}, a known transit point"),
         ),
-        (true, None) => format!("to {destination}, a country under the domestic-work ban"),
-        (false, Some(point)) => {
-            format!("to {destination} routed through {point}, a known transit point")
-        }
-        (false, None) => format!("to {destination}"),
+        (true, None) => (
+            format!("ke {destination}, negara moratorium penempatan pekerja rumah tangga"),
+            format!("to {destination}, a country under the domestic-work ban"),
+        ),
+        (false, Some(point)) => (
+            format!("ke {destination} melalui {point}, titik transit yang dikenal"),
+            format!("to {destination} routed through {point}, a known transit point"),
+        ),
+        (false, None) => (format!("ke {destination}"), format!("to {destination}")),
     };
-    format!("woman on a {visa} visa {why}: secondary interview")
+    Summary {
+        id: format!("perempuan dengan visa {visa} {id}: wawancara lanjutan"),
+        en: format!("woman on a {visa} visa {en}: secondary interview"),
+    }
 }
 
 /// One alert per departure, whichever side arrived first: its id comes from the departure
@@ -307,7 +321,7 @@ async fn raise_transit(
     registration: Option<uuid::Uuid>,
     departure: uuid::Uuid,
     at: time::OffsetDateTime,
-    summary: String,
+    summary: Summary,
 ) -> Result<(), HandlerError> {
     let alert_id = AlertRaised::derive_id("IM2-TRANSIT", &[departure]);
     let evidence: Vec<uuid::Uuid> = registration.into_iter().chain([departure]).collect();
@@ -342,7 +356,7 @@ async fn raise(
     settings: &Im1Settings,
     rule: &str,
     trigger: &Envelope,
-    summary: String,
+    summary: Summary,
 ) -> Result<(), HandlerError> {
     let alert_id = AlertRaised::derive_id(rule, &[trigger.event_id]);
     let alert = RuleAlert {

@@ -5,7 +5,7 @@ use lintas_kit::events::calendar::TimeZone;
 use lintas_kit::events::timefmt::millis;
 use lintas_kit::events::{
     Agency, AlertRaised, AlertSeverity, AnyEvent, ProsecutionStage, ProsecutionStageChanged,
-    RuleAlert,
+    RuleAlert, Summary,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -114,26 +114,7 @@ impl Handler for KejaksaanHandler {
                 tracing::warn!(key = %deadline.key, "deadline without rule, case or trigger; skipped");
                 continue;
             };
-            let summary = match rule {
-                JA1 => "investigation opened and no SPDP within the legal 7 days".to_string(),
-                JA2 => "SPDP received and no prosecutor assigned (P-16) in time".to_string(),
-                _ => match payload["stage"].as_str() {
-                    // Whose move it was: the prosecutor's answer to a file sent, or the
-                    // investigator's corrected file after P-18/P-19.
-                    Some("file_sent") => format!(
-                        "the file sent by the investigator has had no answer (P-18, P-19 or P-21) within the prosecutor's {} days",
-                        self.settings.file_answer_within.whole_days()
-                    ),
-                    Some(stage @ ("p18" | "p19")) => format!(
-                        "the corrected file was not sent back by its deadline after {}",
-                        stage.to_uppercase().replace('P', "P-")
-                    ),
-                    stage => format!(
-                        "file deadline after {} passed with no next stage",
-                        stage.unwrap_or("the last stage")
-                    ),
-                },
-            };
+            let summary = self.summary(rule, payload["stage"].as_str());
             let Some((_, alert_id)) = alert_of(payload) else {
                 continue;
             };
@@ -162,6 +143,51 @@ impl Handler for KejaksaanHandler {
 }
 
 impl KejaksaanHandler {
+    /// What the owner reads when deadline `rule` passes; `stage` is the prosecution stage
+    /// that started a JA3 deadline.
+    fn summary(&self, rule: &str, stage: Option<&str>) -> Summary {
+        let (id, en) = match rule {
+            JA1 => (
+                "penyidikan dimulai dan SPDP belum dikirim dalam 7 hari sesuai ketentuan"
+                    .to_owned(),
+                "investigation opened and no SPDP within the legal 7 days".to_owned(),
+            ),
+            JA2 => (
+                "SPDP diterima dan jaksa peneliti belum ditunjuk (P-16) tepat waktu".to_owned(),
+                "SPDP received and no prosecutor assigned (P-16) in time".to_owned(),
+            ),
+            // Whose move it was: the prosecutor's answer to a file sent, or the investigator's
+            // corrected file after P-18/P-19.
+            _ => match stage {
+                Some("file_sent") => {
+                    let days = self.settings.file_answer_within.whole_days();
+                    (
+                        format!("berkas perkara yang dikirim penyidik belum dijawab (P-18, P-19 atau P-21) dalam {days} hari waktu jaksa"),
+                        format!("the file sent by the investigator has had no answer (P-18, P-19 or P-21) within the prosecutor's {days} days"),
+                    )
+                }
+                Some(stage @ ("p18" | "p19")) => {
+                    let stage = stage.to_uppercase().replace('P', "P-");
+                    (
+                        format!("berkas perkara yang diperbaiki belum dikirim kembali sampai batas waktunya setelah {stage}"),
+                        format!("the corrected file was not sent back by its deadline after {stage}"),
+                    )
+                }
+                stage => (
+                    format!(
+                        "batas waktu berkas setelah {} terlewati tanpa tahap berikutnya",
+                        stage.unwrap_or("tahap terakhir")
+                    ),
+                    format!(
+                        "file deadline after {} passed with no next stage",
+                        stage.unwrap_or("the last stage")
+                    ),
+                ),
+            },
+        };
+        Summary { id, en }
+    }
+
     /// Deadline `key` is awaited no more: an event that meets it occurred at `met_at`. Met in
     /// event time (see the kit's [`Cancellation`]): if the deadline had already fired (the
     /// event arrived late, after lag, a backfill or a stalled publisher), its alert is

@@ -7,7 +7,7 @@
 /// caller and its checks, the JSON answers.
 pub mod prelude {
     pub use super::{
-        database_unavailable, invalid, problem, require_agency, require_role, ViewState,
+        database_unavailable, invalid, problem, require_agency, require_role, Language, ViewState,
     };
     pub use crate::auth::{AuthError, Caller};
     pub use crate::events::Agency;
@@ -102,4 +102,94 @@ pub fn database_unavailable(error: sqlx::Error) -> Response {
         Json(serde_json::json!({ "error": "database unavailable" })),
     )
         .into_response()
+}
+
+/// `?lang=` named a language Lintas does not write: answered as a 422 naming the parameter.
+#[derive(Debug)]
+pub struct UnknownLanguage;
+
+impl UnknownLanguage {
+    /// The message of the 422's field.
+    pub const MESSAGE: &'static str = "`id` (Bahasa Indonesia, the default) or `en` (English)";
+}
+
+impl IntoResponse for UnknownLanguage {
+    fn into_response(self) -> Response {
+        invalid(vec![(Language::PARAMETER, Self::MESSAGE.into())])
+    }
+}
+
+/// The language a caller reads generated texts in (alert summaries, notices): Bahasa
+/// Indonesia unless `?lang=en` asks for English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    Indonesian,
+    English,
+}
+
+impl Language {
+    /// The query parameter naming it.
+    pub const PARAMETER: &'static str = "lang";
+
+    /// `?lang=` of a query: absent is Bahasa Indonesia; anything but `id` or `en` is a
+    /// 422 naming the parameter, so a typo does not silently give the other language.
+    pub fn from_query(
+        query: &std::collections::HashMap<String, String>,
+    ) -> Result<Language, UnknownLanguage> {
+        match query.get(Self::PARAMETER).map(String::as_str) {
+            None | Some("id") => Ok(Language::Indonesian),
+            Some("en") => Ok(Language::English),
+            Some(_) => Err(UnknownLanguage),
+        }
+    }
+
+    /// Its code: `id` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Indonesian => "id",
+            Language::English => "en",
+        }
+    }
+
+    /// A stored text in this language: from `summaries` (a JSON object by language code),
+    /// else `english`, the text rows written before translations carry.
+    pub fn pick(self, english: String, summaries: Option<&str>) -> String {
+        summaries
+            .and_then(|json| {
+                serde_json::from_str::<std::collections::HashMap<String, String>>(json).ok()
+            })
+            .and_then(|mut by_language| by_language.remove(self.code()))
+            .unwrap_or(english)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Language;
+
+    #[test]
+    fn officers_read_bahasa_unless_they_ask_for_english() {
+        let query = |v: &str| [("lang".to_owned(), v.to_owned())].into();
+        assert_eq!(
+            Language::from_query(&Default::default()).unwrap(),
+            Language::Indonesian
+        );
+        assert_eq!(
+            Language::from_query(&query("en")).unwrap(),
+            Language::English
+        );
+        assert!(Language::from_query(&query("jv")).is_err());
+        let both = r#"{"id":"visa turis","en":"tourist visa"}"#;
+        assert_eq!(
+            Language::Indonesian.pick("tourist visa".into(), Some(both)),
+            "visa turis"
+        );
+        assert_eq!(
+            Language::English.pick("tourist visa".into(), Some(both)),
+            "tourist visa"
+        );
+        // A row from before translations: English in every language.
+        assert_eq!(Language::Indonesian.pick("old".into(), None), "old");
+    }
 }

@@ -239,7 +239,7 @@ function renderAlerts(alerts, now) {
       el("td", { class: `severity-${a.severity}` }, a.severity),
       el("td", {}, age((now - a.raised_at_ms) / 1000)),
       el("td", {}, t(`st_${a.status}`)),
-      el("td", {}, a.summary)))
+      el("td", {}, (a.summaries && a.summaries[lang]) || a.summary)))
     : [el("tr", {}, el("td", { colspan: 6, class: "muted" }, t("none")))]));
 }
 

@@ -175,7 +175,10 @@ struct AlertView {
     rule: String,
     owner: String,
     severity: String,
+    /// English; `summaries` by language code (`id`, `en`), empty for alerts raised before
+    /// translations. The page shows its language's and falls back to this.
     summary: String,
+    summaries: BTreeMap<String, String>,
     raised_at_ms: i64,
     status: &'static str,
     updated_at_ms: i64,

@@ -195,6 +195,7 @@ impl Tail {
                     owner: raised.owner.to_string(),
                     severity: raised.severity.to_string(),
                     summary: raised.summary,
+                    summaries: raised.summaries,
                     raised_at_ms: at_ms,
                     status: "raised",
                     updated_at_ms: at_ms,

@@ -3,7 +3,7 @@
 use lintas_kit::consumer::{Batch, Cancellation, Deadline, Handler, HandlerError, Record};
 use lintas_kit::events::calendar::{is_child, TimeZone};
 use lintas_kit::events::timefmt::millis;
-use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert};
+use lintas_kit::events::{Agency, AlertRaised, AlertSeverity, AnyEvent, RuleAlert, Summary};
 use sqlx::Row;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -247,10 +247,17 @@ impl Handler for PolriHandler {
                     subject_key: None,
                     severity: AlertSeverity::Warning,
                     evidence: vec![trigger],
-                    summary: format!(
-                        "referral received and no investigation opened within {} days",
-                        self.settings.investigation_within.whole_days()
-                    ),
+                    summary: {
+                        let days = self.settings.investigation_within.whole_days();
+                        Summary {
+                            id: format!(
+                                "rujukan diterima dan belum ada penyelidikan dalam {days} hari"
+                            ),
+                            en: format!(
+                                "referral received and no investigation opened within {days} days"
+                            ),
+                        }
+                    },
                     review_within: Duration::days(3),
                 },
                 self.settings.time_zone,
@@ -553,15 +560,20 @@ impl PolriHandler {
             // Overlapping windows are one crossing: the one already alerted on stands.
             if !alerted.iter().any(|a| (a - t0).abs() <= window) {
                 let at = within.iter().map(|(_, _, t)| *t).max().unwrap_or(t0);
-                let who = match group.len() {
-                    1 => "recruiter".to_string(),
-                    n => format!("network of {n} recruiters sharing phone numbers"),
+                let (who_id, who_en) = match group.len() {
+                    1 => ("perekrut".to_string(), "recruiter".to_string()),
+                    n => (
+                        format!("jaringan {n} perekrut yang berbagi nomor telepon"),
+                        format!("network of {n} recruiters sharing phone numbers"),
+                    ),
                 };
-                let summary = format!(
-                    "{who} linked to {} blocked people within {} days",
-                    people.len(),
-                    self.settings.network_window.whole_days()
-                );
+                let (blocked, days) = (people.len(), self.settings.network_window.whole_days());
+                let summary = Summary {
+                    id: format!(
+                        "{who_id} terkait dengan {blocked} orang yang ditunda keberangkatannya dalam {days} hari"
+                    ),
+                    en: format!("{who_en} linked to {blocked} blocked people within {days} days"),
+                };
                 let recruiter_id = Uuid::new_v5(&Uuid::NAMESPACE_OID, recruiter.as_bytes());
                 let window_id = Uuid::new_v5(&recruiter_id, &t0.to_be_bytes());
                 self.alert(
@@ -672,7 +684,11 @@ impl PolriHandler {
                 birth_days.is_some_and(|days| is_child(EPOCH + Duration::days(days), blocked_on));
             if minor == Some(1) || registered_child {
                 let block: Uuid = event.parse().map_err(HandlerError::transient)?;
-                let summary = "a child was blocked at a departure checkpoint: priority".to_string();
+                let summary = Summary {
+                    id: "seorang anak ditunda keberangkatannya di tempat pemeriksaan: prioritas"
+                        .into(),
+                    en: "a child was blocked at a departure checkpoint: priority".into(),
+                };
                 self.alert(
                     batch,
                     "PO2",
@@ -701,7 +717,7 @@ impl PolriHandler {
         recruiter: Option<(&str, i64)>,
         evidence: Vec<Uuid>,
         at_ms: i64,
-        summary: String,
+        summary: Summary,
         severity: AlertSeverity,
     ) -> Result<(), HandlerError> {
         let alert_id = AlertRaised::derive_id(rule, identity);

@@ -23,7 +23,7 @@ use super::{record_action, refresh, Action, ACKNOWLEDGED, CLOSED};
 use crate::auth::{Caller, Tokens};
 use crate::http::StrictJson;
 use crate::store::Dialect;
-use crate::views::{database_unavailable, invalid, problem, require_agency, ViewState};
+use crate::views::{database_unavailable, invalid, problem, require_agency, Language, ViewState};
 
 /// Router state of the alert desk.
 #[derive(Clone)]
@@ -55,17 +55,20 @@ pub(super) fn router(state: DeskState) -> Router {
 
 const COLUMNS: &str =
     "alert_id, rule, owner, severity, subject_key, summary, evidence, raised_at_ms, \
-    review_by_ms, status, escalation_level, escalated_to, close_reason, updated_at_ms";
+    review_by_ms, status, escalation_level, escalated_to, close_reason, updated_at_ms, summaries";
 const MAX_LIMIT: i64 = 500;
 
-fn alert_json(r: &AnyRow) -> Value {
+/// The alert as answered, its summary in `language`.
+fn alert_json(r: &AnyRow, language: Language) -> Value {
+    let summaries = r.get::<Option<String>, _>(14);
     json!({
         "alert_id": r.get::<String, _>(0),
         "rule": r.get::<String, _>(1),
         "owner": r.get::<String, _>(2),
         "severity": r.get::<String, _>(3),
         "subject_key": r.get::<Option<String>, _>(4),
-        "summary": r.get::<String, _>(5),
+        "summary": language.pick(r.get::<String, _>(5), summaries.as_deref()),
+        "language": language.code(),
         "evidence_event_ids": serde_json::from_str::<Value>(&r.get::<String, _>(6)).unwrap_or(Value::Null),
         "raised_at_ms": r.get::<i64, _>(7),
         "review_by_ms": r.get::<Option<i64>, _>(8),
@@ -77,7 +80,8 @@ fn alert_json(r: &AnyRow) -> Value {
     })
 }
 
-/// `?rule=&status=&severity=&subject_key=&limit=&cursor=`, newest first. `next_cursor` is
+/// `?rule=&status=&severity=&subject_key=&limit=&cursor=&lang=`, newest first, summaries in
+/// Bahasa Indonesia unless `lang=en`. `next_cursor` is
 /// present when more alerts follow.
 async fn list(
     State(state): State<DeskState>,
@@ -96,6 +100,7 @@ async fn list(
             "subject_key",
             "limit",
             "cursor",
+            Language::PARAMETER,
         ]
         .contains(&key.as_str())
         {
@@ -124,6 +129,16 @@ async fn list(
         Some(None) => {
             bad.push(("cursor", "not a cursor this API returned".into()));
             None
+        }
+    };
+    let language = match Language::from_query(&query) {
+        Ok(language) => language,
+        Err(_) => {
+            bad.push((
+                Language::PARAMETER,
+                crate::views::UnknownLanguage::MESSAGE.into(),
+            ));
+            Language::default()
         }
     };
     if !bad.is_empty() {
@@ -155,7 +170,7 @@ async fn list(
                 format!("{}_{}", last.get::<i64, _>(7), last.get::<String, _>(0))
             });
             Json(json!({
-                "alerts": page.iter().map(alert_json).collect::<Vec<_>>(),
+                "alerts": page.iter().map(|r| alert_json(r, language)).collect::<Vec<_>>(),
                 "next_cursor": next,
             }))
             .into_response()
@@ -172,10 +187,18 @@ fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
 /// Other agencies' alerts escalated to this one (read from their alert topics under a grant,
 /// `lintas_events::ALERT_GRANTS`), newest first, with their owner's current status. Only the
 /// owner acts on them.
-async fn incoming(State(state): State<DeskState>, caller: Caller) -> Response {
+async fn incoming(
+    State(state): State<DeskState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = require_agency(&caller, state.agency) {
         return e.into_response();
     }
+    let language = match Language::from_query(&query) {
+        Ok(language) => language,
+        Err(refused) => return refused.into_response(),
+    };
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM lintas_alerts WHERE owner <> $1 AND escalated_to = $1 \
          ORDER BY raised_at_ms DESC, alert_id DESC LIMIT {MAX_LIMIT}"
@@ -184,8 +207,10 @@ async fn incoming(State(state): State<DeskState>, caller: Caller) -> Response {
     .fetch_all(state.views.store.pool())
     .await;
     match rows {
-        Ok(rows) => Json(json!({ "alerts": rows.iter().map(alert_json).collect::<Vec<_>>() }))
-            .into_response(),
+        Ok(rows) => Json(json!({
+            "alerts": rows.iter().map(|r| alert_json(r, language)).collect::<Vec<_>>()
+        }))
+        .into_response(),
         Err(e) => database_unavailable(e),
     }
 }
@@ -195,11 +220,16 @@ async fn one(
     State(state): State<DeskState>,
     caller: Caller,
     Path(alert_id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(e) = require_agency(&caller, state.agency) {
         return e.into_response();
     }
-    match read_one(&state, &alert_id).await {
+    let language = match Language::from_query(&query) {
+        Ok(language) => language,
+        Err(refused) => return refused.into_response(),
+    };
+    match read_one(&state, &alert_id, language).await {
         Ok(Some(alert)) => Json(alert).into_response(),
         Ok(None) => problem(StatusCode::NOT_FOUND, format!("no alert {alert_id}")),
         Err(e) => database_unavailable(e),
@@ -207,7 +237,11 @@ async fn one(
 }
 
 /// This agency's alert, or another agency's alert escalated to this one.
-async fn read_one(state: &DeskState, alert_id: &str) -> Result<Option<Value>, sqlx::Error> {
+async fn read_one(
+    state: &DeskState,
+    alert_id: &str,
+    language: Language,
+) -> Result<Option<Value>, sqlx::Error> {
     let pool = state.views.store.pool();
     let Some(row) = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM lintas_alerts WHERE alert_id = $1 AND (owner = $2 OR escalated_to = $2)"
@@ -227,7 +261,7 @@ async fn read_one(state: &DeskState, alert_id: &str) -> Result<Option<Value>, sq
     .bind(row.get::<String, _>(2))
     .fetch_all(pool)
     .await?;
-    let mut alert = alert_json(&row);
+    let mut alert = alert_json(&row, language);
     alert["actions"] = actions
         .iter()
         .map(|r| {
@@ -457,7 +491,7 @@ async fn act(
         return refusal;
     }
     match act_in_tx(&state, &caller, id, &officer_id, build).await {
-        Ok(Ok(())) => match read_one(&state, &id.to_string()).await {
+        Ok(Ok(())) => match read_one(&state, &id.to_string(), Language::default()).await {
             Ok(Some(alert)) => Json(alert).into_response(),
             Ok(None) => problem(StatusCode::NOT_FOUND, format!("no alert {id}")),
             Err(e) => database_unavailable(e),

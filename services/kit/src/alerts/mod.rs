@@ -32,7 +32,7 @@
 mod api;
 
 use lintas_events::timefmt::millis;
-use lintas_events::{Agency, AlertRaised, AnyEvent, Topic};
+use lintas_events::{Agency, AlertRaised, AnyEvent, Summary, Topic};
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
@@ -104,14 +104,17 @@ impl AlertDesk {
         batch: &mut Batch<'_>,
         alert_id: Uuid,
         evidence: &[Uuid],
-        summary: &str,
+        summary: &Summary,
     ) -> Result<(), HandlerError> {
-        sqlx::query("UPDATE lintas_alerts SET evidence = $2, summary = $3 WHERE alert_id = $1")
-            .bind(alert_id.to_string())
-            .bind(serde_json::to_string(evidence).expect("uuids serialize"))
-            .bind(summary)
-            .execute(batch.tx())
-            .await?;
+        sqlx::query(
+            "UPDATE lintas_alerts SET evidence = $2, summary = $3, summaries = $4 WHERE alert_id = $1",
+        )
+        .bind(alert_id.to_string())
+        .bind(serde_json::to_string(evidence).expect("uuids serialize"))
+        .bind(&summary.en)
+        .bind(summaries_json(&[("id", &summary.id), ("en", &summary.en)]))
+        .execute(batch.tx())
+        .await?;
         Ok(())
     }
 
@@ -496,8 +499,8 @@ async fn insert_alert(
 ) -> Result<sqlx::any::AnyQueryResult, sqlx::Error> {
     sqlx::query(&format!(
         "INSERT INTO lintas_alerts (alert_id, rule, owner, severity, subject_key, summary, evidence, \
-         raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8) ON CONFLICT (alert_id) {on_conflict}"
+         raised_at_ms, review_by_ms, status, escalation_level, updated_at_ms, summaries) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $8, $11) ON CONFLICT (alert_id) {on_conflict}"
     ))
     .bind(alert.alert_id.to_string())
     .bind(&alert.rule)
@@ -509,8 +512,24 @@ async fn insert_alert(
     .bind(millis::to_millis(&alert.actionable_at()))
     .bind(alert.review_by.as_ref().map(millis::to_millis))
     .bind(OPEN)
+    .bind(summaries_json(
+        &alert
+            .summaries
+            .iter()
+            .map(|(l, t)| (l.as_str(), t.as_str()))
+            .collect::<Vec<_>>(),
+    ))
     .execute(conn)
     .await
+}
+
+/// The `summaries` column: a JSON object by language code, NULL when there are none (an
+/// alert raised before translations), so readers fall back to `summary`.
+fn summaries_json(by_language: &[(&str, &str)]) -> Option<String> {
+    (!by_language.is_empty()).then(|| {
+        let map: std::collections::BTreeMap<&str, &str> = by_language.iter().copied().collect();
+        serde_json::to_string(&map).expect("strings serialize")
+    })
 }
 
 /// Inserts the action; `false` when it was already recorded.

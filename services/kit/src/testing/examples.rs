@@ -256,7 +256,10 @@ impl Example for AlertRaised {
             subject_key: Some(SUBJECT.into()),
             severity: AlertSeverity::Warning,
             evidence: vec![trigger],
-            summary: "stopped again within 12 months".into(),
+            summary: Summary {
+                id: "dihentikan lagi dalam 12 bulan".into(),
+                en: "stopped again within 12 months".into(),
+            },
             review_within: time::Duration::days(7),
         };
         AlertRaised::from_rule(AlertRaised::derive_id("IM1", &[trigger]), alert)
