@@ -529,9 +529,7 @@ fn key_descriptions_name_the_key_of_each_topic_and_event() {
     for event in catalogue().events() {
         let name = short_name(event.full_name);
         if !closures.contains_key(name) {
-            problems.push(format!(
-                "`lintas describe` states no key fields of {name}"
-            ));
+            problems.push(format!("`lintas describe` states no key fields of {name}"));
         }
     }
     for (id, ch) in channels(&doc) {
@@ -574,7 +572,10 @@ fn key_descriptions_name_the_key_of_each_topic_and_event() {
             }
         }
     }
-    fail_on(problems, "message keys vs the events' keys (lintas describe)");
+    fail_on(
+        problems,
+        "message keys vs the events' keys (lintas describe)",
+    );
 }
 
 #[test]
@@ -1096,5 +1097,8 @@ fn subscriber_operations_match_the_subscribers() {
             ));
         }
     }
-    fail_on(problems, "subscriber operations vs the subscribers (lintas describe)");
+    fail_on(
+        problems,
+        "subscriber operations vs the subscribers (lintas describe)",
+    );
 }

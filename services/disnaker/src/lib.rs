@@ -30,7 +30,12 @@ pub const GROUP: &str = "disnaker";
 pub const KEKS: &[&str] = &[];
 
 /// Events this subscriber publishes: its rules' alerts and tasks, and their lifecycle (the alert desk).
-pub const PUBLISHES: &[&str] = &["AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertClosed"];
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+];
 
 /// Registrations (village, agency, age, purpose), visa-type flags, blocks, and the lifecycle
 /// of its own alerts (so that a rebuild restores their status).

@@ -29,7 +29,14 @@ pub const KEKS: &[&str] = &[lintas_kit::events::keks::IMMIGRATION];
 
 /// Events this subscriber publishes: its rules' alerts, their lifecycle (the alert desk), the audit entry of every
 /// personal-data read and the erasures its routes accept.
-pub const PUBLISHES: &[&str] = &["AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertClosed", "PersonalDataRead", "PersonalDataErased"];
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+    "PersonalDataRead",
+    "PersonalDataErased",
+];
 
 /// Topics this subscriber reads.
 pub const TOPICS: &[Topic] = &[

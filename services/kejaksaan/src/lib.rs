@@ -33,7 +33,12 @@ pub const GROUP: &str = "kejaksaan";
 pub const KEKS: &[&str] = &[];
 
 /// Events this subscriber publishes: its deadline alerts and their lifecycle (the alert desk).
-pub const PUBLISHES: &[&str] = &["AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertClosed"];
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+];
 
 /// Cases, and the lifecycle of its own alerts (so that a rebuild restores their status).
 pub const TOPICS: &[Topic] = &[

@@ -29,7 +29,14 @@ pub const KEKS: &[&str] = &[lintas_kit::events::keks::POLICE];
 
 /// Events this subscriber publishes: its rules' alerts, their lifecycle (the alert desk), the audit entry of every
 /// personal-data read and the erasures its routes accept.
-pub const PUBLISHES: &[&str] = &["AlertRaised", "AlertAcknowledged", "AlertEscalated", "AlertClosed", "PersonalDataRead", "PersonalDataErased"];
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+    "PersonalDataRead",
+    "PersonalDataErased",
+];
 
 /// Registrations, blocks, cases, and the lifecycle of its own alerts (so that a rebuild
 /// restores their status).

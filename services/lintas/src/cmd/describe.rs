@@ -133,11 +133,7 @@ fn header_names(headers: &OwnedHeaders) -> Vec<String> {
 /// sometimes (a trace parent when the request had a correlation id).
 fn headers() -> Value {
     let always = header_names(&event_headers("Event", "event-id", None));
-    let all = header_names(&event_headers(
-        "Event",
-        "event-id",
-        Some(uuid::Uuid::nil()),
-    ));
+    let all = header_names(&event_headers("Event", "event-id", Some(uuid::Uuid::nil())));
     let sometimes: Vec<&String> = all.iter().filter(|h| !always.contains(h)).collect();
     json!({
         "content_type": lintas_kit::codec::CONTENT_TYPE,
@@ -229,12 +225,22 @@ fn commands() -> Vec<Value> {
     let inherited = env_vars(&cli, &[]);
     let mut out = Vec::new();
     for sub in commands_of(&cli) {
-        walk(sub, &mut vec![sub.get_name().to_owned()], &inherited, &mut out);
+        walk(
+            sub,
+            &mut vec![sub.get_name().to_owned()],
+            &inherited,
+            &mut out,
+        );
     }
     out
 }
 
-fn walk(command: &clap::Command, path: &mut Vec<String>, inherited: &[Value], out: &mut Vec<Value>) {
+fn walk(
+    command: &clap::Command,
+    path: &mut Vec<String>,
+    inherited: &[Value],
+    out: &mut Vec<Value>,
+) {
     // `lintas keys` checks at run time what clap cannot require of a global argument.
     let at_run_time: &[&str] = if path[0] == "keys" {
         super::keys::REQUIRED_AT_RUN_TIME
@@ -343,7 +349,11 @@ fn enum_symbols(schema: &Value) -> Vec<Vec<String>> {
             Value::Object(map) => {
                 if map.get("type") == Some(&json!("enum")) {
                     let symbols = map["symbols"].as_array().into_iter().flatten();
-                    out.push(symbols.filter_map(|s| s.as_str().map(str::to_owned)).collect());
+                    out.push(
+                        symbols
+                            .filter_map(|s| s.as_str().map(str::to_owned))
+                            .collect(),
+                    );
                 }
                 map.values().for_each(|v| walk(v, out));
             }
@@ -439,7 +449,10 @@ fn fill_optionals(value: &mut Avro, decode: &dyn Fn(&Avro) -> Option<AnyEvent>) 
     for path in paths {
         let mut probe = value.clone();
         if let Some(v) = at_mut(&mut probe, &path) {
-            *v = Avro::Union(1, Box::new(Avro::String(format!("probe-{}", path.join(".")))));
+            *v = Avro::Union(
+                1,
+                Box::new(Avro::String(format!("probe-{}", path.join(".")))),
+            );
         }
         if decode(&probe).is_some() {
             *value = probe;
@@ -455,7 +468,11 @@ fn strings(value: &Value) -> String {
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         })
@@ -665,11 +682,23 @@ mod tests {
             let declared = |e: &str| agency.publishes().contains(&e);
             let desk = serves(format!("{base}/alerts")).await;
             for e in ["AlertAcknowledged", "AlertEscalated", "AlertClosed"] {
-                assert_eq!(declared(e), desk, "{}: {e} declared {} but alert desk served {desk}", agency.group(), declared(e));
+                assert_eq!(
+                    declared(e),
+                    desk,
+                    "{}: {e} declared {} but alert desk served {desk}",
+                    agency.group(),
+                    declared(e)
+                );
             }
             let personal = serves(format!("{base}/erasures")).await;
             for e in ["PersonalDataRead", "PersonalDataErased"] {
-                assert_eq!(declared(e), personal, "{}: {e} declared {} but personal-data routes served {personal}", agency.group(), declared(e));
+                assert_eq!(
+                    declared(e),
+                    personal,
+                    "{}: {e} declared {} but personal-data routes served {personal}",
+                    agency.group(),
+                    declared(e)
+                );
             }
             assert!(declared("AlertRaised"), "{}", agency.group());
             for e in agency.publishes() {
