@@ -3,7 +3,7 @@
 and the schema registry's credentials: on the repository's manifests they pass, and each
 deliberately wrong ACL, principal, flow or credential below is reported. Run by .ci/run:
 
-    python3 deploy/kubernetes/test_validate.py
+    python3 deploy/kubernetes/test_validate.py --describe describe.json   # lintas describe --json
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class PrincipalChecks(unittest.TestCase):
     def setUpClass(cls):
         validate.errors.clear()
         cls.docs = validate.load_manifests()
-        cls.subs = validate.subscribers(validate.code_topics())
+        cls.subs = validate.subscribers()
         cls.plan = validate.acl_plan()
         cls.compose = yaml.safe_load(validate.read(validate.ROOT / "docker-compose.yml"))["services"]
         cls.acls = validate.read(validate.COMPOSE_ACLS)
@@ -119,7 +119,7 @@ class RegistryCredentialChecks(unittest.TestCase):
     def setUpClass(cls):
         validate.errors.clear()
         cls.docs = validate.load_manifests()
-        cls.subs = validate.subscribers(validate.code_topics())
+        cls.subs = validate.subscribers()
         cls.compose = yaml.safe_load(validate.read(validate.ROOT / "docker-compose.yml"))["services"]
         assert not validate.errors, validate.errors
 
@@ -168,4 +168,9 @@ class RegistryCredentialChecks(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    # `--describe FILE` is validate.py's (the code's facts), the rest unittest's.
+    if "--describe" in sys.argv:
+        at = sys.argv.index("--describe")
+        validate.DESCRIBE_FILE = Path(sys.argv[at + 1])
+        del sys.argv[at:at + 2]
     unittest.main(verbosity=2)

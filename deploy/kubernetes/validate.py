@@ -2,7 +2,8 @@
 """Validates the Kubernetes manifests in deploy/kubernetes/ and checks them against the code.
 
     pip install kubernetes-validate       # bundles the Kubernetes JSON schemas; brings jsonschema
-    python3 deploy/kubernetes/validate.py [--kubernetes-version 1.31]
+    lintas describe --json > describe.json   # the code's facts (cargo run -p lintas -- describe --json)
+    python3 deploy/kubernetes/validate.py --describe describe.json [--kubernetes-version 1.31]
 
 1. Schemas. Core kinds (Namespace, ConfigMap, Secret, Deployment, Service, Job, CronJob)
    against the Kubernetes schemas of kubernetes-validate, strict (unknown fields are errors).
@@ -12,47 +13,45 @@
    ConfigMap generated from deploy/postgres/init-roles.sh), and (when kubectl or kustomize is
    installed) builds; the built output is validated again, and the built Job's ConfigMap holds
    init-roles.sh unchanged.
-3. Against the Rust sources:
-   - KafkaTopic names = the event topics of services/events/src/topic.rs plus the dead-letter
-     topic `lintas.<group>.dlq` (services/kit/src/topics.rs) of every subscriber; partitions =
-     DEFAULT_PARTITIONS; replicas 3; cleanup.policy delete; retention. The topic of the
-     data-protection records (the one PersonalDataErased travels on: lintas.privacy.v1) is kept
-     forever (retention.ms -1): the audit chain on it is verified from its first entry, and
-     erasures must outlive the events they erase.
-   - Each subscriber (a services/*/src/lib.rs with GROUP and TOPICS) has a KafkaUser labelled
-     lintas/subscriber=<group> whose Read ACLs are exactly TOPICS, group ACL exactly <group>,
-     Write exactly its dead-letter topic plus the topics of the events it constructs (outbox),
-     including those the kit's APIs publish for it (`ALERTS.router(`, `record_read(`,
-     `PERSONAL_DATA.router(`).
-   - Each agency that may call an intake endpoint (services/intake/src/endpoints: agencies ->
-     publishes -> impl_event! topic) has a KafkaUser labelled lintas/agency=<agency> with Write
-     on exactly those topics and no Read; the intake's user (lintas/publisher=intake) has Write
-     on exactly the topics of all endpoints. Events the intake constructs = events endpoints
-     declare.
+3. Against the code, as `lintas describe --json` states it (no source file is read: the
+   binary reports the values it runs with, and clap's own description of its command line):
+   - KafkaTopic names = the event topics plus the dead-letter topic `lintas.<group>.dlq` of
+     every subscriber; partitions = the default partitions; replicas 3; cleanup.policy delete;
+     retention. The topic of the data-protection records (the one PersonalDataErased travels
+     on: lintas.privacy.v1) is kept forever (retention.ms -1): the audit chain on it is
+     verified from its first entry, and erasures must outlive the events they erase.
+   - Each agency subscriber of the binary has a KafkaUser labelled lintas/subscriber=<group>
+     whose Read ACLs are exactly the topics it reads, group ACL exactly <group>, Write exactly
+     its dead-letter topic plus the topics of the events it publishes through its outbox
+     (what it declares, including what the kit's alert desk and personal-data APIs publish
+     for it; a test of the binary checks the declaration against its routes).
+   - Each agency that may call an intake endpoint (agencies -> publishes -> the event's topic)
+     has a KafkaUser labelled lintas/agency=<agency> with Write on exactly those topics and no
+     Read; the intake's user (lintas/publisher=intake) has Write on exactly the topics of all
+     endpoints.
    - The monitor's user (lintas/monitor=ops, `lintas ops`) is read-only: Read and Describe on
      exactly every event topic and every dead-letter topic, Describe on every group (literal
      "*"), Describe on the cluster, nothing else (no Write anywhere).
    - The auditors' user (lintas/auditor=privacy): Read and Describe on exactly the privacy
-     topic, Read on the group.id of `lintas audit verify` (services/lintas/src/cmd/audit.rs),
-     nothing else. Across all users, Read on the privacy topic = the subscribers whose TOPICS
-     include it + the monitor + the auditors; Write on it = the subscribers that publish its
-     events; no agency user, not the intake.
+     topic, Read on the group.id of `lintas audit verify`, nothing else. Across all users, Read
+     on the privacy topic = the subscribers that read it + the monitor + the auditors; Write on
+     it = the subscribers that publish its events; no agency user, not the intake.
    - Every KafkaUser carries exactly one role label (lintas/agency, lintas/publisher,
      lintas/subscriber, lintas/monitor, lintas/auditor), so none escapes the checks above.
    - Deployments: exactly registry, intake, ops and one per subscriber in code (lintas-<group>
      running `subscriber <group>`); args as in docker-compose.yml, every environment variable
-     the subcommand requires (clap `env = ...` without default) is set, every LINTAS_* variable
+     the subcommand requires (clap: required, or refused at run time) is set, every LINTAS_* variable
      set is one the CLI knows, Secret keys exist in secret.template.yaml, containerPort =
      LINTAS_LISTEN port, probes on /livez and /readyz, non-root uid 10001, read-only root
      filesystem.
    - ops (Kubernetes and compose): LINTAS_OPS_SERVICES names every other Lintas service with
      its Service (compose: service) URL and port; the groups it watches (LINTAS_OPS_WATCH or
-     its default in services/lintas/src/cmd/ops.rs) are exactly the subscribers in code.
+     its default in `lintas ops`) are exactly the subscribers in code.
    - Services select their Deployment's pods; each Service has a ServiceMonitor.
    - Key-encryption keys (KEKs, lintas_events::keks): each lives alone in one Secret of the
      template, under its own name. A Deployment mounts exactly the KEKs it is entitled to (the
-     intake: the KEKs of every event its endpoints publish; a subscriber: its crate's
-     `pub const KEKS`; registry and ops: none), each by secretKeyRef, and composes exactly them
+     intake: the KEKs of every event its endpoints publish; a subscriber: the KEKs it
+     declares; registry and ops: none), each by secretKeyRef, and composes exactly them
      into LINTAS_KEK_SECRETS as kek-name=$(VARIABLE) (never a literal secret); no Deployment
      imports a whole Secret (envFrom secretRef). docker-compose.yml likewise.
    - Database roles: every Deployment with LINTAS_DATABASE_URL takes it from its own key
@@ -64,9 +63,7 @@
      each service's URL uses lintas_<service> and LINTAS_DB_PASSWORD_<SERVICE>; the services
      that write the privacy topic wait for the one-shot service that keeps it forever.
    - The CronJob lintas-keys-shred (crypto-shredding, docs/data-protection.md §3) runs
-     `lintas keys shred`, which must exist in code (the Keys subcommand of
-     services/lintas/src/main.rs and the Shred variant of its action enum in
-     services/lintas/src/cmd/keys.rs), daily, concurrencyPolicy Forbid, the Deployments' image
+     `lintas keys shred`, which must exist in code (a command of `lintas describe`), daily, concurrencyPolicy Forbid, the Deployments' image
      and security; it sets what that command requires (LINTAS_SCHEMA_REGISTRY_URL from the
      ConfigMap) and only variables it reads, the retention explicitly, and mounts no Secret but
      the registry's admin credential (no KEK, no database). A docker-compose.yml service running `keys shred` is profile-gated,
@@ -96,7 +93,6 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-SERVICES = ROOT / "services"
 TEMPLATE = "secret.template.yaml"
 # deploy/postgres: init-roles.sh (one PostgreSQL role per service) and the kustomization that
 # generates the ConfigMap the Job lintas-postgres-roles runs it from (kustomize reads generator
@@ -240,247 +236,111 @@ def check_kustomization(k8s_version: str, validators) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Facts from the Rust sources
+# Facts from the code: `lintas describe --json`
 
 
-# A Topic variant as written in the sources: `Applicants`, or `Alerts(Agency::Polri)`.
-VARIANT = r"\w+(?:\(Agency::\w+\))?"
+# The document `lintas describe --json` printed (--describe FILE); loaded once.
+_DESCRIBE: dict | None = None
+DESCRIBE_FILE: Path | None = None
 
 
-def code_topics() -> dict[str, str]:
-    """Topic variant -> topic name for every topic of Topic::ALL, from services/events/src/topic.rs
-    (one per event family, one alert topic per agency)."""
-    text = read(SERVICES / "events/src/topic.rs")
-    names = dict(re.findall(r'Topic::(' + VARIANT + r')\s*=>\s*"(lintas\.[a-z0-9_.]+?\.v\d+)"', text))
-    listed = re.search(r"pub const ALL: \[Topic; (\d+)\] = \[(.*?)\];", text, re.S)
-    variants = re.findall(r"Topic::(" + VARIANT + ")", listed.group(2)) if listed else []
-    if not listed or len(variants) != int(listed.group(1)) or not set(variants) <= set(names):
-        error(f"topic.rs: parsed {names}, Topic::ALL {variants}: parser out of date")
-    return {v: names[v] for v in variants if v in names}
+def describe() -> dict:
+    """What the code states about itself (`lintas describe --json`): from --describe FILE, or
+    the LINTAS_DESCRIBE file, or else by running the binary with cargo (slow: it builds it)."""
+    global _DESCRIBE
+    if _DESCRIBE is None:
+        import os
+        path = DESCRIBE_FILE or (Path(os.environ["LINTAS_DESCRIBE"]) if os.environ.get("LINTAS_DESCRIBE") else None)
+        if path is not None:
+            _DESCRIBE = json.loads(read(path))
+        else:
+            run = subprocess.run(["cargo", "run", "-q", "-p", "lintas", "--locked", "--", "describe", "--json"],
+                                 cwd=ROOT, capture_output=True, text=True)
+            if run.returncode != 0:
+                raise SystemExit(f"lintas describe --json failed (pass --describe FILE): {run.stderr.strip()}")
+            _DESCRIBE = json.loads(run.stdout)
+    return _DESCRIBE
 
 
-def alert_topic(agency: str, topics: dict[str, str]) -> str:
+def code_topics() -> set[str]:
+    """The event topics (one per event family, one alert topic per agency)."""
+    return {t["name"] for t in describe()["topics"]}
+
+
+def alert_topic(agency: str) -> str:
     """The alert topic of `agency` (a lintas.events.Agency symbol)."""
-    for variant, name in topics.items():
-        m = re.fullmatch(r"Alerts\(Agency::(\w+)\)", variant)
-        if m and m.group(1).lower() == agency:
-            return name
-    error(f"topic.rs: no alert topic for agency {agency}: parser out of date")
+    for t in describe()["topics"]:
+        if t.get("alert_owner") == agency:
+            return t["name"]
+    error(f"lintas describe: no alert topic for agency {agency}")
     return f"?alerts-{agency}"
 
 
 def dlq_name(group: str) -> str:
-    text = read(SERVICES / "kit/src/topics.rs")
-    m = re.search(r'fn dead_letter_topic\b.*?format!\("\{prefix\}([^"]*)"\)', text, re.S)
-    if not m or "{group}" not in m.group(1):
-        error("kit/src/topics.rs: dead_letter_topic format not found: parser out of date")
-        return f"lintas.{group}.dlq"
-    return m.group(1).replace("{group}", group)
+    return describe()["dead_letters"]["topic"].replace("{group}", group)
 
 
 def default_partitions() -> int:
-    m = re.search(r"DEFAULT_PARTITIONS: i32 = (\d+);", read(SERVICES / "kit/src/topics.rs"))
-    if not m:
-        error("kit/src/topics.rs: DEFAULT_PARTITIONS not found")
-        return 6
-    return int(m.group(1))
-
-
-def event_topics(topics: dict[str, str]) -> dict[str, str]:
-    """Event type -> topic name, from impl_event!(Type, Topic::X, ...) in services/events; an alert
-    event (`impl_event!(Type, alerts of |a| ..)`) travels on the alert topic of the agency that
-    publishes it: ALERTS_OF_PUBLISHER, resolved per publisher by `published_topic`."""
-    out = {}
-    for path in (SERVICES / "events/src").glob("*.rs"):
-        text = read(path)
-        for event, variant in re.findall(r"impl_event!\(\s*(\w+),\s*Topic::(" + VARIANT + ")", text):
-            out[event] = topics.get(variant, f"?{variant}")
-        for event in re.findall(r"impl_event!\(\s*(\w+),\s*alerts of\b", text):
-            out[event] = ALERTS_OF_PUBLISHER
-    if len(out) < 10:
-        error(f"services/events: only {len(out)} impl_event! found: parser out of date")
-    return out
+    return int(describe()["default_partitions"])
 
 
 ALERTS_OF_PUBLISHER = "<the publisher's alert topic>"
 
 
-def published_topic(event: str, events: dict[str, str], agency: str, topics: dict[str, str]) -> str:
+def event_topics() -> dict[str, str]:
+    """Event type -> topic name; an alert event (one topic per alert owner) travels on the alert
+    topic of the agency that publishes it: ALERTS_OF_PUBLISHER, resolved by `published_topic`."""
+    return {e["name"]: e["topics"][0] if len(e["topics"]) == 1 else ALERTS_OF_PUBLISHER
+            for e in describe()["events"]}
+
+
+def published_topic(event: str, events: dict[str, str], agency: str) -> str:
     """Where `agency`'s service publishes `event`."""
     topic = events[event]
-    return alert_topic(agency, topics) if topic == ALERTS_OF_PUBLISHER else topic
+    return alert_topic(agency) if topic == ALERTS_OF_PUBLISHER else topic
 
 
-def constructed_events(crate_src: Path, events: dict[str, str]) -> set[str]:
-    """Event types a crate builds (`Type {`, or a rule's `Type::from_rule(` or `from_rule_in(`), or publishes through
-    the kit's alert desk API (`ALERTS.router(`) or its personal-data API (`record_read(`,
-    `PERSONAL_DATA.router(`): what it publishes."""
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, events)) + r")(?:\s*\{|::from_rule(?:_in)?\()")
-    found = set()
-    for path in crate_src.rglob("*.rs"):
-        text = read(path)
-        found |= set(pattern.findall(text))
-        # The kit's alert desk API publishes the lifecycle of the crate's alerts.
-        if "ALERTS.router(" in text:
-            found |= {"AlertAcknowledged", "AlertEscalated", "AlertClosed"} & set(events)
-        # The kit's personal-data API (services/kit/src/personal) publishes through the crate's
-        # outbox: the audit entry of every read (`personal::record_read(..)`), and the erasures
-        # its routes accept (`PERSONAL_DATA.router(..)`).
-        if re.search(r"\brecord_read\(", text):
-            found |= {"PersonalDataRead"} & set(events)
-        if "PERSONAL_DATA.router(" in text:
-            found |= {"PersonalDataErased"} & set(events)
-    return found
-
-
-def subscribers(topics: dict[str, str]) -> dict[str, dict]:
-    """group -> {topics, crate} for every services/*/src/lib.rs declaring GROUP and TOPICS."""
+def subscribers() -> dict[str, dict]:
+    """group -> {agency, topics, publishes (event -> topic), keks, dead_letter_topic,
+    offset_probe_group} of every agency subscriber of the binary."""
     out = {}
-    for lib in sorted(SERVICES.glob("*/src/lib.rs")):
-        if lib.parent.parent.name == "template-subscriber":
-            continue  # the scaffolding template is not deployed
-        text = read(lib)
-        group = re.search(r'pub const GROUP: &str = "([^"]+)";', text)
-        reads = re.search(r"pub const TOPICS: &\[Topic\] = &\[([^\]]*)\];", text)
-        if group and reads:
-            variants = re.findall(r"Topic::(" + VARIANT + ")", reads.group(1))
-            out[group.group(1)] = {
-                "topics": {topics.get(v, f"?{v}") for v in variants},
-                "crate": lib.parent,
-            }
+    for s in describe()["subscribers"]:
+        out[s["group"]] = {
+            "agency": s["agency"],
+            "topics": set(s["topics"]),
+            "publishes": {p["event"]: p["topic"] for p in s["publishes"]},
+            "keks": set(s["keks"]),
+            "dead_letter_topic": s["dead_letter_topic"],
+            "offset_probe_group": s["offset_probe_group"],
+        }
     if not out:
-        error("no subscriber (GROUP + TOPICS in services/*/src/lib.rs) found: parser out of date")
+        error("lintas describe: no subscriber")
     return out
 
 
 def endpoints() -> list[dict]:
-    out = []
-    for path in sorted((SERVICES / "intake/src/endpoints").glob("*.rs")):
-        text = read(path)
-        blocks = re.findall(
-            r'Endpoint\s*\{\s*path:\s*"([^"]+)",.*?publishes:\s*&\[([^\]]*)\],\s*agencies:\s*&\[([^\]]*)\]',
-            text, re.S)
-        declared = len(re.findall(r"=\s*Endpoint\s*\{", text))
-        if len(blocks) != declared:
-            error(f"{path.name}: parsed {len(blocks)} of {declared} endpoints: parser out of date")
-        for p, publishes, agencies in blocks:
-            out.append({
-                "path": p,
-                "publishes": set(re.findall(r'"(\w+)"', publishes)),
-                "agencies": {a.lower() for a in re.findall(r"Agency::(\w+)", agencies)},
-            })
+    out = [{"path": e["path"], "publishes": set(e["publishes"]), "agencies": set(e["agencies"])}
+           for e in describe()["intake"]["endpoints"]]
     if not out:
-        error("no intake endpoint found: parser out of date")
+        error("lintas describe: no intake endpoint")
     return out
 
 
-def clap_struct(text: str, name: str) -> list[dict]:
-    m = re.search(r"pub struct " + name + r"\s*\{(.*?)\n\}", text, re.S)
-    if not m:
-        error(f"clap struct {name} not found")
-        return []
-    return clap_fields(m.group(1))
-
-
-def clap_fields(body: str, pub_only: bool = True) -> list[dict]:
-    """The fields of a struct body (`pub name: Type,`), or of a struct-like enum variant
-    (`name: Type,`, pub_only False), each with the attributes above it."""
-    field = re.compile(r"pub (\w+):\s*([^,]+)," if pub_only else r"(?:pub )?(\w+):\s*([^,]+),")
-    fields, attrs = [], []
-    pending = ""  # an attribute spread over several lines, until its brackets close
-    for line in body.splitlines():
-        line = line.strip()
-        if pending or line.startswith("#["):
-            pending = f"{pending} {line}".strip()
-            if pending.count("[") <= pending.count("]") and pending.count("(") <= pending.count(")"):
-                attrs.append(pending)
-                pending = ""
-            continue
-        f = field.match(line)
-        if f:
-            fields.append({"name": f.group(1), "type": f.group(2), "attrs": " ".join(attrs)})
-            attrs = []
-        elif not line.startswith("///") and line:
-            attrs = []
-    return fields
-
-
-def clap_envs(struct_file: Path, struct: str) -> tuple[set[str], set[str]]:
-    """(required env vars, all env vars) of a clap Args struct, flattened structs included."""
-    required, known = set(), set()
-    for f in clap_struct(read(struct_file), struct):
-        if "flatten" in f["attrs"]:
-            # Flattened argument structs live in the kit's service runner (the lintas binary
-            # re-exports KafkaConfig as KafkaArgs), or in a sibling module of the lintas
-            # binary's commands (`super::rules::RuleArgs`).
-            kind = f["type"].strip()
-            if kind.startswith("super::"):
-                module, name = kind.removeprefix("super::").split("::")
-                r, k = clap_envs(SERVICES / f"lintas/src/cmd/{module}.rs", name)
-            else:
-                name = {"KafkaArgs": "KafkaConfig"}.get(kind.rsplit("::", 1)[-1], kind.rsplit("::", 1)[-1])
-                # The kit's argument structs: the service runner's, the Kafka principal's and
-                # the OIDC sign-in's, the registry credential's and the HTTP server's.
-                home = {
-                    "KafkaAuth": "kafka_auth.rs",
-                    "OidcArgs": "oidc.rs",
-                    "RegistryAuth": "registry.rs",
-                    "HttpSettings": "http/mod.rs",
-                }.get(name, "service.rs")
-                r, k = clap_envs(SERVICES / f"kit/src/{home}", name)
-            required |= r
-            known |= k
-            continue
-        env = re.search(r'env\s*=\s*"([A-Z0-9_]+)"', f["attrs"])
-        if not env:
-            continue
-        known.add(env.group(1))
-        # Vec<_> without a default is an optional, repeatable argument for clap.
-        optional = ("default_value" in f["attrs"] or f["type"].startswith(("Option<", "Vec<"))
-                    or f["type"] == "bool")
-        if not optional:
-            required.add(env.group(1))
-    return required, known
+def command(path: list[str]) -> dict | None:
+    """A subcommand of `lintas` (`["keys", "shred"]`) with the variables it reads."""
+    return next((c for c in describe()["commands"] if c["path"] == path), None)
 
 
 def cli_commands() -> dict[str, tuple[set[str], set[str]]]:
-    """subcommand -> (required env, known env), from services/lintas/src/main.rs + cmd/."""
-    main = read(SERVICES / "lintas/src/main.rs")
+    """subcommand -> (required env, known env): what clap says each reads (its own arguments,
+    flattened ones and the global ones of `lintas`), required where clap (or the command at
+    run time) refuses to start without it."""
     out = {}
-    global_known = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', main))
-    for variant, module, struct in re.findall(r"(\w+)\(cmd::(\w+)::(\w+)\)", main):
-        if variant in ("Up", "Bench", "Simulate", "Topics"):
+    for c in describe()["commands"]:
+        if len(c["path"]) != 1 or c["path"][0] in ("up", "bench", "simulate", "topics", "describe"):
             continue
-        path = SERVICES / f"lintas/src/cmd/{module}.rs"
-        required, known = clap_envs(path, struct)
-        out[variant.lower()] = (required, known | global_known)
+        out[c["path"][0]] = ({v["name"] for v in c["env"] if v["required"]}, {v["name"] for v in c["env"]})
     return out
-
-
-def braced(text: str, start: int) -> str | None:
-    """The text between the `{` at text[start] and its matching `}` (no strings or comments
-    with braces expected in between)."""
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
-            depth += 1
-        elif text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1:i]
-    return None
-
-
-def enum_variant(text: str, enum: str, variant: str) -> str | None:
-    """The body of `variant { .. }` in `pub enum <enum>` ('' for a unit variant), None if absent."""
-    m = re.search(r"pub enum " + re.escape(enum) + r"\s*\{", text)
-    body = braced(text, m.end() - 1) if m else None
-    if body is None:
-        return None
-    v = re.search(r"^\s*" + re.escape(variant) + r"\b\s*(\{|,|\()", body, re.M)
-    if not v:
-        return None
-    return braced(body, v.end() - 1) or "" if v.group(1) == "{" else ""
 
 
 # The scheduled crypto-shredding of personal data (docs/data-protection.md §3).
@@ -489,52 +349,20 @@ SHRED_ARGS = ["keys", "shred"]
 
 
 def keys_shred_cli() -> dict | None:
-    """What `lintas keys shred` is in code: the `Keys(cmd::keys::KeysArgs)` subcommand of
-    services/lintas/src/main.rs, dispatched to cmd::keys::run, and the `Shred` variant of its
-    action enum (services/lintas/src/cmd/keys.rs), handled in that module. Returns the
-    variables it reads (KeysArgs, the Shred variant, the global ones of main.rs), those it
-    requires (clap `env` without default, plus `(or VAR) is required` checked at run time), the
+    """What `lintas keys shred` is in code: the variables it reads, those it requires, the
     variable of its retention and that variable's default; None (with an error) if absent."""
-    main_rs = read(SERVICES / "lintas/src/main.rs")
-    m = re.search(r"\bKeys\(cmd::(\w+)::(\w+)\)", main_rs)
-    if not m or not re.search(r"Command::Keys\(\w+\)\s*=>\s*cmd::" + m.group(1) + r"::run\(", main_rs):
-        error("services/lintas/src/main.rs: no subcommand Keys(cmd::keys::KeysArgs) dispatched to "
-              f"cmd::keys::run: the CronJob {SHRED_JOB}'s `lintas keys shred` does not exist (or the parser is out of date)")
+    shred = command(SHRED_ARGS)
+    if shred is None:
+        error(f"lintas describe: no command `lintas keys shred`: the CronJob {SHRED_JOB}'s command does not exist")
         return None
-    module, struct = m.groups()
-    path = SERVICES / f"lintas/src/cmd/{module}.rs"
-    text = read(path) if path.exists() else ""
-    fields = clap_struct(text, struct) if text else []
-    action = next((f["type"].strip() for f in fields if "subcommand" in f["attrs"]), None)
-    body = enum_variant(text, action, "Shred") if action else None
-    if body is None or not re.search(re.escape(action) + r"::Shred\b", text.split(f"pub enum {action}")[-1]):
-        error(f"services/lintas/src/cmd/{module}.rs: no `Shred` variant of the {struct} subcommand enum "
-              f"({action}) handled in run: the CronJob {SHRED_JOB}'s `lintas keys shred` does not exist "
-              "(or the parser is out of date)")
-        return None
-    required, known = clap_envs(path, struct)
-    retention_env, retention_default = None, None
-    for f in clap_fields(body, pub_only=False):
-        env = re.search(r'env\s*=\s*"([A-Z0-9_]+)"', f["attrs"])
-        if not env:
-            continue
-        known.add(env.group(1))
-        if not ("default_value" in f["attrs"] or f["type"].startswith(("Option<", "Vec<")) or f["type"] == "bool"):
-            required.add(env.group(1))
-        if "retention" in f["name"]:
-            retention_env = env.group(1)
-            d = re.search(r"default_value(?:_t)?\s*=\s*\"?(\w+)\"?", f["attrs"])
-            value = d.group(1) if d else None
-            if value and not value.isdigit():
-                c = re.search(r"const " + re.escape(value) + r":\s*\w+\s*=\s*(\d+)\s*;", text)
-                value = c.group(1) if c else None
-            retention_default = int(value) if value else None
-    # Optional for clap, but refused at run time without it (`.ok_or_else(..)`).
-    required |= set(re.findall(r"\(or (LINTAS_[A-Z0-9_]+)\) is required", text))
-    known |= set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', main_rs))  # global options of `lintas`
+    required = {v["name"] for v in shred["env"] if v["required"]}
+    known = {v["name"] for v in shred["env"]}
+    retention = next((v for v in shred["env"] if "retention" in (v.get("flag") or "")), None)
+    retention_env = retention["name"] if retention else None
+    default = (retention or {}).get("default")
+    retention_default = int(default) if default and default.isdigit() else None
     if not required or retention_env is None:
-        error(f"services/lintas/src/cmd/{module}.rs: `keys shred` requires {sorted(required)}, retention "
-              f"variable {retention_env}: parser out of date")
+        error(f"lintas describe: `keys shred` requires {sorted(required)}, retention variable {retention_env}")
     return {"required": required, "known": known, "retention_env": retention_env,
             "retention_default": retention_default}
 
@@ -578,27 +406,22 @@ def retention_of(config: dict) -> float:
 
 
 def audit_group() -> str:
-    """The group.id of `lintas audit verify` (services/lintas/src/cmd/audit.rs)."""
-    path = SERVICES / "lintas/src/cmd/audit.rs"
-    m = re.search(r'\.set\("group\.id",\s*"([^"]+)"\)', read(path)) if path.exists() else None
-    if not m:
-        error("services/lintas/src/cmd/audit.rs: the group.id of `lintas audit verify` not found: parser out of date")
-        return "?"
-    return m.group(1)
+    """The group.id of `lintas audit verify`."""
+    return describe()["audit_verify_group"]
 
 
 def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
     """Checks topics and users; returns the subscribers found in code (group -> facts)."""
     topics = code_topics()
-    events = event_topics(topics)
-    subs = subscribers(topics)
+    events = event_topics()
+    subs = subscribers()
     eps = endpoints()
     partitions = default_partitions()
 
     kafka_topics = {d["spec"].get("topicName", d["metadata"]["name"]): d
                     for _, d in docs if d.get("kind") == "KafkaTopic"}
     dlqs = {dlq_name(g) for g in subs}
-    expect("KafkaTopic names vs topics in code", set(kafka_topics), set(topics.values()) | dlqs)
+    expect("KafkaTopic names vs topics in code", set(kafka_topics), topics | dlqs)
     for name, d in kafka_topics.items():
         spec, config = d["spec"], d["spec"].get("config", {})
         if spec.get("partitions") != partitions:
@@ -655,18 +478,14 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
             continue
         acls = acl_sets(u)
         who = f"KafkaUser {u['metadata']['name']}"
-        expect(f"{who} topic Read vs {sub['crate'].parent.name} TOPICS", acls.get("topic:Read", set()),
+        expect(f"{who} topic Read vs the topics subscriber {group} reads", acls.get("topic:Read", set()),
                sub["topics"])
         expect(f"{who} group Read", acls.get("group:Read", set()), {group})
-        outbox = {published_topic(e, events, group, topics)
-                  for e in constructed_events(sub["crate"], events)}
+        outbox = set(sub["publishes"].values())
         expect(f"{who} topic Write (dead letters + outbox)", acls.get("topic:Write", set()),
                {dlq_name(group)} | outbox)
 
     # Publishers.
-    intake_built = constructed_events(SERVICES / "intake/src", events)
-    declared = set().union(*(e["publishes"] for e in eps))
-    expect("events the intake constructs vs endpoints' `publishes`", intake_built, declared)
     for e in eps:
         for ev in e["publishes"] - set(events):
             error(f"endpoint {e['path']}: publishes unknown event {ev}")
@@ -706,7 +525,7 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
         u = monitors["ops"]
         acls = acl_sets(u)
         who = f"KafkaUser {u['metadata']['name']}"
-        readable = set(topics.values()) | dlqs
+        readable = topics | dlqs
         expect(f"{who} topic Read (every event topic + every dead-letter topic)",
                acls.get("topic:Read", set()), readable)
         expect(f"{who} topic Describe", acls.get("topic:Describe", set()), readable)
@@ -742,7 +561,7 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
         readers = {sub_users[g]["metadata"]["name"] for g, s in subs.items()
                    if topic in s["topics"] and g in sub_users}
         writers = {sub_users[g]["metadata"]["name"] for g, s in subs.items() if g in sub_users
-                   and constructed_events(s["crate"], events) & privacy_events}
+                   and set(s["publishes"]) & privacy_events}
         readers |= {u["metadata"]["name"] for label in ("lintas/monitor", "lintas/auditor")
                     for u in by_label(label).values()}
         expect(f"KafkaUsers with Read on {topic} (its readers in code, the monitor, the auditors)",
@@ -803,26 +622,18 @@ def op_topics(doc: dict, op: dict) -> list[str]:
 
 
 def offset_probe_group(group: str) -> str:
-    """The group.id of the kit's offset probe (services/kit/src/consumer/poll.rs)."""
-    m = re.search(r'"group\.id",\s*format!\("\{\}(-[a-z-]+)",\s*self\.group\)',
-                  read(SERVICES / "kit/src/consumer/poll.rs"))
-    if not m:
-        error("kit/src/consumer/poll.rs: the offset probe's group.id not found: parser out of date")
+    """The group.id of the kit's offset probe of a subscriber's group."""
+    sub = subscribers().get(group)
+    if sub is None:
+        error(f"lintas describe: no subscriber with group {group}: no offset-probe group")
         return f"{group}-?"
-    return group + m.group(1)
-
-
-def check_no_transactions() -> None:
-    """No transactionalId ACL is planned: no client of ours may set a transactional.id."""
-    for path in SERVICES.rglob("*.rs"):
-        if "transactional.id" in read(path):
-            error(f"{path.relative_to(ROOT)}: sets a transactional.id: plan its TransactionalId ACLs")
+    return sub["offset_probe_group"]
 
 
 def acl_plan() -> dict[str, set[Acl]]:
     """Role ("subscriber:imigrasi", "publisher:intake", "monitor:ops", "auditor:privacy",
     "agency:polri", "topics:create") -> exactly the ACLs it needs, from schemas/asyncapi.json
-    (which services/events/tests/asyncapi.rs keeps equal to the code: each subscriber's reads
+    (which tests/asyncapi.rs keeps equal to the code: each subscriber's reads
     and writes, the intake's, the dead-letter topics, the privacy topic) and the group ids the
     code sets. Read and Write on a topic come with Describe (metadata)."""
     doc = asyncapi()
@@ -1247,7 +1058,6 @@ def check_network_policies(docs: list[tuple[str, dict]], users: dict[str, str]) 
 
 def check_principals(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None:
     """Kafka principals and their ACLs (Kubernetes and compose), and the NetworkPolicies."""
-    check_no_transactions()
     plan = acl_plan()
     users = check_user_acls(docs, plan)
     check_deployment_principals(docs, subs, users)
@@ -1258,13 +1068,13 @@ def check_principals(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> Non
 
 
 def ops_watch_default() -> set[str]:
-    """LINTAS_OPS_WATCH's default in services/lintas/src/cmd/ops.rs."""
-    text = read(SERVICES / "lintas/src/cmd/ops.rs")
-    m = re.search(r'env\s*=\s*"LINTAS_OPS_WATCH"[^)]*?default_value\s*=\s*"([^"]*)"', text, re.S)
-    if not m:
-        error("cmd/ops.rs: default of LINTAS_OPS_WATCH not found: parser out of date")
+    """LINTAS_OPS_WATCH's default (`lintas ops`)."""
+    ops = command(["ops"]) or {"env": []}
+    default = next((v.get("default") for v in ops["env"] if v["name"] == "LINTAS_OPS_WATCH"), None)
+    if default is None:
+        error("lintas describe: `lintas ops` has no default for LINTAS_OPS_WATCH")
         return set()
-    return {g.strip() for g in m.group(1).split(",") if g.strip()}
+    return {g.strip() for g in default.split(",") if g.strip()}
 
 
 def check_ops_env(where: str, env: dict[str, str], want_services: dict[str, str],
@@ -1329,7 +1139,7 @@ def check_workloads(docs: list[tuple[str, dict]], subs: dict[str, dict]) -> None
                 error(f"{name}: envFrom Secret {src['secretRef'].get('name')}: take single keys (secretKeyRef)")
         subcommand = (c.get("args") or ["?"])[0]
         if subcommand not in commands:
-            error(f"{name}: subcommand {subcommand} unknown to services/lintas/src/main.rs")
+            error(f"{name}: subcommand {subcommand} unknown to `lintas` (lintas describe)")
         else:
             required, known = commands[subcommand]
             for var in sorted(required - provided):
@@ -1708,43 +1518,24 @@ def template_secrets(docs: list[tuple[str, dict]]) -> dict[str, dict[str, str]]:
     return out
 
 
-def code_keks() -> tuple[dict[str, str], dict[str, str | None]]:
-    """(constant -> KEK name, event -> KEK of its personal data or None), from
-    services/events/src/catalogue.rs (`pub mod keks`, ENTRIES)."""
-    text = read(SERVICES / "events/src/catalogue.rs")
-    block = re.search(r"pub mod keks \{(.*?)\n\}", text, re.S)
-    consts = dict(re.findall(r'pub const (\w+): &str = "([^"]+)";', block.group(1))) if block else {}
-    entries = re.findall(r"\(\s*(\w+)::FULL_NAME,\s*\w+::TOPICS,\s*(?:None|Some\(keks::(\w+)\))\s*,?\s*\)", text)
-    kek_of = {event: consts.get(const, f"?{const}") if const else None for event, const in entries}
-    if not consts or len(kek_of) < 10 or not any(kek_of.values()):
-        error(f"catalogue.rs: KEKs {consts}, {len(kek_of)} ENTRIES: parser out of date")
-    return consts, kek_of
-
-
-def crate_keks(crate_src: Path, consts: dict[str, str]) -> set[str] | None:
-    """The KEKs a crate's lib.rs declares (`pub const KEKS: &[&str] = &[..]`), None without."""
-    m = re.search(r"pub const KEKS: &\[&str\] = &\[([^\]]*)\];", read(crate_src / "lib.rs"))
-    if not m:
-        return None
-    names = {consts.get(c, f"?{c}") for c in re.findall(r"keks::(\w+)", m.group(1))}
-    return names | set(re.findall(r'"([^"]+)"', m.group(1)))
+def code_keks() -> tuple[set[str], dict[str, str | None]]:
+    """(every KEK of the contract, event -> KEK of its personal data or None)."""
+    d = describe()
+    return set(d["keks"]), {e["name"]: e["kek"] for e in d["events"]}
 
 
 def kek_entitlements(subs: dict[str, dict]) -> dict[str, set[str]]:
     """Component -> the KEKs it may hold. The intake: the KEKs of every event its endpoints
-    publish (it encrypts them). A subscriber: its crate's KEKS (`lintas subscriber` refuses any
-    other). Everything else (registry, ops: `lintas ops` refuses any): none."""
-    consts, kek_of = code_keks()
+    publish (it encrypts them). A subscriber: the KEKs it declares (`lintas subscriber` refuses
+    any other). Everything else (registry, ops: `lintas ops` refuses any): none."""
+    all_keks, kek_of = code_keks()
     out: dict[str, set[str]] = {"registry": set(), "ops": set()}
     published = set().union(*(e["publishes"] for e in endpoints()))
     out["intake"] = {kek_of[e] for e in published if kek_of.get(e)}
     for group, sub in subs.items():
-        keks = crate_keks(sub["crate"], consts)
-        if keks is None:
-            error(f"services/{sub['crate'].parent.name}/src/lib.rs: no `pub const KEKS` (the KEKs it may hold)")
-        out[group] = keks or set()
+        out[group] = set(sub["keks"])
     for component, keks in out.items():
-        for kek in sorted(keks - set(consts.values())):
+        for kek in sorted(keks - all_keks):
             error(f"{component}: KEK {kek} is not in lintas_events::keks")
     return out
 
@@ -1757,8 +1548,7 @@ def check_keks(deployments: list[dict], secrets: dict[str, dict[str, str]],
                entitled: dict[str, set[str]]) -> None:
     """Only entitled Deployments get KEKs; each gets exactly its own, one secret key per KEK,
     named after it, composed into LINTAS_KEK_SECRETS; each KEK lives in one Secret of its own."""
-    consts, _ = code_keks()
-    all_keks = set(consts.values())
+    all_keks, _ = code_keks()
     home: dict[str, str] = {}  # KEK -> the Secret holding it
     for secret, data in secrets.items():
         held = set(data) & all_keks
@@ -1888,7 +1678,7 @@ def check_compose_protection(compose: dict, entitled: dict[str, set[str]], subs:
     """docker-compose.yml: the same KEK entitlements and one database role per service, the
     roles created by init-roles.sh at the postgres service's first start; the privacy topic kept
     forever before the services that write it start."""
-    events = event_topics(code_topics())
+    events = event_topics()
     privacy = events.get(ERASURE_EVENT)
     keepers = [n for n, s in compose.items()
                if privacy in (s.get("command") or []) and "retention.ms=-1" in (s.get("command") or [])]
@@ -1898,7 +1688,7 @@ def check_compose_protection(compose: dict, entitled: dict[str, set[str]], subs:
     else:
         privacy_events = {e for e, topic in events.items() if topic == privacy}
         for group, sub in sorted(subs.items()):
-            if constructed_events(sub["crate"], events) & privacy_events:
+            if set(sub["publishes"]) & privacy_events:
                 dep = (compose.get(group, {}).get("depends_on") or {}).get(keepers[0], {})
                 if dep.get("condition") != "service_completed_successfully":
                     error(f"docker-compose.yml {group}: writes {privacy}, so it must wait for {keepers[0]} "
@@ -1967,7 +1757,12 @@ def main() -> int:
                         help="Kubernetes version whose schemas are used (default 1.31)")
     parser.add_argument("--print-compose-acls", action="store_true",
                         help="print what deploy/kafka/acls.txt must hold, and exit")
+    parser.add_argument("--describe", type=Path, metavar="FILE",
+                        help="the output of `lintas describe --json` (default: $LINTAS_DESCRIBE, "
+                             "else run it with cargo)")
     args = parser.parse_args()
+    global DESCRIBE_FILE
+    DESCRIBE_FILE = args.describe
     if args.print_compose_acls:
         plan = acl_plan()
         users = check_user_acls(load_manifests(), plan)

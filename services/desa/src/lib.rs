@@ -25,6 +25,9 @@ pub const GROUP: &str = "desa";
 /// Key-encryption keys this subscriber may hold: none; personal data stays encrypted for it.
 pub const KEKS: &[&str] = &[];
 
+/// Events this subscriber publishes: its village notices (alerts owned by `desa`); it runs no alert desk.
+pub const PUBLISHES: &[&str] = &["AlertRaised"];
+
 /// Registrations give the village; flags and blocks concern residents; cases carry recruiter
 /// reports.
 pub const TOPICS: &[Topic] = &[
@@ -50,6 +53,7 @@ impl lintas_kit::agency::AgencySubscriber for Desa {
     const GROUP: &'static str = GROUP;
     const TOPICS: &'static [Topic] = TOPICS;
     const KEKS: &'static [&'static str] = KEKS;
+    const PUBLISHES: &'static [&'static str] = PUBLISHES;
     type Handler = DesaHandler;
 
     fn migrations() -> Migrations {

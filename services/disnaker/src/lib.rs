@@ -29,6 +29,14 @@ pub const GROUP: &str = "disnaker";
 /// Key-encryption keys this subscriber may hold: none; personal data stays encrypted for it.
 pub const KEKS: &[&str] = &[];
 
+/// Events this subscriber publishes: its rules' alerts and tasks, and their lifecycle (the alert desk).
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+];
+
 /// Registrations (village, agency, age, purpose), visa-type flags, blocks, and the lifecycle
 /// of its own alerts (so that a rebuild restores their status).
 pub const TOPICS: &[Topic] = &[
@@ -59,6 +67,7 @@ impl lintas_kit::agency::AgencySubscriber for Disnaker {
     const GROUP: &'static str = GROUP;
     const TOPICS: &'static [Topic] = TOPICS;
     const KEKS: &'static [&'static str] = KEKS;
+    const PUBLISHES: &'static [&'static str] = PUBLISHES;
     type Handler = DisnakerHandler;
 
     fn migrations() -> Migrations {

@@ -190,6 +190,16 @@ impl AnyEvent {
         }
     }
 
+    /// The event as an Avro value of its catalogue schema: what [`AnyEvent::from_avro`]
+    /// decodes. Tools inspect events through it field by field (`lintas describe` finds
+    /// which fields each event's partition key is made of).
+    pub fn to_avro(&self) -> Result<apache_avro::types::Value, apache_avro::Error> {
+        fn typed<E: Event>(event: &E) -> Result<apache_avro::types::Value, apache_avro::Error> {
+            apache_avro::to_value(event)?.resolve(&catalogue().of::<E>().schema)
+        }
+        each_variant!(self, |e| typed(e))
+    }
+
     /// Decodes an Avro value already resolved against the reader schema of `full_name`.
     pub fn from_avro(
         full_name: &str,

@@ -27,6 +27,17 @@ pub const GROUP: &str = "imigrasi";
 /// Key-encryption keys this subscriber may hold: the identities immigration controls.
 pub const KEKS: &[&str] = &[lintas_kit::events::keks::IMMIGRATION];
 
+/// Events this subscriber publishes: its rules' alerts, their lifecycle (the alert desk), the audit entry of every
+/// personal-data read and the erasures its routes accept.
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+    "PersonalDataRead",
+    "PersonalDataErased",
+];
+
 /// Topics this subscriber reads.
 pub const TOPICS: &[Topic] = &[
     Topic::Applicants,
@@ -66,6 +77,7 @@ impl lintas_kit::agency::AgencySubscriber for Imigrasi {
     const GROUP: &'static str = GROUP;
     const TOPICS: &'static [Topic] = TOPICS;
     const KEKS: &'static [&'static str] = KEKS;
+    const PUBLISHES: &'static [&'static str] = PUBLISHES;
     type Handler = ImigrasiHandler;
 
     fn migrations() -> Migrations {

@@ -199,7 +199,21 @@ pub fn self_check(state: &IntakeState, intakes: &[&Intake]) -> Result<(), String
             build(&validated, &accept::Request::without_key(&caller, state))
         }));
         match built {
-            Ok(Ok(_)) => {}
+            // What an endpoint publishes is declared (its document, the Kafka ACLs of its
+            // callers, `lintas describe`): an event it does not declare would be refused by the
+            // broker in a deployment that grants exactly the declared topics.
+            Ok(Ok(events)) => {
+                if let Some(e) = events
+                    .iter()
+                    .find(|e| !endpoint.publishes.contains(&e.type_name()))
+                {
+                    return Err(format!(
+                        "{path}: its builder makes {}, which the endpoint does not declare in `publishes` {:?}",
+                        e.type_name(),
+                        endpoint.publishes
+                    ));
+                }
+            }
             Ok(Err(fields)) => return Err(format!("{path}: its example is refused: {fields:?}")),
             Err(panic) => {
                 let reason = panic
@@ -344,6 +358,34 @@ mod self_check_tests {
     async fn every_shipped_builder_passes_the_self_check() {
         let state = IntakeState::for_tests().await;
         self_check(&state, ALL).unwrap();
+    }
+
+    /// A builder making an event its endpoint does not declare stops the intake at start-up,
+    /// naming the endpoint and the event.
+    #[tokio::test]
+    async fn an_undeclared_event_fails_the_self_check() {
+        fn undeclared(
+            v: &spec::Validated,
+            r: &accept::Request<'_>,
+        ) -> Result<Vec<lintas_kit::events::AnyEvent>, Vec<FieldError>> {
+            let mut events = endpoints::applicants::jobseeker(v, r)?;
+            let mut cleared: lintas_kit::events::DepartureCleared =
+                lintas_kit::testing::examples::example();
+            cleared.envelope = events[0].envelope().clone();
+            events.push(lintas_kit::events::Event::into_any(cleared));
+            Ok(events)
+        }
+        static UNDECLARED: Intake = Intake {
+            name: "test",
+            title: "a builder publishing more than its endpoint declares",
+            endpoints: &[(&endpoints::applicants::JOBSEEKERS, undeclared)],
+        };
+        let state = IntakeState::for_tests().await;
+        let error = self_check(&state, &[&UNDECLARED]).unwrap_err();
+        assert!(
+            error.contains("/v1/disnaker/jobseekers") && error.contains("DepartureCleared"),
+            "{error}"
+        );
     }
 
     /// A builder reading a field by a misspelt name stops the intake at start-up, naming

@@ -32,6 +32,14 @@ pub const GROUP: &str = "kejaksaan";
 /// Key-encryption keys this subscriber may hold: none; personal data stays encrypted for it.
 pub const KEKS: &[&str] = &[];
 
+/// Events this subscriber publishes: its deadline alerts and their lifecycle (the alert desk).
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+];
+
 /// Cases, and the lifecycle of its own alerts (so that a rebuild restores their status).
 pub const TOPICS: &[Topic] = &[
     Topic::Cases,
@@ -59,6 +67,7 @@ impl lintas_kit::agency::AgencySubscriber for Kejaksaan {
     const GROUP: &'static str = GROUP;
     const TOPICS: &'static [Topic] = TOPICS;
     const KEKS: &'static [&'static str] = KEKS;
+    const PUBLISHES: &'static [&'static str] = PUBLISHES;
     type Handler = KejaksaanHandler;
 
     fn migrations() -> Migrations {

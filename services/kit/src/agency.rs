@@ -30,6 +30,12 @@ pub trait AgencySubscriber: Send + Sync + 'static {
     /// Key-encryption keys it may hold: a subscriber is refused any other, and decodes with
     /// these only.
     const KEKS: &'static [&'static str];
+    /// Event types it publishes through its outbox (short names, `AlertRaised`): what its
+    /// rules raise and what the kit's APIs it serves publish for it (the alert desk's
+    /// lifecycle, personal-data reads and erasures). Its Kafka principal may write exactly
+    /// their topics; `lintas describe` states them and a test of the binary checks them
+    /// against what the handler and its routes publish.
+    const PUBLISHES: &'static [&'static str];
     type Handler: Handler;
     fn migrations() -> Migrations;
     /// Its query routes, on its store, with its callers' credentials and its codec.
@@ -46,6 +52,7 @@ pub trait WiredAgency<S>: Send + Sync {
     fn group(&self) -> &'static str;
     fn topics(&self) -> &'static [Topic];
     fn keks(&self) -> &'static [&'static str];
+    fn publishes(&self) -> &'static [&'static str];
     fn migrations(&self) -> Migrations;
     fn router(&self, views: ViewState) -> Router;
     /// Its handler, from `settings`, on `runtime` (the embedded run of several agencies).
@@ -97,6 +104,10 @@ impl<A: AgencySubscriber, S> WiredAgency<S> for Wire<A, S> {
 
     fn keks(&self) -> &'static [&'static str] {
         A::KEKS
+    }
+
+    fn publishes(&self) -> &'static [&'static str] {
+        A::PUBLISHES
     }
 
     fn migrations(&self) -> Migrations {

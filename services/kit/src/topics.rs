@@ -25,6 +25,12 @@ pub fn dead_letter_topic(prefix: &str, group: &str) -> String {
     format!("{prefix}lintas.{group}.dlq")
 }
 
+/// The consumer group of a subscriber's offset probe (it only reads committed offsets, to
+/// report the lag of `group`): its principal needs Describe on it.
+pub fn offset_probe_group(group: &str) -> String {
+    format!("{group}-offset-probe")
+}
+
 /// Creates `names` where missing. `extra` are librdkafka properties (security settings).
 pub async fn ensure_topics(
     brokers: &str,

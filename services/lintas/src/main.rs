@@ -40,6 +40,10 @@ enum Command {
     /// What is on the feed: event types, topics, keys and fields (personal data and
     /// encrypted fields marked), from this build's contract; `--json` for tools.
     Events(cmd::events::EventsArgs),
+    /// What this build is made of, from the code itself: topics, events and their keys,
+    /// subscribers, intake endpoints, headers and every command's environment variables;
+    /// `--json` for the deployment and contract checks.
+    Describe(cmd::describe::DescribeArgs),
     /// Benchmark: raw consume rate against the immigration subscriber's apply rate.
     Bench(cmd::bench::BenchArgs),
     /// Scaffolding: `lintas new subscriber NAME` creates a subscriber crate.
@@ -65,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Subscriber(args) => cmd::subscriber::run(args).await,
         Command::Topics(args) => cmd::topics::run(args).await,
         Command::Events(args) => cmd::events::run(args).await,
+        Command::Describe(args) => cmd::describe::run(args).await,
         Command::Bench(args) => cmd::bench::run(args).await,
         Command::Simulate(args) => cmd::simulate::run(args).await,
         Command::New(args) => cmd::new::run(args).await,

@@ -27,6 +27,17 @@ pub const GROUP: &str = "polri";
 /// Key-encryption keys this subscriber may hold: police intelligence (recruiters' phones).
 pub const KEKS: &[&str] = &[lintas_kit::events::keks::POLICE];
 
+/// Events this subscriber publishes: its rules' alerts, their lifecycle (the alert desk), the audit entry of every
+/// personal-data read and the erasures its routes accept.
+pub const PUBLISHES: &[&str] = &[
+    "AlertRaised",
+    "AlertAcknowledged",
+    "AlertEscalated",
+    "AlertClosed",
+    "PersonalDataRead",
+    "PersonalDataErased",
+];
+
 /// Registrations, blocks, cases, and the lifecycle of its own alerts (so that a rebuild
 /// restores their status).
 pub const TOPICS: &[Topic] = &[
@@ -69,6 +80,7 @@ impl lintas_kit::agency::AgencySubscriber for Polri {
     const GROUP: &'static str = GROUP;
     const TOPICS: &'static [Topic] = TOPICS;
     const KEKS: &'static [&'static str] = KEKS;
+    const PUBLISHES: &'static [&'static str] = PUBLISHES;
     type Handler = PolriHandler;
 
     fn migrations() -> Migrations {

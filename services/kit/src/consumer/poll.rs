@@ -319,7 +319,7 @@ impl RuntimeContext {
         let mut config = ClientConfig::new();
         config
             .set("bootstrap.servers", &self.brokers)
-            .set("group.id", format!("{}-offset-probe", self.group))
+            .set("group.id", crate::topics::offset_probe_group(&self.group))
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "error");
         for (k, v) in &self.extra {

@@ -1,9 +1,10 @@
 //! The agency subscribers of the `lintas` binary: one list, which `subscriber` (one agency as
 //! a service), `up` (all of them in one process) and `rules` (their settings) iterate over.
 //!
-//! Adding an agency: implement `lintas_kit::agency::AgencySubscriber` in its crate, and add
-//! its line here with the function that builds its handler from [`RuleArgs`] (in `rules.rs`,
-//! beside the flags it reads).
+//! Adding an agency: implement `lintas_kit::agency::AgencySubscriber` in its crate (its
+//! `PUBLISHES` are the topics its Kafka principal may write: `lintas describe` states them for
+//! the AsyncAPI and deployment checks), and add its line here with the function that builds
+//! its handler from [`RuleArgs`] (in `rules.rs`, beside the flags it reads).
 
 use lintas_kit::agency::{Wire, WiredAgency};
 

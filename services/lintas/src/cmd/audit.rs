@@ -13,6 +13,10 @@ use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 use crate::settings::KafkaArgs;
 
+/// The consumer group `lintas audit verify` reads the privacy topic with: the auditors'
+/// principal may read with this group only (`lintas describe` states it for the ACLs).
+pub const VERIFY_GROUP: &str = "lintas-audit-verify";
+
 #[derive(Args, Debug)]
 pub struct AuditArgs {
     #[command(subcommand)]
@@ -105,7 +109,7 @@ async fn read_chain_from_topic(
     let mut config = ClientConfig::new();
     config
         .set("bootstrap.servers", &kafka.brokers)
-        .set("group.id", "lintas-audit-verify")
+        .set("group.id", VERIFY_GROUP)
         .set("enable.auto.commit", "false");
     for (k, v) in kafka.extra()? {
         config.set(k, v);

@@ -16,6 +16,11 @@ use lintas_kit::service::ProtectionConfig;
 /// Personal data on the feed is kept this long by default (days).
 pub const DEFAULT_RETENTION_DAYS: u32 = 180;
 
+/// Arguments (clap ids) every `keys` action needs that clap cannot require (an argument
+/// given before or after the action is global, and a global argument cannot be required):
+/// [`run`] refuses to start without them, and `lintas describe` reports them as required.
+pub const REQUIRED_AT_RUN_TIME: &[&str] = &["schema_registry_url"];
+
 #[derive(Args, Debug)]
 pub struct KeysArgs {
     /// Base URL of the schema registry (and its DEK Registry).
@@ -115,4 +120,34 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::FromArgMatches;
+
+    /// What `lintas describe` reports as required at run time is what `run` refuses to start
+    /// without, named by its variable.
+    #[tokio::test]
+    async fn every_action_refuses_to_run_without_what_it_requires_at_run_time() {
+        let command = KeysArgs::augment_args(clap::Command::new("keys"));
+        for id in REQUIRED_AT_RUN_TIME {
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_id() == *id)
+                .unwrap_or_else(|| panic!("no argument {id}"));
+            let var = arg.get_env().expect("an environment variable");
+            let matches = command
+                .clone()
+                .try_get_matches_from(["keys", "list"])
+                .unwrap();
+            let args = KeysArgs::from_arg_matches(&matches).unwrap();
+            if args.schema_registry_url.is_some() {
+                return; // set in this test's environment: nothing to refuse
+            }
+            let error = run(args).await.unwrap_err().to_string();
+            assert!(error.contains(var.to_str().unwrap()), "{error}");
+        }
+    }
 }

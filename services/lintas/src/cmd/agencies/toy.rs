@@ -69,6 +69,7 @@ impl AgencySubscriber for Dinsos {
     const GROUP: &'static str = "dinsos";
     const TOPICS: &'static [Topic] = &[Topic::Screening];
     const KEKS: &'static [&'static str] = &[];
+    const PUBLISHES: &'static [&'static str] = &[];
     type Handler = DinsosHandler;
 
     fn migrations() -> Migrations {

@@ -4,26 +4,25 @@
 //! other way round).
 //!
 //! What the document is checked against:
-//! - the catalogue and [`Topic`] of this crate (topics, events, full names, `.avsc` files);
-//! - the key closures of `impl_event!` in `src/*.rs`, read as text;
-//! - the kit's producer headers, content type, dead-letter topic name and `__connect.errors.*`
-//!   headers, read as text (`services/kit/src`);
-//! - the intake endpoints (`services/intake/src/endpoints/*.rs`), read as text: the
-//!   `agencies` and `publishes` of every `Endpoint { .. }` give the producing agencies of each
-//!   topic (this crate cannot depend on the intake);
-//! - every subscriber crate (`services/*/src/lib.rs` declaring `pub const GROUP` and
-//!   `pub const TOPICS`), read as text: its group, the topics it reads and the events it
-//!   constructs and publishes.
+//! - the catalogue and [`Topic`] of the events crate (topics, events, full names, `.avsc`
+//!   files);
+//! - `lintas describe --json`, the facts this build states about itself (never its source
+//!   read as text): the fields each event's key is made of, the producer's headers and
+//!   content type, the dead-letter topic and its `__connect.errors.*` headers, the intake
+//!   endpoints (the producing agencies of each topic) and every agency subscriber (its group,
+//!   the topics it reads, the events it publishes).
 //!
-//! Every failure names the document path and the file it disagrees with.
+//! Every failure names the document path and the fact it disagrees with.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::str::FromStr;
+use std::sync::OnceLock;
 
-use lintas_events::{catalogue, Agency, AvroEnum, Catalogue, Topic};
-use serde_json::Value;
+use lintas_kit::events::{catalogue, Agency, AvroEnum, Catalogue, Topic};
+use serde_json::{json, Value};
 
 const DOCUMENT: &str = "schemas/asyncapi.json";
 const AVRO_FORMAT: &str = "application/vnd.apache.avro+json;version=1.9.0";
@@ -54,32 +53,21 @@ fn document() -> Value {
         .unwrap_or_else(|e| panic!("{DOCUMENT} is not valid JSON: {e}"))
 }
 
-/// `.rs` files under a folder of the repository, recursively, sorted, as (relative path, text).
-fn rust_files(rel_dir: &str) -> Vec<(String, String)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let entries =
-            fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|x| x == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    walk(&repo_root().join(rel_dir), &mut paths);
-    paths.sort();
-    let root = repo_root();
-    paths
-        .into_iter()
-        .map(|p| {
-            let rel = p.strip_prefix(&root).unwrap_or(&p).display().to_string();
-            let text = fs::read_to_string(&p).unwrap_or_else(|e| panic!("cannot read {rel}: {e}"));
-            (rel, text)
-        })
-        .collect()
+/// `lintas describe --json` of the binary built with this test, run once.
+fn describe() -> &'static Value {
+    static DESCRIBE: OnceLock<Value> = OnceLock::new();
+    DESCRIBE.get_or_init(|| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lintas"))
+            .args(["describe", "--json"])
+            .output()
+            .expect("run lintas describe --json");
+        assert!(
+            out.status.success(),
+            "lintas describe --json failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("lintas describe --json prints JSON")
+    })
 }
 
 #[track_caller]
@@ -93,80 +81,6 @@ fn fail_on(problems: Vec<String>, what: &str) {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Text scanning
-
-/// The text between the opening bracket at `open` and its matching close, skipping string
-/// literals and line comments.
-fn balanced(text: &str, open: usize) -> Option<&str> {
-    let bytes = text.as_bytes();
-    let (o, c) = match bytes[open] {
-        b'{' => (b'{', b'}'),
-        b'(' => (b'(', b')'),
-        b'[' => (b'[', b']'),
-        _ => return None,
-    };
-    let (mut depth, mut i) = (0usize, open);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b if b == o => depth += 1,
-            b if b == c => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(&text[open + 1..i]);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The contents of the bracket that follows the first occurrence of `marker` (which must end
-/// just before, or with, the opening bracket).
-fn after<'a>(text: &'a str, marker: &str) -> Option<&'a str> {
-    let start = text.find(marker)? + marker.len();
-    let open = start + text[start..].find(['{', '(', '['])?;
-    balanced(text, open)
-}
-
-/// The body of the function whose signature starts with `signature` (its first `{`).
-fn fn_body<'a>(text: &'a str, signature: &str) -> Option<&'a str> {
-    let at = text.find(signature)?;
-    balanced(text, at + text[at..].find('{')?)
-}
-
-/// String literals, in order (no raw strings; escapes are kept as written).
-fn string_literals(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'"' {
-            let start = i + 1;
-            i += 1;
-            while i < bytes.len() && bytes[i] != b'"' {
-                i += if bytes[i] == b'\\' { 2 } else { 1 };
-            }
-            out.push(text[start..i.min(bytes.len())].to_owned());
-        }
-        i += 1;
-    }
-    out
-}
-
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
 }
@@ -178,34 +92,6 @@ fn mentions(text: &str, word: &str) -> bool {
         let after = text.as_bytes().get(i + word.len()).copied();
         !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
-}
-
-/// `Agency::Variant` paths in `text`, resolved to agencies (unknown variants are errors).
-fn agency_paths(text: &str) -> Result<Vec<Agency>, String> {
-    let by_variant: BTreeMap<String, Agency> =
-        Agency::ALL.iter().map(|a| (format!("{a:?}"), *a)).collect();
-    text.match_indices("Agency::")
-        .map(|(i, m)| {
-            let rest = &text[i + m.len()..];
-            let end = rest
-                .bytes()
-                .position(|b| !is_ident(b))
-                .unwrap_or(rest.len());
-            let variant = &rest[..end];
-            by_variant.get(variant).copied().ok_or_else(|| {
-                format!("`Agency::{variant}` is not a variant of lintas_events::Agency")
-            })
-        })
-        .collect()
-}
-
-/// The value of `pub const NAME: <type> = <value>;` in `text`.
-fn const_value<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let start = text.find(&format!("pub const {name}:"))?;
-    let rest = &text[start..];
-    let eq = rest.find('=')?;
-    let semi = rest[eq..].find(';')?;
-    Some(rest[eq + 1..eq + semi].trim())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +288,7 @@ fn channels_are_the_topics() {
         let address = ch["address"].as_str().unwrap_or_default();
         if address.contains("{agency}") {
             let documented = strings(&ch["parameters"]["agency"]["enum"]);
-            let owners: Vec<String> = lintas_events::ALERT_OWNERS
+            let owners: Vec<String> = lintas_kit::events::ALERT_OWNERS
                 .iter()
                 .map(|a| a.symbol().to_owned())
                 .collect();
@@ -417,12 +303,12 @@ fn channels_are_the_topics() {
         .collect();
     for missing in code.difference(&documented) {
         problems.push(format!(
-            "topic `{missing}` (lintas_events::Topic) has no channel"
+            "topic `{missing}` (lintas_kit::events::Topic) has no channel"
         ));
     }
     for extra in documented.difference(&code) {
         problems.push(format!(
-            "channel address `{extra}` is not a lintas_events::Topic base name"
+            "channel address `{extra}` is not a lintas_kit::events::Topic base name"
         ));
     }
     fail_on(problems, "channels vs Topic::ALL");
@@ -472,7 +358,7 @@ fn every_catalogue_event_is_a_message_of_its_topic_channel_and_nothing_else_is()
             }
             if !known.contains(name) {
                 problems.push(format!(
-                    "channels.{id}.messages.{key}: `{name}` is not an event of lintas_events::catalogue()"
+                    "channels.{id}.messages.{key}: `{name}` is not an event of lintas_kit::events::catalogue()"
                 ));
             }
         }
@@ -621,62 +507,29 @@ fn payloads_reference_the_avsc_files_of_the_catalogue() {
     fail_on(problems, "payloads vs schemas/*.avsc");
 }
 
-/// Key fields each event's `impl_event!` key closure uses, read from `src/*.rs`: the fields it
-/// names, plus those named by the crate helper functions it calls (`crate::f(..)`).
-fn key_fields_from_source() -> BTreeMap<String, BTreeSet<&'static str>> {
-    let lib = read("services/events/src/lib.rs");
-    let mut out = BTreeMap::new();
-    for (file, text) in rust_files("services/events/src") {
-        for (i, _) in text.match_indices("impl_event!(") {
-            let Some(args) = balanced(&text, i + "impl_event!".len()) else {
-                continue;
-            };
-            let Some((name, rest)) = args.split_once(',') else {
-                continue;
-            };
-            let name = name.trim();
-            if name.starts_with('$') || name.starts_with('@') {
-                continue; // the macro definition itself
-            }
-            // The key closure is the last argument, `|e| ...` (an alert event's topic closure,
-            // `alerts of |a| ...`, comes before it).
-            let body = rest.rsplit_once("|e|").map(|(_, b)| b).unwrap_or_else(|| {
-                panic!("{file}: cannot find the key closure `|e| ..` in impl_event!({name}, ..)")
-            });
-            let mut code = body.to_owned();
-            for (j, m) in body.match_indices("crate::") {
-                let rest = &body[j + m.len()..];
-                let end = rest
-                    .bytes()
-                    .position(|b| !is_ident(b))
-                    .unwrap_or(rest.len());
-                let helper = &rest[..end];
-                let definition = fn_body(&lib, &format!("fn {helper}("));
-                code.push_str(definition.unwrap_or_else(|| {
-                    panic!("{file}: impl_event!({name}) calls crate::{helper}, not found in services/events/src/lib.rs")
-                }));
-            }
-            let fields = KEY_FIELDS
-                .into_iter()
-                .filter(|f| mentions(&code, f))
-                .collect();
-            out.insert(name.to_owned(), fields);
-        }
-    }
-    out
+/// The fields each event's partition key is made of, as `lintas describe` finds them by asking
+/// the events' own `key()`.
+fn key_fields() -> BTreeMap<String, BTreeSet<String>> {
+    describe()["events"]
+        .as_array()
+        .expect("describe: events")
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap_or_default().to_owned();
+            (name, strings(&e["key_fields"]).into_iter().collect())
+        })
+        .collect()
 }
 
 #[test]
 fn key_descriptions_name_the_key_of_each_topic_and_event() {
     let doc = document();
     let mut problems = Vec::new();
-    let closures = key_fields_from_source();
+    let closures = key_fields();
     for event in catalogue().events() {
         let name = short_name(event.full_name);
         if !closures.contains_key(name) {
-            problems.push(format!(
-                "no impl_event!({name}, ..) found in services/events/src (scanner out of date?)"
-            ));
+            problems.push(format!("`lintas describe` states no key fields of {name}"));
         }
     }
     for (id, ch) in channels(&doc) {
@@ -706,45 +559,40 @@ fn key_descriptions_name_the_key_of_each_topic_and_event() {
                 ));
             }
             if let Some(fields) = closures.get(key) {
-                let described: BTreeSet<&str> = KEY_FIELDS
+                let described: BTreeSet<String> = KEY_FIELDS
                     .into_iter()
                     .filter(|f| mentions(description, f))
+                    .map(str::to_owned)
                     .collect();
                 if &described != fields {
                     problems.push(format!(
-                        "{at}.description names the key fields {described:?}, but impl_event!({key}) keys by {fields:?}: {description:?}"
+                        "{at}.description names the key fields {described:?}, but {key}'s key is made of {fields:?} (lintas describe): {description:?}"
                     ));
                 }
             }
         }
     }
-    fail_on(problems, "message keys vs impl_event! key closures");
+    fail_on(
+        problems,
+        "message keys vs the events' keys (lintas describe)",
+    );
 }
 
 #[test]
 fn headers_match_the_producer() {
     let doc = document();
     let mut problems = Vec::new();
-    let producer = read("services/kit/src/producer.rs");
-    let body = fn_body(&producer, "pub fn event_headers(")
-        .expect("services/kit/src/producer.rs: fn event_headers not found");
-    // Headers inserted before the first `if` are always set; those after it are conditional.
-    let (always, sometimes) = body.split_once("if ").unwrap_or((body, ""));
-    let header_keys = |text: &str| -> BTreeSet<String> {
-        text.match_indices("key:")
-            .filter_map(|(i, _)| string_literals(&text[i..]).into_iter().next())
-            .collect()
-    };
-    let required = header_keys(always);
-    let optional = header_keys(sometimes);
+    let described = &describe()["headers"];
+    let required: BTreeSet<String> = strings(&described["required"]).into_iter().collect();
+    let optional: BTreeSet<String> = strings(&described["optional"]).into_iter().collect();
     assert!(
         !required.is_empty(),
-        "services/kit/src/producer.rs: no header keys found in event_headers"
+        "lintas describe: the producer sets no header"
     );
-    let codec = read("services/kit/src/codec.rs");
-    let content_type = const_value(&codec, "CONTENT_TYPE")
-        .and_then(|v| string_literals(v).into_iter().next())
-        .expect("services/kit/src/codec.rs: CONTENT_TYPE not found");
+    let content_type = described["content_type"]
+        .as_str()
+        .expect("lintas describe: headers.content_type")
+        .to_owned();
     if doc["defaultContentType"] != content_type.as_str() {
         problems.push(format!(
             "defaultContentType is {}, expected \"{content_type}\" (kit codec)",
@@ -796,7 +644,7 @@ fn headers_match_the_producer() {
             }
         }
     }
-    fail_on(problems, "event headers vs services/kit/src/producer.rs");
+    fail_on(problems, "event headers vs the producer (lintas describe)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -804,14 +652,10 @@ fn headers_match_the_producer() {
 
 /// The dead-letter topic pattern of the kit, `lintas.{group}.dlq` (without the prefix).
 fn dead_letter_pattern() -> String {
-    let topics = read("services/kit/src/topics.rs");
-    let body = fn_body(&topics, "pub fn dead_letter_topic(")
-        .expect("services/kit/src/topics.rs: fn dead_letter_topic not found");
-    let format = string_literals(body)
-        .into_iter()
-        .next()
-        .expect("dead_letter_topic formats a string");
-    format.replace("{prefix}", "")
+    describe()["dead_letters"]["topic"]
+        .as_str()
+        .expect("lintas describe: dead_letters.topic")
+        .to_owned()
 }
 
 #[test]
@@ -824,7 +668,7 @@ fn dead_letter_channel_matches_the_kit() {
         .filter(|(_, ch)| ch["address"] == pattern.as_str())
         .collect();
     let [(id, ch)] = dlq.as_slice() else {
-        panic!("{DOCUMENT}: expected exactly one channel with address `{pattern}` (services/kit/src/topics.rs), found {}", dlq.len());
+        panic!("{DOCUMENT}: expected exactly one channel with address `{pattern}` (the kit's dead_letter_topic), found {}", dlq.len());
     };
     for (cid, other) in channels(&doc) {
         let address = other["address"].as_str().unwrap_or_default();
@@ -846,14 +690,13 @@ fn dead_letter_channel_matches_the_kit() {
             "channels.{id}.parameters are {parameters:?}, expected {placeholders:?}"
         ));
     }
-    let dead_letter = read("services/kit/src/consumer/dead_letter.rs");
-    let expected: BTreeSet<String> = string_literals(&dead_letter)
+    let expected: BTreeSet<String> = strings(&describe()["dead_letters"]["headers"])
         .into_iter()
         .filter(|s| s.starts_with("__connect.errors."))
         .collect();
     assert!(
         !expected.is_empty(),
-        "services/kit/src/consumer/dead_letter.rs: no __connect.errors.* headers found"
+        "lintas describe: no __connect.errors.* dead-letter headers"
     );
     let msgs = messages(ch);
     if msgs.is_empty() {
@@ -888,7 +731,7 @@ fn dead_letter_channel_matches_the_kit() {
             ));
         }
     }
-    fail_on(problems, "dead letters vs services/kit");
+    fail_on(problems, "dead letters vs the kit (lintas describe)");
 }
 
 #[test]
@@ -963,53 +806,36 @@ fn operations_reference_existing_channels_messages_and_agencies() {
     fail_on(problems, "operations");
 }
 
-/// One intake endpoint as declared in `services/intake/src/endpoints/*.rs`.
+/// One intake endpoint, as `lintas describe` states it.
 #[derive(Debug)]
 struct Endpoint {
-    file: String,
     path: String,
     agencies: Vec<Agency>,
     publishes: Vec<String>,
 }
 
 fn intake_endpoints() -> Vec<Endpoint> {
-    let mut out = Vec::new();
-    for (file, text) in rust_files("services/intake/src/endpoints") {
-        for (i, m) in text.match_indices("Endpoint {") {
-            // `Endpoint {` as a struct literal: preceded by `= ` (a static), not `struct `.
-            if !text[..i].trim_end().ends_with('=') {
-                continue;
-            }
-            let block = balanced(&text, i + m.len() - 1)
-                .unwrap_or_else(|| panic!("{file}: unbalanced `Endpoint {{` block"));
-            let field = |name: &str| {
-                after(block, &format!("{name}:")).unwrap_or_else(|| {
-                    panic!("{file}: an `Endpoint {{ .. }}` has no `{name}: &[..]`")
+    let out: Vec<Endpoint> = describe()["intake"]["endpoints"]
+        .as_array()
+        .expect("lintas describe: intake.endpoints")
+        .iter()
+        .map(|e| {
+            let path = e["path"].as_str().unwrap_or_default().to_owned();
+            let agencies = strings(&e["agencies"])
+                .iter()
+                .map(|a| {
+                    Agency::from_str(a)
+                        .unwrap_or_else(|err| panic!("lintas describe: endpoint {path}: {err}"))
                 })
-            };
-            let path = block
-                .find("path:")
-                .and_then(|at| string_literals(&block[at..]).into_iter().next())
-                .unwrap_or_else(|| panic!("{file}: an `Endpoint {{ .. }}` has no `path`"));
-            let agencies = agency_paths(field("agencies"))
-                .unwrap_or_else(|e| panic!("{file}: endpoint {path}: {e}"));
-            let publishes = string_literals(field("publishes"));
-            assert!(
-                !agencies.is_empty() && !publishes.is_empty(),
-                "{file}: endpoint {path} has no agencies or publishes nothing (scanner out of date?)"
-            );
-            out.push(Endpoint {
-                file: file.clone(),
-                path,
+                .collect();
+            Endpoint {
                 agencies,
-                publishes,
-            });
-        }
-    }
-    assert!(
-        !out.is_empty(),
-        "no `Endpoint {{ .. }}` found in services/intake/src/endpoints (scanner out of date?)"
-    );
+                publishes: strings(&e["publishes"]),
+                path,
+            }
+        })
+        .collect();
+    assert!(!out.is_empty(), "lintas describe: no intake endpoint");
     out
 }
 
@@ -1035,8 +861,8 @@ fn intake_send_operations_match_the_intake_endpoints() {
         for event in &endpoint.publishes {
             let Some(topic) = topic_of_event.get(event.as_str()) else {
                 problems.push(format!(
-                    "{}: endpoint {} publishes `{event}`, which is not an event of the catalogue",
-                    endpoint.file, endpoint.path
+                    "endpoint {} publishes `{event}`, which is not an event of the catalogue",
+                    endpoint.path
                 ));
                 continue;
             };
@@ -1106,133 +932,44 @@ fn intake_send_operations_match_the_intake_endpoints() {
     }
     fail_on(
         problems,
-        "intake send operations vs services/intake/src/endpoints",
+        "intake send operations vs the intake endpoints (lintas describe)",
     );
 }
 
-/// A subscriber crate: `services/<dir>/src/lib.rs` declaring `GROUP` and `TOPICS`.
+/// An agency subscriber of the binary, as `lintas describe` states it.
 #[derive(Debug)]
 struct Subscriber {
-    dir: String,
     group: String,
-    topics: BTreeSet<&'static str>,
-    /// Catalogue events it constructs (`Name {`), i.e. publishes through its outbox.
+    topics: BTreeSet<String>,
+    /// Events it publishes through its outbox.
     publishes: BTreeSet<String>,
-    /// Agencies it stamps on what it publishes (`Envelope::new(Agency::X, ..)`).
+    /// The agency it stamps on what it publishes: its own.
     stamps: BTreeSet<String>,
 }
 
 fn subscribers() -> Vec<Subscriber> {
-    let services = repo_root().join("services");
-    let mut dirs: Vec<String> = fs::read_dir(&services)
-        .expect("services/")
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("src/lib.rs").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        // The scaffolding template is not a subscriber of the deployment.
-        .filter(|d| d != "template-subscriber")
-        .collect();
-    dirs.sort();
-    let names: Vec<&str> = catalogue()
-        .events()
+    let out: Vec<Subscriber> = describe()["subscribers"]
+        .as_array()
+        .expect("lintas describe: subscribers")
         .iter()
-        .map(|e| short_name(e.full_name))
+        .map(|s| Subscriber {
+            group: s["group"].as_str().unwrap_or_default().to_owned(),
+            topics: strings(&s["topics"]).into_iter().collect(),
+            publishes: s["publishes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["event"].as_str().map(str::to_owned))
+                .collect(),
+            stamps: strings(&json!([s["agency"]])).into_iter().collect(),
+        })
         .collect();
-    let mut out = Vec::new();
-    for dir in dirs {
-        let lib_rel = format!("services/{dir}/src/lib.rs");
-        let lib = read(&lib_rel);
-        let (Some(group), Some(topics)) = (const_value(&lib, "GROUP"), const_value(&lib, "TOPICS"))
-        else {
-            continue;
-        };
-        let group = string_literals(group)
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("{lib_rel}: GROUP is not a string literal"));
-        let topics: BTreeSet<&'static str> = topics
-            .match_indices("Topic::")
-            .map(|(i, m)| {
-                let rest = &topics[i + m.len()..];
-                // `Applicants`, or `Alerts(Agency::Polri)` written without spaces.
-                let variant = &rest[..rest
-                    .bytes()
-                    .position(|b| !is_ident(b) && !b"():".contains(&b))
-                    .unwrap_or(rest.len())];
-                let variant = variant
-                    .replace("Agency::", "")
-                    .trim_end_matches(',')
-                    .to_owned();
-                Topic::ALL
-                    .into_iter()
-                    .find(|t| format!("{t:?}") == variant)
-                    .unwrap_or_else(|| panic!("{lib_rel}: TOPICS names unknown Topic::{variant}"))
-                    .base_name()
-            })
-            .collect();
-        let mut publishes = BTreeSet::new();
-        let mut stamps = BTreeSet::new();
-        for (file, text) in rust_files(&format!("services/{dir}/src")) {
-            for name in &names {
-                // A struct literal, or the constructors a rule's alert is made with
-                // (`from_rule(`, `from_rule_in(`).
-                let literal = text
-                    .match_indices(&format!("{name} {{"))
-                    .any(|(i, _)| !text[..i].ends_with(|c: char| is_ident(c as u8) || c == ':'));
-                if literal || text.contains(&format!("{name}::from_rule")) {
-                    publishes.insert((*name).to_owned());
-                }
-            }
-            // Serving the kit's alert desk API (`ALERTS.router(..)`) publishes the lifecycle
-            // events its officers trigger through the subscriber's outbox.
-            if text.contains("ALERTS.router(") {
-                for name in ["AlertAcknowledged", "AlertEscalated", "AlertClosed"] {
-                    publishes.insert(name.to_owned());
-                }
-            }
-            // The kit's personal-data API publishes through the same outbox: every audited read
-            // (`personal::record_read(..)`) an audit entry, the erasure routes it serves
-            // (`PERSONAL_DATA.router(..)`) the erasures.
-            if text.contains("record_read(") {
-                publishes.insert("PersonalDataRead".to_owned());
-            }
-            if text.contains("PERSONAL_DATA.router(") {
-                publishes.insert("PersonalDataErased".to_owned());
-            }
-            // The owner a rule's alert is stamped with (`RuleAlert { owner: Agency::X, .. }`).
-            for (i, m) in text.match_indices("owner: Agency::") {
-                let rest = &text[i + m.len() - "Agency::".len()..];
-                let path: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == ':' || *c == '_')
-                    .collect();
-                let agencies = agency_paths(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-                stamps.extend(agency_set(&agencies));
-            }
-            for (i, m) in text.match_indices("Envelope::new(") {
-                let args = balanced(&text, i + m.len() - 1).unwrap_or_default();
-                let first = args.split(',').next().unwrap_or_default();
-                let agencies = agency_paths(first).unwrap_or_else(|e| panic!("{file}: {e}"));
-                stamps.extend(agency_set(&agencies));
-            }
-        }
-        out.push(Subscriber {
-            dir,
-            group,
-            topics,
-            publishes,
-            stamps,
-        });
-    }
-    assert!(
-        !out.is_empty(),
-        "no subscriber crate (services/*/src/lib.rs with GROUP and TOPICS) found"
-    );
+    assert!(!out.is_empty(), "lintas describe: no subscriber");
     out
 }
 
 #[test]
-fn subscriber_operations_match_the_subscriber_crates() {
+fn subscriber_operations_match_the_subscribers() {
     let doc = document();
     let mut problems = Vec::new();
     let subs = subscribers();
@@ -1242,7 +979,7 @@ fn subscriber_operations_match_the_subscriber_crates() {
         if let Some(group) = op["x-consumer-group"].as_str() {
             if !groups.contains(group) {
                 problems.push(format!(
-                    "operations.{id}: x-consumer-group `{group}` is not the GROUP of any services/*/src/lib.rs"
+                    "operations.{id}: x-consumer-group `{group}` is not the group of any subscriber (lintas describe)"
                 ));
             }
         } else if op["action"] == "receive" {
@@ -1269,7 +1006,7 @@ fn subscriber_operations_match_the_subscriber_crates() {
         ));
     }
     for sub in &subs {
-        let lib = format!("services/{}/src/lib.rs", sub.dir);
+        let lib = format!("subscriber `{}` (lintas describe)", sub.group);
         let own: Vec<(&str, &Value)> = operations(&doc)
             .into_iter()
             .filter(|(_, op)| op["x-consumer-group"] == sub.group.as_str())
@@ -1279,7 +1016,7 @@ fn subscriber_operations_match_the_subscriber_crates() {
             Ok(a) => a.symbol().to_owned(),
             Err(e) => {
                 problems.push(format!(
-                    "{lib}: GROUP `{}` is not an agency symbol ({e}); say which agency runs it",
+                    "{lib}: group `{}` is not an agency symbol ({e}); say which agency runs it",
                     sub.group
                 ));
                 continue;
@@ -1294,14 +1031,14 @@ fn subscriber_operations_match_the_subscriber_crates() {
                 ));
             }
         }
-        // Receives: exactly its TOPICS, every message of each, with its group id.
+        // Receives: exactly the topics it reads, every message of each, with its group id.
         let mut received = BTreeSet::new();
         for (id, op) in own.iter().filter(|(_, op)| op["action"] == "receive") {
             let Some(topic) = op_topic(&doc, op) else {
                 problems.push(format!("operations.{id}: group `{}` receives from a channel that is not an event topic", sub.group));
                 continue;
             };
-            received.insert(topic.base_name());
+            received.insert(topic.base_name().to_owned());
             let channel = channel_ref(op).unwrap_or_default();
             let all: BTreeSet<String> = messages(&doc["channels"][channel])
                 .into_iter()
@@ -1318,7 +1055,7 @@ fn subscriber_operations_match_the_subscriber_crates() {
         }
         if received != sub.topics {
             problems.push(format!(
-                "receive operations of group `{}` cover {received:?}, but {lib} TOPICS is {:?}",
+                "receive operations of group `{}` cover {received:?}, but {lib} reads {:?}",
                 sub.group, sub.topics
             ));
         }
@@ -1341,16 +1078,16 @@ fn subscriber_operations_match_the_subscriber_crates() {
                 let list: BTreeSet<String> = strings(&op["x-agencies"]).into_iter().collect();
                 if !sub.stamps.is_subset(&list) {
                     problems.push(format!(
-                        "operations.{id}.x-agencies is {list:?}, but services/{}/src stamps {:?} on what it publishes",
-                        sub.dir, sub.stamps
+                        "operations.{id}.x-agencies is {list:?}, but {lib} stamps {:?} on what it publishes",
+                        sub.stamps
                     ));
                 }
             }
         }
         if sent != sub.publishes {
             problems.push(format!(
-                "send operations of group `{}` list {sent:?}, but services/{}/src constructs {:?}",
-                sub.group, sub.dir, sub.publishes
+                "send operations of group `{}` list {sent:?}, but {lib} publishes {:?}",
+                sub.group, sub.publishes
             ));
         }
         if !dead_letters {
@@ -1360,5 +1097,8 @@ fn subscriber_operations_match_the_subscriber_crates() {
             ));
         }
     }
-    fail_on(problems, "subscriber operations vs services/*/src/lib.rs");
+    fail_on(
+        problems,
+        "subscriber operations vs the subscribers (lintas describe)",
+    );
 }
