@@ -49,7 +49,8 @@ def main():
     client.register_schema("python-address", Schema(json.dumps(ADDRESS), "AVRO"))
     address = client.get_latest_version("python-address")
     reference = SchemaReference("id.lintas.python.Address", "python-address", address.version)
-    person_id = client.register_schema("python-person-value", Schema(json.dumps(PERSON), "AVRO", [reference]))
+    person_schema = Schema(json.dumps(PERSON), "AVRO", [reference])
+    person_id = client.register_schema("python-person-value", person_schema)
     by_id = client.get_schema(person_id)
     seen["references"] = [{"name": r.name, "subject": r.subject, "version": r.version} for r in by_id.references]
     seen["referenced_by"] = client.get_referenced_by("python-address", address.version)
@@ -57,7 +58,8 @@ def main():
     listed = probe(args.registry, args.user_info, "/schemas?latestOnly=true&subjectPrefix=python-")[1]
     seen["listed"] = [(s["subject"], s["version"]) for s in listed]
 
-    serializer = AvroSerializer(client, json.dumps(PERSON),
+    # The serializer resolves the schema's references from the registry to parse it.
+    serializer = AvroSerializer(client, person_schema,
                                 conf={"auto.register.schemas": False, "use.latest.version": True})
     deserializer = AvroDeserializer(client)
     context = SerializationContext("python-person", MessageField.VALUE)
