@@ -21,64 +21,22 @@ struct Up {
 }
 
 async fn start_up(dir: &std::path::PathBuf) -> Up {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let data = dir.join("data");
-    let proc = Proc::spawn(
-        "up",
-        lintas(&[
-            "up",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--listen",
-            &listen,
-        ]),
-        dir,
-    );
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let banner = loop {
-        let text = std::fs::read_to_string(&proc.log).unwrap_or_default();
-        if text.contains("Stop with Ctrl-C.") {
-            break text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "lintas up did not print its banner:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let token = |agency: &str| {
-        banner
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix(&format!("token {agency}"))
-                    .map(|rest| rest.split_whitespace().next().unwrap().to_string())
-            })
-            .unwrap_or_else(|| panic!("no {agency} token in banner:\n{banner}"))
-    };
+    let run = EmbeddedRun::start(dir, &[]).await;
     assert!(
-        banner.contains("EPHEMERAL"),
+        run.banner.contains("EPHEMERAL"),
         "the embedded broker must be labelled ephemeral"
     );
-    let base = format!("http://{listen}");
-    let registry_read = banner
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("registry read"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no registry read credential in the banner:\n{banner}"))
-        .to_string();
     // The harness hands every command a registry credential in the environment: the run
     // prints only what it generated.
     let (_, env_password) = REGISTRY_READ.split_once(':').unwrap();
-    assert!(!banner.contains(env_password), "{banner}");
+    assert!(!run.banner.contains(env_password), "{}", run.banner);
     Up {
-        registry_read,
-        operator: token("operator"),
-        disnaker: token("disnaker"),
-        imigrasi: token("imigrasi"),
-        proc,
-        base,
+        registry_read: run.field("registry read"),
+        operator: run.field("token operator"),
+        disnaker: run.field("token disnaker"),
+        imigrasi: run.field("token imigrasi"),
+        base: run.base,
+        proc: run.proc,
     }
 }
 

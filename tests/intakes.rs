@@ -24,18 +24,28 @@ struct Case {
     publishes: &'static [(&'static str, &'static str)],
 }
 
+/// The case, recruiter and article of the case endpoints' bodies.
+const CASE: &str = "LINTAS-CLP-2026-0042";
+const RECRUITER: &str = "rk-cilacap-0001";
+const ARTICLE: &str = "UU 21/2007 Pasal 4";
+
+/// A registration of `nik` of Kesugihan declaring umrah, with a placement agency: the body of
+/// every registering endpoint but the applicants' (which also takes a `source`).
 fn person(nik: &str, sex: &str, birth: &str) -> Value {
     json!({
         "nik": nik, "full_name": "Siti Aminah", "sex": sex, "birth_date": birth,
-        "village_code": "33.01.02.2001", "village": "Kesugihan", "sub_district": "Kesugihan", "regency": "Cilacap",
-        "declared_purpose": "umrah", "destination_country": "SA", "officer_id": "off-17",
-        "placement_agency": {"name": "PT Maju Jaya"}
+        "village_code": KESUGIHAN, "village": "Kesugihan", "sub_district": "Kesugihan",
+        "regency": "Cilacap", "declared_purpose": "umrah", "destination_country": "SA",
+        "officer_id": "off-17", "placement_agency": {"name": "PT Maju Jaya"}
     })
 }
 
 fn cases() -> Vec<Case> {
-    let mut any_source = person("3301014501900001", "female", "1990-01-05");
-    any_source["source"] = json!("village_report");
+    let any_source = with(
+        person(NIK_SITI, "female", "1990-01-05"),
+        "source",
+        json!("village_report"),
+    );
     vec![
         Case {
             // A village office reports through its own channel.
@@ -49,7 +59,7 @@ fn cases() -> Vec<Case> {
             path: "/v1/disnaker/jobseekers",
             token: DISNAKER_TOKEN,
             forbidden: IMIGRASI_TOKEN,
-            body: person("3301011301900001", "male", "1990-01-13"),
+            body: person(NIK_BUDI, "male", "1990-01-13"),
             publishes: &[("ApplicantRegistered", "lintas.applicants.v1")],
         },
         Case {
@@ -70,16 +80,25 @@ fn cases() -> Vec<Case> {
             path: "/v1/imigrasi/visa-flags",
             token: IMIGRASI_TOKEN,
             forbidden: DISNAKER_TOKEN,
-            body: json!({"nik": "3301014501900001", "reason": "umrah_or_ziarah_without_travel_operator_letter", "stage": "passport_interview",
-                         "visa_type": "umrah", "destination_country": "SA", "officer_id": "off-3", "occurred_at": "2026-03-01T08:15:00+07:00"}),
+            body: with(
+                umrah_flag(NIK_SITI),
+                "occurred_at",
+                json!("2026-03-01T08:15:00+07:00"),
+            ),
             publishes: &[("VisaTypeFlagged", "lintas.screening.v1")],
         },
         Case {
             path: "/v1/imigrasi/interviews",
             token: IMIGRASI_TOKEN,
             forbidden: POLRI_TOKEN,
-            body: json!({"nik": "3301014501900001", "outcome": "defer", "reason_codes": ["missing_travel_operator_letter"], "officer_id": "off-4",
-                         "flag": {"reason": "umrah_or_ziarah_without_travel_operator_letter", "visa_type": "umrah", "destination_country": "SA"}}),
+            body: json!({
+                "nik": NIK_SITI, "outcome": "defer",
+                "reason_codes": ["missing_travel_operator_letter"], "officer_id": "off-4",
+                "flag": {
+                    "reason": "umrah_or_ziarah_without_travel_operator_letter",
+                    "visa_type": "umrah", "destination_country": "SA"
+                }
+            }),
             publishes: &[
                 ("PassportInterviewConducted", "lintas.applicants.v1"),
                 ("VisaTypeFlagged", "lintas.screening.v1"),
@@ -89,10 +108,10 @@ fn cases() -> Vec<Case> {
             path: "/v1/checkpoints/departure-checks",
             token: CHECKPOINT_TOKEN,
             forbidden: DISNAKER_TOKEN,
-            body: trip(
-                json!({"nik": "3301014501900001", "decision": "deferred", "return_ticket": false,
-                              "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter"}),
-            ),
+            body: trip(json!({
+                "nik": NIK_SITI, "decision": "deferred", "return_ticket": false,
+                "reason": "suspected_non_procedural_worker", "handed_to": "bp3mi_shelter"
+            })),
             publishes: &[("DepartureBlocked", "lintas.departures.v1")],
         },
         Case {
@@ -100,8 +119,11 @@ fn cases() -> Vec<Case> {
             token: CHECKPOINT_TOKEN,
             forbidden: POLRI_TOKEN,
             body: trip(json!({"travellers": [
-                {"nik": "3301014501900001", "decision": "refused", "return_ticket": false, "reason": "suspected_trafficking_victim", "handed_to": "airport_police"},
-                {"nik": "3301011301900001", "decision": "cleared", "epmi_id": "EPMI-2026-000123"}
+                {
+                    "nik": NIK_SITI, "decision": "refused", "return_ticket": false,
+                    "reason": "suspected_trafficking_victim", "handed_to": "airport_police"
+                },
+                {"nik": NIK_BUDI, "decision": "cleared", "epmi_id": "EPMI-2026-000123"}
             ]})),
             publishes: &[
                 ("DepartureBlocked", "lintas.departures.v1"),
@@ -112,50 +134,66 @@ fn cases() -> Vec<Case> {
             path: "/v1/cases/referrals",
             token: IMIGRASI_TOKEN,
             forbidden: "not-used-see-below",
-            body: json!({"case_id": "LINTAS-CLP-2026-0042", "to_agency": "polri", "reason": "suspected_trafficking",
-                         "subject_niks": ["3301014501900001", "3301011301900001"], "suspected_recruiter_keys": ["rk-cilacap-0001"],
-                         "legal_articles": ["UU 21/2007 Pasal 4"], "officer_id": "off-1"}),
+            body: json!({
+                "case_id": CASE, "to_agency": "polri", "reason": "suspected_trafficking",
+                "subject_niks": [NIK_SITI, NIK_BUDI], "suspected_recruiter_keys": [RECRUITER],
+                "legal_articles": [ARTICLE], "officer_id": "off-1"
+            }),
             publishes: &[("CaseReferred", "lintas.cases.v1")],
         },
         Case {
             path: "/v1/cases/recruiters",
             token: POLRI_TOKEN,
             forbidden: KEJAKSAAN_TOKEN,
-            body: json!({"case_id": "LINTAS-CLP-2026-0042", "recruiter_key": "rk-cilacap-0001", "role": "recruiter", "phone_numbers": ["+6281234567890"],
-                         "licence_status": "unlicensed", "village_code": "33.01.02.2001", "village": "Kesugihan", "regency": "Cilacap",
-                         "linked_subject_niks": ["3301014501900001"], "officer_id": "pol-7"}),
+            body: json!({
+                "case_id": CASE, "recruiter_key": RECRUITER, "role": "recruiter",
+                "phone_numbers": ["+6281234567890"], "licence_status": "unlicensed",
+                "village_code": KESUGIHAN, "village": "Kesugihan", "regency": "Cilacap",
+                "linked_subject_niks": [NIK_SITI], "officer_id": "pol-7"
+            }),
             publishes: &[("RecruiterReported", "lintas.cases.v1")],
         },
         Case {
             path: "/v1/cases/investigations",
             token: POLRI_TOKEN,
             forbidden: IMIGRASI_TOKEN,
-            body: json!({"case_id": "LINTAS-CLP-2026-0042", "investigating_unit": "Satreskrim Unit PPA Polresta Cilacap",
-                         "legal_articles": ["UU 21/2007 Pasal 4"], "suspect_recruiter_keys": ["rk-cilacap-0001"],
-                         "subject_niks": ["3301014501900001"], "officer_id": "pol-7"}),
+            body: json!({
+                "case_id": CASE, "investigating_unit": "Satreskrim Unit PPA Polresta Cilacap",
+                "legal_articles": [ARTICLE], "suspect_recruiter_keys": [RECRUITER],
+                "subject_niks": [NIK_SITI], "officer_id": "pol-7"
+            }),
             publishes: &[("InvestigationOpened", "lintas.cases.v1")],
         },
         Case {
             path: "/v1/cases/spdp",
             token: POLRI_TOKEN,
             forbidden: DISNAKER_TOKEN,
-            body: json!({"case_id": "LINTAS-CLP-2026-0042", "spdp_number": "SPDP/42/III/2026/Reskrim", "sent_to_office": "KEJARI-CILACAP",
-                         "investigation_opened_on": "2026-03-02", "officer_id": "pol-7"}),
+            body: json!({
+                "case_id": CASE, "spdp_number": "SPDP/42/III/2026/Reskrim",
+                "sent_to_office": "KEJARI-CILACAP", "investigation_opened_on": "2026-03-02",
+                "officer_id": "pol-7"
+            }),
             publishes: &[("SpdpSent", "lintas.cases.v1")],
         },
         Case {
             path: "/v1/cases/prosecution-stages",
             token: KEJAKSAAN_TOKEN,
             forbidden: DISNAKER_TOKEN,
-            body: json!({"case_id": "LINTAS-CLP-2026-0042", "stage": "p16", "prosecutor_id": "jaksa-0007", "officer_id": "jaksa-7"}),
+            body: json!({
+                "case_id": CASE, "stage": "p16", "prosecutor_id": "jaksa-0007",
+                "officer_id": "jaksa-7"
+            }),
             publishes: &[("ProsecutionStageChanged", "lintas.cases.v1")],
         },
     ]
 }
 
 fn trip(mut people: Value) -> Value {
-    let trip = json!({"checkpoint_code": "TPI-CGK", "carrier": "AirAsia", "flight_or_vessel": "QZ 262", "destination_country": "KH",
-                      "transit_points": ["KUL"], "visa_shown": "tourist", "officer_id": "tpi-9"});
+    let trip = json!({
+        "checkpoint_code": "TPI-CGK", "carrier": "AirAsia", "flight_or_vessel": "QZ 262",
+        "destination_country": "KH", "transit_points": ["KUL"], "visa_shown": "tourist",
+        "officer_id": "tpi-9"
+    });
     for (k, v) in trip.as_object().unwrap() {
         people[k] = v.clone();
     }
@@ -193,215 +231,288 @@ fn named(answer: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Every endpoint of the intake on one stack, each in turn: the claims below, for each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_publishes_valid_input_and_refuses_bad_input() {
-    let Stack {
-        broker,
-        registry,
-        intake,
-        database: _database,
-    } = Stack::start(3).await;
-    let client = Client::new();
-    // The immigration subscriber's keys: it reads the identities; nobody else does.
-    let codec = harness::codec(&registry.url, &[lintas_kit::events::keks::IMMIGRATION]);
-    let outsider = harness::codec(&registry.url, &[]);
-    let openapi: Value = client
-        .http
-        .get(format!("{}/openapi.json", intake.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-
+    let endpoints = Endpoints::start().await;
     for case in cases() {
-        let url = format!("{}{}", intake.url, case.path);
-        let schema = &openapi["paths"][case.path]["post"]["requestBody"]["content"]
+        let schema = endpoints.documented(&case);
+        the_document_lists_every_field_accepted(&case, schema);
+        let before = total(&endpoints.stack.broker.brokers);
+        a_missing_required_field_is_refused_by_name(&endpoints, &case, schema).await;
+        every_bad_field_is_named_at_once(&endpoints, &case, schema).await;
+        the_wrong_caller_or_a_body_not_json_is_refused(&endpoints, &case).await;
+        assert_eq!(
+            total(&endpoints.stack.broker.brokers),
+            before,
+            "{}: refused requests published something",
+            case.path
+        );
+        a_valid_request_publishes_what_it_says_sealed_for_outsiders(&endpoints, &case).await;
+    }
+}
+
+/// The usual stack, the one client, the decoders of an entitled reader (the immigration
+/// subscriber's KEK) and of an outsider (none), and the intake's /openapi.json.
+struct Endpoints {
+    stack: Stack,
+    client: Client,
+    codec: lintas_kit::codec::Codec,
+    outsider: lintas_kit::codec::Codec,
+    openapi: Value,
+}
+
+impl Endpoints {
+    async fn start() -> Endpoints {
+        let stack = Stack::start(3).await;
+        let client = Client::new();
+        let codec = harness::codec(
+            &stack.registry.url,
+            &[lintas_kit::events::keks::IMMIGRATION],
+        );
+        let outsider = harness::codec(&stack.registry.url, &[]);
+        let openapi: Value = client
+            .http
+            .get(format!("{}/openapi.json", stack.intake.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Endpoints {
+            stack,
+            client,
+            codec,
+            outsider,
+            openapi,
+        }
+    }
+
+    fn url(&self, case: &Case) -> String {
+        format!("{}{}", self.stack.intake.url, case.path)
+    }
+
+    /// The request body's schema /openapi.json documents for `case`'s endpoint.
+    fn documented(&self, case: &Case) -> &Value {
+        let schema = &self.openapi["paths"][case.path]["post"]["requestBody"]["content"]
             ["application/json"]["schema"];
         assert!(
             schema.is_object(),
             "{} is missing from /openapi.json",
             case.path
         );
+        schema
+    }
+}
 
-        // The document lists every field of the valid body, and its required ones are exactly
-        // those whose absence is refused.
-        let properties = schema["properties"].as_object().unwrap();
-        for field in case.body.as_object().unwrap().keys() {
-            assert!(
-                properties.contains_key(field),
-                "{}: {field} accepted but not documented",
-                case.path
-            );
-        }
-        let before = total(&broker.brokers);
-        for required in schema["required"].as_array().unwrap() {
-            let field = required.as_str().unwrap();
-            let mut body = case.body.clone();
-            body.as_object_mut().unwrap().remove(field);
-            let (status, answer, _) = client.post_keyed(&url, case.token, &body, None).await;
-            assert_eq!(status, 422, "{} without {field}: {answer}", case.path);
-            assert!(
-                named(&answer).contains(&field.to_string()),
-                "{} without {field}: {answer}",
-                case.path
-            );
-        }
-        // Wrong types, unknown codes, unknown fields: every bad field named at once.
-        let mut bad = case.body.clone();
-        bad["officer_id"] = json!(42);
-        bad["smuggled"] = json!("x");
-        if let Some(nik) = bad.get_mut("nik") {
-            *nik = json!("3301014501900");
-        }
-        let (status, answer, _) = client.post_keyed(&url, case.token, &bad, None).await;
-        assert_eq!(status, 422, "{}: {answer}", case.path);
-        let fields = named(&answer);
+/// /openapi.json documents every field of the endpoint's valid body.
+fn the_document_lists_every_field_accepted(case: &Case, schema: &Value) {
+    let properties = schema["properties"].as_object().unwrap();
+    for field in case.body.as_object().unwrap().keys() {
         assert!(
-            fields.contains(&"officer_id".to_string()) && fields.contains(&"smuggled".to_string()),
+            properties.contains_key(field),
+            "{}: {field} accepted but not documented",
+            case.path
+        );
+    }
+}
+
+/// The valid body without any one field the document requires is refused (422) naming it.
+async fn a_missing_required_field_is_refused_by_name(
+    endpoints: &Endpoints,
+    case: &Case,
+    schema: &Value,
+) {
+    let url = endpoints.url(case);
+    for required in schema["required"].as_array().unwrap() {
+        let field = required.as_str().unwrap();
+        let mut body = case.body.clone();
+        body.as_object_mut().unwrap().remove(field);
+        let (status, answer, _) = endpoints
+            .client
+            .post_keyed(&url, case.token, &body, None)
+            .await;
+        assert_eq!(status, 422, "{} without {field}: {answer}", case.path);
+        assert!(
+            named(&answer).contains(&field.to_string()),
+            "{} without {field}: {answer}",
+            case.path
+        );
+    }
+}
+
+/// Wrong types, an unknown field and a short NIK are refused together, every bad field named
+/// at once; a code not in a documented list (an enum) is refused.
+async fn every_bad_field_is_named_at_once(endpoints: &Endpoints, case: &Case, schema: &Value) {
+    let (url, client) = (endpoints.url(case), &endpoints.client);
+    let mut bad = case.body.clone();
+    bad["officer_id"] = json!(42);
+    bad["smuggled"] = json!("x");
+    if let Some(nik) = bad.get_mut("nik") {
+        *nik = json!("3301014501900");
+    }
+    let (status, answer, _) = client.post_keyed(&url, case.token, &bad, None).await;
+    assert_eq!(status, 422, "{}: {answer}", case.path);
+    let fields = named(&answer);
+    assert!(
+        fields.contains(&"officer_id".to_string()) && fields.contains(&"smuggled".to_string()),
+        "{}: {answer}",
+        case.path
+    );
+    if case.body.get("nik").is_some() {
+        assert!(
+            fields.contains(&"nik".to_string()),
             "{}: {answer}",
             case.path
         );
-        if case.body.get("nik").is_some() {
-            assert!(
-                fields.contains(&"nik".to_string()),
-                "{}: {answer}",
-                case.path
-            );
-        }
-        for (field, documented) in properties {
-            if let Some(symbols) = documented["enum"].as_array() {
-                if symbols.len() < 300 && case.body.get(field).is_some() {
-                    let mut body = case.body.clone();
-                    body[field] = json!("no_such_code");
-                    let (status, answer, _) =
-                        client.post_keyed(&url, case.token, &body, None).await;
-                    assert_eq!(status, 422, "{} {field}=no_such_code: {answer}", case.path);
-                }
+    }
+    for (field, documented) in schema["properties"].as_object().unwrap() {
+        if let Some(symbols) = documented["enum"].as_array() {
+            if symbols.len() < 300 && case.body.get(field).is_some() {
+                let body = with(case.body.clone(), field, json!("no_such_code"));
+                let (status, answer, _) = client.post_keyed(&url, case.token, &body, None).await;
+                assert_eq!(status, 422, "{} {field}=no_such_code: {answer}", case.path);
             }
         }
-        // Another agency's token: 403; no token: 401; not JSON: 415 / 400.
-        if case.forbidden != "not-used-see-below" {
-            assert_eq!(
-                client
-                    .post_keyed(&url, case.forbidden, &case.body, None)
-                    .await
-                    .0,
-                403,
-                "{}",
-                case.path
-            );
-        }
+    }
+}
+
+/// Another agency's token is refused (403), no token 401, a body that is not JSON 415, and
+/// broken JSON 400.
+async fn the_wrong_caller_or_a_body_not_json_is_refused(endpoints: &Endpoints, case: &Case) {
+    let (url, client) = (endpoints.url(case), &endpoints.client);
+    if case.forbidden != "not-used-see-below" {
         assert_eq!(
             client
-                .http
-                .post(&url)
-                .json(&case.body)
-                .send()
+                .post_keyed(&url, case.forbidden, &case.body, None)
                 .await
-                .unwrap()
-                .status()
-                .as_u16(),
-            401
-        );
-        let text = client
-            .http
-            .post(&url)
-            .bearer_auth(case.token)
-            .header("content-type", "text/plain")
-            .body(case.body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(text.status().as_u16(), 415);
-        let broken = client
-            .http
-            .post(&url)
-            .bearer_auth(case.token)
-            .header("content-type", "application/json")
-            .body("{")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(broken.status().as_u16(), 400);
-        assert_eq!(
-            total(&broker.brokers),
-            before,
-            "{}: refused requests published something",
+                .0,
+            403,
+            "{}",
             case.path
         );
+    }
+    let unsigned = client
+        .http
+        .post(&url)
+        .json(&case.body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    let text = client
+        .http
+        .post(&url)
+        .bearer_auth(case.token)
+        .header("content-type", "text/plain")
+        .body(case.body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status().as_u16(), 415);
+    let broken = client
+        .http
+        .post(&url)
+        .bearer_auth(case.token)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status().as_u16(), 400);
+}
 
-        // The valid request: 202 after the broker's ack, and each event decodes on its topic.
-        let (status, answer, _) = client.post_keyed(&url, case.token, &case.body, None).await;
-        assert_eq!(status, 202, "{}: {answer}", case.path);
-        let events = answer["events"].as_array().unwrap();
-        assert_eq!(
-            events.len(),
-            case.publishes.len(),
-            "{}: {answer}",
-            case.path
+/// The valid request is answered 202 after the broker's ack, naming each event it published;
+/// each decodes on its topic as the type said, its office from the token and its subject key
+/// from the NIK; a registration's NIK and name are readable only with the immigration KEK (the
+/// rest of the record is readable to all) and the NIK is nowhere in the clear.
+async fn a_valid_request_publishes_what_it_says_sealed_for_outsiders(
+    endpoints: &Endpoints,
+    case: &Case,
+) {
+    let url = endpoints.url(case);
+    // The valid request: 202 after the broker's ack, and each event decodes on its topic.
+    let (status, answer, _) = endpoints
+        .client
+        .post_keyed(&url, case.token, &case.body, None)
+        .await;
+    assert_eq!(status, 202, "{}: {answer}", case.path);
+    let events = answer["events"].as_array().unwrap();
+    assert_eq!(
+        events.len(),
+        case.publishes.len(),
+        "{}: {answer}",
+        case.path
+    );
+    for ((type_name, topic), event) in case.publishes.iter().zip(events) {
+        assert_eq!(event["type"], *type_name);
+        assert_eq!(event["topic"], *topic);
+        let records = read_all(
+            &endpoints.stack.broker.brokers,
+            topic,
+            records_in(&endpoints.stack.broker.brokers, topic) as usize,
+            Duration::from_secs(20),
         );
-        for ((type_name, topic), event) in case.publishes.iter().zip(events) {
-            assert_eq!(event["type"], *type_name);
-            assert_eq!(event["topic"], *topic);
-            let records = read_all(
-                &broker.brokers,
-                topic,
-                records_in(&broker.brokers, topic) as usize,
-                Duration::from_secs(20),
-            );
-            let found = records.iter().find(|r| {
-                r.partition() as i64 == event["partition"].as_i64().unwrap()
-                    && r.offset() == event["offset"].as_i64().unwrap()
-            });
-            let payload = found.expect("published record").payload().unwrap();
-            let decoded = codec.decode_from(topic, payload).await.unwrap().event;
-            let sealed = outsider.decode_from(topic, payload).await.unwrap();
-            assert_eq!(decoded.type_name(), *type_name);
+        let found = records.iter().find(|r| {
+            r.partition() as i64 == event["partition"].as_i64().unwrap()
+                && r.offset() == event["offset"].as_i64().unwrap()
+        });
+        let payload = found.expect("published record").payload().unwrap();
+        let decoded = endpoints
+            .codec
+            .decode_from(topic, payload)
+            .await
+            .unwrap()
+            .event;
+        let sealed = endpoints
+            .outsider
+            .decode_from(topic, payload)
+            .await
+            .unwrap();
+        assert_eq!(decoded.type_name(), *type_name);
+        assert_eq!(
+            decoded.envelope().event_id.to_string(),
+            event["event_id"].as_str().unwrap()
+        );
+        assert_eq!(
+            decoded.envelope().office,
+            office(case.token),
+            "office comes from the token"
+        );
+        if let Some(nik) = case.body.get("nik").and_then(Value::as_str) {
+            let key = lintas_kit::events::SubjectKeyer::new(SECRET.as_bytes())
+                .unwrap()
+                .subject_key(nik);
             assert_eq!(
-                decoded.envelope().event_id.to_string(),
-                event["event_id"].as_str().unwrap()
+                decoded.envelope().subject_key.as_deref(),
+                Some(key.as_str())
             );
+        }
+        if let AnyEvent::ApplicantRegistered(a) = &decoded {
             assert_eq!(
-                decoded.envelope().office,
-                office(case.token),
-                "office comes from the token"
+                a.personal.nik,
+                case.body["nik"].as_str().unwrap(),
+                "the NIK travels only in the personal-data field, and opens with the immigration KEK"
             );
-            if let Some(nik) = case.body.get("nik").and_then(Value::as_str) {
-                let key = lintas_kit::events::SubjectKeyer::new(SECRET.as_bytes())
-                    .unwrap()
-                    .subject_key(nik);
-                assert_eq!(
-                    decoded.envelope().subject_key.as_deref(),
-                    Some(key.as_str())
-                );
-            }
-            if let AnyEvent::ApplicantRegistered(a) = &decoded {
-                assert_eq!(
-                    a.personal.nik,
-                    case.body["nik"].as_str().unwrap(),
-                    "the NIK travels only in the personal-data field, and opens with the immigration KEK"
-                );
-                let AnyEvent::ApplicantRegistered(s) = &sealed.event else {
-                    panic!("the same record decodes without the key")
-                };
-                assert!(
-                    sealed.sealed.is_some(),
-                    "without the KEK the record says it is sealed"
-                );
-                assert_ne!(
-                    s.personal.nik, a.personal.nik,
-                    "without the KEK the NIK stays ciphertext"
-                );
-                assert_ne!(s.personal.full_name, a.personal.full_name);
-                assert_eq!(
-                    (s.sex, s.birth_date),
-                    (a.sex, a.birth_date),
-                    "the rest of the record is readable"
-                );
-                assert!(!String::from_utf8_lossy(payload).contains(&a.personal.nik));
-            }
+            let AnyEvent::ApplicantRegistered(s) = &sealed.event else {
+                panic!("the same record decodes without the key")
+            };
+            assert!(
+                sealed.sealed.is_some(),
+                "without the KEK the record says it is sealed"
+            );
+            assert_ne!(
+                s.personal.nik, a.personal.nik,
+                "without the KEK the NIK stays ciphertext"
+            );
+            assert_ne!(s.personal.full_name, a.personal.full_name);
+            assert_eq!(
+                (s.sex, s.birth_date),
+                (a.sex, a.birth_date),
+                "the rest of the record is readable"
+            );
+            assert!(!String::from_utf8_lossy(payload).contains(&a.personal.nik));
         }
     }
 }

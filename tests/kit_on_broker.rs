@@ -8,43 +8,29 @@ use std::time::Duration;
 use harness::*;
 use lintas_kit::events::*;
 use lintas_kit::store::Store;
+use lintas_kit::testing::examples::{example, Example};
 use lintas_kit::testing::{run_on_broker, Harness};
 
+/// A resident of Kesugihan registered and blocked, and a recruiter the police reported, seen
+/// in Adipala by the village office.
 fn events(keyer: &SubjectKeyer) -> Vec<AnyEvent> {
-    let subject = keyer.subject_key("3301014501900001");
-    let mut block_envelope =
-        Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", timefmt::millis::now());
-    block_envelope.subject_key = Some(subject);
     let block = DepartureBlocked {
-        envelope: block_envelope,
-        checkpoint_code: "TPI-CGK".into(),
         decision: BlockDecision::Refused,
-        carrier: "AirAsia".into(),
-        flight_or_vessel: "QZ 262".into(),
-        destination_country: "KH".into(),
-        transit_points: vec!["KUL".into()],
-        visa_shown: VisaType::Tourist,
-        return_ticket: false,
         reason: BlockReason::SuspectedTraffickingVictim,
-        group_id: None,
-        handed_to: HandedTo::AirportPolice,
-        traveller_sex: None,
-        traveller_minor: None,
-    };
+        ..example()
+    }
+    .about(&keyer.subject_key("3301014501900001"));
     let mut registration = applicant(keyer, "3301014501900001");
     registration.village = "Kesugihan".into();
-    let recruiter = |agency: Agency, village: Option<&str>| RecruiterReported {
-        envelope: Envelope::new(agency, "OFFICE", "off-1", timefmt::millis::now()),
-        recruiter_key: "rk-cilacap-0001".into(),
-        role: RecruiterRole::Recruiter,
-        phone_numbers: vec![],
-        licence_status: LicenceStatus::Unlicensed,
-        village: village.map(String::from),
-        sub_district: None,
-        regency: "Cilacap".into(),
-        linked_subject_keys: vec![],
-        placement_agency_name: None,
-        village_code: village.map(|_| "33.01.03.2001".parse().expect("a village code")),
+    let recruiter = |agency: Agency, village: Option<&str>| {
+        RecruiterReported {
+            recruiter_key: "rk-cilacap-0001".into(),
+            village: village.map(String::from),
+            village_code: village.map(|_| "33.01.03.2001".parse().expect("a village code")),
+            linked_subject_keys: vec![],
+            ..example()
+        }
+        .by(agency, "OFFICE")
     };
     vec![
         block.into_any(),

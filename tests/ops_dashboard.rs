@@ -179,105 +179,146 @@ const OPERATOR_TOKEN: &str = "operator-token-0000000000001";
 
 const STATUS_OF: &str = "return Object.fromEntries([...document.querySelectorAll('#groups tbody tr')].map(r => [r.dataset.group, r.querySelector('.status').innerText.trim()]))";
 
+/// The operators' dashboard of a running system (`lintas ops` watching the immigration and
+/// Disnaker subscribers while the synthetic feed runs): each claim below holds on the one
+/// system, in order, as an operator would see it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
-    let stack = Stack::start(2).await;
-    let (broker, database, registry, intake) = stack.parts();
-    let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, database, &broker.dir, &[]);
-    let mut disnaker = spawn_subscriber(
-        "disnaker",
-        &broker.brokers,
-        &registry.url,
-        database,
-        &broker.dir,
-        &[],
-    );
-    wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(60)).await;
-    wait_http_ok(&format!("{}/readyz", disnaker.url), Duration::from_secs(60)).await;
+    let mut watched = Watched::start().await;
+    only_the_operator_token_opens_the_dashboard(&watched.browser).await;
+    both_groups_keep_up_and_the_charts_move(&watched.browser).await;
+    a_dead_letter_shows_its_reason_but_not_its_body(&watched.browser).await;
+    an_acknowledged_alert_shows_without_personal_data(&watched).await;
+    every_service_shows_ready(&watched.browser).await;
+    the_page_switches_to_english(&watched.browser).await;
+    a_stopped_subscriber_turns_stall_or_stop(&mut watched).await;
+}
 
-    let ops_listen = format!("127.0.0.1:{}", free_port());
-    let metrics_listen = format!("127.0.0.1:{}", free_port());
-    let ops_tokens = format!(
-        "{OPERATOR_TOKEN}=other:OPS-CILACAP:operator,{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP"
-    );
-    let services = format!(
-        "intake={},imigrasi={},disnaker={}",
-        intake.url, imigrasi.url, disnaker.url
-    );
-    let _ops = Proc::spawn(
-        "ops",
-        lintas(&[
-            "ops",
-            "--brokers",
+/// Two subscribers on the usual stack, `lintas ops` watching them, the synthetic feed
+/// flowing, one poison record on the applicants' topic, and a browser on `/ops`.
+/// Fields drop in order: the browser and the processes before the stack they use.
+struct Watched {
+    browser: Browser,
+    _feed: Proc,
+    _ops: Proc,
+    disnaker: Service,
+    _imigrasi: Service,
+    stack: Stack,
+    metrics: String,
+}
+
+impl Watched {
+    async fn start() -> Watched {
+        let stack = Stack::start(2).await;
+        let (broker, database, registry, intake) = stack.parts();
+        let imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, database, &broker.dir, &[]);
+        let disnaker = spawn_subscriber(
+            "disnaker",
             &broker.brokers,
-            "--schema-registry-url",
             &registry.url,
-            "--listen",
-            &ops_listen,
-            "--metrics-listen",
-            &metrics_listen,
-            "--tokens",
-            &ops_tokens,
-            "--watch",
-            "imigrasi,disnaker",
-            "--service",
-            &services,
-            "--sample-ms",
-            "1000",
-            "--window-seconds",
-            "10",
-            "--stop-after-seconds",
-            "30",
-        ]),
-        &broker.dir,
-    );
-    let ops = format!("http://{ops_listen}");
-    wait_http_ok(&format!("{ops}/readyz"), Duration::from_secs(60)).await;
+            database,
+            &broker.dir,
+            &[],
+        );
+        wait_http_ok(&format!("{}/readyz", imigrasi.url), Duration::from_secs(60)).await;
+        wait_http_ok(&format!("{}/readyz", disnaker.url), Duration::from_secs(60)).await;
 
-    // The synthetic feed, steady for the whole test.
-    let tokens = tokens_spec();
-    let _feed = Proc::spawn(
-        "simulate",
-        lintas(&[
+        let ops_listen = format!("127.0.0.1:{}", free_port());
+        let metrics_listen = format!("127.0.0.1:{}", free_port());
+        let ops_tokens = format!(
+            "{OPERATOR_TOKEN}=other:OPS-CILACAP:operator,{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP"
+        );
+        let services = format!(
+            "intake={},imigrasi={},disnaker={}",
+            intake.url, imigrasi.url, disnaker.url
+        );
+        let ops = Proc::spawn(
+            "ops",
+            lintas(&[
+                "ops",
+                "--brokers",
+                &broker.brokers,
+                "--schema-registry-url",
+                &registry.url,
+                "--listen",
+                &ops_listen,
+                "--metrics-listen",
+                &metrics_listen,
+                "--tokens",
+                &ops_tokens,
+                "--watch",
+                "imigrasi,disnaker",
+                "--service",
+                &services,
+                "--sample-ms",
+                "1000",
+                "--window-seconds",
+                "10",
+                "--stop-after-seconds",
+                "30",
+            ]),
+            &broker.dir,
+        );
+        let ops_url = format!("http://{ops_listen}");
+        wait_http_ok(&format!("{ops_url}/readyz"), Duration::from_secs(60)).await;
+
+        // The synthetic feed, steady for the whole test.
+        let tokens = tokens_spec();
+        let feed = Proc::spawn(
             "simulate",
-            "--intake-url",
-            &intake.url,
-            "--tokens",
-            &tokens,
-            "--seed",
-            "11",
-            "--days",
-            "3",
-            "--per-day",
-            "3000",
-            "--rate",
-            // Requests per second. The feed raises about one alert per four requests (IM2 at
-            // each woman's pilgrimage departure, as the brief says), and the page lists the 15
-            // newest: at this rate the test's own alert stays there about a minute.
-            "1",
-            "--count",
-            "100000",
-        ]),
-        &broker.dir,
-    );
-    // A record no subscriber can read.
-    let raw: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &broker.brokers)
-        .create()
+            lintas(&[
+                "simulate",
+                "--intake-url",
+                &intake.url,
+                "--tokens",
+                &tokens,
+                "--seed",
+                "11",
+                "--days",
+                "3",
+                "--per-day",
+                "3000",
+                "--rate",
+                // Requests per second. The feed raises about one alert per four requests (IM2
+                // at each woman's pilgrimage departure, as the brief says), and the page lists
+                // the 15 newest: at this rate the test's own alert stays there about a minute.
+                "1",
+                "--count",
+                "100000",
+            ]),
+            &broker.dir,
+        );
+        // A record no subscriber can read.
+        let raw: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &broker.brokers)
+            .create()
+            .unwrap();
+        raw.send(
+            FutureRecord::to("lintas.applicants.v1")
+                .key("poison")
+                .payload("{\"nik\": \"not avro\"}"),
+            Duration::from_secs(10),
+        )
+        .await
         .unwrap();
-    raw.send(
-        FutureRecord::to("lintas.applicants.v1")
-            .key("poison")
-            .payload("{\"nik\": \"not avro\"}"),
-        Duration::from_secs(10),
-    )
-    .await
-    .unwrap();
-    let browser = Browser::start(&broker.dir).await;
-    browser.goto(&format!("{ops}/ops")).await;
+        let browser = Browser::start(&broker.dir).await;
+        browser.goto(&format!("{ops_url}/ops")).await;
+        Watched {
+            browser,
+            _feed: feed,
+            _ops: ops,
+            disnaker,
+            _imigrasi: imigrasi,
+            stack,
+            metrics: format!("http://{metrics_listen}/metrics"),
+        }
+    }
+}
 
-    // Signed out: the sign-in form and no data. An agency's token is refused with the reason;
-    // the operator's token opens the dashboard.
+/// Signed out, the page shows the sign-in form and no data; an agency's token is refused
+/// with the reason (only operators may look); the operator's token opens the dashboard, in
+/// Indonesian by default.
+async fn only_the_operator_token_opens_the_dashboard(browser: &Browser) {
     let sign_in = |token: &str| {
         format!(
             "document.getElementById('token').value = '{token}'; \
@@ -308,14 +349,15 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             "return document.getElementById('sign-in').hidden && !document.getElementById('dashboard').hidden",
         )
         .await;
-
-    // Indonesian by default.
     let title = browser
         .eval("return document.querySelector('h1').innerText")
         .await;
     assert_eq!(title, "Lintas — Pemantauan Operasional");
+}
 
-    // Both groups keep up with the feed.
+/// Both subscribers show OK while they keep up, and the event count, the throughput chart
+/// and the by-type chart change while the page stays loaded.
+async fn both_groups_keep_up_and_the_charts_move(browser: &Browser) {
     browser
         .until(
             "both groups OK",
@@ -323,8 +365,6 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             &format!("const s = (() => {{ {STATUS_OF} }})(); return s.imigrasi === 'OK' && s.disnaker === 'OK'"),
         )
         .await;
-
-    // Charts and counters move while the page stays loaded.
     let read = "return { seen: document.getElementById('events-seen').innerText, \
         lines: [...document.querySelectorAll('#chart-topics polyline')].map(p => p.getAttribute('points')).join('|'), \
         types: document.querySelectorAll('#chart-types polyline').length, \
@@ -345,8 +385,11 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         second["types"].as_u64().unwrap() >= 2,
         "by-type chart: {second}"
     );
+}
 
-    // The poison record: counted per subscriber, newest with its reason, viewable.
+/// The poison record is counted once for the subscriber that dead-lettered it, listed newest
+/// with its reason, and opens to its headers, never its body.
+async fn a_dead_letter_shows_its_reason_but_not_its_body(browser: &Browser) {
     browser
         .until(
             "imigrasi's dead letter",
@@ -374,8 +417,12 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         !detail.contains("not avro"),
         "the body must not be shown: {detail}"
     );
+}
 
-    // An alert with its acknowledgement: on the page, acknowledged, without personal data.
+/// An alert raised and acknowledged on the feed appears with its rule, owner and status
+/// ("diterima"), and nothing on the page looks like a NIK.
+async fn an_acknowledged_alert_shows_without_personal_data(watched: &Watched) {
+    let (broker, registry) = (&watched.stack.broker, &watched.stack.registry);
     let events = producer(&broker.brokers, &registry.url);
     let alert_id = uuid::Uuid::new_v4();
     let raised = AlertRaised::from_rule(
@@ -414,8 +461,8 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         })
         .await
         .unwrap();
-
-    let alert = browser
+    let alert = watched
+        .browser
         .until(
             "the alert",
             Duration::from_secs(30),
@@ -430,7 +477,7 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             && alert.contains("Ditandai lagi dalam 12 bulan"),
         "the summary in Bahasa Indonesia by default: {alert}"
     );
-    let text = browser.eval("return document.body.innerText").await;
+    let text = watched.browser.eval("return document.body.innerText").await;
     assert!(
         !text
             .as_str()
@@ -441,8 +488,10 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             .any(|w| w.iter().all(char::is_ascii_digit)),
         "a NIK-like number is on the page"
     );
+}
 
-    // Each service's readiness.
+/// The three services the operator named (intake, imigrasi, disnaker) show as ready.
+async fn every_service_shows_ready(browser: &Browser) {
     browser
         .until(
             "three ready services",
@@ -450,8 +499,10 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
             "return document.querySelectorAll('#services .badge.ready').length === 3",
         )
         .await;
+}
 
-    // English on request.
+/// The language toggle switches the page to English (the alert's status too) and back.
+async fn the_page_switches_to_english(browser: &Browser) {
     browser
         .eval("document.getElementById('lang-toggle').click(); return true")
         .await;
@@ -476,9 +527,14 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         .await;
     browser.resize(1920, 1080).await;
     browser.screenshot("ops-dashboard-wall.png").await;
+}
 
-    // Stop one agency's subscriber while the feed goes on.
-    disnaker.proc.kill();
+/// A subscriber killed while the feed goes on turns STALL or STOP on the page and in
+/// `/metrics` (`lintas_group_status`), its service NOT READY ("TIDAK SIAP"), while the other
+/// stays OK.
+async fn a_stopped_subscriber_turns_stall_or_stop(watched: &mut Watched) {
+    watched.disnaker.proc.kill();
+    let browser = &watched.browser;
     let statuses = browser
         .until(
             "disnaker STALL or STOP",
@@ -498,7 +554,7 @@ async fn dashboard_shows_the_live_feed_and_a_stopped_subscriber() {
         .screenshot("ops-dashboard-stopped-subscriber.png")
         .await;
 
-    let metrics = reqwest::get(format!("http://{metrics_listen}/metrics"))
+    let metrics = reqwest::get(&watched.metrics)
         .await
         .unwrap()
         .text()
@@ -529,38 +585,9 @@ async fn embedded_run_page_states_the_group_limit_and_watches_a_named_group() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("ops-up-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
-    let data = dir.join("data");
-    let up = Proc::spawn(
-        "up",
-        lintas(&[
-            "up",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--listen",
-            &listen,
-        ]),
-        &dir,
-    );
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let banner = loop {
-        let text = std::fs::read_to_string(&up.log).unwrap_or_default();
-        if text.contains("Stop with Ctrl-C.") {
-            break text;
-        }
-        assert!(Instant::now() < deadline, "no banner:\n{text}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    let field = |label: &str| {
-        banner
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(label))
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no `{label}` in the banner:\n{banner}"))
-            .to_string()
-    };
-    let (broker, operator) = (field("broker"), field("token operator"));
-    let base = format!("http://{listen}");
+    let up = EmbeddedRun::start(&dir, &[]).await;
+    let (broker, operator) = (up.field("broker"), up.field("token operator"));
+    let base = up.base.clone();
     wait_http_ok(&format!("{base}/readyz"), Duration::from_secs(60)).await;
 
     // An integrator's group committed on the embedded broker.

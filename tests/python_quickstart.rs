@@ -119,47 +119,15 @@ struct Up {
 }
 
 async fn start_up(dir: &PathBuf, extra: &[&str]) -> Up {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let data = dir.join("data");
-    let mut args = vec![
-        "up",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--listen",
-        &listen,
-    ];
-    args.extend_from_slice(extra);
-    let proc = Proc::spawn("up", lintas(&args), dir);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let banner = loop {
-        let text = std::fs::read_to_string(&proc.log).unwrap_or_default();
-        if text.contains("Stop with Ctrl-C.") {
-            break text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "lintas up did not print its banner:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    // The first word after a banner label.
-    let field = |label: &str| {
-        banner
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(label))
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no `{label}` in the banner:\n{banner}"))
-            .to_string()
-    };
+    let run = EmbeddedRun::start(dir, extra).await;
     Up {
-        base: format!("http://{listen}"),
-        broker: field("broker"),
-        registry_read: field("registry read"),
-        disnaker: field("token disnaker"),
-        imigrasi: field("token imigrasi"),
-        operator: field("token operator"),
-        proc,
+        broker: run.field("broker"),
+        registry_read: run.field("registry read"),
+        disnaker: run.field("token disnaker"),
+        imigrasi: run.field("token imigrasi"),
+        operator: run.field("token operator"),
+        base: run.base,
+        proc: run.proc,
     }
 }
 
@@ -248,21 +216,45 @@ async fn until(
     }
 }
 
+/// What a Python integrator following tests/python/README.md gets from one embedded run
+/// (`lintas up`, the quickstart's group named by the operator at start): each claim below, in
+/// order, on the one run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     ensure_python_deps();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("quickstart-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    // The operator names the quickstart's group before the trial, as the README says.
     let up = start_up(&dir, &["--ops-group", "quickstart-reader"]).await;
     wait_http_ok(&format!("{}/readyz", up.base), Duration::from_secs(60)).await;
-    let client = reqwest::Client::new();
+    let trial = Trial {
+        dir,
+        up,
+        client: reqwest::Client::new(),
+    };
+    the_embedded_broker_lists_no_groups_and_the_page_says_so(&trial).await;
+    let reader = the_quickstart_prints_each_events_type_and_keys(&trial).await;
+    personal_data_is_ciphertext_unless_read_with_the_kek(&trial).await;
+    the_quickstarts_named_group_shows_caught_up(&trial).await;
+    drop(reader);
+    an_unlisted_group_shows_once_an_operator_names_it(&trial).await;
+    drop(trial.up.proc);
+}
 
-    // The embedded broker lists no groups, and the page's data says so.
+/// The embedded run under trial: its folder, its banner's values and a client.
+struct Trial {
+    dir: PathBuf,
+    up: Up,
+    client: reqwest::Client,
+}
+
+/// The embedded broker lists no consumer groups: the operators' data says so (with the group
+/// named at start, not yet seen), and the page states the limit.
+async fn the_embedded_broker_lists_no_groups_and_the_page_says_so(trial: &Trial) {
+    let (up, client) = (&trial.up, &trial.client);
     let snap = until(
-        &client,
-        &up,
+        client,
+        up,
         "a sample of the broker",
         Duration::from_secs(30),
         |s| !s["group_discovery"]["broker_lists_groups"].is_null(),
@@ -289,8 +281,13 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
         page.contains("This broker does not list its consumer groups"),
         "the page states the limit"
     );
+}
 
-    // Two events through the intakes.
+/// Two events posted to the intakes are printed by the quickstart, run as the README says,
+/// each as its type (the `lintas.event.type` header), its key and its `envelope.subject_key`
+/// (the same: events are keyed by subject), and nothing else. The reader keeps running.
+async fn the_quickstart_prints_each_events_type_and_keys(trial: &Trial) -> Reader {
+    let up = &trial.up;
     let applicant = Client::new()
         .publish(
             &format!("{}/v1/applicants", up.base),
@@ -312,20 +309,17 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
             .to_string()
     };
     let (applicant_key, flagged_key) = (key(&applicant), key(&flagged));
-    // Keyed by subject_key: the key and envelope.subject_key are the same.
     let expected = [
         format!("ApplicantRegistered {applicant_key} {applicant_key}"),
         format!("VisaTypeFlagged {flagged_key} {flagged_key}"),
     ];
-
-    // The quickstart, run as the README says, prints them.
-    let reader = start_quickstart(&up);
+    let reader = start_quickstart(up);
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let lines = reader.lines.lock().unwrap().clone();
         if expected.iter().all(|e| lines.contains(e)) {
             assert_eq!(lines.len(), 2, "exactly the two events: {lines:?}");
-            break;
+            return reader;
         }
         assert!(
             Instant::now() < deadline,
@@ -334,65 +328,69 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
 
-    // Personal data: ciphertext to the quickstart (and to any reader without the KEK); the
-    // README's read_feed.py command with the run's immigration KEK decrypts it.
-    let kek = std::fs::read_to_string(dir.join("data/kek-lintas-imigrasi.secret")).unwrap();
-    let personal = |kek: Option<String>| {
-        let up = &up;
-        async move {
-            let registry = format!("{}/registry", up.base);
-            let user_info = format!("basic.auth.user.info={}", up.registry_read);
-            let mut args = vec![
-                "--brokers",
-                up.broker.as_str(),
-                "--registry",
-                registry.as_str(),
-                "--registry-config",
-                user_info.as_str(),
-                "--topics",
-                "lintas.applicants.v1",
-                "--expect",
-                "1",
-                "--timeout",
-                "60",
-            ];
-            let kek = kek.map(|k| k.trim().to_string());
-            if let Some(kek) = &kek {
-                args.extend(["--kek-secret", kek.as_str()]);
-            }
-            let out = tokio::process::Command::new(python())
-                .arg(repo_root().join("tests/python/read_feed.py"))
-                .args(&args)
-                .stdin(Stdio::null())
-                .kill_on_drop(true)
-                .output()
-                .await
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "read_feed.py: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let line: Value = serde_json::from_slice(&out.stdout).unwrap();
-            line["value"]["personal"].clone()
-        }
-    };
-    let clear = personal(Some(kek)).await;
+/// The applicant's NIK and name are ciphertext to a reader without the KEK (the quickstart,
+/// any integrator); the README's read_feed.py command with the run's immigration KEK
+/// decrypts them.
+async fn personal_data_is_ciphertext_unless_read_with_the_kek(trial: &Trial) {
+    let kek = std::fs::read_to_string(trial.dir.join("data/kek-lintas-imigrasi.secret")).unwrap();
+    let clear = read_personal_data(&trial.up, Some(kek.trim())).await;
     assert_eq!(clear["nik"], "3301011301900001");
     assert_eq!(clear["full_name"], "Budi");
-    let sealed = personal(None).await;
+    let sealed = read_personal_data(&trial.up, None).await;
     assert_ne!(sealed["nik"], "3301011301900001");
     assert!(
         sealed["nik"].as_str().unwrap().len() > 40,
         "base64 ciphertext: {sealed}"
     );
+}
 
-    // Its group commits (auto-commit, every 5 s) and shows on the page: caught up, OK, on the
-    // partitions it committed on; its members are unknown to a broker that lists no groups.
+/// The applicant's `personal` record as read_feed.py prints it, with the KEK or without.
+async fn read_personal_data(up: &Up, kek: Option<&str>) -> Value {
+    let registry = format!("{}/registry", up.base);
+    let user_info = format!("basic.auth.user.info={}", up.registry_read);
+    let mut args = vec![
+        "--brokers",
+        up.broker.as_str(),
+        "--registry",
+        registry.as_str(),
+        "--registry-config",
+        user_info.as_str(),
+        "--topics",
+        "lintas.applicants.v1",
+        "--expect",
+        "1",
+        "--timeout",
+        "60",
+    ];
+    if let Some(kek) = kek {
+        args.extend(["--kek-secret", kek]);
+    }
+    let out = tokio::process::Command::new(python())
+        .arg(repo_root().join("tests/python/read_feed.py"))
+        .args(&args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "read_feed.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    line["value"]["personal"].clone()
+}
+
+/// The quickstart's group commits (auto-commit, every 5 s) and shows on the operators' data:
+/// named, caught up, OK, on the partitions it committed on; its members unknown to a broker
+/// that lists no groups.
+async fn the_quickstarts_named_group_shows_caught_up(trial: &Trial) {
     let snap = until(
-        &client,
-        &up,
+        &trial.client,
+        &trial.up,
         "the quickstart's group on /ops",
         Duration::from_secs(40),
         |s| {
@@ -411,15 +409,19 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     let g = group(&snap, "quickstart-reader").unwrap();
     assert_eq!(g["source"], "named");
     assert!(g["members"].is_null(), "{g}");
-    drop(reader);
+}
 
-    // A Rust integrator's group that committed but is behind: unseen until an operator names
-    // it on the page, then shown with its lag.
+/// A Rust integrator's group that committed but is behind stays unseen until an operator
+/// names it (no token 401, an agency's 403, a bad name 422, 201 then 200 once named), then
+/// shows with its lag on its partitions, turns from OK once it stalls, and the operators'
+/// data holds no personal data.
+async fn an_unlisted_group_shows_once_an_operator_names_it(trial: &Trial) {
+    let (up, client) = (&trial.up, &trial.client);
     let rust_group = "rust-trial.applicants";
     commit_at_start(&up.broker, rust_group);
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
-        group(&snapshot(&client, &up).await, rust_group).is_none(),
+        group(&snapshot(client, up).await, rust_group).is_none(),
         "the embedded broker does not list it"
     );
     let groups_url = format!("{}/ops/api/groups", up.base);
@@ -449,8 +451,8 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
         "named once"
     );
     let snap = until(
-        &client,
-        &up,
+        client,
+        up,
         "the Rust group on /ops",
         Duration::from_secs(20),
         |s| group(s, rust_group).is_some(),
@@ -469,20 +471,18 @@ async fn quickstart_reads_the_embedded_feed_and_integrators_groups_reach_ops() {
     );
     // Its status is judged like any other group's: lagging and not moving is not OK for long.
     let snap = until(
-        &client,
-        &up,
+        client,
+        up,
         "the Rust group stalled",
         Duration::from_secs(60),
         |s| group(s, rust_group).is_some_and(|g| g["status"] != "OK" && g["status"] != "WARN"),
     )
     .await;
     eprintln!("{}", group(&snap, rust_group).unwrap());
-    // No personal data on the page's data.
     let text = snap.to_string();
     for secret in ["3301011301900001", "3301014501900001", "Budi"] {
         assert!(!text.contains(secret), "{secret} in the snapshot");
     }
-    drop(up.proc);
 }
 
 /// On a broker that lists its groups (tansu, like Kafka) nothing needs naming: `lintas up

@@ -8,41 +8,76 @@ mod harness;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// A crate made by `lintas new subscriber`, built and tested offline, then run against the
+/// embedded run: each claim below, in order, on the one crate (its build is the slow part).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded_feed() {
+    let dir = scratch("scaffold");
+    let root = make(&dir, "village_watch");
+    the_crate_holds_its_files_and_no_path_of_this_machine(&root, &dir);
+    let target = it_builds_and_passes_its_tests_offline(&root);
+    it_consumes_the_embedded_feed_and_serves_its_route(&dir, &target).await;
+}
+
+/// A fresh folder for one test's crates.
+fn scratch(what: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("scaffold-{}", uuid::Uuid::new_v4().simple()));
+        .join(format!("{what}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    dir
+}
 
-    let refused = harness::lintas(&[
-        "new",
-        "subscriber",
-        "Bad-Name",
-        "--dir",
-        dir.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    assert!(!refused.status.success(), "a bad name must be refused");
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("lowercase"));
+/// This checkout, whose kit the crates take.
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
 
-    let made = harness::lintas(&[
-        "new",
-        "subscriber",
-        "village_watch",
-        "--dir",
-        dir.to_str().unwrap(),
-    ])
-    .current_dir(&repo)
-    .output()
-    .unwrap();
+/// Runs `lintas new subscriber NAME --dir DIR` from this checkout.
+fn new_subscriber(dir: &std::path::Path, name: &str) -> std::process::Output {
+    harness::lintas(&["new", "subscriber", name, "--dir", dir.to_str().unwrap()])
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+/// Makes crate `name` under `dir`; returns its folder.
+fn make(dir: &std::path::Path, name: &str) -> PathBuf {
+    let made = new_subscriber(dir, name);
     assert!(
         made.status.success(),
         "{}",
         String::from_utf8_lossy(&made.stderr)
     );
-    let root = dir.join("village_watch");
+    dir.join(name)
+}
+
+/// A name that is no crate name (`Bad-Name`) is refused, saying it must be lowercase.
+#[test]
+fn a_bad_name_is_refused() {
+    let refused = new_subscriber(&scratch("scaffold-bad"), "Bad-Name");
+    assert!(!refused.status.success(), "a bad name must be refused");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("lowercase"));
+}
+
+/// Making a crate where one exists fails: an integrator's work is never overwritten.
+#[test]
+fn an_existing_crate_is_not_overwritten() {
+    let dir = scratch("scaffold-again");
+    make(&dir, "village_watch");
+    let again = new_subscriber(&dir, "village_watch");
+    assert!(
+        !again.status.success(),
+        "an existing crate must not be overwritten"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The crate holds its manifest, lock file, README, handler, `main`, test and a migration
+/// per dialect, named after it, and no file names a folder of the machine that made it.
+fn the_crate_holds_its_files_and_no_path_of_this_machine(
+    root: &std::path::Path,
+    dir: &std::path::Path,
+) {
     for file in [
         "Cargo.toml",
         "Cargo.lock",
@@ -55,28 +90,19 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
     ] {
         assert!(root.join(file).is_file(), "{file} missing");
     }
-    no_path_of_this_machine(&root, &[&repo, &dir]);
+    no_path_of_this_machine(root, &[&repo(), dir]);
     let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
     assert!(
         lib.contains("pub const GROUP: &str = \"village_watch\"")
             && lib.contains("VillageWatchHandler")
             && lib.contains("/v1/village_watch/event-types")
     );
-    let again = harness::lintas(&[
-        "new",
-        "subscriber",
-        "village_watch",
-        "--dir",
-        dir.to_str().unwrap(),
-    ])
-    .current_dir(&repo)
-    .output()
-    .unwrap();
-    assert!(
-        !again.status.success(),
-        "an existing crate must not be overwritten"
-    );
+}
 
+/// The crate builds and its tests pass (each on SQLite and on PostgreSQL) with the network
+/// off, from its own Cargo.lock and cargo's cache of this build, with the versions of the
+/// main dependencies Lintas is tested with. Returns the target folder it was built in.
+fn it_builds_and_passes_its_tests_offline(root: &std::path::Path) -> PathBuf {
     // Build and test it like its author would, with the network off: its own Cargo.lock and
     // cargo's cache of this build are all it needs.
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
@@ -85,7 +111,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         .to_path_buf();
     let output = Command::new(option_env!("CARGO").unwrap_or("cargo"))
         .args(["test", "--offline"])
-        .current_dir(&root)
+        .current_dir(root)
         .env("CARGO_TARGET_DIR", &target)
         .env("CARGO_NET_OFFLINE", "true")
         .output()
@@ -100,11 +126,20 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
         "the scaffolded crate does not build or pass offline:\n{log}"
     );
     for test in [
-        "test counts_each_event_once_per_subject_and_type ... ok",
-        "test the_route_answers_its_agency_only ... ok",
+        "test counts_each_event_once_per_subject_and_type::sqlite ... ok",
+        "test counts_each_event_once_per_subject_and_type::postgresql ... ok",
+        "test the_route_answers_its_agency_only::sqlite ... ok",
+        "test the_route_answers_its_agency_only::postgresql ... ok",
     ] {
         assert!(log.contains(test), "{test} did not run:\n{log}");
     }
+    assert_same_versions_as_lintas(root);
+    target
+}
+
+/// The crate's Cargo.lock has the versions of rdkafka, sqlx, tokio and axum this checkout's
+/// has.
+fn assert_same_versions_as_lintas(root: &std::path::Path) {
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
     let kit_version = |lock: &str, name: &str| {
         lock.split("[[package]]")
@@ -116,7 +151,7 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
                     .to_string()
             })
     };
-    let ours = std::fs::read_to_string(repo.join("Cargo.lock")).unwrap();
+    let ours = std::fs::read_to_string(repo().join("Cargo.lock")).unwrap();
     for dependency in ["rdkafka", "sqlx", "tokio", "axum"] {
         assert_eq!(
             kit_version(&lock, dependency),
@@ -124,47 +159,22 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
             "{dependency}: the scaffolded crate must build with the version Lintas is tested with"
         );
     }
+}
 
-    // Run it against `lintas up`, as services/kit/README.md says, and feed it one applicant.
-    let up_port = harness::free_port();
-    let up = harness::Proc::spawn(
-        "up",
-        harness::lintas(&[
-            "up",
-            "--data-dir",
-            dir.join("up-data").to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{up_port}"),
-        ]),
-        &dir,
-    );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    let banner = loop {
-        let text = std::fs::read_to_string(&up.log).unwrap_or_default();
-        if text.contains("Stop with Ctrl-C.") {
-            break text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "lintas up did not start:\n{text}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
-    let field = |prefix: &str| {
-        banner
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix(prefix)
-                    .map(|rest| rest.split_whitespace().next().unwrap().to_string())
-            })
-            .unwrap_or_else(|| panic!("no `{prefix}` in the banner:\n{banner}"))
-    };
+/// Run as services/kit/README.md says against `lintas up`, with the registry's read
+/// credential only, the crate applies an applicant posted to the intake into exactly the
+/// SQLite file its URL names, and its route serves the count to the agency's officer and
+/// tells another agency which agency it needs.
+async fn it_consumes_the_embedded_feed_and_serves_its_route(
+    dir: &PathBuf,
+    target: &std::path::Path,
+) {
+    let up = harness::EmbeddedRun::start(dir, &[]).await;
     let (brokers, registry, registry_read, disnaker) = (
-        field("broker"),
-        field("schema registry"),
-        field("registry read"),
-        field("token disnaker"),
+        up.field("broker"),
+        up.field("schema registry"),
+        up.field("registry read"),
+        up.field("token disnaker"),
     );
     let binary = target.join("debug").join("village-watch");
     let watch_port = harness::free_port();
@@ -183,11 +193,11 @@ async fn scaffolded_subscriber_builds_passes_its_tests_and_consumes_the_embedded
             "LINTAS_LISTEN",
             format!("127.0.0.1:{watch_port}"),
         );
-    let _subscriber = harness::Proc::spawn("village-watch", command, &dir);
+    let _subscriber = harness::Proc::spawn("village-watch", command, dir);
     let client = reqwest::Client::new();
     let body = harness::budi_registration("33.01.07.2001", "Maos");
     let accepted = client
-        .post(format!("http://127.0.0.1:{up_port}/v1/applicants"))
+        .post(format!("{}/v1/applicants", up.base))
         .bearer_auth(&disnaker)
         .json(&body)
         .send()

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use harness::*;
 use lintas_kit::events::*;
+use lintas_kit::testing::examples::{example, Example};
 use serde_json::{json, Value};
 use time::macros::datetime;
 
@@ -403,39 +404,33 @@ async fn a_stopped_broker_gives_503_never_202() {
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
-fn envelope(subject_key: &str, at: time::OffsetDateTime) -> Envelope {
-    let mut e = Envelope::new(Agency::Imigrasi, "KANIM-CILACAP", "off-3", at);
-    e.subject_key = Some(subject_key.into());
-    e
-}
-
+/// The immigration office's flag of an umrah visa to Saudi Arabia without the travel
+/// operator's letter.
 fn flag(subject_key: &str, at: time::OffsetDateTime) -> VisaTypeFlagged {
     VisaTypeFlagged {
-        envelope: envelope(subject_key, at),
         reason: VisaFlagReason::UmrahOrZiarahWithoutTravelOperatorLetter,
-        stage: ScreeningStage::PassportInterview,
         visa_type: VisaType::Umrah,
         destination_country: "SA".into(),
+        ..example()
     }
+    .about(subject_key)
+    .at(at)
 }
 
+/// A block at Soekarno-Hatta of a flight direct to Saudi Arabia on an umrah visa, with a
+/// return ticket; the block does not say who travelled.
 fn block(subject_key: &str, at: time::OffsetDateTime) -> DepartureBlocked {
     DepartureBlocked {
-        envelope: envelope(subject_key, at),
-        checkpoint_code: "TPI-CGK".into(),
-        decision: BlockDecision::Deferred,
-        carrier: "Saudia".into(),
-        flight_or_vessel: "SV 817".into(),
         destination_country: "SA".into(),
         transit_points: vec![],
         visa_shown: VisaType::Umrah,
         return_ticket: true,
-        reason: BlockReason::SuspectedNonProceduralWorker,
-        group_id: None,
-        handed_to: HandedTo::Bp3miShelter,
         traveller_sex: None,
         traveller_minor: None,
+        ..example()
     }
+    .about(subject_key)
+    .at(at)
 }
 
 /// The subject history at `url` once it holds `events` events (within 60 s).

@@ -1,23 +1,19 @@
-//! The village rules on the kit's in-memory harness: the same handler code the runtime runs,
-//! no broker. Events are fed in both orders: the notices must not depend on arrival order.
+//! The village rules on the kit's harness, each scenario on SQLite and on PostgreSQL: the same
+//! handler code the runtime runs, no broker. Events are fed in both orders: the notices must
+//! not depend on arrival order.
 
 use lintas_desa::{DesaHandler, RULE_BLOCKED, RULE_RECRUITER};
 use lintas_kit::events::*;
-use lintas_kit::testing::Harness;
+use lintas_kit::testing::examples::{example, Example, SUBJECT};
+use lintas_kit::testing::{Backend, Harness};
 use sqlx::Row;
 
-const SUBJECT: &str = "5f1d0c9e7b2a43d8a6e1f0b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3";
-
-fn envelope(agency: Agency, subject: Option<&str>) -> Envelope {
-    let mut e = Envelope::new(
-        agency,
-        "OFFICE",
-        "off-1",
-        time::macros::datetime!(2026-03-01 08:00 UTC),
-    );
-    e.subject_key = subject.map(String::from);
-    e
-}
+lintas_kit::on_both_stores!(
+    blocked_resident_notifies_the_village_in_either_order_and_once,
+    a_flag_alone_notifies_nobody_but_shows_in_the_village_view,
+    police_reported_recruiter_in_a_village_notifies_it_in_either_order,
+    villages_of_one_name_are_told_apart_by_their_codes,
+);
 
 fn registered() -> AnyEvent {
     resident(SUBJECT, "Kesugihan", Some("33.01.02.2001"))
@@ -26,24 +22,11 @@ fn registered() -> AnyEvent {
 /// A registration of `subject` living in the village of that name and Kemendagri code.
 fn resident(subject: &str, village: &str, code: Option<&str>) -> AnyEvent {
     ApplicantRegistered {
-        envelope: envelope(Agency::Disnaker, Some(subject)),
-        source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData {
-            nik: "3301014501900001".into(),
-            full_name: "Siti".into(),
-        },
-        sex: Sex::Female,
-        birth_date: time::macros::date!(1990 - 01 - 05),
         village: village.into(),
-        sub_district: "Kesugihan".into(),
-        regency: "Cilacap".into(),
-        declared_purpose: DeclaredPurpose::Umrah,
-        destination_country: "SA".into(),
-        placement_agency: None,
-        sponsor_name: None,
-        identity_verified: true,
         village_code: code.map(|c| c.parse().expect("a village code")),
+        ..example()
     }
+    .about(subject)
     .into_any()
 }
 
@@ -52,39 +35,20 @@ fn blocked() -> AnyEvent {
 }
 
 fn blocked_of(subject: &str) -> AnyEvent {
-    DepartureBlocked {
-        envelope: envelope(Agency::Imigrasi, Some(subject)),
-        checkpoint_code: "TPI-CGK".into(),
-        decision: BlockDecision::Deferred,
-        carrier: "Saudia".into(),
-        flight_or_vessel: "SV 817".into(),
-        destination_country: "SA".into(),
-        transit_points: vec![],
-        visa_shown: VisaType::Umrah,
-        return_ticket: true,
-        reason: BlockReason::SuspectedNonProceduralWorker,
-        group_id: None,
-        handed_to: HandedTo::Bp3miShelter,
-        traveller_sex: None,
-        traveller_minor: None,
-    }
-    .into_any()
+    example::<DepartureBlocked>().about(subject).into_any()
 }
 
+/// Recruiter rk-cilacap-0001 reported by `agency`, seen in `village` (of code 33.01.02.2001)
+/// or nowhere in particular.
 fn recruiter(agency: Agency, village: Option<&str>) -> AnyEvent {
     RecruiterReported {
-        envelope: envelope(agency, None),
         recruiter_key: "rk-cilacap-0001".into(),
-        role: RecruiterRole::Recruiter,
-        phone_numbers: vec![],
-        licence_status: LicenceStatus::Unlicensed,
         village: village.map(String::from),
-        sub_district: None,
-        regency: "Cilacap".into(),
-        linked_subject_keys: vec![],
-        placement_agency_name: None,
         village_code: village.map(|_| "33.01.02.2001".parse().expect("a village code")),
+        linked_subject_keys: vec![],
+        ..example()
     }
+    .by(agency, "OFFICE")
     .into_any()
 }
 
@@ -98,20 +62,24 @@ async fn notices(harness: &Harness<DesaHandler>) -> Vec<(String, String, String)
         .collect()
 }
 
-async fn run(events: Vec<AnyEvent>) -> Harness<DesaHandler> {
-    let mut harness = Harness::new(DesaHandler::default(), lintas_desa::migrations())
-        .await
-        .unwrap();
+/// The village desk after `events`, one batch each.
+async fn run(backend: Backend, events: Vec<AnyEvent>) -> Harness<DesaHandler> {
+    let mut harness = Harness::on(backend, DesaHandler::default(), lintas_desa::migrations()).await;
     harness.apply_each(events).await.unwrap();
     harness
 }
 
-#[tokio::test]
-async fn blocked_resident_notifies_the_village_in_either_order_and_once() {
+/// A resident blocked: one notice to her village, in either order, once however often the
+/// events are redelivered, published as an alert owned by the village office.
+async fn blocked_resident_notifies_the_village_in_either_order_and_once(backend: Backend) {
     let (reg, block) = (registered(), blocked());
-    let forward = run(vec![reg.clone(), block.clone()]).await;
-    let backward = run(vec![block.clone(), reg.clone()]).await;
-    let replayed = run(vec![reg.clone(), block.clone(), block.clone(), reg.clone()]).await;
+    let forward = run(backend, vec![reg.clone(), block.clone()]).await;
+    let backward = run(backend, vec![block.clone(), reg.clone()]).await;
+    let replayed = run(
+        backend,
+        vec![reg.clone(), block.clone(), block.clone(), reg.clone()],
+    )
+    .await;
     let expected = notices(&forward).await;
     assert_eq!(expected.len(), 1);
     assert_eq!(
@@ -129,14 +97,7 @@ async fn blocked_resident_notifies_the_village_in_either_order_and_once() {
         "a redelivery raised a second notice"
     );
     // The notice is published as AlertRaised owned by desa, once.
-    let published: Vec<&AlertRaised> = replayed
-        .published()
-        .iter()
-        .filter_map(|e| match e {
-            AnyEvent::AlertRaised(a) => Some(a),
-            _ => None,
-        })
-        .collect();
+    let published = replayed.alerts_raised();
     assert_eq!(published.len(), 1);
     assert_eq!(published[0].owner, Agency::Desa);
     assert_eq!(
@@ -145,17 +106,10 @@ async fn blocked_resident_notifies_the_village_in_either_order_and_once() {
     );
 }
 
-#[tokio::test]
-async fn a_flag_alone_notifies_nobody_but_shows_in_the_village_view() {
-    let flag = VisaTypeFlagged {
-        envelope: envelope(Agency::Imigrasi, Some(SUBJECT)),
-        reason: VisaFlagReason::UmrahOrZiarahWithoutTravelOperatorLetter,
-        stage: ScreeningStage::PassportInterview,
-        visa_type: VisaType::Umrah,
-        destination_country: "SA".into(),
-    }
-    .into_any();
-    let harness = run(vec![flag, registered()]).await;
+/// A visa flag is not a block: no notice, but the village view shows it.
+async fn a_flag_alone_notifies_nobody_but_shows_in_the_village_view(backend: Backend) {
+    let flag = example::<VisaTypeFlagged>().into_any();
+    let harness = run(backend, vec![flag, registered()]).await;
     assert!(notices(&harness).await.is_empty(), "a flag is not a block");
     let kinds: Vec<String> = sqlx::query_scalar(
         "SELECT e.kind FROM residents r JOIN resident_events e ON e.subject_key = r.subject_key WHERE r.village_code = '33.01.02.2001'",
@@ -166,12 +120,13 @@ async fn a_flag_alone_notifies_nobody_but_shows_in_the_village_view() {
     assert_eq!(kinds, vec!["flagged".to_string()]);
 }
 
-#[tokio::test]
-async fn police_reported_recruiter_in_a_village_notifies_it_in_either_order() {
+/// A recruiter the police reported, seen in a village: a notice to that village, in either
+/// order; one the police never reported notifies nobody.
+async fn police_reported_recruiter_in_a_village_notifies_it_in_either_order(backend: Backend) {
     let police = recruiter(Agency::Polri, None);
     let sighting = recruiter(Agency::Desa, Some("Adipala"));
-    let forward = run(vec![police.clone(), sighting.clone()]).await;
-    let backward = run(vec![sighting.clone(), police.clone()]).await;
+    let forward = run(backend, vec![police.clone(), sighting.clone()]).await;
+    let backward = run(backend, vec![sighting.clone(), police.clone()]).await;
     let expected = notices(&forward).await;
     assert_eq!(expected.len(), 1);
     assert_eq!(
@@ -180,10 +135,13 @@ async fn police_reported_recruiter_in_a_village_notifies_it_in_either_order() {
     );
     assert_eq!(notices(&backward).await, expected);
     // Near miss: the same recruiter seen by the village, never reported by the police.
-    let unknown = run(vec![
-        recruiter(Agency::Desa, Some("Adipala")),
-        recruiter(Agency::Disnaker, Some("Maos")),
-    ])
+    let unknown = run(
+        backend,
+        vec![
+            recruiter(Agency::Desa, Some("Adipala")),
+            recruiter(Agency::Disnaker, Some("Maos")),
+        ],
+    )
     .await;
     assert!(notices(&unknown).await.is_empty());
 }
@@ -192,21 +150,23 @@ async fn police_reported_recruiter_in_a_village_notifies_it_in_either_order() {
 /// office reads its own resident's notice by its code, never the other's, and a name is not
 /// an address (422). A registration without a code (published before codes were in the
 /// contract) is unplaced: only the regency's village office reads it, under `unplaced`.
-#[tokio::test]
-async fn villages_of_one_name_are_told_apart_by_their_codes() {
+async fn villages_of_one_name_are_told_apart_by_their_codes(backend: Backend) {
     use lintas_desa::router;
     use lintas_kit::auth::Tokens;
     use lintas_kit::testing::get;
     const OTHER: &str = "7a1d0c9e7b2a43d8a6e1f0b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3";
     const UNPLACED: &str = "8b1d0c9e7b2a43d8a6e1f0b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3";
-    let harness = run(vec![
-        resident(SUBJECT, "Jetis", Some("33.01.05.2004")),
-        resident(OTHER, "JETIS", Some("33.02.10.2006")),
-        resident(UNPLACED, "Jetis", None),
-        blocked_of(SUBJECT),
-        blocked_of(OTHER),
-        blocked_of(UNPLACED),
-    ])
+    let harness = run(
+        backend,
+        vec![
+            resident(SUBJECT, "Jetis", Some("33.01.05.2004")),
+            resident(OTHER, "JETIS", Some("33.02.10.2006")),
+            resident(UNPLACED, "Jetis", None),
+            blocked_of(SUBJECT),
+            blocked_of(OTHER),
+            blocked_of(UNPLACED),
+        ],
+    )
     .await;
     let tokens = Tokens::parse(
         "jetis-nusawungu-token=desa:DESA-JETIS:village=33.01.05.2004,\

@@ -1,43 +1,47 @@
-//! Rules DN1-DN4 on the kit's in-memory harness: each fires on a scenario built to trigger it
-//! and stays silent on a near miss; DN1 gives the same task whatever the arrival order.
+//! Rules DN1-DN4 on the kit's harness, each scenario on SQLite and on PostgreSQL: each fires
+//! on a scenario built to trigger it and stays silent on a near miss; DN1 gives the same task
+//! whatever the arrival order.
 
 use lintas_disnaker::{DisnakerHandler, DisnakerSettings};
 use lintas_kit::events::*;
-use lintas_kit::testing::Harness;
+use lintas_kit::testing::examples::{example, Example, SUBJECT};
+use lintas_kit::testing::{Backend, Harness};
 use time::macros::{date, datetime};
 
-const SUBJECT: &str = "7a1d0c9e7b2a43d8a6e1f0b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3";
+lintas_kit::on_both_stores!(
+    dn1_blocked_resident_gets_one_follow_up_task_in_either_order,
+    dn2_unlicensed_placement_agency,
+    dn3_work_in_a_banned_country_outside_the_legal_channel,
+    dn4_applicant_under_18,
+    dn4_a_child_born_on_29_february_is_a_child_until_1_march,
+    dn4_the_18th_birthday_begins_at_local_midnight,
+    dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day,
+    alerts_are_reviewed_by_the_end_of_a_local_day,
+    dn1_for_a_block_ten_days_old_is_not_born_overdue,
+    a_rebuild_keeps_the_review_date_published_live,
+    dn3_a_licence_number_is_not_the_legal_channel,
+    dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel,
+    dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up,
+    an_alert_nobody_acted_on_is_escalated_at_its_review_date,
+    another_regencys_applicants_get_no_task_or_alert,
+);
 
+/// A registration at Disnaker Cilacap on 1 March 2026: an adult from Kesugihan going to work
+/// in Malaysia through a licensed agency (SIP3MI-001), changed by `adjust`.
 fn registration(adjust: impl FnOnce(&mut ApplicantRegistered)) -> AnyEvent {
-    let mut envelope = Envelope::new(
-        Agency::Disnaker,
-        "DISNAKER-CILACAP",
-        "dn-1",
-        datetime!(2026-03-01 08:00 UTC),
-    );
-    envelope.subject_key = Some(SUBJECT.into());
     let mut e = ApplicantRegistered {
-        envelope,
-        source: RegistrationSource::JobseekerCardAk1,
-        personal: ApplicantPersonalData {
-            nik: "3301014501900001".into(),
-            full_name: "Siti".into(),
-        },
-        sex: Sex::Female,
         birth_date: date!(1990 - 01 - 05),
         village: "Kesugihan".into(),
-        sub_district: "Kesugihan".into(),
-        regency: "Cilacap".into(),
         declared_purpose: DeclaredPurpose::Work,
         destination_country: "MY".into(),
         placement_agency: Some(PlacementAgency {
             name: "PT Maju".into(),
             licence_number: Some("SIP3MI-001".into()),
         }),
-        sponsor_name: None,
-        identity_verified: true,
         village_code: Some("33.01.02.2001".parse().expect("a village code")),
-    };
+        ..example()
+    }
+    .at(datetime!(2026-03-01 08:00 UTC));
     adjust(&mut e);
     e.into_any()
 }
@@ -46,32 +50,42 @@ fn block() -> AnyEvent {
     block_at(datetime!(2026-03-05 22:00 UTC))
 }
 
+/// The resident blocked at Soekarno-Hatta at `at`.
 fn block_at(at: time::OffsetDateTime) -> AnyEvent {
-    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-CGK", "tpi-9", at);
-    envelope.subject_key = Some(SUBJECT.into());
-    DepartureBlocked {
-        envelope,
-        checkpoint_code: "TPI-CGK".into(),
-        decision: BlockDecision::Deferred,
-        carrier: "AirAsia".into(),
-        flight_or_vessel: "QZ 262".into(),
-        destination_country: "KH".into(),
-        transit_points: vec![],
-        visa_shown: VisaType::Tourist,
-        return_ticket: false,
-        reason: BlockReason::SuspectedNonProceduralWorker,
-        group_id: None,
-        handed_to: HandedTo::Bp3miShelter,
-        traveller_sex: None,
-        traveller_minor: None,
+    example::<DepartureBlocked>()
+        .about(SUBJECT)
+        .at(at)
+        .into_any()
+}
+
+/// The resident cleared at Yogyakarta at `at`, on a work visa.
+fn cleared_at(at: time::OffsetDateTime) -> AnyEvent {
+    DepartureCleared {
+        checkpoint_code: "TPI-YIA".into(),
+        ..example()
     }
+    .about(SUBJECT)
+    .at(at)
     .into_any()
 }
 
-async fn rules(events: Vec<AnyEvent>, settings: DisnakerSettings) -> (Vec<String>, Vec<String>) {
-    let mut harness = Harness::new(DisnakerHandler { settings }, lintas_disnaker::migrations())
-        .await
-        .unwrap();
+async fn new_harness(backend: Backend, settings: DisnakerSettings) -> Harness<DisnakerHandler> {
+    Harness::on(
+        backend,
+        DisnakerHandler { settings },
+        lintas_disnaker::migrations(),
+    )
+    .await
+}
+
+/// (rules of the alerts, sorted; "task id village" of the follow-up tasks) after `events`,
+/// one batch each.
+async fn rules(
+    backend: Backend,
+    events: Vec<AnyEvent>,
+    settings: DisnakerSettings,
+) -> (Vec<String>, Vec<String>) {
+    let mut harness = new_harness(backend, settings).await;
     harness.apply_each(events).await.unwrap();
     let mut fired: Vec<String> = sqlx::query_scalar("SELECT rule FROM lintas_alerts")
         .fetch_all(harness.store().pool())
@@ -83,23 +97,20 @@ async fn rules(events: Vec<AnyEvent>, settings: DisnakerSettings) -> (Vec<String
             .fetch_all(harness.store().pool())
             .await
             .unwrap();
-    let published = harness
-        .published()
-        .iter()
-        .filter(|e| matches!(e, AnyEvent::AlertRaised(_)))
-        .count();
     assert_eq!(
-        published,
+        harness.alerts_raised().len(),
         fired.len(),
         "every stored alert is published once"
     );
     (fired, tasks)
 }
 
-#[tokio::test]
-async fn dn1_blocked_resident_gets_one_follow_up_task_in_either_order() {
+/// A registered resident blocked at the airport: DN1 and one follow-up task for her village,
+/// the same in either order and when the block is redelivered.
+async fn dn1_blocked_resident_gets_one_follow_up_task_in_either_order(backend: Backend) {
     let (registered, blocked) = (registration(|_| {}), block());
     let (fired, tasks) = rules(
+        backend,
         vec![registered.clone(), blocked.clone()],
         DisnakerSettings::default(),
     )
@@ -109,22 +120,26 @@ async fn dn1_blocked_resident_gets_one_follow_up_task_in_either_order() {
     assert!(tasks[0].ends_with("Kesugihan"));
     // The other order, with the block redelivered: the same single task and alert.
     let (fired_back, tasks_back) = rules(
+        backend,
         vec![blocked.clone(), registered, blocked],
         DisnakerSettings::default(),
     )
     .await;
     assert_eq!((fired_back, tasks_back), (fired, tasks));
     // Near miss: a registration and no block.
-    assert!(
-        rules(vec![registration(|_| {})], DisnakerSettings::default())
-            .await
-            .0
-            .is_empty()
-    );
+    assert!(rules(
+        backend,
+        vec![registration(|_| {})],
+        DisnakerSettings::default()
+    )
+    .await
+    .0
+    .is_empty());
 }
 
-#[tokio::test]
-async fn dn2_unlicensed_placement_agency() {
+/// A placement agency without a licence number, or one not on the list of valid licences:
+/// DN2.
+async fn dn2_unlicensed_placement_agency(backend: Backend) {
     let missing = registration(|e| {
         e.placement_agency = Some(PlacementAgency {
             name: "PT Tanpa Izin".into(),
@@ -132,7 +147,9 @@ async fn dn2_unlicensed_placement_agency() {
         })
     });
     assert_eq!(
-        rules(vec![missing], DisnakerSettings::default()).await.0,
+        rules(backend, vec![missing], DisnakerSettings::default())
+            .await
+            .0,
         ["DN2"]
     );
     let settings = DisnakerSettings {
@@ -145,22 +162,27 @@ async fn dn2_unlicensed_placement_agency() {
             licence_number: Some("SIP3MI-999".into()),
         })
     });
-    assert_eq!(rules(vec![unknown], settings.clone()).await.0, ["DN2"]);
+    assert_eq!(
+        rules(backend, vec![unknown], settings.clone()).await.0,
+        ["DN2"]
+    );
     // Near miss: a licence on the list.
-    assert!(rules(vec![registration(|_| {})], settings)
+    assert!(rules(backend, vec![registration(|_| {})], settings)
         .await
         .0
         .is_empty());
 }
 
-#[tokio::test]
-async fn dn3_work_in_a_banned_country_outside_the_legal_channel() {
+/// Work in Saudi Arabia (under the domestic-work ban) with no placement agency: DN3.
+async fn dn3_work_in_a_banned_country_outside_the_legal_channel(backend: Backend) {
     let banned = registration(|e| {
         e.destination_country = "SA".into();
         e.placement_agency = None;
     });
     assert_eq!(
-        rules(vec![banned], DisnakerSettings::default()).await.0,
+        rules(backend, vec![banned], DisnakerSettings::default())
+            .await
+            .0,
         ["DN3"]
     );
     // Near misses: the same trip on a pilgrimage purpose, and work in a country not banned.
@@ -170,26 +192,30 @@ async fn dn3_work_in_a_banned_country_outside_the_legal_channel() {
         e.placement_agency = None;
     });
     let malaysia = registration(|e| e.placement_agency = None);
-    assert!(rules(vec![pilgrimage], DisnakerSettings::default())
-        .await
-        .0
-        .is_empty());
-    assert!(rules(vec![malaysia], DisnakerSettings::default())
+    assert!(
+        rules(backend, vec![pilgrimage], DisnakerSettings::default())
+            .await
+            .0
+            .is_empty()
+    );
+    assert!(rules(backend, vec![malaysia], DisnakerSettings::default())
         .await
         .0
         .is_empty());
 }
 
-#[tokio::test]
-async fn dn4_applicant_under_18() {
+/// An applicant a day short of 18 on the day of registration: DN4.
+async fn dn4_applicant_under_18(backend: Backend) {
     let minor = registration(|e| e.birth_date = date!(2008 - 03 - 02));
     assert_eq!(
-        rules(vec![minor], DisnakerSettings::default()).await.0,
+        rules(backend, vec![minor], DisnakerSettings::default())
+            .await
+            .0,
         ["DN4"]
     );
     // Near miss: eighteen on the day of registration.
     let adult = registration(|e| e.birth_date = date!(2008 - 03 - 01));
-    assert!(rules(vec![adult], DisnakerSettings::default())
+    assert!(rules(backend, vec![adult], DisnakerSettings::default())
         .await
         .0
         .is_empty());
@@ -204,37 +230,37 @@ fn registered_at(at: time::OffsetDateTime, born: time::Date) -> AnyEvent {
 
 /// Born on 29 February 2008: a child until 1 March 2026. The old code put the 18th birthday
 /// on 1 March 2008 (the fallback of a failed `replace_year`) and never raised DN4.
-#[tokio::test]
-async fn dn4_a_child_born_on_29_february_is_a_child_until_1_march() {
+async fn dn4_a_child_born_on_29_february_is_a_child_until_1_march(backend: Backend) {
     let born = date!(2008 - 02 - 29);
     let on_28_february = registered_at(datetime!(2026-02-28 10:00 +7), born);
     assert_eq!(
-        rules(vec![on_28_february], DisnakerSettings::default())
+        rules(backend, vec![on_28_february], DisnakerSettings::default())
             .await
             .0,
         ["DN4"]
     );
     let on_1_march = registered_at(datetime!(2026-03-01 10:00 +7), born);
-    assert!(rules(vec![on_1_march], DisnakerSettings::default())
-        .await
-        .0
-        .is_empty());
+    assert!(
+        rules(backend, vec![on_1_march], DisnakerSettings::default())
+            .await
+            .0
+            .is_empty()
+    );
 }
 
 /// Registered at 00:30 WIB on the 18th birthday, 17:30 UTC the day before: an adult, no
 /// false priority alert; the evening before, a child. In WIT (UTC+9) 23:30 WIB is already
 /// the birthday.
-#[tokio::test]
-async fn dn4_the_18th_birthday_begins_at_local_midnight() {
+async fn dn4_the_18th_birthday_begins_at_local_midnight(backend: Backend) {
     let born = date!(2008 - 06 - 15);
     let morning = registered_at(datetime!(2026-06-15 00:30 +7), born);
-    assert!(rules(vec![morning], DisnakerSettings::default())
+    assert!(rules(backend, vec![morning], DisnakerSettings::default())
         .await
         .0
         .is_empty());
     let eve = registered_at(datetime!(2026-06-14 23:30 +7), born);
     assert_eq!(
-        rules(vec![eve.clone()], DisnakerSettings::default())
+        rules(backend, vec![eve.clone()], DisnakerSettings::default())
             .await
             .0,
         ["DN4"]
@@ -243,7 +269,7 @@ async fn dn4_the_18th_birthday_begins_at_local_midnight() {
         time_zone: lintas_kit::events::calendar::TimeZone::Wit,
         ..DisnakerSettings::default()
     };
-    assert!(rules(vec![eve], wit).await.0.is_empty());
+    assert!(rules(backend, vec![eve], wit).await.0.is_empty());
 }
 
 /// A block at 22:00 UTC on a day ahead of the test's clock (so it is not read late): at
@@ -259,11 +285,8 @@ fn fresh_block_day() -> (time::OffsetDateTime, time::Date) {
 /// The village office's 7 days end with the 7th local day after the block: a block at
 /// 05:00 WIB (22:00 UTC the day before) is due by the end of the 7th WIB day after it, not at
 /// 22:00 UTC seven days later.
-#[tokio::test]
-async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day() {
-    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-        .await
-        .unwrap();
+async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day(backend: Backend) {
+    let mut harness = new_harness(backend, DisnakerSettings::default()).await;
     let (at, wib_day) = fresh_block_day();
     harness
         .apply_each(vec![registration(|_| {}), block_at(at)])
@@ -283,23 +306,17 @@ async fn dn1_follow_up_is_due_at_the_end_of_the_seventh_local_day() {
 
 /// An alert's review date counts local days too: DN1 for a block at 05:00 WIB is to be
 /// reviewed by the end of the 7th WIB day after it, not 7 × 24 hours after the block.
-#[tokio::test]
-async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
-    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-        .await
-        .unwrap();
+async fn alerts_are_reviewed_by_the_end_of_a_local_day(backend: Backend) {
+    let mut harness = new_harness(backend, DisnakerSettings::default()).await;
     let (at, wib_day) = fresh_block_day();
     harness
         .apply_each(vec![registration(|_| {}), block_at(at)])
         .await
         .unwrap();
     let review_by: Vec<_> = harness
-        .published()
+        .alerts_raised()
         .iter()
-        .filter_map(|e| match e {
-            AnyEvent::AlertRaised(a) => Some((a.rule.clone(), a.review_by)),
-            _ => None,
-        })
+        .map(|a| (a.rule.clone(), a.review_by))
         .collect();
     let end_of_7th_day = (wib_day + time::Duration::days(8))
         .midnight()
@@ -311,11 +328,8 @@ async fn alerts_are_reviewed_by_the_end_of_a_local_day() {
 /// the resident registered only now) gave a follow-up task and an alert due 3 days ago:
 /// born overdue, and listed under ten days of newer alerts. The village office can act only
 /// from when the task reaches it: the 7 local days run from then.
-#[tokio::test]
-async fn dn1_for_a_block_ten_days_old_is_not_born_overdue() {
-    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-        .await
-        .unwrap();
+async fn dn1_for_a_block_ten_days_old_is_not_born_overdue(backend: Backend) {
+    let mut harness = new_harness(backend, DisnakerSettings::default()).await;
     let now = time::OffsetDateTime::now_utc();
     harness
         .apply_each(vec![
@@ -344,24 +358,14 @@ async fn dn1_for_a_block_ten_days_old_is_not_born_overdue() {
 
 /// A rebuild raises DN1 again, later: the review date kept is the one published live (read
 /// back from Disnaker's alert topic), in either order of the topics, and the task follows it.
-#[tokio::test]
-async fn a_rebuild_keeps_the_review_date_published_live() {
+async fn a_rebuild_keeps_the_review_date_published_live(backend: Backend) {
     let old_block = block_at(time::OffsetDateTime::now_utc() - time::Duration::days(10));
-    let mut live = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-        .await
-        .unwrap();
+    let mut live = new_harness(backend, DisnakerSettings::default()).await;
     live.apply_each(vec![registration(|_| {}), old_block.clone()])
         .await
         .unwrap();
     // As on the topic: raised live three days before the rebuild.
-    let mut raised = live
-        .published()
-        .iter()
-        .find_map(|e| match e {
-            AnyEvent::AlertRaised(a) => Some(a.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let mut raised = live.alerts_raised()[0].clone();
     raised.envelope.recorded_at -= time::Duration::days(3);
     raised.review_by =
         Some(calendar::TimeZone::default().end_of_day_after(raised.actionable_at(), 7));
@@ -370,9 +374,7 @@ async fn a_rebuild_keeps_the_review_date_published_live() {
     let topic_first = [vec![raised.clone().into_any()], facts.clone()].concat();
     let rules_first = [facts, vec![raised.into_any()]].concat();
     for (order, events) in [("topic first", topic_first), ("rules first", rules_first)] {
-        let mut rebuild = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-            .await
-            .unwrap();
+        let mut rebuild = new_harness(backend, DisnakerSettings::default()).await;
         rebuild.apply_each(events).await.unwrap();
         let (review, due): (i64, i64) = sqlx::query_as(
             "SELECT a.review_by_ms, t.due_at_ms FROM lintas_alerts a, follow_up_tasks t WHERE a.rule = 'DN1'",
@@ -401,24 +403,31 @@ fn dn3(fired: &[String]) -> bool {
 /// Finding 9 of #18: DN3 took any licence number for the legal channel. Domestic work in
 /// Kuwait with licence "X" passed; the one open channel is the scheme to Saudi Arabia through
 /// an agency designated for it, and with none designated (the default) nobody is inside.
-#[tokio::test]
-async fn dn3_a_licence_number_is_not_the_legal_channel() {
+async fn dn3_a_licence_number_is_not_the_legal_channel(backend: Backend) {
     for (country, licence) in [("KW", "X"), ("KW", "SIP3MI-001"), ("SA", "SIP3MI-001")] {
-        let fired = rules(vec![placed(country, licence)], DisnakerSettings::default())
-            .await
-            .0;
+        let fired = rules(
+            backend,
+            vec![placed(country, licence)],
+            DisnakerSettings::default(),
+        )
+        .await
+        .0;
         assert!(dn3(&fired), "{country} {licence}: {fired:?}");
     }
     // Near misses: work in Malaysia with any licence; the same agency for a pilgrimage.
-    assert!(rules(vec![placed("MY", "X")], DisnakerSettings::default())
-        .await
-        .0
-        .is_empty());
+    assert!(rules(
+        backend,
+        vec![placed("MY", "X")],
+        DisnakerSettings::default()
+    )
+    .await
+    .0
+    .is_empty());
     let umrah = registration(|e| {
         e.destination_country = "SA".into();
         e.declared_purpose = DeclaredPurpose::Umrah;
     });
-    assert!(rules(vec![umrah], DisnakerSettings::default())
+    assert!(rules(backend, vec![umrah], DisnakerSettings::default())
         .await
         .0
         .is_empty());
@@ -426,27 +435,24 @@ async fn dn3_a_licence_number_is_not_the_legal_channel() {
 
 /// Inside the designated scheme to Saudi Arabia nothing fires (as the number is typed at the
 /// counter too); the same designated agency sending a worker to Kuwait is outside it.
-#[tokio::test]
-async fn dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel() {
+async fn dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel(backend: Backend) {
     let settings = DisnakerSettings {
         scheme_agencies: vec!["SIP3MI-SPSK-017".into()],
         ..Default::default()
     };
     for (country, licence) in [("SA", "SIP3MI-SPSK-017"), ("sa", " sip3mi-spsk-017")] {
-        let fired = rules(vec![placed(country, licence)], settings.clone())
+        let fired = rules(backend, vec![placed(country, licence)], settings.clone())
             .await
             .0;
         assert!(fired.is_empty(), "{country} {licence}: {fired:?}");
     }
     for (country, licence) in [("KW", "SIP3MI-SPSK-017"), ("SA", "X")] {
-        let fired = rules(vec![placed(country, licence)], settings.clone())
+        let fired = rules(backend, vec![placed(country, licence)], settings.clone())
             .await
             .0;
         assert!(dn3(&fired), "{country} {licence}: {fired:?}");
     }
-    let mut harness = Harness::new(DisnakerHandler { settings }, lintas_disnaker::migrations())
-        .await
-        .unwrap();
+    let mut harness = new_harness(backend, settings).await;
     harness.apply_each(vec![placed("KW", "X")]).await.unwrap();
     let summary: String =
         sqlx::query_scalar("SELECT summary FROM lintas_alerts WHERE rule = 'DN3'")
@@ -457,25 +463,6 @@ async fn dn3_the_designated_scheme_to_saudi_arabia_is_the_open_channel() {
         summary.contains("Saudi Arabia") && summary.contains("licence X"),
         "{summary}"
     );
-}
-
-fn cleared_at(at: time::OffsetDateTime) -> AnyEvent {
-    let mut envelope = Envelope::new(Agency::Imigrasi, "TPI-YIA", "tpi-2", at);
-    envelope.subject_key = Some(SUBJECT.into());
-    DepartureCleared {
-        envelope,
-        checkpoint_code: "TPI-YIA".into(),
-        carrier: "Garuda".into(),
-        flight_or_vessel: "GA 820".into(),
-        destination_country: "MY".into(),
-        transit_points: vec![],
-        visa_shown: VisaType::Work,
-        epmi_id: None,
-        group_id: None,
-        traveller_sex: None,
-        traveller_minor: None,
-    }
-    .into_any()
 }
 
 /// (task status, alert status, close reason) of the resident's DN1.
@@ -494,8 +481,7 @@ async fn dn1(harness: &Harness<DisnakerHandler>) -> Vec<(String, String, Option<
 /// legally. Now the task is `lifted` and its alert closed `resolved` with where and when the
 /// departure was cleared, once, in any arrival order. A clearance before the block (an
 /// earlier trip) lifts nothing.
-#[tokio::test]
-async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
+async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up(backend: Backend) {
     let blocked_at = datetime!(2026-03-05 22:00 UTC);
     let (registered, blocked) = (registration(|_| {}), block_at(blocked_at));
     let cleared = cleared_at(blocked_at + time::Duration::days(7));
@@ -510,9 +496,7 @@ async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
         ],
     ];
     for (i, events) in orders.into_iter().enumerate() {
-        let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-            .await
-            .unwrap();
+        let mut harness = new_harness(backend, DisnakerSettings::default()).await;
         harness.apply_each(events).await.unwrap();
         assert_eq!(
             dn1(&harness).await,
@@ -523,14 +507,7 @@ async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
             )],
             "order {i}"
         );
-        let closes: Vec<&AlertClosed> = harness
-            .published()
-            .iter()
-            .filter_map(|e| match e {
-                AnyEvent::AlertClosed(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let closes = harness.alerts_closed();
         assert_eq!(closes.len(), 1, "order {i}: once");
         assert_eq!(closes[0].topic(), Topic::Alerts(Agency::Disnaker));
         assert_eq!(
@@ -539,9 +516,7 @@ async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
         );
     }
     // Near miss: cleared on an earlier trip, then blocked: the follow-up stands.
-    let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-        .await
-        .unwrap();
+    let mut harness = new_harness(backend, DisnakerSettings::default()).await;
     harness
         .apply_each(vec![
             cleared_at(blocked_at - time::Duration::days(30)),
@@ -561,25 +536,15 @@ async fn dn1_a_block_lifted_by_a_later_clearance_needs_no_follow_up() {
 /// once, at the review date and not a moment before; an alert acknowledged in time is left
 /// alone. The review is scheduled when the alert is read back from the alert topic, as the
 /// runtime does.
-#[tokio::test]
-async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date() {
+async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date(backend: Backend) {
     for acknowledged in [false, true] {
-        let mut harness = Harness::new(DisnakerHandler::default(), lintas_disnaker::migrations())
-            .await
-            .unwrap();
+        let mut harness = new_harness(backend, DisnakerSettings::default()).await;
         let (at, _) = fresh_block_day();
         harness
             .apply_each(vec![registration(|_| {}), block_at(at)])
             .await
             .unwrap();
-        let raised = harness
-            .published()
-            .iter()
-            .find_map(|e| match e {
-                AnyEvent::AlertRaised(a) => Some(a.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let raised = harness.alerts_raised()[0].clone();
         let mut read_back = vec![raised.clone().into_any()];
         if acknowledged {
             read_back.push(
@@ -607,14 +572,7 @@ async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date() {
         harness.fire_due().await.unwrap();
         harness.clock().set(review_by + time::Duration::days(30));
         harness.fire_due().await.unwrap();
-        let escalations: Vec<&AlertEscalated> = harness
-            .published()
-            .iter()
-            .filter_map(|e| match e {
-                AnyEvent::AlertEscalated(e) => Some(e),
-                _ => None,
-            })
-            .collect();
+        let escalations = harness.alerts_escalated();
         let (status, level): (String, i32) =
             sqlx::query_as("SELECT status, escalation_level FROM lintas_alerts WHERE rule = 'DN1'")
                 .fetch_one(harness.store().pool())
@@ -638,8 +596,7 @@ async fn an_alert_nobody_acted_on_is_escalated_at_its_review_date() {
 /// village of Kabupaten Banyumas (33.02), blocked, is another office's resident: no task, no
 /// alert here. The same child from a village of Cilacap gets DN1 and DN4. A registration
 /// published before codes existed cannot be placed and is kept, as before.
-#[tokio::test]
-async fn another_regencys_applicants_get_no_task_or_alert() {
+async fn another_regencys_applicants_get_no_task_or_alert(backend: Backend) {
     let served = DisnakerSettings {
         regency: Some("33.01".parse().unwrap()),
         ..DisnakerSettings::default()
@@ -651,19 +608,21 @@ async fn another_regencys_applicants_get_no_task_or_alert() {
         })
     };
     let elsewhere = rules(
+        backend,
         vec![child_from(Some("33.02.05.2001")), block()],
         served.clone(),
     )
     .await;
     assert_eq!(elsewhere, (vec![], vec![]), "Banyumas is not Cilacap's");
     let (fired, tasks) = rules(
+        backend,
         vec![child_from(Some("33.01.02.2001")), block()],
         served.clone(),
     )
     .await;
     assert_eq!(fired, ["DN1", "DN4"]);
     assert_eq!(tasks.len(), 1);
-    let (fired, _) = rules(vec![child_from(None), block()], served).await;
+    let (fired, _) = rules(backend, vec![child_from(None), block()], served).await;
     assert_eq!(
         fired,
         ["DN1", "DN4"],

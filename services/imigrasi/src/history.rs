@@ -17,6 +17,8 @@ use crate::rules::{self, Im1Settings};
 /// bound parameters.
 pub(crate) const ROWS_PER_STATEMENT: usize = 1000;
 
+/// The immigration subscriber's handler; `default()` has IM1's default settings (tests).
+#[derive(Default)]
 pub struct ImigrasiHandler {
     pub im1: Im1Settings,
 }

@@ -1,7 +1,7 @@
 //! Run a handler against a list of events with no broker and no network: the same
 //! [`Handler`] code the runtime drives, one transaction per batch, offsets and all, on an
-//! in-memory SQLite database (or any [`Store`] you give it, such as PostgreSQL). Events for
-//! tests: [`examples`]; query routes: [`Harness::views`] and [`get`].
+//! in-memory SQLite database, or on PostgreSQL ([`Harness::on`]; one scenario on both:
+//! [`backend`]). Events for tests: [`examples`]; query routes: [`Harness::views`] and [`get`].
 //!
 //! ```
 //! use lintas_kit::consumer::{Batch, Handler, HandlerError};
@@ -41,9 +41,12 @@
 //! # });
 //! ```
 
+pub mod backend;
 pub mod examples;
 
-use lintas_events::AnyEvent;
+pub use backend::Backend;
+
+use lintas_events::{AlertClosed, AlertEscalated, AlertRaised, AnyEvent};
 
 use axum::http::StatusCode;
 use serde_json::Value;
@@ -60,6 +63,8 @@ pub struct Harness<H> {
     published: Vec<AnyEvent>,
     next_offset: i64,
     clock: Clock,
+    /// Drops a PostgreSQL test schema; last, so the store goes first.
+    _schema: Option<backend::SchemaGuard>,
 }
 
 impl<H: Handler> Harness<H> {
@@ -70,7 +75,23 @@ impl<H: Handler> Harness<H> {
         Ok(Self::with_store(handler, store))
     }
 
-    /// The handler on a store you prepared (for example PostgreSQL, migrated).
+    /// The handler on a fresh database of `backend` with its migrations applied: in-memory
+    /// SQLite, or a schema of its own on the tests' PostgreSQL server, dropped with the
+    /// harness. Write the scenario once and run it on both with
+    /// [`on_both_stores!`](crate::on_both_stores).
+    ///
+    /// # Panics
+    /// When the database cannot be reached (PostgreSQL not running: the message says where it
+    /// was looked for) or a migration fails.
+    pub async fn on(backend: Backend, handler: H, migrations: Migrations) -> Self {
+        let (store, schema) = backend.store(migrations).await;
+        Harness {
+            _schema: schema,
+            ..Self::with_store(handler, store)
+        }
+    }
+
+    /// The handler on a store you prepared (migrated).
     pub fn with_store(handler: H, store: Store) -> Self {
         Harness {
             handler,
@@ -78,6 +99,7 @@ impl<H: Handler> Harness<H> {
             published: Vec::new(),
             next_offset: 0,
             clock: Clock::manual(time::OffsetDateTime::now_utc()),
+            _schema: None,
         }
     }
 
@@ -161,6 +183,47 @@ impl<H: Handler> Harness<H> {
     /// Everything the handler published through [`Batch::publish`] in committed batches.
     pub fn published(&self) -> &[AnyEvent] {
         &self.published
+    }
+
+    /// The alerts the handler raised, in the order published.
+    pub fn alerts_raised(&self) -> Vec<&AlertRaised> {
+        self.published
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertRaised(a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The rules of the alerts raised, in the order published: `["PO1", "PO1"]`.
+    pub fn rules_raised(&self) -> Vec<&str> {
+        self.alerts_raised()
+            .into_iter()
+            .map(|a| a.rule.as_str())
+            .collect()
+    }
+
+    /// The alerts the handler closed (withdrawn or answered), in the order published.
+    pub fn alerts_closed(&self) -> Vec<&AlertClosed> {
+        self.published
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertClosed(c) => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The escalations the handler published, in order.
+    pub fn alerts_escalated(&self) -> Vec<&AlertEscalated> {
+        self.published
+            .iter()
+            .filter_map(|e| match e {
+                AnyEvent::AlertEscalated(e) => Some(e),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn handler(&self) -> &H {

@@ -65,8 +65,11 @@ async fn event_types(State(views): State<ViewState>, caller: Caller) -> Response
     if let Err(refused) = require_agency(&caller, AGENCY) {
         return refused.into_response();
     }
+    // PostgreSQL sums a BIGINT as NUMERIC, which the Any driver cannot read: cast it back
+    // (a no-op on SQLite), or the route answers 503 on PostgreSQL.
     let rows = sqlx::query(
-        "SELECT event_type, SUM(n) FROM events_seen GROUP BY event_type ORDER BY event_type",
+        "SELECT event_type, CAST(SUM(n) AS BIGINT) FROM events_seen \
+         GROUP BY event_type ORDER BY event_type",
     )
     .fetch_all(views.store.pool())
     .await;

@@ -1,10 +1,17 @@
-//! The handler and its query route on the kit's in-memory harness: no broker, no network.
+//! The handler and its query route on the kit's harness: no broker, no network. Each
+//! scenario runs on in-memory SQLite and on PostgreSQL (`LINTAS_TEST_POSTGRES_URL`, default
+//! the local `test` database), the two databases a subscriber runs on.
 
 use lintas_kit::auth::Tokens;
 use lintas_kit::events::{Event, VisaTypeFlagged};
 use lintas_kit::testing::examples::{example, SUBJECT};
-use lintas_kit::testing::{get, Harness};
+use lintas_kit::testing::{get, Backend, Harness};
 use lintas_template_subscriber::{migrations, router, TemplateHandler};
+
+lintas_kit::on_both_stores!(
+    counts_each_event_once_per_subject_and_type,
+    the_route_answers_its_agency_only,
+);
 
 /// Tokens of the test callers: an officer of the route's agency and one of another.
 const TOKENS: &str =
@@ -12,9 +19,8 @@ const TOKENS: &str =
 
 /// Each event counts once: the same flag delivered twice (a publisher's retry) and then in
 /// a later batch again counts one, a second flag of the same subject two.
-#[tokio::test]
-async fn counts_each_event_once_per_subject_and_type() {
-    let mut harness = Harness::new(TemplateHandler, migrations()).await.unwrap();
+async fn counts_each_event_once_per_subject_and_type(backend: Backend) {
+    let mut harness = Harness::on(backend, TemplateHandler, migrations()).await;
     let flag: VisaTypeFlagged = example();
     harness
         .apply(vec![flag.clone().into_any(), flag.clone().into_any()])
@@ -39,9 +45,8 @@ async fn counts_each_event_once_per_subject_and_type() {
 
 /// The route serves the counts to its agency's officers; another agency's token is refused
 /// with the agency it needs, and a request without a token is 401.
-#[tokio::test]
-async fn the_route_answers_its_agency_only() {
-    let mut harness = Harness::new(TemplateHandler, migrations()).await.unwrap();
+async fn the_route_answers_its_agency_only(backend: Backend) {
+    let mut harness = Harness::on(backend, TemplateHandler, migrations()).await;
     harness
         .apply(vec![example::<VisaTypeFlagged>().into_any()])
         .await

@@ -14,9 +14,32 @@
 //! Every call gives a fresh `event_id`, "now" as the time it occurred, and the same subject
 //! ([`SUBJECT`]) and case ([`CASE`]), so examples of different types are about one person and
 //! one case unless you say otherwise. Personal-data fields hold synthetic values.
+//!
+//! Who an event is about, when it happened and where are the envelope's: say them with the
+//! builders of [`Example`] ([`about`](Example::about), [`at`](Example::at),
+//! [`in_case`](Example::in_case), [`by`](Example::by)), and number the
+//! people of a scenario with [`subject`]:
+//!
+//! ```
+//! use lintas_kit::events::{DepartureBlocked, Event};
+//! use lintas_kit::testing::examples::{example, subject, Example};
+//! use time::macros::datetime;
+//!
+//! // Five people blocked twenty days apart.
+//! let blocks: Vec<_> = (0..5)
+//!     .map(|i| {
+//!         example::<DepartureBlocked>()
+//!             .about(&subject(i))
+//!             .at(datetime!(2026-03-01 10:00 UTC) + time::Duration::days(20 * i as i64))
+//!             .into_any()
+//!     })
+//!     .collect();
+//! # assert_eq!(blocks[4].envelope().subject_key.as_deref(), Some(subject(4).as_str()));
+//! ```
 
 use lintas_events::*;
 use time::macros::date;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// The subject key every example is about: a pseudonym, as the intakes derive from a NIK.
@@ -32,9 +55,53 @@ pub const RECRUITER: &str = "rk-0c1d2e3f4a5b6c7d";
 /// village a village office's token names in its `village=` claim.
 pub const KARANG_KANDRI: &str = "33.01.02.2003";
 
-/// An event type with an example.
+/// `Example::envelope_mut` of an event type whose envelope is its `envelope` field: all of them.
+macro_rules! the_envelope {
+    () => {
+        fn envelope_mut(&mut self) -> &mut Envelope {
+            &mut self.envelope
+        }
+    };
+}
+
+/// An event type with an example, and builders saying who, when and where.
 pub trait Example: Sized {
     fn example() -> Self;
+
+    /// The event's envelope, which the builders below change.
+    fn envelope_mut(&mut self) -> &mut Envelope;
+
+    /// About `subject` (its subject key): [`subject`]`(i)` numbers a scenario's people.
+    fn about(mut self, subject: &str) -> Self {
+        self.envelope_mut().subject_key = Some(subject.into());
+        self
+    }
+
+    /// Occurring at `occurred_at` (recorded now, as a late or backfilled event is).
+    fn at(mut self, occurred_at: OffsetDateTime) -> Self {
+        self.envelope_mut().occurred_at = occurred_at;
+        self
+    }
+
+    /// About case `case` (the cases topic's key).
+    fn in_case(mut self, case: &str) -> Self {
+        self.envelope_mut().case_id = Some(case.into());
+        self
+    }
+
+    /// Published by `office` of `agency`.
+    fn by(mut self, agency: Agency, office: &str) -> Self {
+        let envelope = self.envelope_mut();
+        envelope.agency = agency;
+        envelope.office = office.into();
+        self
+    }
+}
+
+/// The `i`-th person of a scenario: a subject key of the intakes' shape (64 hex digits),
+/// distinct for each `i` and from [`SUBJECT`].
+pub fn subject(i: usize) -> String {
+    format!("{i:064x}")
 }
 
 /// The example of `E`: `DepartureBlocked { destination_country: "KH".into(), ..example() }`.
@@ -79,6 +146,8 @@ pub fn all() -> Vec<AnyEvent> {
 }
 
 impl Example for ApplicantRegistered {
+    the_envelope!();
+
     fn example() -> Self {
         ApplicantRegistered {
             envelope: envelope(Agency::Disnaker, "DISNAKER-CILACAP"),
@@ -106,6 +175,8 @@ impl Example for ApplicantRegistered {
 }
 
 impl Example for VisaTypeFlagged {
+    the_envelope!();
+
     fn example() -> Self {
         VisaTypeFlagged {
             envelope: envelope(Agency::Imigrasi, "KANIM-CILACAP"),
@@ -118,6 +189,8 @@ impl Example for VisaTypeFlagged {
 }
 
 impl Example for DepartureBlocked {
+    the_envelope!();
+
     fn example() -> Self {
         DepartureBlocked {
             envelope: envelope(Agency::Imigrasi, "TPI-CGK"),
@@ -141,6 +214,8 @@ impl Example for DepartureBlocked {
 }
 
 impl Example for DepartureCleared {
+    the_envelope!();
+
     fn example() -> Self {
         DepartureCleared {
             envelope: envelope(Agency::Imigrasi, "TPI-CGK"),
@@ -161,6 +236,8 @@ impl Example for DepartureCleared {
 }
 
 impl Example for PassportInterviewConducted {
+    the_envelope!();
+
     fn example() -> Self {
         let envelope = envelope(Agency::Imigrasi, "KANIM-CILACAP");
         let defer_until =
@@ -177,6 +254,8 @@ impl Example for PassportInterviewConducted {
 }
 
 impl Example for CaseReferred {
+    the_envelope!();
+
     fn example() -> Self {
         CaseReferred {
             envelope: case_envelope(Agency::Polri, "POLRESTA-CILACAP"),
@@ -191,6 +270,8 @@ impl Example for CaseReferred {
 }
 
 impl Example for RecruiterReported {
+    the_envelope!();
+
     fn example() -> Self {
         RecruiterReported {
             envelope: case_envelope(Agency::Polri, "POLRESTA-CILACAP"),
@@ -209,6 +290,8 @@ impl Example for RecruiterReported {
 }
 
 impl Example for InvestigationOpened {
+    the_envelope!();
+
     fn example() -> Self {
         InvestigationOpened {
             envelope: case_envelope(Agency::Polri, "POLRESTA-CILACAP"),
@@ -221,6 +304,8 @@ impl Example for InvestigationOpened {
 }
 
 impl Example for SpdpSent {
+    the_envelope!();
+
     fn example() -> Self {
         let envelope = case_envelope(Agency::Polri, "POLRESTA-CILACAP");
         let opened_on = envelope.occurred_at.date();
@@ -234,6 +319,8 @@ impl Example for SpdpSent {
 }
 
 impl Example for ProsecutionStageChanged {
+    the_envelope!();
+
     fn example() -> Self {
         ProsecutionStageChanged {
             envelope: case_envelope(Agency::Kejaksaan, "KEJARI-CILACAP"),
@@ -246,6 +333,8 @@ impl Example for ProsecutionStageChanged {
 
 /// Raised by the immigration rule IM1 on the [`DepartureBlocked`] example's subject.
 impl Example for AlertRaised {
+    the_envelope!();
+
     fn example() -> Self {
         let trigger = Uuid::new_v4();
         let alert = RuleAlert {
@@ -267,6 +356,8 @@ impl Example for AlertRaised {
 }
 
 impl Example for AlertAcknowledged {
+    the_envelope!();
+
     fn example() -> Self {
         AlertAcknowledged {
             envelope: envelope(Agency::Imigrasi, "KANIM-CILACAP"),
@@ -278,6 +369,8 @@ impl Example for AlertAcknowledged {
 }
 
 impl Example for AlertEscalated {
+    the_envelope!();
+
     fn example() -> Self {
         AlertEscalated {
             envelope: envelope(Agency::Imigrasi, "KANIM-CILACAP"),
@@ -292,6 +385,8 @@ impl Example for AlertEscalated {
 }
 
 impl Example for AlertClosed {
+    the_envelope!();
+
     fn example() -> Self {
         AlertClosed {
             envelope: envelope(Agency::Imigrasi, "KANIM-CILACAP"),
@@ -304,6 +399,8 @@ impl Example for AlertClosed {
 }
 
 impl Example for PersonalDataRead {
+    the_envelope!();
+
     fn example() -> Self {
         PersonalDataRead {
             envelope: envelope(Agency::Imigrasi, "KANIM-CILACAP"),
@@ -319,6 +416,8 @@ impl Example for PersonalDataRead {
 }
 
 impl Example for PersonalDataErased {
+    the_envelope!();
+
     fn example() -> Self {
         PersonalDataErased {
             envelope: envelope(Agency::Imigrasi, "KANIM-CILACAP"),
