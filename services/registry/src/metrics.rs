@@ -74,6 +74,16 @@ pub(crate) fn init() {
     LazyLock::force(&METRICS);
 }
 
+/// Every metric of the registry, registered: this crate does not use the kit, so this is its
+/// equivalent of `lintas_kit::metrics::catalogue` (which describes these collectors).
+pub fn collectors() -> Vec<Box<dyn prometheus::core::Collector>> {
+    vec![
+        Box::new(METRICS.requests.clone()),
+        Box::new(METRICS.duration.clone()),
+        Box::new(METRICS.auth_failures.clone()),
+    ]
+}
+
 /// The method as a label, from a fixed set: a client inventing methods (`X$RANDOM`) must not
 /// create series.
 fn method_label(method: &axum::http::Method) -> &'static str {
