@@ -163,3 +163,48 @@ pub fn compare_with_gathered(
         Err(problems)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Name, kind and labels come from the metric itself, also for a vector nobody observed
+    /// (which `prometheus::gather()` would leave out) and with constant labels.
+    #[test]
+    fn describes_unobserved_vectors_from_the_metric_itself() {
+        let opts = HistogramOpts::new("lintas_test_seconds", "A test histogram.")
+            .const_label("service", "test");
+        let histogram = HistogramVec::new(opts, &["route", "method"]).unwrap();
+        assert_eq!(
+            describe(&histogram),
+            [Described {
+                name: "lintas_test_seconds".into(),
+                kind: "histogram",
+                labels: vec!["method".into(), "route".into(), "service".into()],
+                help: "A test histogram.".into(),
+            }]
+        );
+        let gauge = IntGauge::with_opts(Opts::new("lintas_test_gauge", "A gauge.")).unwrap();
+        assert_eq!(describe(&gauge)[0].kind, "gauge");
+        assert!(describe(&gauge)[0].labels.is_empty());
+    }
+
+    #[test]
+    fn registered_metrics_are_listed() {
+        let counter = int_counter_vec("lintas_test_listed_total", "Listed.", &["reason"]);
+        let listed = registered();
+        let entry = listed
+            .iter()
+            .find(|d| d.name == "lintas_test_listed_total")
+            .expect("listed");
+        assert_eq!(
+            (entry.kind, entry.labels.as_slice()),
+            ("counter", &["reason".to_owned()][..])
+        );
+        // Registered in the default registry too: its series are exported once observed.
+        counter.with_label_values(&["x"]).inc();
+        assert!(prometheus::gather()
+            .iter()
+            .any(|f| f.name() == "lintas_test_listed_total"));
+    }
+}
