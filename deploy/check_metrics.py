@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Checks that every metric and label the operator assets use exists in the Rust sources.
+"""Checks that every metric and label the operator assets use is one the services export.
 
-Reads the metrics the services register (`register_*!("lintas_…", "help", &[labels])` and
-`Opts::new` / `HistogramOpts::new("lintas_…", …)` followed by their label list) from every `.rs`
-file under services/, then every PromQL expression in
+The metrics come from the code itself: `lintas describe --json` lists every metric the
+binary's services can export (`metrics`: name, kind counter/gauge/histogram, label names), as
+the metrics state it when registered (no `.rs` file is read). This checks every PromQL
+expression in
 
   deploy/prometheus/rules.yml            (rule `expr`)
   deploy/grafana/dashboards/lintas.json  (panel targets, template variable queries, legends)
@@ -12,14 +13,22 @@ and fails (exit 1) when an alert has no `## <alert>` section in deploy/RUNBOOK.m
 expression uses a metric that no service exports, a label in a
 selector or a `by (…)` / `on (…)` clause that none of the expression's metrics carries, or a
 legend `{{label}}` that none of them carries. Prometheus adds `job` and `instance` to every
-series and `le` to histogram buckets; `up` is Prometheus' own.
+series and `le` to histogram buckets (a histogram is scraped as `_bucket`, `_sum` and
+`_count`); `up` is Prometheus' own.
 
-Run from anywhere: python3 deploy/check_metrics.py   (needs PyYAML)
+    lintas describe --json > describe.json   # or: cargo run -p lintas -- describe --json
+    python3 deploy/check_metrics.py --describe describe.json   (needs PyYAML)
+
+Without --describe (nor the LINTAS_DESCRIBE variable naming the file) it runs
+`cargo run -p lintas -- describe --json` itself, which builds the binary.
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -38,27 +47,33 @@ KEYWORDS = {
 IDENT = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 
 
-def rust_metrics() -> dict[str, set[str]]:
-    """Series names the services export, each with its label names."""
+def describe(path: Path | None) -> dict:
+    """What the code states about itself (`lintas describe --json`): from `path`, or the
+    LINTAS_DESCRIBE file, or else by running the binary with cargo (slow: it builds it)."""
+    if path is None and os.environ.get("LINTAS_DESCRIBE"):
+        path = Path(os.environ["LINTAS_DESCRIBE"])
+    if path is not None:
+        return json.loads(path.read_text(encoding="utf-8"))
+    run = subprocess.run(["cargo", "run", "-q", "-p", "lintas", "--locked", "--", "describe", "--json"],
+                         cwd=ROOT, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"lintas describe --json failed (pass --describe FILE): {run.stderr.strip()}")
+    return json.loads(run.stdout)
+
+
+def exported_series(described: list[dict]) -> dict[str, set[str]]:
+    """Series names the services export, each with its label names, from the `metrics` of
+    `lintas describe --json`."""
     found: dict[str, set[str]] = {}
-    register = re.compile(
-        r'(register_(?:int_)?(counter|gauge|histogram)(?:_vec)?!|(Histogram)?Opts::new)\s*\(\s*"(lintas_[a-z0-9_]+)"'
-    )
-    for path in sorted((ROOT / "services").rglob("*.rs")):
-        text = path.read_text(encoding="utf-8")
-        for m in register.finditer(text):
-            name = m.group(4)
-            histogram = m.group(2) == "histogram" or m.group(3) == "Histogram"
-            after = text[m.end(): m.end() + 600]
-            labels_m = re.search(r"&\[([^\]]*)\]", after)
-            labels = set(re.findall(r'"([a-z_][a-z0-9_]*)"', labels_m.group(1))) if labels_m else set()
-            labels |= TARGET_LABELS
-            if histogram:
-                found[f"{name}_bucket"] = labels | {"le"}
-                found[f"{name}_sum"] = set(labels)
-                found[f"{name}_count"] = set(labels)
-            else:
-                found[name] = labels
+    for metric in described:
+        name = metric["name"]
+        labels = set(metric["labels"]) | TARGET_LABELS
+        if metric["kind"] == "histogram":
+            found[f"{name}_bucket"] = labels | {"le"}
+            found[f"{name}_sum"] = set(labels)
+            found[f"{name}_count"] = set(labels)
+        else:
+            found[name] = labels
     for name, labels in EXTERNAL.items():
         found[name] = labels | TARGET_LABELS
     return found
@@ -173,11 +188,16 @@ def alerts_without_runbook() -> list[str]:
 
 
 def main() -> int:
-    known = rust_metrics()
-    lintas = sorted(n for n in known if n.startswith("lintas_"))
-    if len(lintas) < 10:
-        print(f"found only {len(lintas)} metrics in services/: the parser no longer matches the sources")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--describe", type=Path, metavar="FILE",
+                        help="the output of `lintas describe --json` (else LINTAS_DESCRIBE, else cargo run)")
+    args = parser.parse_args()
+    described = describe(args.describe).get("metrics")
+    if not described:
+        print("`lintas describe --json` lists no metrics: the binary is older than this check")
         return 1
+    known = exported_series(described)
+    lintas = sorted(n for n in known if n.startswith("lintas_"))
     errors: list[str] = []
     used: set[str] = set()
     rules = rule_exprs()
@@ -186,7 +206,7 @@ def main() -> int:
     dash = dashboard_exprs()
     for where, expr, legend in dash:
         used |= check(where, expr, known, errors, legend)
-    print(f"{len(lintas)} series names exported by services/, {len(rules)} rule expressions, "
+    print(f"{len(lintas)} series names exported by the services, {len(rules)} rule expressions, "
           f"{len(dash)} dashboard queries checked")
     def family(name: str) -> str:
         stem = re.sub(r"_(bucket|sum|count)$", "", name)
@@ -201,7 +221,7 @@ def main() -> int:
     if errors:
         print(f"{len(errors)} error(s)")
         return 1
-    print("OK: every metric and label used exists in the Rust sources, every alert has a runbook section")
+    print("OK: every metric and label used is exported by the services, every alert has a runbook section")
     return 0
 
 

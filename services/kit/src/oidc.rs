@@ -30,10 +30,11 @@ use clap::Args;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use lintas_events::Agency;
-use prometheus::{register_int_counter, register_int_gauge, IntCounter, IntGauge};
+use prometheus::{IntCounter, IntGauge};
 use serde::Deserialize;
 
 use crate::auth::{Caller, KNOWN_ROLES};
+use crate::metrics::catalogue;
 
 /// Tokens naming a key the cache does not hold refetch the JWKS at most this often (a flood of
 /// made-up `kid`s costs the identity provider one request per interval).
@@ -43,19 +44,17 @@ pub const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(30);
 const MAX_OFFICER: usize = 64;
 
 pub(crate) static JWKS_FETCH_FAILURES: LazyLock<IntCounter> = LazyLock::new(|| {
-    register_int_counter!(
+    catalogue::int_counter(
         "lintas_oidc_jwks_fetch_failures_total",
-        "Fetches of the identity provider's JWKS that failed (the cached keys stay in use)."
+        "Fetches of the identity provider's JWKS that failed (the cached keys stay in use).",
     )
-    .unwrap()
 });
 
 pub(crate) static JWKS_KEYS: LazyLock<IntGauge> = LazyLock::new(|| {
-    register_int_gauge!(
+    catalogue::int_gauge(
         "lintas_oidc_jwks_keys",
-        "Signing keys of the identity provider held; 0 means no OIDC token can be accepted."
+        "Signing keys of the identity provider held; 0 means no OIDC token can be accepted.",
     )
-    .unwrap()
 });
 
 /// OIDC sign-in settings. Without an issuer, only the static tokens of `LINTAS_TOKENS` are
@@ -250,10 +249,15 @@ impl Refused {
     }
 }
 
+/// Registers the JWKS metrics (0 until keys were loaded) before the first fetch.
+pub(crate) fn init_metrics() {
+    LazyLock::force(&JWKS_KEYS);
+    LazyLock::force(&JWKS_FETCH_FAILURES);
+}
+
 impl Oidc {
     pub fn new(settings: OidcSettings) -> Oidc {
-        LazyLock::force(&JWKS_KEYS);
-        LazyLock::force(&JWKS_FETCH_FAILURES);
+        init_metrics();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()

@@ -13,6 +13,9 @@ pub mod burrow;
 mod health;
 mod metrics;
 mod sampler;
+
+/// Registers the monitor's metrics (for `lintas describe`'s list of them).
+pub use metrics::init as init_metrics;
 pub mod series;
 mod tail;
 mod viewer;

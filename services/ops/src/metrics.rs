@@ -3,44 +3,41 @@
 
 use std::sync::LazyLock;
 
-use prometheus::{register_gauge_vec, register_int_gauge_vec, GaugeVec, IntGaugeVec};
+use lintas_kit::metrics::catalogue;
+use prometheus::{GaugeVec, IntGaugeVec};
 
 use crate::burrow::Status;
 
 pub static GROUP_STATUS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
-    register_int_gauge_vec!(
+    catalogue::int_gauge_vec(
         "lintas_group_status",
         "Consumer group status in the style of Burrow: 1 for the current status (OK, WARN, STALL, STOP), 0 for the others.",
         &["group", "status"]
     )
-    .unwrap()
 });
 
 pub static GROUP_LAG: LazyLock<IntGaugeVec> = LazyLock::new(|| {
-    register_int_gauge_vec!(
+    catalogue::int_gauge_vec(
         "lintas_group_lag",
         "Records between the group's committed offset and the high watermark, measured at the broker.",
         &["group", "topic", "partition"]
     )
-    .unwrap()
 });
 
 pub static GROUP_PROGRESS_AGE: LazyLock<GaugeVec> = LazyLock::new(|| {
-    register_gauge_vec!(
+    catalogue::gauge_vec(
         "lintas_group_progress_age_seconds",
         "Seconds since the group's committed offsets last moved (0 while it is caught up).",
-        &["group"]
+        &["group"],
     )
-    .unwrap()
 });
 
 pub static DEAD_LETTER_RECORDS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
-    register_int_gauge_vec!(
+    catalogue::int_gauge_vec(
         "lintas_dead_letter_records",
         "Records retained in a group's dead-letter topic.",
-        &["group"]
+        &["group"],
     )
-    .unwrap()
 });
 
 pub fn init() {

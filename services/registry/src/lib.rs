@@ -24,6 +24,9 @@ mod error;
 mod internal_events;
 mod metrics;
 mod references;
+
+/// The registry's metrics, registered (for `lintas describe`'s list of them).
+pub use metrics::collectors as metric_collectors;
 mod schema;
 mod store;
 mod subjects;

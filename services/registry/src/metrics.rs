@@ -51,6 +51,8 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Box::new(auth_failures.clone()),
     ] {
         // Failure only means someone else registered the name; serving must not stop for it.
+        // Listed for `lintas describe` by `collectors` below (this crate does not use the kit).
+        #[allow(clippy::disallowed_methods)]
         if let Err(e) = prometheus::register(collector) {
             tracing::warn!(error = %e, "registry metrics not registered");
         }
@@ -72,6 +74,16 @@ pub(crate) fn auth_failure(reason: &'static str) {
 
 pub(crate) fn init() {
     LazyLock::force(&METRICS);
+}
+
+/// Every metric of the registry, registered: this crate does not use the kit, so this is its
+/// equivalent of `lintas_kit::metrics::catalogue` (which describes these collectors).
+pub fn collectors() -> Vec<Box<dyn prometheus::core::Collector>> {
+    vec![
+        Box::new(METRICS.requests.clone()),
+        Box::new(METRICS.duration.clone()),
+        Box::new(METRICS.auth_failures.clone()),
+    ]
 }
 
 /// The method as a label, from a fixed set: a client inventing methods (`X$RANDOM`) must not

@@ -3,13 +3,14 @@
 //! each event's partition key is made of), the agency subscribers (group, topics read and
 //! written, dead-letter topic, offset-probe group, KEKs), the intake endpoints, the headers
 //! the producer and the dead-letter writer set, the consumer group of `lintas audit verify`,
-//! and for every subcommand the environment variables it reads.
+//! for every subcommand the environment variables it reads, and every metric the binary's
+//! services can export (name, kind, label names).
 //!
 //! Everything here comes from the values the services run with (the agency list, the intake
 //! tables, the kit's functions, clap's own description of the command line), never from
 //! reading source files, so reformatting the code cannot make a check read stale facts.
 //! `--json` gives one document for tools: `services/events/tests`' AsyncAPI check (through
-//! `tests/asyncapi.rs`), `deploy/kubernetes/validate.py --describe`.
+//! `tests/asyncapi.rs`), `deploy/kubernetes/validate.py --describe`, `deploy/check_metrics.py --describe`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,7 @@ use apache_avro::types::Value as Avro;
 use clap::{Args, CommandFactory};
 use lintas_kit::consumer::{error_headers, DeadLetterStage};
 use lintas_kit::events::{catalogue, keks, AnyEvent, AvroEnum, EventSchema, Topic};
+use lintas_kit::metrics::catalogue::{self as metric_catalogue, Described};
 use lintas_kit::producer::event_headers;
 use lintas_kit::testing::examples;
 use lintas_kit::topics::{dead_letter_topic, offset_probe_group, DEFAULT_PARTITIONS};
@@ -56,7 +58,25 @@ pub fn document() -> anyhow::Result<Value> {
         "intake": intake()?,
         "audit_verify_group": super::audit::VERIFY_GROUP,
         "commands": commands(),
+        "metrics": metrics(),
     }))
+}
+
+/// Every metric any service of this binary can export, as the metrics themselves state it:
+/// each crate registers all of its metrics first (most are label vectors nobody has observed
+/// yet, which Prometheus' own `gather` would leave out).
+fn metrics() -> Vec<Described> {
+    lintas_kit::metrics::init();
+    lintas_ops::init_metrics();
+    let mut all = metric_catalogue::registered();
+    all.extend(
+        lintas_registry::metric_collectors()
+            .iter()
+            .flat_map(|c| metric_catalogue::describe(c.as_ref())),
+    );
+    all.sort();
+    all.dedup();
+    all
 }
 
 fn short_name(full_name: &str) -> &str {
@@ -536,6 +556,15 @@ fn human(doc: &Value) -> String {
             strings(&e["agencies"])
         ));
     }
+    line("\nMetrics:".into());
+    for m in doc["metrics"].as_array().into_iter().flatten() {
+        line(format!(
+            "  {:<44} {:<9} {}",
+            m["name"].as_str().unwrap_or("?"),
+            m["kind"].as_str().unwrap_or("?"),
+            strings(&m["labels"])
+        ));
+    }
     line("\nEnvironment (* required):".into());
     for c in doc["commands"].as_array().into_iter().flatten() {
         let vars: Vec<String> = c["env"]
@@ -705,5 +734,68 @@ mod tests {
                 schema_of(e).unwrap();
             }
         }
+    }
+
+    /// The list is complete: every `lintas_` family this process exports (after registering
+    /// every metric set and observing a series of each) is described, with the same kind and
+    /// labels, and the metrics the alerting rules and runbook are built on are there.
+    #[test]
+    fn metrics_list_every_family_the_process_exports() {
+        let doc = document().unwrap();
+        let described: Vec<Described> =
+            serde_json::from_value::<Vec<Value>>(doc["metrics"].clone())
+                .unwrap()
+                .into_iter()
+                .map(|m| Described {
+                    name: m["name"].as_str().unwrap().to_owned(),
+                    kind: match m["kind"].as_str().unwrap() {
+                        "counter" => "counter",
+                        "gauge" => "gauge",
+                        "histogram" => "histogram",
+                        other => panic!("unexpected kind {other}"),
+                    },
+                    labels: serde_json::from_value(m["labels"].clone()).unwrap(),
+                    help: m["help"].as_str().unwrap().to_owned(),
+                })
+                .collect();
+        // A series of metrics of each crate, as the services observe them.
+        lintas_kit::metrics::EVENTS_APPLIED
+            .with_label_values(&["g", "t", "T"])
+            .inc();
+        lintas_kit::metrics::BATCH_DURATION
+            .with_label_values(&["g"])
+            .observe(0.1);
+        lintas_kit::metrics::CONSUMER_LAG
+            .with_label_values(&["g", "t", "0"])
+            .set(1);
+        let checked = metric_catalogue::compare_with_gathered("lintas_", &described)
+            .unwrap_or_else(|problems| panic!("{}", problems.join("\n")));
+        for name in [
+            "lintas_events_applied_total",
+            "lintas_apply_batch_duration_seconds",
+            "lintas_consumer_lag",
+            "lintas_oidc_jwks_keys",
+            "lintas_registry_auth_failures_total",
+        ] {
+            assert!(
+                checked.iter().any(|c| c == name),
+                "{name} not exported: {checked:?}"
+            );
+        }
+        let find = |name: &str| described.iter().find(|d| d.name == name).cloned();
+        // Unobserved label vectors are described too, with their labels and kind.
+        let group_status = find("lintas_group_status").expect("ops metrics described");
+        assert_eq!(
+            (group_status.kind, group_status.labels),
+            ("gauge", vec!["group".to_owned(), "status".to_owned()])
+        );
+        let registry = find("lintas_registry_request_duration_seconds").expect("registry metrics");
+        assert_eq!(registry.kind, "histogram");
+        assert_eq!(registry.labels, ["method", "route"]);
+        assert!(
+            described.len() >= 28,
+            "{} metrics described",
+            described.len()
+        );
     }
 }
