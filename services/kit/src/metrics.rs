@@ -35,6 +35,33 @@ pub static DEAD_LETTERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     .unwrap()
 });
 
+pub static DEAD_LETTERS_REDRIVEN: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_dead_letters_redriven_total",
+        "Dead letters redriven by an operator, by outcome: applied (once), failed_again (dead-lettered anew).",
+        &["group", "outcome"]
+    )
+    .unwrap()
+});
+
+pub static DEAD_LETTERS_DISCARDED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_dead_letters_discarded_total",
+        "Dead letters an operator discarded (with a reason, recorded in the subscriber's store).",
+        &["group"]
+    )
+    .unwrap()
+});
+
+pub static REDRIVE_REQUESTS_SKIPPED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register_int_counter_vec!(
+        "lintas_redrive_requests_skipped_total",
+        "Redrive or discard requests for a dead letter already decided (a repeated redrive): nothing applied.",
+        &["group", "action"]
+    )
+    .unwrap()
+});
+
 pub static FIELDS_SEALED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     register_int_counter_vec!(
         "lintas_personal_data_sealed_total",

@@ -52,6 +52,9 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Data-encryption keys of personal data: list, rotate, shred after retention.
     Keys(cmd::keys::KeysArgs),
+    /// A subscriber's dead letters: list, show, redrive (applied once, in that subscriber
+    /// only), discard (with a reason, on record).
+    DeadLetters(cmd::dead_letters::DeadLettersArgs),
 }
 
 #[tokio::main]
@@ -71,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Ops(args) => cmd::ops::run(args).await,
         Command::Audit(args) => cmd::audit::run(args).await,
         Command::Keys(args) => cmd::keys::run(args).await,
+        Command::DeadLetters(args) => cmd::dead_letters::run(args).await,
     }
 }
 

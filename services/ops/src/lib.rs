@@ -12,6 +12,7 @@ mod api;
 pub mod burrow;
 mod health;
 mod metrics;
+mod redrive;
 mod sampler;
 pub mod series;
 mod tail;
