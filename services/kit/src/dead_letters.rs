@@ -14,12 +14,20 @@
 //! ```
 //!
 //! A dead letter is decided once: the first request the subscriber applies for it records its
-//! outcome (`applied`, `failed_again` or `discarded`) and every later request for it is
+//! outcome (`applied`, `failed_again`, `discarded` or `duplicate`) and every later request for it is
 //! skipped, so running the same redrive twice applies nothing twice, across restarts too. A
 //! redriven record that fails again is dead-lettered anew (a new dead letter, with
 //! `lintas.redrive.count` one higher); that new one can be redriven in turn. The redrive
 //! topic is one partition and requests are written keyed by the original key, in dead-letter
 //! order, so redriven records of one key apply in their original order.
+//!
+//! A record is applied once however often it was dead-lettered: a redrive of a record already
+//! applied through another of its dead letters (one dead-lettered twice, after a crash between
+//! the dead letter's ack and the commit) is recorded as `duplicate` and not applied.
+//!
+//! The redriven record reaches the handler as the record it was (its original topic, partition
+//! and offset, from the request's `__connect.errors.*` headers): the redrive topic is trusted
+//! like the event topics, so only the operators' principal may write it (Kafka ACLs).
 //!
 //! Nothing here reads or prints a record's value: a dead letter is described by its error
 //! headers, a hash of its key, its schema id and its size ([`Summary`]).
@@ -245,6 +253,9 @@ pub enum State {
     FailedAgain,
     /// Dropped by an operator, with a reason.
     Discarded,
+    /// Redriven, but its record had been applied through another dead letter of it (a
+    /// record dead-lettered twice): not applied again.
+    Duplicate,
 }
 
 impl State {
@@ -253,6 +264,7 @@ impl State {
             State::Applied => "applied",
             State::FailedAgain => "failed_again",
             State::Discarded => "discarded",
+            State::Duplicate => "duplicate",
         }
     }
 
@@ -261,6 +273,7 @@ impl State {
             "applied" => Some(State::Applied),
             "failed_again" => Some(State::FailedAgain),
             "discarded" => Some(State::Discarded),
+            "duplicate" => Some(State::Duplicate),
             _ => None,
         }
     }
@@ -277,6 +290,8 @@ pub struct Decision {
     /// A discard's reason, or the class of the new failure.
     pub reason: String,
     pub decided_at_ms: i64,
+    /// The record's original topic, partition and offset.
+    pub original: (String, i32, i64),
 }
 
 /// Every decision `group`'s subscriber recorded in its store, by dead letter.
@@ -284,8 +299,10 @@ pub async fn decisions(
     store: &Store,
     group: &str,
 ) -> Result<HashMap<(i32, i64), Decision>, sqlx::Error> {
-    let rows: Vec<(i64, i64, String, i64, String, String, i64)> = sqlx::query_as(
-        "SELECT dlq_partition, dlq_offset, state, redrive_count, operator, reason, decided_at_ms \
+    type Row = (i64, i64, String, i64, String, String, i64, String, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT dlq_partition, dlq_offset, state, redrive_count, operator, reason, decided_at_ms, \
+         original_topic, original_partition, original_offset \
          FROM lintas_dead_letters WHERE consumer_group = $1",
     )
     .bind(group)
@@ -293,7 +310,8 @@ pub async fn decisions(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(partition, offset, state, count, operator, reason, at)| {
+        .filter_map(|row| {
+            let (partition, offset, state, count, operator, reason, at, topic, op, oo) = row;
             let partition = partition as i32;
             Some((
                 (partition, offset),
@@ -305,6 +323,7 @@ pub async fn decisions(
                     operator,
                     reason,
                     decided_at_ms: at,
+                    original: (topic, op as i32, oo),
                 },
             ))
         })

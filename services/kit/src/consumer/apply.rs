@@ -189,15 +189,27 @@ impl<H: Handler> Applier<H> {
             let has_record = match outcome {
                 Outcome::Event(decoded) => {
                     let crate::codec::Decoded { event, sealed } = *decoded;
+                    // A redriven record reaches the handler as the record it was: at its
+                    // original topic, partition and offset (the alert desk tells an alert
+                    // topic's owner by the topic; deadlines gate on the origin partition).
+                    let (topic, partition, offset) = match &redrive {
+                        Some(r) => (r.topic.clone(), r.partition, r.offset),
+                        None => (
+                            message.topic().to_string(),
+                            message.partition(),
+                            message.offset(),
+                        ),
+                    };
                     records.push(Record {
                         event,
                         sealed,
-                        topic: message.topic().to_string(),
-                        partition: message.partition(),
-                        offset: message.offset(),
+                        topic,
+                        partition,
+                        offset,
                     });
                     true
                 }
+                Outcome::Duplicate => false,
                 Outcome::Skip(reason) => {
                     // A redriven event of a type this build does not know decides nothing:
                     // the dead letter stays pending for an upgraded subscriber.
@@ -355,12 +367,27 @@ impl<H: Handler> Applier<H> {
                 }
             }
         };
+        // The records already applied through a dead letter: a record dead-lettered twice (a
+        // crash between the dead letter's ack and the commit) is still applied once.
+        let mut applied: std::collections::HashSet<(String, i32, i64)> = decided
+            .values()
+            .filter(|d| d.state == State::Applied)
+            .map(|d| d.original.clone())
+            .collect();
         let mut seen = std::collections::HashSet::new();
         for d in &mut batch {
             let Some(request) = &d.redrive else { continue };
             let letter = (request.dlq_partition, request.dlq_offset);
             let earlier = decided.get(&letter).map(|decision| decision.state);
             if earlier.is_none() && seen.insert(letter) {
+                let original = (request.topic.clone(), request.partition, request.offset);
+                if request.action == Action::Redrive
+                    && matches!(d.outcome, Outcome::Event(_))
+                    && !applied.insert(original)
+                {
+                    // Decided as a duplicate of the dead letter that applied its record.
+                    d.outcome = Outcome::Duplicate;
+                }
                 continue;
             }
             RedriveRequestSkipped {
@@ -423,6 +450,11 @@ impl<H: Handler> Applier<H> {
     ) {
         let now = now_ms();
         let latency = END_TO_END_LATENCY.with_label_values(&[&self.group]);
+        let redriven: std::collections::HashSet<(&str, i32, i64)> = items
+            .iter()
+            .filter_map(|i| i.redrive.as_ref())
+            .map(|r| (r.topic.as_str(), r.partition, r.offset))
+            .collect();
         let mut applied: HashMap<(&str, &str), u64> = HashMap::new();
         for record in records {
             *applied
@@ -430,7 +462,7 @@ impl<H: Handler> Applier<H> {
                 .or_default() += 1;
             // A redriven record was recorded long ago: its delay is the operator's, not the
             // pipeline's.
-            if record.topic == self.redrive_topic {
+            if redriven.contains(&(record.topic.as_str(), record.partition, record.offset)) {
                 continue;
             }
             let recorded =
@@ -718,12 +750,13 @@ fn decisions(items: &[Item]) -> Vec<Decided<'_>> {
         .iter()
         .filter_map(|item| {
             let request = item.redrive.as_ref()?;
-            let (state, reason) = match (request.action, item.has_record) {
-                (Action::Discard, _) => (State::Discarded, request.reason.as_str()),
-                (Action::Redrive, true) => (State::Applied, request.reason.as_str()),
-                (Action::Redrive, false) => (
-                    State::FailedAgain,
-                    item.failure.as_deref().unwrap_or("failed"),
+            let (state, reason) = match (request.action, item.has_record, &item.failure) {
+                (Action::Discard, _, _) => (State::Discarded, request.reason.as_str()),
+                (Action::Redrive, true, _) => (State::Applied, request.reason.as_str()),
+                (Action::Redrive, false, Some(class)) => (State::FailedAgain, class.as_str()),
+                (Action::Redrive, false, None) => (
+                    State::Duplicate,
+                    "its record was applied through another dead letter",
                 ),
             };
             Some(Decided {
@@ -747,8 +780,9 @@ async fn record_decision(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO lintas_dead_letters (consumer_group, dlq_partition, dlq_offset, state, \
-         redrive_count, operator, reason, request_offset, decided_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+         redrive_count, operator, reason, request_offset, decided_at_ms, original_topic, \
+         original_partition, original_offset) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
     )
     .bind(group)
     .bind(i64::from(decision.request.dlq_partition))
@@ -759,6 +793,9 @@ async fn record_decision(
     .bind(decision.reason)
     .bind(decision.request_offset)
     .bind(now)
+    .bind(&decision.request.topic)
+    .bind(i64::from(decision.request.partition))
+    .bind(decision.request.offset)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -24,6 +24,9 @@ pub(super) enum Outcome {
     /// An operator's discard of a dead letter (from the redrive topic): nothing to apply,
     /// a decision to record.
     Discard,
+    /// A redrive of a record already applied through another dead letter of it: nothing to
+    /// apply, a decision to record.
+    Duplicate,
 }
 
 /// A record and what decoding made of it.
@@ -44,7 +47,7 @@ fn redrive_request(message: &OwnedMessage) -> Result<(Request, String), Outcome>
             Ok((request, topic))
         }
         Err(why) => {
-            tracing::warn!(topic = message.topic(), partition = message.partition(), offset = message.offset(), why, "a record of the redrive topic is no redrive request; skipped");
+            tracing::warn!(topic = message.topic(), partition = message.partition(), offset = message.offset(), why = %why, "a record of the redrive topic is no redrive request; skipped");
             Err(Outcome::Skip("not_a_redrive_request"))
         }
     }

@@ -2,7 +2,8 @@
 //! operator's decisions about it (`lintas_kit::dead_letters` describes the mechanism).
 //!
 //! - `list`: each dead letter of a group with its state: `pending`, `requested` (a request is
-//!   on the redrive topic, not yet carried out), `applied`, `failed_again` or `discarded`;
+//!   on the redrive topic, not yet carried out), `applied`, `failed_again`, `discarded` or
+//!   `duplicate` (its record was applied through another dead letter of it);
 //! - `show`: one dead letter: its error headers, a hash of its key, its schema id and size,
 //!   never its value or its key in clear (personal data);
 //! - `redrive`: sends the chosen dead letters back to that group's subscriber only (by
@@ -163,6 +164,7 @@ pub enum Shown {
     Applied,
     FailedAgain,
     Discarded,
+    Duplicate,
 }
 
 impl Shown {
@@ -173,6 +175,7 @@ impl Shown {
             Shown::Applied => "applied",
             Shown::FailedAgain => "failed_again",
             Shown::Discarded => "discarded",
+            Shown::Duplicate => "duplicate",
         }
     }
 
@@ -181,6 +184,7 @@ impl Shown {
             Some(State::Applied) => Shown::Applied,
             Some(State::FailedAgain) => Shown::FailedAgain,
             Some(State::Discarded) => Shown::Discarded,
+            Some(State::Duplicate) => Shown::Duplicate,
             None if requested => Shown::Requested,
             None => Shown::Pending,
         }
