@@ -337,3 +337,145 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
     v2.stop().await;
     assert_eq!(view(&pool).await, applied, "nothing applied twice");
 }
+
+const OPERATOR_TOKEN: &str = "operator-token-0000000000001";
+
+/// The operators' page makes the same requests, under the operator credential: an agency's
+/// token is refused, a discard without a reason is refused, a redrive names its operator from
+/// the credential, and a repeated one sends nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_page_redrives_and_discards_under_the_operator_credential() {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use serde_json::json;
+
+    let broker = Broker::start(1).await;
+    lintas_kit::topics::ensure_topics(
+        &broker.brokers,
+        &["lintas.imigrasi.redrive".to_string()],
+        1,
+        1,
+        &[],
+    )
+    .await
+    .unwrap();
+    // Two dead letters as the runtime writes them.
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker.brokers)
+        .create()
+        .unwrap();
+    for (offset, body) in [("7", "first poison"), ("9", "second poison")] {
+        let mut headers = OwnedHeaders::new();
+        for (key, value) in [
+            ("__connect.errors.topic", "lintas.applicants.v1"),
+            ("__connect.errors.partition", "2"),
+            ("__connect.errors.offset", offset),
+            ("__connect.errors.stage", "handler"),
+            ("__connect.errors.class.name", "rejected"),
+            ("__connect.errors.exception.message", "unknown village"),
+            ("__connect.errors.connector.name", "imigrasi"),
+        ] {
+            headers = headers.insert(Header {
+                key,
+                value: Some(value),
+            });
+        }
+        producer
+            .send(
+                FutureRecord::to("lintas.imigrasi.dlq")
+                    .key("subject")
+                    .payload(body)
+                    .headers(headers),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+    let listen = format!("127.0.0.1:{}", free_port());
+    let tokens = format!(
+        "{OPERATOR_TOKEN}=other:OPS-CILACAP:operator,{IMIGRASI_TOKEN}=imigrasi:KANIM-CILACAP"
+    );
+    let metrics_listen = format!("127.0.0.1:{}", free_port());
+    let _ops = Proc::spawn(
+        "ops",
+        lintas(&[
+            "ops",
+            "--brokers",
+            &broker.brokers,
+            "--schema-registry-url",
+            "http://127.0.0.1:9",
+            "--listen",
+            &listen,
+            "--metrics-listen",
+            &metrics_listen,
+            "--watch",
+            "imigrasi",
+            "--tokens",
+            &tokens,
+        ]),
+        &broker.dir,
+    );
+    let url = format!("http://{listen}/ops/api/groups");
+    wait_http_ok(&format!("http://{listen}/readyz"), Duration::from_secs(60)).await;
+    let client = Client::new();
+
+    let redrive = format!("{url}/imigrasi/dead-letters/redrive");
+    let (status, body) = client
+        .post(&redrive, IMIGRASI_TOKEN, json!({"all": true}))
+        .await;
+    assert_eq!(status, 403, "an agency's token: {body}");
+    assert!(body["error"].is_string(), "{body}");
+    let (status, body) = client
+        .post(&redrive, OPERATOR_TOKEN, json!({"all": true, "class": "rejected"}))
+        .await;
+    assert_eq!(status, 422, "two selections: {body}");
+    let (status, body) = client
+        .post(
+            &format!("{url}/someone-else/dead-letters/redrive"),
+            OPERATOR_TOKEN,
+            json!({"all": true}),
+        )
+        .await;
+    assert_eq!(status, 404, "a group not watched: {body}");
+    let discard = format!("{url}/imigrasi/dead-letters/0/1/discard");
+    let (status, body) = client
+        .post(&discard, OPERATOR_TOKEN, json!({"reason": "  "}))
+        .await;
+    assert_eq!(status, 422, "a discard needs a reason: {body}");
+    assert!(body["error"].as_str().unwrap().contains("reason"), "{body}");
+
+    let (status, body) = client
+        .post(&discard, OPERATOR_TOKEN, json!({"reason": "test data"}))
+        .await;
+    assert_eq!((status, &body["sent"]), (202, &json!(1)), "{body}");
+    let (status, body) = client
+        .post(&redrive, OPERATOR_TOKEN, json!({"all": true, "reason": "fixed"}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!((&body["sent"], &body["already_requested"]), (&json!(1), &json!(1)), "{body}");
+    let (_, body) = client
+        .post(&redrive, OPERATOR_TOKEN, json!({"all": true}))
+        .await;
+    assert_eq!((&body["sent"], &body["already_requested"]), (&json!(0), &json!(2)), "a repeat sends nothing: {body}");
+
+    let requests = read_all(
+        &broker.brokers,
+        "lintas.imigrasi.redrive",
+        2,
+        Duration::from_secs(30),
+    );
+    assert_eq!(requests.len(), 2);
+    let discarded = headers(&requests[0]);
+    assert_eq!(discarded["lintas.redrive.action"], "discard");
+    assert_eq!(discarded["lintas.redrive.dlq.offset"], "1");
+    assert_eq!(discarded["lintas.redrive.reason"], "test data");
+    assert_eq!(discarded["lintas.redrive.operator"], "other:OPS-CILACAP");
+    assert!(requests[0].payload().is_none(), "a discard carries no value");
+    let redriven = headers(&requests[1]);
+    assert_eq!(redriven["lintas.redrive.action"], "redrive");
+    assert_eq!(redriven["lintas.redrive.dlq.offset"], "0");
+    assert_eq!(redriven["lintas.redrive.count"], "1");
+    assert_eq!(redriven["__connect.errors.offset"], "7");
+    assert_eq!(requests[1].payload(), Some(&b"first poison"[..]));
+    assert_eq!(requests[1].key(), Some(&b"subject"[..]));
+}

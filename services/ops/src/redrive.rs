@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lintas_kit::auth::Caller;
 use lintas_kit::dead_letters::{Action, Summary, Topics};
+use lintas_kit::events::AvroEnum;
 use lintas_kit::views::problem;
 use rdkafka::message::{Message, OwnedMessage};
 

@@ -306,8 +306,8 @@ pub struct SubscriberSettings {
     pub max_wait: Duration,
     pub session_timeout: Duration,
     pub start_from: StartFrom,
-    /// Create the dead-letter topic at start if missing (off where topics are managed
-    /// declaratively, or on brokers without the admin API).
+    /// Create the dead-letter and redrive topics at start if missing (off where topics are
+    /// managed declaratively, or on brokers without the admin API).
     pub create_dead_letter_topic: bool,
     /// Extra librdkafka properties (security settings in production).
     pub extra: Vec<(String, String)>,
