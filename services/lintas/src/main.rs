@@ -60,7 +60,11 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    lintas_kit::telemetry::init_logging(cli.log_json);
+    match cli.command {
+        // Its standard output is the answer (JSON for scripts): logs go to standard error.
+        Command::DeadLetters(_) => lintas_kit::telemetry::init_tool_logging(cli.log_json),
+        _ => lintas_kit::telemetry::init_logging(cli.log_json),
+    }
     match cli.command {
         Command::Up(args) => cmd::up::run(args).await,
         Command::Registry(args) => cmd::registry::run(args).await,

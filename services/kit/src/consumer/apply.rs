@@ -27,8 +27,6 @@ use crate::store::Store;
 pub(super) struct Applier<H> {
     pub group: String,
     pub dead_letter_topic: String,
-    /// Operators' redrive and discard requests ([`crate::dead_letters`]).
-    pub redrive_topic: String,
     pub store: Store,
     pub producer: EventProducer,
     pub handler: Arc<H>,

@@ -472,7 +472,6 @@ impl Runtime {
         let applier = apply::Applier {
             group: group.clone(),
             dead_letter_topic: dlq,
-            redrive_topic: redrive,
             store: self.store.clone(),
             producer: self.producer.clone(),
             handler,

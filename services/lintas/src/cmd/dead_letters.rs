@@ -156,8 +156,7 @@ impl Selection {
 }
 
 /// A dead letter's state as `list` shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shown {
     Pending,
     Requested,
@@ -341,7 +340,7 @@ fn list(board: &Board, only: Option<Shown>, json: bool) -> anyhow::Result<()> {
             .iter()
             .map(|(summary, state)| {
                 let mut v = serde_json::to_value(summary).expect("a summary serialises");
-                v["state"] = serde_json::json!(state);
+                v["state"] = serde_json::json!(state.as_str());
                 v
             })
             .collect();
@@ -392,7 +391,7 @@ fn show(board: &Board, partition: i32, offset: i64, json: bool) -> anyhow::Resul
         .collect();
     if json {
         let mut v = serde_json::to_value(&summary)?;
-        v["state"] = serde_json::json!(state);
+        v["state"] = serde_json::json!(state.as_str());
         v["decision"] = serde_json::to_value(decision)?;
         v["header_names"] = serde_json::json!(header_names);
         println!("{}", serde_json::to_string_pretty(&v)?);
