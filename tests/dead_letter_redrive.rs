@@ -143,12 +143,11 @@ async fn wait_for<F: std::future::Future<Output = bool>>(what: &str, mut check: 
 
 /// event id → (village, times applied, order applied).
 async fn view(pool: &sqlx::AnyPool) -> HashMap<String, (String, i64, i64)> {
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT event_id, village, applied_count, seq FROM toy.toy_applied",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap_or_default();
+    let rows: Vec<(String, String, i64, i64)> =
+        sqlx::query_as("SELECT event_id, village, applied_count, seq FROM toy.toy_applied")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
     rows.into_iter()
         .map(|(id, village, n, seq)| (id, (village, n, seq)))
         .collect()
@@ -175,7 +174,10 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
     // Created before anyone subscribes (the runtime would create both, the DLQ in the
     // background): a reader subscribed to a missing topic may not see it for minutes.
-    let own = ["lintas.toy.dlq".to_string(), "lintas.toy.redrive".to_string()];
+    let own = [
+        "lintas.toy.dlq".to_string(),
+        "lintas.toy.redrive".to_string(),
+    ];
     lintas_kit::topics::ensure_topics(&broker.brokers, &own, 1, 1, &[])
         .await
         .unwrap();
@@ -210,15 +212,26 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
         view(&pool).await.len() == 3
     })
     .await;
-    let dead = read_all(&broker.brokers, "lintas.toy.dlq", 3, Duration::from_secs(60));
+    let dead = read_all(
+        &broker.brokers,
+        "lintas.toy.dlq",
+        3,
+        Duration::from_secs(60),
+    );
     assert_eq!(dead.len(), 3, "three dead letters");
     v1.stop().await;
 
     let before = listed(&broker.brokers, &database);
     assert_eq!(before["counts"]["pending"], 3, "{before:#}");
     let text = cli(&broker.brokers, Some(&database), &["show", "--offset", "0"]);
-    assert!(text.contains("rejected") && text.contains("lintas.applicants.v1[0]@1"), "{text}");
-    assert!(!text.contains("3301014501900002"), "no NIK in clear: {text}");
+    assert!(
+        text.contains("rejected") && text.contains("lintas.applicants.v1[0]@1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("3301014501900002"),
+        "no NIK in clear: {text}"
+    );
 
     // The fix at the cause: a handler that knows Kroya.
     let v2 = Running::start(
@@ -231,8 +244,14 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
         &broker.brokers,
         Some(&database),
         &[
-            "redrive", "--all", "--operator", "op-ani", "--reason", "handler v2 knows Kroya",
-            "--wait", "90",
+            "redrive",
+            "--all",
+            "--operator",
+            "op-ani",
+            "--reason",
+            "handler v2 knows Kroya",
+            "--wait",
+            "90",
         ],
     );
     assert!(out.contains("3 to send"), "{out}");
@@ -240,8 +259,15 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
     assert!(out.contains("progress:"), "{out}");
 
     let applied = view(&pool).await;
-    assert_eq!(applied.len(), 5, "the two Kroya records applied: {applied:?}");
-    assert!(applied.values().all(|(_, n, _)| *n == 1), "each applied once: {applied:?}");
+    assert_eq!(
+        applied.len(),
+        5,
+        "the two Kroya records applied: {applied:?}"
+    );
+    assert!(
+        applied.values().all(|(_, n, _)| *n == 1),
+        "each applied once: {applied:?}"
+    );
     assert!(
         applied[&id(1)].2 < applied[&id(3)].2,
         "one key's redriven records apply in their original order: {applied:?}"
@@ -249,7 +275,12 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
     assert!(!applied.contains_key(&id(4)), "Nowhere is still rejected");
 
     // The record that failed again is back in the dead-letter topic, as itself.
-    let dead = read_all(&broker.brokers, "lintas.toy.dlq", 4, Duration::from_secs(60));
+    let dead = read_all(
+        &broker.brokers,
+        "lintas.toy.dlq",
+        4,
+        Duration::from_secs(60),
+    );
     assert_eq!(dead.len(), 4);
     let again = headers(&dead[3]);
     assert_eq!(again["__connect.errors.topic"], "lintas.applicants.v1");
@@ -262,7 +293,10 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
     let after = listed(&broker.brokers, &database);
     assert_eq!(after["counts"]["applied"], 2, "{after:#}");
     assert_eq!(after["counts"]["failed_again"], 1, "{after:#}");
-    assert_eq!(after["counts"]["pending"], 1, "the new dead letter: {after:#}");
+    assert_eq!(
+        after["counts"]["pending"], 1,
+        "the new dead letter: {after:#}"
+    );
 
     // A second redrive applies nothing twice: the CLI skips the decided ones (and sends the
     // new dead letter, which fails again, now with count 2) ...
@@ -272,7 +306,12 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
         &["redrive", "--all", "--operator", "op-ani", "--wait", "90"],
     );
     assert!(out.contains("3 already decided"), "{out}");
-    let dead = read_all(&broker.brokers, "lintas.toy.dlq", 5, Duration::from_secs(60));
+    let dead = read_all(
+        &broker.brokers,
+        "lintas.toy.dlq",
+        5,
+        Duration::from_secs(60),
+    );
     assert_eq!(dead.len(), 5);
     assert_eq!(headers(&dead[4])["lintas.redrive.count"], "2");
     assert_eq!(headers(&dead[4])["lintas.redrive.replaces"], "0:3");
@@ -282,8 +321,15 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
         &broker.brokers,
         None,
         &[
-            "redrive", "--partition", "0", "--from-offset", "0", "--to-offset", "1",
-            "--operator", "op-budi",
+            "redrive",
+            "--partition",
+            "0",
+            "--from-offset",
+            "0",
+            "--to-offset",
+            "1",
+            "--operator",
+            "op-budi",
         ],
     );
     assert!(out.contains("sent 2/2"), "{out}");
@@ -307,8 +353,15 @@ async fn poison_fixed_at_the_cause_is_redriven_once_and_a_discard_is_recorded() 
         &broker.brokers,
         Some(&database),
         &[
-            "discard", "--offset", "4", "--reason", "no such village: test data",
-            "--operator", "op-citra", "--wait", "60",
+            "discard",
+            "--offset",
+            "4",
+            "--reason",
+            "no such village: test data",
+            "--operator",
+            "op-citra",
+            "--wait",
+            "60",
         ],
     );
     assert!(out.contains("discarded 1"), "{out}");
@@ -426,7 +479,11 @@ async fn the_operators_page_redrives_and_discards_under_the_operator_credential(
     assert_eq!(status, 403, "an agency's token: {body}");
     assert!(body["error"].is_string(), "{body}");
     let (status, body) = client
-        .post(&redrive, OPERATOR_TOKEN, json!({"all": true, "class": "rejected"}))
+        .post(
+            &redrive,
+            OPERATOR_TOKEN,
+            json!({"all": true, "class": "rejected"}),
+        )
         .await;
     assert_eq!(status, 422, "two selections: {body}");
     let (status, body) = client
@@ -449,14 +506,26 @@ async fn the_operators_page_redrives_and_discards_under_the_operator_credential(
         .await;
     assert_eq!((status, &body["sent"]), (202, &json!(1)), "{body}");
     let (status, body) = client
-        .post(&redrive, OPERATOR_TOKEN, json!({"all": true, "reason": "fixed"}))
+        .post(
+            &redrive,
+            OPERATOR_TOKEN,
+            json!({"all": true, "reason": "fixed"}),
+        )
         .await;
     assert_eq!(status, 202, "{body}");
-    assert_eq!((&body["sent"], &body["already_requested"]), (&json!(1), &json!(1)), "{body}");
+    assert_eq!(
+        (&body["sent"], &body["already_requested"]),
+        (&json!(1), &json!(1)),
+        "{body}"
+    );
     let (_, body) = client
         .post(&redrive, OPERATOR_TOKEN, json!({"all": true}))
         .await;
-    assert_eq!((&body["sent"], &body["already_requested"]), (&json!(0), &json!(2)), "a repeat sends nothing: {body}");
+    assert_eq!(
+        (&body["sent"], &body["already_requested"]),
+        (&json!(0), &json!(2)),
+        "a repeat sends nothing: {body}"
+    );
 
     let requests = read_all(
         &broker.brokers,
@@ -470,7 +539,10 @@ async fn the_operators_page_redrives_and_discards_under_the_operator_credential(
     assert_eq!(discarded["lintas.redrive.dlq.offset"], "1");
     assert_eq!(discarded["lintas.redrive.reason"], "test data");
     assert_eq!(discarded["lintas.redrive.operator"], "other:OPS-CILACAP");
-    assert!(requests[0].payload().is_none(), "a discard carries no value");
+    assert!(
+        requests[0].payload().is_none(),
+        "a discard carries no value"
+    );
     let redriven = headers(&requests[1]);
     assert_eq!(redriven["lintas.redrive.action"], "redrive");
     assert_eq!(redriven["lintas.redrive.dlq.offset"], "0");

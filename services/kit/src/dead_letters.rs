@@ -167,7 +167,10 @@ pub fn request_headers<M: Message>(
         .and_then(|c| c.parse::<i64>().ok())
         .unwrap_or(0);
     let mut headers = OwnedHeaders::new();
-    for (key, value) in pairs.iter().filter(|(k, _)| !k.starts_with("lintas.redrive.")) {
+    for (key, value) in pairs
+        .iter()
+        .filter(|(k, _)| !k.starts_with("lintas.redrive."))
+    {
         headers = headers.insert(Header {
             key,
             value: Some(value.as_str()),

@@ -37,8 +37,9 @@ pub(crate) struct RedriveBody {
 
 impl RedriveBody {
     fn check(&self) -> Result<(), &'static str> {
-        let chosen =
-            usize::from(self.all) + usize::from(self.class.is_some()) + usize::from(self.from_offset.is_some());
+        let chosen = usize::from(self.all)
+            + usize::from(self.class.is_some())
+            + usize::from(self.from_offset.is_some());
         if chosen != 1 {
             return Err("name exactly one of \"all\": true, \"class\" or \"from_offset\"");
         }
@@ -93,7 +94,10 @@ fn topics_of(ops: &Ops, group: &str) -> Option<Topics> {
 
 /// The dead letters and the ones a request was already written for, read at the viewer's
 /// bounded rate (reading a topic costs the broker as much as a view).
-async fn read(ops: &Ops, topics: &Topics) -> Result<(Vec<OwnedMessage>, Vec<(i32, i64)>), Response> {
+async fn read(
+    ops: &Ops,
+    topics: &Topics,
+) -> Result<(Vec<OwnedMessage>, Vec<(i32, i64)>), Response> {
     if let Err(crate::viewer::TooManyViews(wait)) = ops.viewer.admit() {
         return Err(problem(
             StatusCode::TOO_MANY_REQUESTS,
@@ -157,7 +161,15 @@ pub(crate) async fn redrive(
         .into_iter()
         .filter(|m| body.matches(&Summary::of(m)))
         .partition(|m| requested.contains(&(m.partition(), m.offset())));
-    send(caller, &topics, todo, already.len(), Action::Redrive, &body.reason).await
+    send(
+        caller,
+        &topics,
+        todo,
+        already.len(),
+        Action::Redrive,
+        &body.reason,
+    )
+    .await
 }
 
 pub(crate) async fn discard(
@@ -184,7 +196,10 @@ pub(crate) async fn discard(
     else {
         return problem(
             StatusCode::NOT_FOUND,
-            format!("no dead letter at {}/{partition}/{offset}", topics.dead_letter_topic),
+            format!(
+                "no dead letter at {}/{partition}/{offset}",
+                topics.dead_letter_topic
+            ),
         );
     };
     // A dead letter already asked about is decided by that first request; say so.

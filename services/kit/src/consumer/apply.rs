@@ -616,7 +616,9 @@ impl<H: Handler> Applier<H> {
         // at its original coordinates, with one more redrive counted.
         let headers = match redrive {
             None => error_headers(message, &self.group, stage, class, reason),
-            Some(request) => redrive_error_headers(message, request, &self.group, stage, class, reason),
+            Some(request) => {
+                redrive_error_headers(message, request, &self.group, stage, class, reason)
+            }
         };
         let (topic, partition, offset) = match redrive {
             None => (message.topic(), message.partition(), message.offset()),

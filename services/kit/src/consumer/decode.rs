@@ -82,7 +82,10 @@ pub(super) async fn decode_batch(
         } else {
             (None, message.topic().to_string())
         };
-        if redrive.as_ref().is_some_and(|r| r.action == Action::Discard) {
+        if redrive
+            .as_ref()
+            .is_some_and(|r| r.action == Action::Discard)
+        {
             out.push(Decoded {
                 message,
                 outcome: Outcome::Discard,

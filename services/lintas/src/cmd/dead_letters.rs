@@ -279,7 +279,10 @@ impl Board {
             .collect();
         let store = match &target.database_url {
             Some(url) => {
-                let schema = target.schema.clone().unwrap_or_else(|| target.group.clone());
+                let schema = target
+                    .schema
+                    .clone()
+                    .unwrap_or_else(|| target.group.clone());
                 Some(Store::connect(url, &schema).await?)
             }
             None => None,
