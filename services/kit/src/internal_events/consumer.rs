@@ -436,6 +436,48 @@ mod tests {
     }
 
     #[test]
+    fn dead_letter_decisions_are_counted_by_outcome_and_repeats_apart() {
+        let group = [("group", "ie-redrive")];
+        let redriven = |outcome| {
+            counter_value(
+                "lintas_dead_letters_redriven_total",
+                &[("group", "ie-redrive"), ("outcome", outcome)],
+            )
+        };
+        let (applied, failed) = (redriven("applied"), redriven("failed_again"));
+        let discarded = counter_value("lintas_dead_letters_discarded_total", &group);
+        let skipped = counter_value("lintas_redrive_requests_skipped_total", &group);
+        for state in [State::Applied, State::FailedAgain, State::Discarded] {
+            DeadLetterDecided {
+                group: "ie-redrive",
+                dlq_partition: 0,
+                dlq_offset: 3,
+                state,
+                redrive_count: 1,
+            }
+            .emit();
+        }
+        RedriveRequestSkipped {
+            group: "ie-redrive",
+            dlq_partition: 0,
+            dlq_offset: 3,
+            decided: Some(State::Applied),
+            action: Action::Redrive,
+        }
+        .emit();
+        assert_eq!(redriven("applied"), applied + 1.0);
+        assert_eq!(redriven("failed_again"), failed + 1.0);
+        assert_eq!(
+            counter_value("lintas_dead_letters_discarded_total", &group),
+            discarded + 1.0
+        );
+        assert_eq!(
+            counter_value("lintas_redrive_requests_skipped_total", &group),
+            skipped + 1.0
+        );
+    }
+
+    #[test]
     fn retries_are_counted_by_cause() {
         let count = |cause| {
             counter_value(
