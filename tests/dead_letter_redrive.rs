@@ -95,9 +95,17 @@ impl Running {
         Running { shutdown, task }
     }
 
-    async fn stop(self) {
+    async fn stop(mut self) {
         self.shutdown.trigger();
-        self.task.await.unwrap().unwrap();
+        (&mut self.task).await.unwrap().unwrap();
+    }
+}
+
+/// A failing assertion stops the subscriber too: its poll thread would otherwise keep the
+/// test's runtime from shutting down, and the test would hang instead of failing.
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
     }
 }
 
