@@ -280,6 +280,11 @@ def dlq_name(group: str) -> str:
     return describe()["dead_letters"]["topic"].replace("{group}", group)
 
 
+def redrive_name(group: str) -> str:
+    """The group's redrive topic: operators' redrive and discard requests for its dead letters."""
+    return describe()["dead_letters"]["redrive_topic"].replace("{group}", group)
+
+
 def default_partitions() -> int:
     return int(describe()["default_partitions"])
 
@@ -421,7 +426,8 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
     kafka_topics = {d["spec"].get("topicName", d["metadata"]["name"]): d
                     for _, d in docs if d.get("kind") == "KafkaTopic"}
     dlqs = {dlq_name(g) for g in subs}
-    expect("KafkaTopic names vs topics in code", set(kafka_topics), topics | dlqs)
+    redrives = {redrive_name(g) for g in subs}
+    expect("KafkaTopic names vs topics in code", set(kafka_topics), topics | dlqs | redrives)
     for name, d in kafka_topics.items():
         spec, config = d["spec"], d["spec"].get("config", {})
         if spec.get("partitions") != partitions:
@@ -433,7 +439,7 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
         if config.get("cleanup.policy") != "delete":
             error(f"KafkaTopic {name}: cleanup.policy must be delete")
         retention = retention_of(config)
-        floor = 7 * DAY_MS if name in dlqs else 366 * DAY_MS
+        floor = 7 * DAY_MS if name in dlqs | redrives else 366 * DAY_MS
         if retention < floor:
             error(f"KafkaTopic {name}: retention.ms {config.get('retention.ms')} < {floor // DAY_MS} days")
         if d["metadata"]["labels"].get("strimzi.io/cluster") != "lintas":
@@ -478,8 +484,8 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
             continue
         acls = acl_sets(u)
         who = f"KafkaUser {u['metadata']['name']}"
-        expect(f"{who} topic Read vs the topics subscriber {group} reads", acls.get("topic:Read", set()),
-               sub["topics"])
+        expect(f"{who} topic Read vs the topics subscriber {group} reads (and its redrive topic)",
+               acls.get("topic:Read", set()), sub["topics"] | {redrive_name(group)})
         expect(f"{who} group Read", acls.get("group:Read", set()), {group})
         outbox = set(sub["publishes"].values())
         expect(f"{who} topic Write (dead letters + outbox)", acls.get("topic:Write", set()),
@@ -518,24 +524,27 @@ def check_kafka(docs: list[tuple[str, dict]]) -> dict[str, dict]:
                 error(f"KafkaUser {u['metadata']['name']}: unexpected {key}")
 
     # The monitor (`lintas ops`): reads every event and dead-letter topic, describes every
-    # group and the cluster, writes nothing.
+    # group and the cluster; writes only operators' redrive and discard requests.
     monitors = by_label("lintas/monitor")
     expect("monitor KafkaUsers (lintas/monitor)", set(monitors), {"ops"})
     if "ops" in monitors:
         u = monitors["ops"]
         acls = acl_sets(u)
         who = f"KafkaUser {u['metadata']['name']}"
-        readable = topics | dlqs
-        expect(f"{who} topic Read (every event topic + every dead-letter topic)",
+        readable = topics | dlqs | redrives
+        expect(f"{who} topic Read (every event, dead-letter and redrive topic)",
                acls.get("topic:Read", set()), readable)
         expect(f"{who} topic Describe", acls.get("topic:Describe", set()), readable)
+        expect(f"{who} topic Write (the redrive topics: operators' requests only)",
+               acls.get("topic:Write", set()), redrives)
         expect(f"{who} group Describe (all groups: literal \"*\")", acls.get("group:Describe", set()), {"*"})
         if acls.get("cluster:Describe") != {""}:
             error(f"{who}: needs Describe on the cluster (ListGroups)")
-        allowed = ("topic:Read", "topic:Describe", "group:Describe", "cluster:Describe")
+        allowed = ("topic:Read", "topic:Describe", "topic:Write", "group:Describe", "cluster:Describe")
         for key in sorted(acls):
             if key not in allowed:
-                error(f"{who}: unexpected {key} {sorted(acls[key])}: the monitor is read-only")
+                error(f"{who}: unexpected {key} {sorted(acls[key])}: the monitor only reads, "
+                      "and writes only redrive requests")
     # The auditors (lintas/auditor=privacy): read-only on the topics of the data-protection
     # records, and their own consumer group (the one `lintas audit verify` names), nothing else.
     auditors = by_label("lintas/auditor")
@@ -660,13 +669,20 @@ def acl_plan() -> dict[str, set[Acl]]:
         else:
             error(f"{ASYNCAPI.name}: operation {name}: neither a subscriber's (x-consumer-group) nor "
                   "the intake's: whose principal is it? (parser out of date)")
-    grant("monitor:ops", ("Read",), every_topic)
+    # Each subscriber reads its redrive topic; the operators' page reads and writes them all
+    # (`lintas dead-letters` runs with the monitor's credential); the creator creates them.
+    redrives = sorted(redrive_name(g) for g in subscribers())
+    for topic in redrives:
+        group = next(g for g in subscribers() if redrive_name(g) == topic)
+        grant(f"subscriber:{group}", ("Read",), [topic])
+    grant("monitor:ops", ("Read",), every_topic + redrives)
+    grant("monitor:ops", ("Write",), redrives)
     plan["monitor:ops"] |= {("group", "*", "Describe"), ("cluster", CLUSTER, "Describe")}
     privacy = [t for c in doc["channels"].values() if ERASURE_EVENT in c["messages"]
                for t in addresses(c)]
     grant("auditor:privacy", ("Read",), privacy)
     plan["auditor:privacy"].add(("group", audit_group(), "Read"))
-    for topic in every_topic:
+    for topic in every_topic + redrives:
         plan.setdefault(TOPIC_CREATOR, set()).update({("topic", topic, "Create"), ("topic", topic, "Describe")})
     return plan
 

@@ -9,6 +9,7 @@
 //! - [`producer`]: idempotent, delivery-confirmed publishing with backpressure;
 //! - [`consumer`]: the effectively-once consumer runtime: offsets live in the subscriber's
 //!   database and commit in the same transaction as the view update;
+//! - [`dead_letters`]: redriving and discarding dead letters, once each;
 //! - [`store`]: sqlx on PostgreSQL or SQLite, migrations per dialect;
 //! - [`http`]: the one way every HTTP server is served (timeouts, connection limit, body
 //!   limit, optional TLS, one JSON error shape, strict JSON bodies);
@@ -29,6 +30,7 @@ pub mod alerts;
 pub mod auth;
 pub mod codec;
 pub mod consumer;
+pub mod dead_letters;
 pub mod encryption;
 pub mod http;
 pub mod internal_events;

@@ -31,6 +31,30 @@ pub static DEAD_LETTERS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+pub static DEAD_LETTERS_REDRIVEN: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    catalogue::int_counter_vec(
+        "lintas_dead_letters_redriven_total",
+        "Dead letters redriven by an operator, by outcome: applied (once), failed_again (dead-lettered anew).",
+        &["group", "outcome"],
+    )
+});
+
+pub static DEAD_LETTERS_DISCARDED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    catalogue::int_counter_vec(
+        "lintas_dead_letters_discarded_total",
+        "Dead letters an operator discarded (with a reason, recorded in the subscriber's store).",
+        &["group"],
+    )
+});
+
+pub static REDRIVE_REQUESTS_SKIPPED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    catalogue::int_counter_vec(
+        "lintas_redrive_requests_skipped_total",
+        "Redrive or discard requests for a dead letter already decided (a repeated redrive): nothing applied.",
+        &["group", "action"],
+    )
+});
+
 pub static FIELDS_SEALED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     catalogue::int_counter_vec(
         "lintas_personal_data_sealed_total",
@@ -173,6 +197,9 @@ pub fn init() {
     LazyLock::force(&RECORDS_CONSUMED);
     LazyLock::force(&EVENTS_APPLIED);
     LazyLock::force(&DEAD_LETTERS);
+    LazyLock::force(&DEAD_LETTERS_REDRIVEN);
+    LazyLock::force(&DEAD_LETTERS_DISCARDED);
+    LazyLock::force(&REDRIVE_REQUESTS_SKIPPED);
     LazyLock::force(&FIELDS_SEALED);
     LazyLock::force(&RECORDS_SKIPPED);
     LazyLock::force(&OFFSETS_OUT_OF_RANGE);

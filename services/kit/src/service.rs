@@ -225,8 +225,8 @@ pub struct SubscriberConfig {
     /// Milliseconds a batch waits to fill.
     #[arg(long, env = "LINTAS_MAX_WAIT_MS", default_value_t = 100)]
     pub max_wait_ms: u64,
-    /// Create the dead-letter topic at start if missing; off where topics are managed
-    /// declaratively (Strimzi) and the subscriber may not create them.
+    /// Create the dead-letter and redrive topics at start if missing; off where topics are
+    /// managed declaratively (Strimzi) and the subscriber may not create them.
     #[arg(long, env = "LINTAS_CREATE_DEAD_LETTER_TOPIC", default_value_t = true, action = clap::ArgAction::Set)]
     pub create_dead_letter_topic: bool,
     /// Milliseconds a schema id the registry does not know is waited for (a follower registry

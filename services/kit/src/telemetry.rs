@@ -31,6 +31,23 @@ pub fn init_logging(json: bool) {
     };
 }
 
+/// Logging for a command-line tool whose standard output is its answer (a table, JSON for
+/// scripts): log lines go to standard error, warnings and errors only unless `RUST_LOG` says
+/// otherwise.
+pub fn init_tool_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,librdkafka=error"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
 /// Readiness of a service's parts. A part that never reported is not ready.
 #[derive(Clone, Default)]
 pub struct Health {

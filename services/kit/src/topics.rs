@@ -31,6 +31,12 @@ pub fn offset_probe_group(group: &str) -> String {
     format!("{group}-offset-probe")
 }
 
+/// The redrive topic of a consumer group: operators' requests to apply a dead letter again or
+/// to discard it ([`crate::dead_letters`]). Only that group reads it.
+pub fn redrive_topic(prefix: &str, group: &str) -> String {
+    format!("{prefix}lintas.{group}.redrive")
+}
+
 /// Creates `names` where missing. `extra` are librdkafka properties (security settings).
 pub async fn ensure_topics(
     brokers: &str,
@@ -61,7 +67,9 @@ pub async fn ensure_topics(
 
 /// Creates a consumer group's dead-letter topic, where missing, as durable as the event topic
 /// `like`: the same replication factor and `min.insync.replicas` (a dead letter is the only
-/// copy of a record the subscriber skipped). One partition: dead letters are rare.
+/// copy of a record the subscriber skipped). One partition: dead letters are rare. The redrive
+/// topic ([`redrive_topic`]) is created the same way: one partition also keeps redriven
+/// records of one key in their order.
 pub async fn ensure_dead_letter_topic(
     brokers: &str,
     name: &str,

@@ -56,12 +56,19 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Data-encryption keys of personal data: list, rotate, shred after retention.
     Keys(cmd::keys::KeysArgs),
+    /// A subscriber's dead letters: list, show, redrive (applied once, in that subscriber
+    /// only), discard (with a reason, on record).
+    DeadLetters(cmd::dead_letters::DeadLettersArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    lintas_kit::telemetry::init_logging(cli.log_json);
+    match cli.command {
+        // Its standard output is the answer (JSON for scripts): logs go to standard error.
+        Command::DeadLetters(_) => lintas_kit::telemetry::init_tool_logging(cli.log_json),
+        _ => lintas_kit::telemetry::init_logging(cli.log_json),
+    }
     match cli.command {
         Command::Up(args) => cmd::up::run(args).await,
         Command::Registry(args) => cmd::registry::run(args).await,
@@ -76,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Ops(args) => cmd::ops::run(args).await,
         Command::Audit(args) => cmd::audit::run(args).await,
         Command::Keys(args) => cmd::keys::run(args).await,
+        Command::DeadLetters(args) => cmd::dead_letters::run(args).await,
     }
 }
 

@@ -44,8 +44,12 @@ impl AsRef<Tokens> for Api {
 }
 
 /// `/ops` (the page), `/ops/app.js`, `/ops/app.css`, and with an operator's token
-/// `/ops/api/snapshot`, `/ops/api/dead-letters/{topic}/{partition}/{offset}` and
-/// `POST /ops/api/groups` (`{"group": "…"}`: look for an integrator's group by name).
+/// `/ops/api/snapshot`, `/ops/api/dead-letters/{topic}/{partition}/{offset}`,
+/// `POST /ops/api/groups` (`{"group": "…"}`: look for an integrator's group by name),
+/// `POST /ops/api/groups/{group}/dead-letters/redrive` (`{"all": true}`, `{"class": "…"}` or
+/// `{"partition": 0, "from_offset": 3, "to_offset": 9}`, and an optional `"reason"`) and
+/// `POST /ops/api/groups/{group}/dead-letters/{partition}/{offset}/discard`
+/// (`{"reason": "…"}`, required): [`crate::redrive`].
 pub fn router(ops: Ops, tokens: Tokens) -> Router {
     Router::new()
         .route(
@@ -65,6 +69,14 @@ pub fn router(ops: Ops, tokens: Tokens) -> Router {
         .route(
             "/ops/api/dead-letters/{topic}/{partition}/{offset}",
             get(dead_letter),
+        )
+        .route(
+            "/ops/api/groups/{group}/dead-letters/redrive",
+            post(redrive),
+        )
+        .route(
+            "/ops/api/groups/{group}/dead-letters/{partition}/{offset}/discard",
+            post(discard),
         )
         .with_state(Api { ops, tokens })
 }
@@ -226,4 +238,22 @@ async fn name_group(
         }
         Err(e @ crate::NameGroupError::TooMany) => problem(StatusCode::CONFLICT, e.to_string()),
     }
+}
+
+async fn redrive(
+    Operator(caller): Operator,
+    State(api): State<Api>,
+    Path(group): Path<String>,
+    body: Result<Json<crate::redrive::RedriveBody>, JsonRejection>,
+) -> Response {
+    crate::redrive::redrive(&api.ops, &caller, &group, body).await
+}
+
+async fn discard(
+    Operator(caller): Operator,
+    State(api): State<Api>,
+    Path(at): Path<(String, i32, i64)>,
+    body: Result<Json<crate::redrive::DiscardBody>, JsonRejection>,
+) -> Response {
+    crate::redrive::discard(&api.ops, &caller, at, body).await
 }

@@ -12,6 +12,7 @@ mod api;
 pub mod burrow;
 mod health;
 mod metrics;
+mod redrive;
 mod sampler;
 
 /// Registers the monitor's metrics (for `lintas describe`'s list of them).

@@ -8,14 +8,15 @@ use std::time::Instant;
 use rdkafka::message::{Message, OwnedMessage};
 use tokio::sync::mpsc;
 
-use super::dead_letter::{error_headers, DeadLetterStage};
+use super::dead_letter::{error_headers, redrive_error_headers, DeadLetterStage};
 use super::decode::{Decoded, Outcome};
 use super::poll::{Command, PartitionKey};
 use super::{backoff, Batch, Handler, HandlerError, Record};
 use crate::codec::Codec;
+use crate::dead_letters::{Action, Request, State};
 use crate::internal_events::{
-    ApplyRetried, BatchApplied, BatchFenced, EventsApplied, OffsetGap, RecordDeadLettered,
-    RecordSkipped, RetryCause,
+    ApplyRetried, BatchApplied, BatchFenced, DeadLetterDecided, EventsApplied, OffsetGap,
+    RecordDeadLettered, RecordSkipped, RedriveRequestSkipped, RetryCause,
 };
 use crate::metrics::END_TO_END_LATENCY;
 use crate::outbox::now_ms;
@@ -173,22 +174,44 @@ impl<H: Handler> Applier<H> {
             return Ok(());
         }
         self.notice_gaps(&batch, positions);
+        let batch = self.screen_redrives(batch).await?;
         let mut items = Vec::with_capacity(batch.len());
         let mut records = Vec::with_capacity(batch.len());
-        for Decoded { message, outcome } in batch {
+        for Decoded {
+            message,
+            outcome,
+            mut redrive,
+        } in batch
+        {
+            let mut failure = None;
             let has_record = match outcome {
                 Outcome::Event(decoded) => {
                     let crate::codec::Decoded { event, sealed } = *decoded;
+                    // A redriven record reaches the handler as the record it was: at its
+                    // original topic, partition and offset (the alert desk tells an alert
+                    // topic's owner by the topic; deadlines gate on the origin partition).
+                    let (topic, partition, offset) = match &redrive {
+                        Some(r) => (r.topic.clone(), r.partition, r.offset),
+                        None => (
+                            message.topic().to_string(),
+                            message.partition(),
+                            message.offset(),
+                        ),
+                    };
                     records.push(Record {
                         event,
                         sealed,
-                        topic: message.topic().to_string(),
-                        partition: message.partition(),
-                        offset: message.offset(),
+                        topic,
+                        partition,
+                        offset,
                     });
                     true
                 }
+                Outcome::Duplicate => false,
                 Outcome::Skip(reason) => {
+                    // A redriven event of a type this build does not know decides nothing:
+                    // the dead letter stays pending for an upgraded subscriber.
+                    redrive = None;
                     RecordSkipped {
                         group: &self.group,
                         topic: message.topic(),
@@ -200,14 +223,19 @@ impl<H: Handler> Applier<H> {
                     false
                 }
                 Outcome::DeadLetter(class, reason) => {
-                    self.dead_letter(&message, DeadLetterStage::Decode, class, &reason)
+                    let stage = DeadLetterStage::Decode;
+                    self.dead_letter(&message, redrive.as_ref(), stage, class, &reason)
                         .await?;
+                    failure = Some(class.to_string());
                     false
                 }
+                Outcome::Discard => false,
             };
             items.push(Item {
                 message,
                 has_record,
+                redrive,
+                failure,
             });
         }
         self.apply_items(items, records, positions).await
@@ -234,8 +262,9 @@ impl<H: Handler> Applier<H> {
                     return Ok(());
                 }
                 let next_offsets = next_offsets(&items);
+                let decided = decisions(&items);
                 match self
-                    .commit(&codec, &records, &next_offsets, positions)
+                    .commit(&codec, &records, &next_offsets, &decided, positions)
                     .await
                 {
                     Ok(Cas::Committed) => break,
@@ -253,8 +282,10 @@ impl<H: Handler> Applier<H> {
                         }
                     }
                     Err(HandlerError::Rejected { index, reason }) if index < records.len() => {
-                        let message = drop_record(&mut items, &mut records, index);
-                        self.dead_letter(&message, DeadLetterStage::Handler, "rejected", &reason)
+                        let (message, redrive) =
+                            drop_record(&mut items, &mut records, index, "rejected");
+                        let stage = DeadLetterStage::Handler;
+                        self.dead_letter(&message, redrive.as_ref(), stage, "rejected", &reason)
                             .await?;
                     }
                     Err(e) => {
@@ -270,9 +301,11 @@ impl<H: Handler> Applier<H> {
                         }
                         if let (Some(class), 1) = (class, records.len()) {
                             if attempt >= ISOLATED_ATTEMPTS {
-                                let message = drop_record(&mut items, &mut records, 0);
+                                let (message, redrive) =
+                                    drop_record(&mut items, &mut records, 0, class);
                                 self.dead_letter(
                                     &message,
+                                    redrive.as_ref(),
                                     DeadLetterStage::Handler,
                                     class,
                                     &e.to_string(),
@@ -306,6 +339,67 @@ impl<H: Handler> Applier<H> {
             self.committed_items(&items, &records, positions);
             Ok(())
         })
+    }
+
+    /// Keeps requests for dead letters already decided out of the batch, and all but the
+    /// first request for one dead letter within it: each dead letter is redriven (or
+    /// discarded) once, however often it is asked. Such a request's offset still advances.
+    async fn screen_redrives(&self, mut batch: Vec<Decoded>) -> Result<Vec<Decoded>, Abandoned> {
+        if batch.iter().all(|d| d.redrive.is_none()) {
+            return Ok(batch);
+        }
+        let mut attempt = 0;
+        let decided = loop {
+            match crate::dead_letters::decisions(&self.store, &self.group).await {
+                Ok(decided) => break decided,
+                Err(e) => {
+                    ApplyRetried {
+                        group: &self.group,
+                        cause: RetryCause::Apply,
+                        attempt,
+                        error: &e,
+                    }
+                    .emit();
+                    self.pause(attempt).await?;
+                    attempt += 1;
+                }
+            }
+        };
+        // The records already applied through a dead letter: a record dead-lettered twice (a
+        // crash between the dead letter's ack and the commit) is still applied once.
+        let mut applied: std::collections::HashSet<(String, i32, i64)> = decided
+            .values()
+            .filter(|d| d.state == State::Applied)
+            .map(|d| d.original.clone())
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for d in &mut batch {
+            let Some(request) = &d.redrive else { continue };
+            let letter = (request.dlq_partition, request.dlq_offset);
+            let earlier = decided.get(&letter).map(|decision| decision.state);
+            if earlier.is_none() && seen.insert(letter) {
+                let original = (request.topic.clone(), request.partition, request.offset);
+                if request.action == Action::Redrive
+                    && matches!(d.outcome, Outcome::Event(_))
+                    && !applied.insert(original)
+                {
+                    // Decided as a duplicate of the dead letter that applied its record.
+                    d.outcome = Outcome::Duplicate;
+                }
+                continue;
+            }
+            RedriveRequestSkipped {
+                group: &self.group,
+                dlq_partition: letter.0,
+                dlq_offset: letter.1,
+                decided: earlier,
+                action: request.action,
+            }
+            .emit();
+            d.redrive = None;
+            d.outcome = Outcome::Skip("dead_letter_already_decided");
+        }
+        Ok(batch)
     }
 
     /// Records the broker never delivered: the next record of a partition should be at the
@@ -354,11 +448,21 @@ impl<H: Handler> Applier<H> {
     ) {
         let now = now_ms();
         let latency = END_TO_END_LATENCY.with_label_values(&[&self.group]);
+        let redriven: std::collections::HashSet<(&str, i32, i64)> = items
+            .iter()
+            .filter_map(|i| i.redrive.as_ref())
+            .map(|r| (r.topic.as_str(), r.partition, r.offset))
+            .collect();
         let mut applied: HashMap<(&str, &str), u64> = HashMap::new();
         for record in records {
             *applied
                 .entry((record.topic.as_str(), record.event.type_name()))
                 .or_default() += 1;
+            // A redriven record was recorded long ago: its delay is the operator's, not the
+            // pipeline's.
+            if redriven.contains(&(record.topic.as_str(), record.partition, record.offset)) {
+                continue;
+            }
             let recorded =
                 lintas_events::timefmt::millis::to_millis(&record.event.envelope().recorded_at);
             latency.observe(((now - recorded).max(0) as f64) / 1000.0);
@@ -369,6 +473,16 @@ impl<H: Handler> Applier<H> {
                 topic,
                 event_type,
                 count,
+            }
+            .emit();
+        }
+        for decision in decisions(items) {
+            DeadLetterDecided {
+                group: &self.group,
+                dlq_partition: decision.request.dlq_partition,
+                dlq_offset: decision.request.dlq_offset,
+                state: decision.state,
+                redrive_count: decision.request.count,
             }
             .emit();
         }
@@ -439,6 +553,7 @@ impl<H: Handler> Applier<H> {
         codec: &Codec,
         records: &[Record],
         next_offsets: &HashMap<PartitionKey, i64>,
+        decided: &[Decided<'_>],
         positions: &HashMap<PartitionKey, Option<i64>>,
     ) -> Result<Cas, HandlerError> {
         let mut tx = self.store.pool().begin().await?;
@@ -447,6 +562,9 @@ impl<H: Handler> Applier<H> {
             self.handler.apply(&mut batch).await?;
         }
         let now = now_ms();
+        for decision in decided {
+            record_decision(&mut tx, &self.group, decision, now).await?;
+        }
         for ((topic, partition), next) in next_offsets {
             let expected = positions
                 .get(&(topic.clone(), *partition))
@@ -489,11 +607,23 @@ impl<H: Handler> Applier<H> {
     async fn dead_letter(
         &self,
         message: &OwnedMessage,
+        redrive: Option<&Request>,
         stage: DeadLetterStage,
         class: &str,
         reason: &str,
     ) -> Result<(), Abandoned> {
-        let headers = error_headers(message, &self.group, stage, class, reason);
+        // A redriven record that fails again is dead-lettered as the original record was:
+        // at its original coordinates, with one more redrive counted.
+        let headers = match redrive {
+            None => error_headers(message, &self.group, stage, class, reason),
+            Some(request) => {
+                redrive_error_headers(message, request, &self.group, stage, class, reason)
+            }
+        };
+        let (topic, partition, offset) = match redrive {
+            None => (message.topic(), message.partition(), message.offset()),
+            Some(r) => (r.topic.as_str(), r.partition, r.offset),
+        };
         // The original key and value exactly: a null key stays null, a tombstone stays one.
         let (key, payload) = (message.key(), message.payload());
         let mut attempt = 0;
@@ -507,9 +637,9 @@ impl<H: Handler> Applier<H> {
                 Ok(_) => {
                     RecordDeadLettered {
                         group: &self.group,
-                        topic: message.topic(),
-                        partition: message.partition(),
-                        offset: message.offset(),
+                        topic,
+                        partition,
+                        offset,
                         stage,
                         class,
                         reason,
@@ -561,6 +691,10 @@ pub(super) struct Item {
     message: OwnedMessage,
     /// Whether a record for the handler comes from it (in `records`, in the same order).
     has_record: bool,
+    /// An operator's request (from the redrive topic) whose outcome this batch records.
+    redrive: Option<Request>,
+    /// The class it was dead-lettered with, if it was.
+    failure: Option<String>,
 }
 
 /// Attempts at a single record that fails deterministically before it is dead-lettered (a
@@ -582,9 +716,14 @@ fn next_offsets(items: &[Item]) -> HashMap<PartitionKey, i64> {
     next
 }
 
-/// Takes the `index`-th record out of the batch (to dead-letter its message, which keeps its
-/// place for the offsets).
-fn drop_record(items: &mut [Item], records: &mut Vec<Record>, index: usize) -> OwnedMessage {
+/// Takes the `index`-th record out of the batch (to dead-letter its message with `class`; it
+/// keeps its place for the offsets), with the redrive request it came from, if any.
+fn drop_record(
+    items: &mut [Item],
+    records: &mut Vec<Record>,
+    index: usize,
+    class: &str,
+) -> (OwnedMessage, Option<Request>) {
     records.remove(index);
     let item = items
         .iter_mut()
@@ -592,7 +731,74 @@ fn drop_record(items: &mut [Item], records: &mut Vec<Record>, index: usize) -> O
         .nth(index)
         .expect("the index of a record of the batch");
     item.has_record = false;
-    item.message.clone()
+    item.failure = Some(class.to_string());
+    (item.message.clone(), item.redrive.clone())
+}
+
+/// The outcome of an operator's request, recorded with the batch that carries it out.
+pub(super) struct Decided<'a> {
+    request: &'a Request,
+    request_offset: i64,
+    state: State,
+    reason: &'a str,
+}
+
+/// What the redrive requests among `items` came to: applied if their record is still in the
+/// batch, failed again if it was dead-lettered, discarded if that was asked.
+fn decisions(items: &[Item]) -> Vec<Decided<'_>> {
+    items
+        .iter()
+        .filter_map(|item| {
+            let request = item.redrive.as_ref()?;
+            let (state, reason) = match (request.action, item.has_record, &item.failure) {
+                (Action::Discard, _, _) => (State::Discarded, request.reason.as_str()),
+                (Action::Redrive, true, _) => (State::Applied, request.reason.as_str()),
+                (Action::Redrive, false, Some(class)) => (State::FailedAgain, class.as_str()),
+                (Action::Redrive, false, None) => (
+                    State::Duplicate,
+                    "its record was applied through another dead letter",
+                ),
+            };
+            Some(Decided {
+                request,
+                request_offset: item.message.offset(),
+                state,
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Writes a dead letter's outcome in the batch's transaction. A dead letter already decided
+/// keeps its first outcome (`screen_redrives` keeps such requests out of batches; this is
+/// the guard should two requests for it meet in one transaction anyway).
+async fn record_decision(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    group: &str,
+    decision: &Decided<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO lintas_dead_letters (consumer_group, dlq_partition, dlq_offset, state, \
+         redrive_count, operator, reason, request_offset, decided_at_ms, original_topic, \
+         original_partition, original_offset) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
+    )
+    .bind(group)
+    .bind(i64::from(decision.request.dlq_partition))
+    .bind(decision.request.dlq_offset)
+    .bind(decision.state.as_str())
+    .bind(decision.request.count)
+    .bind(&decision.request.operator)
+    .bind(decision.reason)
+    .bind(decision.request_offset)
+    .bind(now)
+    .bind(&decision.request.topic)
+    .bind(i64::from(decision.request.partition))
+    .bind(decision.request.offset)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Where to split `items` so that the first part holds `records` records: records stay in

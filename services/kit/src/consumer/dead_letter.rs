@@ -58,3 +58,51 @@ pub fn error_headers(
     }
     headers
 }
+
+/// The dead letter of a redriven record that failed again: the record's original headers and
+/// coordinates (not the redrive topic's), the new failure, one more redrive counted, and the
+/// dead letter it replaces; the request's own headers (operator, reason) are left behind.
+pub fn redrive_error_headers(
+    request_message: &OwnedMessage,
+    request: &crate::dead_letters::Request,
+    group: &str,
+    stage: DeadLetterStage,
+    class: &str,
+    message: &str,
+) -> OwnedHeaders {
+    use crate::dead_letters as dl;
+    let mut headers = OwnedHeaders::new();
+    if let Some(existing) = request_message.headers() {
+        for h in existing.iter() {
+            if h.key.starts_with("__connect.errors.") || h.key.starts_with("lintas.redrive.") {
+                continue;
+            }
+            headers = headers.insert(Header {
+                key: h.key,
+                value: h.value,
+            });
+        }
+    }
+    let partition = request.partition.to_string();
+    let offset = request.offset.to_string();
+    let count = request.count.to_string();
+    let replaces = format!("{}:{}", request.dlq_partition, request.dlq_offset);
+    let entries: [(&str, &str); 9] = [
+        (dl::ERROR_TOPIC, &request.topic),
+        (dl::ERROR_PARTITION, &partition),
+        (dl::ERROR_OFFSET, &offset),
+        (dl::ERROR_STAGE, stage.as_str()),
+        (dl::ERROR_CLASS, class),
+        (dl::ERROR_MESSAGE, message),
+        ("__connect.errors.connector.name", group),
+        (dl::COUNT, &count),
+        (dl::REPLACES, &replaces),
+    ];
+    for (key, value) in entries {
+        headers = headers.insert(Header {
+            key,
+            value: Some(value),
+        });
+    }
+    headers
+}

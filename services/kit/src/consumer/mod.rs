@@ -35,7 +35,7 @@ use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::telemetry::Health;
 
-pub use dead_letter::{error_headers, DeadLetterStage};
+pub use dead_letter::{error_headers, redrive_error_headers, DeadLetterStage};
 pub(crate) use deadlines::fire_due;
 pub use deadlines::{Cancellation, Clock, Deadline};
 
@@ -306,8 +306,8 @@ pub struct SubscriberSettings {
     pub max_wait: Duration,
     pub session_timeout: Duration,
     pub start_from: StartFrom,
-    /// Create the dead-letter topic at start if missing (off where topics are managed
-    /// declaratively, or on brokers without the admin API).
+    /// Create the dead-letter and redrive topics at start if missing (off where topics are
+    /// managed declaratively, or on brokers without the admin API).
     pub create_dead_letter_topic: bool,
     /// Extra librdkafka properties (security settings in production).
     pub extra: Vec<(String, String)>,
@@ -381,7 +381,11 @@ impl Runtime {
         let prefix = self.producer.codec().topic_prefix().to_string();
         let group = self.settings.group.clone();
         let dlq = crate::topics::dead_letter_topic(&prefix, &group);
+        let redrive = crate::topics::redrive_topic(&prefix, &group);
         let mut tasks = crate::tasks::Tasks::new(self.shutdown.clone());
+        if self.settings.create_dead_letter_topic {
+            self.ensure_redrive_topic(&prefix, &redrive).await;
+        }
         if self.settings.create_dead_letter_topic {
             // In the background: a broker whose admin API is slow or refuses (ACLs) must not
             // delay consuming; a dead letter waits for its topic like any transient failure.
@@ -421,6 +425,7 @@ impl Runtime {
         let poller = poll::spawn(poll::PollSetup {
             settings: self.settings.clone(),
             topic_prefix: prefix,
+            redrive_topic: redrive.clone(),
             store: self.store.clone(),
             commands: commands_tx,
             committed: committed_rx,
@@ -494,6 +499,36 @@ impl Runtime {
         let producer = self.producer.clone();
         let _ = tokio::task::spawn_blocking(move || producer.flush(Duration::from_secs(10))).await;
         result
+    }
+}
+
+impl Runtime {
+    /// Creates the group's redrive topic where missing, before subscribing: a consumer
+    /// subscribed to a topic that does not exist yet may not notice it for minutes (the
+    /// metadata refresh interval), and a redrive would wait that long. Bounded: a broker
+    /// whose admin API is slow or refuses (ACLs; topics created declaratively) delays the
+    /// start by at most 15 s, and the subscriber consumes its event topics regardless.
+    async fn ensure_redrive_topic(&self, prefix: &str, redrive: &str) {
+        let like = self
+            .settings
+            .topics
+            .first()
+            .map(|t| format!("{prefix}{}", t.base_name()));
+        let ensure = crate::topics::ensure_dead_letter_topic(
+            &self.settings.brokers,
+            redrive,
+            like.as_deref(),
+            &self.settings.extra,
+        );
+        match tokio::time::timeout(Duration::from_secs(15), ensure).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(topic = %redrive, error = %e, "could not ensure the redrive topic exists")
+            }
+            Err(_) => {
+                tracing::warn!(topic = %redrive, "the broker did not create the redrive topic within 15 s")
+            }
+        }
     }
 }
 

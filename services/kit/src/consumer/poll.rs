@@ -47,6 +47,8 @@ pub(super) enum Command {
 pub(super) struct PollSetup {
     pub settings: SubscriberSettings,
     pub topic_prefix: String,
+    /// The group's redrive topic, read along with the event topics.
+    pub redrive_topic: String,
     pub store: Store,
     pub commands: mpsc::Sender<Command>,
     /// Offsets committed to the database (stored in Kafka for lag tools), and partitions to
@@ -69,6 +71,9 @@ struct RuntimeContext {
     shutdown: Shutdown,
     runtime: tokio::runtime::Handle,
     start_from: StartFrom,
+    /// Read from its beginning whatever `start_from` says: a request written before the
+    /// group's first assignment must not be skipped.
+    redrive_topic: String,
     offset_policy: super::OffsetPolicy,
     /// To probe a partition with a client of its own.
     brokers: String,
@@ -171,7 +176,7 @@ impl RuntimeContext {
         let mut positions = HashMap::new();
         for (topic, partition) in &partitions {
             let next = stored.get(&(topic.clone(), *partition)).copied();
-            let offset = match (next, self.start_from) {
+            let offset = match (next, self.start_from_for(topic)) {
                 (Some(n), _) => Offset::Offset(n),
                 (None, StartFrom::Beginning) => Offset::Beginning,
                 (None, StartFrom::End) => Offset::End,
@@ -202,6 +207,14 @@ impl RuntimeContext {
         }
         self.report_out_of_range();
         self.health.ready(&format!("{}:assignment", self.group));
+    }
+
+    fn start_from_for(&self, topic: &str) -> StartFrom {
+        if topic == self.redrive_topic {
+            StartFrom::Beginning
+        } else {
+            self.start_from
+        }
     }
 
     /// Checks each stored offset against its partition's log. Outside it, with the `Stop`
@@ -285,7 +298,7 @@ impl RuntimeContext {
     ) {
         let fresh: Vec<&PartitionKey> = partitions
             .iter()
-            .filter(|k| !stored.contains_key(*k))
+            .filter(|k| !stored.contains_key(*k) && k.0 != self.redrive_topic)
             .collect();
         for key in fresh {
             let Ok((_, high)) = consumer.fetch_watermarks(&key.0, key.1, Duration::from_secs(10))
@@ -520,6 +533,7 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
         shutdown: setup.shutdown.clone(),
         runtime: setup.runtime.clone(),
         start_from: setup.settings.start_from,
+        redrive_topic: setup.redrive_topic.clone(),
         offset_policy: setup.settings.on_offset_out_of_range,
         brokers: setup.settings.brokers.clone(),
         extra: setup.settings.extra.clone(),
@@ -555,12 +569,13 @@ pub(super) fn spawn(setup: PollSetup) -> anyhow::Result<JoinHandle<()>> {
         config.set(k, v);
     }
     let consumer: BaseConsumer<RuntimeContext> = config.create_with_context(context)?;
-    let topics: Vec<String> = setup
+    let mut topics: Vec<String> = setup
         .settings
         .topics
         .iter()
         .map(|t| format!("{}{}", setup.topic_prefix, t.base_name()))
         .collect();
+    topics.push(setup.redrive_topic.clone());
     let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
     consumer.subscribe(&topic_refs)?;
     let handle = std::thread::Builder::new()
@@ -770,6 +785,7 @@ fn poll_loop(
             let Some(decoded) = setup.runtime.block_on(decode_batch(
                 &setup.codec,
                 &group,
+                &setup.redrive_topic,
                 batch,
                 setup.settings.unknown_schema_wait,
                 &setup.shutdown,
@@ -792,6 +808,7 @@ fn poll_loop(
         if let Some(decoded) = setup.runtime.block_on(decode_batch(
             &setup.codec,
             &group,
+            &setup.redrive_topic,
             batch,
             setup.settings.unknown_schema_wait,
             &setup.shutdown,

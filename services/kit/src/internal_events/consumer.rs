@@ -6,9 +6,11 @@ use std::fmt::Display;
 use std::time::Duration;
 
 use crate::consumer::DeadLetterStage;
+use crate::dead_letters::{Action, State};
 use crate::metrics::{
-    APPLY_RETRIES, BATCH_DURATION, DEAD_LETTERS, EVENTS_APPLIED, FENCED_BATCHES,
-    OFFSETS_OUT_OF_RANGE, OFFSET_GAPS, RECORDS_CONSUMED, RECORDS_SKIPPED,
+    APPLY_RETRIES, BATCH_DURATION, DEAD_LETTERS, DEAD_LETTERS_DISCARDED, DEAD_LETTERS_REDRIVEN,
+    EVENTS_APPLIED, FENCED_BATCHES, OFFSETS_OUT_OF_RANGE, OFFSET_GAPS, RECORDS_CONSUMED,
+    RECORDS_SKIPPED, REDRIVE_REQUESTS_SKIPPED,
 };
 
 /// A record read from Kafka by a consumer group, before decoding: fires once per record
@@ -86,6 +88,68 @@ impl RecordDeadLettered<'_> {
         );
         DEAD_LETTERS
             .with_label_values(&[self.group, self.topic, self.stage.as_str(), self.class])
+            .inc();
+    }
+}
+
+/// An operator's request for a dead letter was carried out and its outcome committed with
+/// the view (`lintas_dead_letters_redriven_total{outcome}` or
+/// `lintas_dead_letters_discarded_total`, info). Identified by the dead letter's coordinates
+/// only: no key, no value.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadLetterDecided<'a> {
+    pub group: &'a str,
+    pub dlq_partition: i32,
+    pub dlq_offset: i64,
+    pub state: State,
+    pub redrive_count: i64,
+}
+
+impl DeadLetterDecided<'_> {
+    pub fn emit(&self) {
+        tracing::info!(
+            group = self.group,
+            dlq_partition = self.dlq_partition,
+            dlq_offset = self.dlq_offset,
+            state = self.state.as_str(),
+            redrive_count = self.redrive_count,
+            "dead letter decided"
+        );
+        match self.state {
+            State::Discarded => DEAD_LETTERS_DISCARDED
+                .with_label_values(&[self.group])
+                .inc(),
+            state => DEAD_LETTERS_REDRIVEN
+                .with_label_values(&[self.group, state.as_str()])
+                .inc(),
+        }
+    }
+}
+
+/// A request for a dead letter already decided (or asked twice in one batch): skipped, so a
+/// repeated redrive applies nothing (`lintas_redrive_requests_skipped_total`, info).
+#[derive(Debug, Clone, Copy)]
+pub struct RedriveRequestSkipped<'a> {
+    pub group: &'a str,
+    pub dlq_partition: i32,
+    pub dlq_offset: i64,
+    /// What was decided before; `None` for a repeat within one batch.
+    pub decided: Option<State>,
+    pub action: Action,
+}
+
+impl RedriveRequestSkipped<'_> {
+    pub fn emit(&self) {
+        tracing::info!(
+            group = self.group,
+            dlq_partition = self.dlq_partition,
+            dlq_offset = self.dlq_offset,
+            decided = self.decided.map_or("in this batch", State::as_str),
+            action = self.action.as_str(),
+            "dead letter already decided; request skipped"
+        );
+        REDRIVE_REQUESTS_SKIPPED
+            .with_label_values(&[self.group, self.action.as_str()])
             .inc();
     }
 }
@@ -368,6 +432,48 @@ mod tests {
         assert_eq!(
             counter_value("lintas_dead_letters_total", &labels),
             before + 1.0
+        );
+    }
+
+    #[test]
+    fn dead_letter_decisions_are_counted_by_outcome_and_repeats_apart() {
+        let group = [("group", "ie-redrive")];
+        let redriven = |outcome| {
+            counter_value(
+                "lintas_dead_letters_redriven_total",
+                &[("group", "ie-redrive"), ("outcome", outcome)],
+            )
+        };
+        let (applied, failed) = (redriven("applied"), redriven("failed_again"));
+        let discarded = counter_value("lintas_dead_letters_discarded_total", &group);
+        let skipped = counter_value("lintas_redrive_requests_skipped_total", &group);
+        for state in [State::Applied, State::FailedAgain, State::Discarded] {
+            DeadLetterDecided {
+                group: "ie-redrive",
+                dlq_partition: 0,
+                dlq_offset: 3,
+                state,
+                redrive_count: 1,
+            }
+            .emit();
+        }
+        RedriveRequestSkipped {
+            group: "ie-redrive",
+            dlq_partition: 0,
+            dlq_offset: 3,
+            decided: Some(State::Applied),
+            action: Action::Redrive,
+        }
+        .emit();
+        assert_eq!(redriven("applied"), applied + 1.0);
+        assert_eq!(redriven("failed_again"), failed + 1.0);
+        assert_eq!(
+            counter_value("lintas_dead_letters_discarded_total", &group),
+            discarded + 1.0
+        );
+        assert_eq!(
+            counter_value("lintas_redrive_requests_skipped_total", &group),
+            skipped + 1.0
         );
     }
 

@@ -31,9 +31,9 @@ mod publish;
 
 pub use alerts::AlertEventForged;
 pub use consumer::{
-    ApplyRetried, BatchApplied, BatchFenced, EventsApplied, OffsetGap, OffsetOutsideLog,
-    OutsideLogAction, OutsideLogKind, RecordConsumed, RecordDeadLettered, RecordSkipped,
-    RetryCause,
+    ApplyRetried, BatchApplied, BatchFenced, DeadLetterDecided, EventsApplied, OffsetGap,
+    OffsetOutsideLog, OutsideLogAction, OutsideLogKind, RecordConsumed, RecordDeadLettered,
+    RecordSkipped, RedriveRequestSkipped, RetryCause,
 };
 pub use oidc::{JwksFetchFailed, JwksLoaded};
 pub use personal_data::PersonalDataSealed;

@@ -21,7 +21,7 @@ use lintas_kit::events::{catalogue, keks, AnyEvent, AvroEnum, EventSchema, Topic
 use lintas_kit::metrics::catalogue::{self as metric_catalogue, Described};
 use lintas_kit::producer::event_headers;
 use lintas_kit::testing::examples;
-use lintas_kit::topics::{dead_letter_topic, offset_probe_group, DEFAULT_PARTITIONS};
+use lintas_kit::topics::{dead_letter_topic, offset_probe_group, redrive_topic, DEFAULT_PARTITIONS};
 use rdkafka::message::{Headers, OwnedHeaders, OwnedMessage, Timestamp};
 use serde_json::{json, Value};
 
@@ -178,6 +178,9 @@ fn dead_letters() -> Value {
     json!({
         "topic": dead_letter_topic("", "{group}"),
         "headers": header_names(&headers),
+        // Operators' redrive and discard requests for the group's dead letters: only the
+        // group reads it, the operators' page and `lintas dead-letters` write it.
+        "redrive_topic": redrive_topic("", "{group}"),
     })
 }
 
@@ -199,6 +202,7 @@ fn subscribers() -> anyhow::Result<Vec<Value>> {
                 "topics": a.topics().iter().map(|t| t.base_name()).collect::<Vec<_>>(),
                 "keks": a.keks(),
                 "dead_letter_topic": dead_letter_topic("", a.group()),
+                "redrive_topic": redrive_topic("", a.group()),
                 "offset_probe_group": offset_probe_group(a.group()),
                 "publishes": publishes,
             }))
@@ -636,6 +640,7 @@ mod tests {
         assert_eq!(imigrasi["group"], "imigrasi");
         assert_eq!(imigrasi["offset_probe_group"], "imigrasi-offset-probe");
         assert_eq!(imigrasi["dead_letter_topic"], "lintas.imigrasi.dlq");
+        assert_eq!(imigrasi["redrive_topic"], "lintas.imigrasi.redrive");
         assert!(imigrasi["publishes"]
             .as_array()
             .unwrap()

@@ -1,6 +1,7 @@
 pub mod agencies;
 pub mod audit;
 pub mod bench;
+pub mod dead_letters;
 pub mod describe;
 pub mod events;
 pub mod intake;

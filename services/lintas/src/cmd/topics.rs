@@ -8,8 +8,8 @@ pub struct TopicsArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum TopicsAction {
-    /// Create the event topics and our subscribers' dead-letter topics (existing ones are
-    /// left alone).
+    /// Create the event topics and our subscribers' dead-letter and redrive topics (existing
+    /// ones are left alone).
     Create {
         #[arg(long, env = "LINTAS_BROKERS")]
         brokers: String,
@@ -42,14 +42,13 @@ pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
             kafka_properties,
             kafka_auth,
         } => {
-            // The dead-letter topics too: where principals have ACLs, a subscriber may not
-            // create its own (LINTAS_CREATE_DEAD_LETTER_TOPIC=false).
+            // The dead-letter and redrive topics too: where principals have ACLs, a
+            // subscriber may not create its own (LINTAS_CREATE_DEAD_LETTER_TOPIC=false).
             let mut names = lintas_kit::topics::event_topics(&topic_prefix);
-            names.extend(
-                super::ops::SUBSCRIBER_GROUPS
-                    .iter()
-                    .map(|group| lintas_kit::topics::dead_letter_topic(&topic_prefix, group)),
-            );
+            for group in super::ops::SUBSCRIBER_GROUPS {
+                names.push(lintas_kit::topics::dead_letter_topic(&topic_prefix, group));
+                names.push(lintas_kit::topics::redrive_topic(&topic_prefix, group));
+            }
             kafka_auth.log(&brokers);
             lintas_kit::topics::ensure_topics(
                 &brokers,

@@ -74,11 +74,13 @@ pub struct UpArgs {
     pub ops_groups: Vec<String>,
 }
 
-/// The topics of the run: every event topic, and each agency's dead-letter topic.
+/// The topics of the run: every event topic, and each agency's dead-letter and redrive
+/// topics.
 pub(crate) fn run_topics(agencies: &[Wired]) -> Vec<String> {
     let mut topics = event_topics("");
     for agency in agencies {
         topics.push(dead_letter_topic("", agency.group()));
+        topics.push(lintas_kit::topics::redrive_topic("", agency.group()));
     }
     topics
 }
