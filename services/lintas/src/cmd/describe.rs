@@ -21,7 +21,9 @@ use lintas_kit::events::{catalogue, keks, AnyEvent, AvroEnum, EventSchema, Topic
 use lintas_kit::metrics::catalogue::{self as metric_catalogue, Described};
 use lintas_kit::producer::event_headers;
 use lintas_kit::testing::examples;
-use lintas_kit::topics::{dead_letter_topic, offset_probe_group, redrive_topic, DEFAULT_PARTITIONS};
+use lintas_kit::topics::{
+    dead_letter_topic, offset_probe_group, redrive_topic, DEFAULT_PARTITIONS,
+};
 use rdkafka::message::{Headers, OwnedHeaders, OwnedMessage, Timestamp};
 use serde_json::{json, Value};
 
