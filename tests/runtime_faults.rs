@@ -563,8 +563,12 @@ async fn one_bad_record_is_isolated_and_a_stuck_subscriber_says_why() {
     let registry = start_registry(&database, &broker.dir).await;
     let keyer = SubjectKeyer::new(SECRET.as_bytes()).unwrap();
     let mut imigrasi = spawn_imigrasi(&broker.brokers, &registry.url, &database, &broker.dir, &[]);
-    wait_until("ready", Duration::from_secs(60), async || {
-        (readyz(&imigrasi.url).await.0 == 200).then_some(())
+    // Ready and holding its partitions: stopped while its first join is still in flight, tansu
+    // has been seen to keep the group waiting for the gone member, so that the next instance
+    // got no assignment for over 90 s (Apache Kafka completes the rebalance on LeaveGroup).
+    wait_until("ready and assigned", Duration::from_secs(60), async || {
+        let (status, body) = readyz(&imigrasi.url).await;
+        (status == 200 && body["parts"]["imigrasi:assignment"] == "ok").then_some(())
     })
     .await;
     imigrasi.proc.terminate();
